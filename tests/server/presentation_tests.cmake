@@ -1,0 +1,1 @@
+# Tests of the kubectl-facing documents; included by CMakeLists.txt.
