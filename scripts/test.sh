@@ -5,6 +5,7 @@
 #   BUILD_DIR   build folder (default: build)
 #   CMAKE_ARGS  extra configure arguments, e.g. -DKUBE_INFORMER_SANITIZER=asan-ubsan
 #   CTEST_ARGS  extra ctest arguments, e.g. "-L concurrency"
+#   BUILD_TARGET  build only this target (default: all), e.g. concurrency_tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,6 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 # shellcheck disable=SC2086
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
   ${CMAKE_ARGS:-}
-cmake --build "$build_dir" -j"$(nproc)"
+cmake --build "$build_dir" -j"$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 # shellcheck disable=SC2086
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" ${CTEST_ARGS:-}

@@ -1,1 +1,820 @@
-// placeholder: being written
+// Object: minified JSON plus an index of its metadata, laid out in one allocation.
+//
+// Decoding (`Object::Parse`): copy the input into a reused, padded scratch buffer; validate it
+// with simdjson's stage 1 (run-time dispatched SIMD: UTF-8, strings, token positions) and our
+// token checks (json/validate.cc) in place of simdjson's DOM-building stage 2; minify only if
+// the input had whitespace (API servers send minified JSON); then read the metadata straight
+// from the bytes, jumping over values with the token positions (src/object_metadata.cc).
+// Strings without escapes — nearly all of them — are views into the JSON itself, so the metadata
+// cost a few offsets rather than copies; only escaped strings are decoded into a small arena
+// behind the JSON. The final block is sized exactly and written once.
+//
+// Layout of the block a `Rep` heads:
+//   Rep | label and annotation pairs (string_views) | JSON bytes | decoded-string arena
+// Every `Rep::Ref` is an offset from the JSON's first byte, so the arena continues the JSON.
+//
+// Path access walks the same minified bytes (src/object_path.cc) rather than building a DOM:
+// the bytes are known valid, lookups stop early, and nothing per-thread is shared, so an object
+// needs no padding for simdjson and path reads are trivially thread-safe.
+#include "kube/object.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <new>
+#include <span>
+#include <utility>
+
+#include "json/scan.h"
+#include "json/validate.h"
+#include "object_metadata.h"
+#include "object_path.h"
+
+namespace kube {
+
+std::string_view JsonTypeName(JsonType t) {
+  switch (t) {
+    case JsonType::kNull:
+      return "null";
+    case JsonType::kBool:
+      return "bool";
+    case JsonType::kInt:
+      return "int";
+    case JsonType::kDouble:
+      return "double";
+    case JsonType::kString:
+      return "string";
+    case JsonType::kArray:
+      return "array";
+    case JsonType::kObject:
+      return "object";
+  }
+  return "unknown";
+}
+
+struct Object::Rep {
+  struct Ref {
+    uint32_t off = 0;
+    uint32_t len = 0;
+  };
+  using Pair = StringMapView::value_type;
+
+  uint32_t json_size = 0;
+  uint32_t pair_slots = 0;  // room for pairs in front of the JSON
+  uint32_t num_labels = 0;
+  uint32_t num_annotations = 0;
+  uint32_t block_size = 0;  // bytes of this block, for MemoryUsage
+  uint32_t managed_fields_cut_begin = 0;
+  uint32_t managed_fields_cut_end = 0;
+  bool has_managed_fields = false;
+  int64_t generation = 0;
+  Ref api_version, kind, name, ns, generate_name, uid, resource_version, creation_timestamp,
+      deletion_timestamp;
+  std::vector<OwnerReference> owner_references;
+  std::vector<std::string_view> finalizers;
+
+  // The block is allocated by `ObjectBuilderAccess::Build` with ::operator new; `delete` (from
+  // unique_ptr) must hand it back the same way, without a size.
+  static void operator delete(void* p) { ::operator delete(p); }
+
+  Pair* pairs() { return reinterpret_cast<Pair*>(this + 1); }
+  const Pair* pairs() const { return reinterpret_cast<const Pair*>(this + 1); }
+  char* bytes() { return reinterpret_cast<char*>(pairs() + pair_slots); }
+  const char* bytes() const { return reinterpret_cast<const char*>(pairs() + pair_slots); }
+  std::string_view json() const { return {bytes(), json_size}; }
+  std::string_view View(Ref r) const { return {bytes() + r.off, r.len}; }
+};
+
+namespace {
+
+using internal::MetadataIndex;
+using internal::TextRef;
+
+// Kubernetes caps objects near 1.5 MB; this bound keeps every offset (JSON plus arena, which is
+// never longer than the JSON) in a uint32_t.
+constexpr size_t kMaxObjectBytes = size_t{1} << 30;
+// Scratch memory a thread keeps between calls; anything bigger is returned after use.
+constexpr size_t kKeepScratchBytes = size_t{4} << 20;
+
+// Per-thread state reused by every decode on that thread: a warm parser and warm buffers are
+// many times faster than fresh memory (first touch costs ~3 ms/MB on the development machine).
+struct Buffer {
+  std::unique_ptr<char[]> data;
+  size_t cap = 0;
+
+  char* Reserve(size_t n) {
+    if (cap < n) {
+      data.reset(new char[n]);
+      cap = n;
+    }
+    return data.get();
+  }
+  void Trim() {
+    if (cap > kKeepScratchBytes) {
+      data.reset();
+      cap = 0;
+    }
+  }
+};
+
+struct Scratch {
+  simdjson::dom::parser parser;
+  Buffer input;                  // a padded copy of the input, for simdjson
+  Buffer minified;               // the input minified, when it was not already
+  std::vector<uint32_t> closes;  // see internal::json::Tokens
+  MetadataIndex md;
+  bool busy = false;
+
+  void Trim() {
+    input.Trim();
+    minified.Trim();
+    if (closes.capacity() * sizeof(uint32_t) > kKeepScratchBytes) {
+      std::vector<uint32_t>().swap(closes);
+    }
+    if (parser.capacity() > kKeepScratchBytes) parser = simdjson::dom::parser();
+  }
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// The thread's scratch, or a private one if the thread's is already in use further up the
+// stack (no caller nests today; this keeps it correct if one ever does).
+class ScratchLease {
+ public:
+  ScratchLease() {
+    Scratch& mine = ThreadScratch();
+    if (!mine.busy) {
+      s_ = &mine;
+      mine.busy = true;
+    } else {
+      own_ = std::make_unique<Scratch>();
+      s_ = own_.get();
+    }
+  }
+  ~ScratchLease() {
+    if (own_ == nullptr) {
+      s_->Trim();
+      s_->busy = false;
+    }
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  Scratch* operator->() { return s_; }
+
+ private:
+  Scratch* s_ = nullptr;
+  std::unique_ptr<Scratch> own_;
+};
+
+// Indexes `min` (valid minified JSON) with its tokens if there are any, else by scanning bytes.
+Status Index(std::string_view min, const internal::json::Tokens& tokens, MetadataIndex* md) {
+  if (!tokens.starts.empty() && tokens.starts[0] == 0) {
+    return internal::IndexMetadata(min, tokens.starts.data(), tokens.closes.data(),
+                                   tokens.starts.size(), md);
+  }
+  return internal::IndexMetadata(min, md);
+}
+
+Status Malformed(simdjson::error_code err) {
+  return InvalidArgumentError(std::string("malformed JSON: ") + simdjson::error_message(err));
+}
+
+// glibc's cost of an n-byte allocation: an 8-byte header, rounded to 16, at least 32. An
+// estimate on purpose: asking the allocator (malloc_usable_size) breaks under a replaced
+// operator new.
+size_t AllocatedBytes(size_t n) { return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15}); }
+
+// std::allocate_shared puts the control block and the Object in one allocation; this allocator
+// only routes construction through the class that may call Object's private constructor.
+template <typename T>
+struct ObjectAllocator {
+  using value_type = T;
+  ObjectAllocator() = default;
+  template <typename U>
+  ObjectAllocator(const ObjectAllocator<U>&) {}  // NOLINT(runtime/explicit)
+  T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, size_t n) { std::allocator<T>().deallocate(p, n); }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args);
+  template <typename U>
+  void destroy(U* p) {
+    p->~U();
+  }
+  friend bool operator==(const ObjectAllocator&, const ObjectAllocator&) { return true; }
+};
+
+}  // namespace
+
+struct ObjectBuilderAccess {
+  using Rep = Object::Rep;
+
+  template <typename U>
+  static void Construct(U* p, std::unique_ptr<Rep> rep) {
+    ::new (static_cast<void*>(p)) Object(std::move(rep));
+  }
+  static const Rep& RepOf(const Object& o) { return *o.rep_; }
+
+  static Result<ObjectPtr> Parse(std::string_view input, std::string_view default_api_version,
+                                 std::string_view default_kind);
+  // `min` is valid minified JSON and `md` its index.
+  static Result<ObjectPtr> Build(std::string_view min, const MetadataIndex& md,
+                                 std::string_view default_api_version,
+                                 std::string_view default_kind);
+  static ObjectPtr WithoutManagedFields(const ObjectPtr& obj);
+};
+
+namespace {
+
+template <typename T>
+template <typename U, typename... Args>
+void ObjectAllocator<T>::construct(U* p, Args&&... args) {
+  ObjectBuilderAccess::Construct(p, std::forward<Args>(args)...);
+}
+
+}  // namespace
+
+Result<ObjectPtr> ObjectBuilderAccess::Parse(std::string_view input,
+                                             std::string_view default_api_version,
+                                             std::string_view default_kind) {
+  if (input.size() > kMaxObjectBytes) {
+    return InvalidArgumentError("object JSON of " + std::to_string(input.size()) +
+                                " bytes is larger than the 1 GiB limit");
+  }
+  // Validate the input as given: minifying first would turn `[1 2]` into the valid `[12]`.
+  ScratchLease s;
+  char* buf = s->input.Reserve(input.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buf, input.data(), input.size());
+  std::string_view text(buf, input.size());
+  internal::json::Tokens tokens;
+  Status st = internal::json::Validate(s->parser, text, &s->closes, &tokens);
+  if (!st.ok()) return st;
+  if (!tokens.minified) {
+    // Pretty input (rare from API servers): minify, and find the tokens again.
+    char* min = s->minified.Reserve(input.size() + simdjson::SIMDJSON_PADDING);
+    size_t len = 0;
+    if (auto err = simdjson::minify(buf, input.size(), min, len)) return Malformed(err);
+    text = std::string_view(min, len);
+    st = internal::json::Validate(s->parser, text, &s->closes, &tokens);
+    if (!st.ok()) return st;
+  }
+  st = Index(text, tokens, &s->md);
+  if (!st.ok()) return st;
+  return Build(text, s->md, default_api_version, default_kind);
+}
+
+Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const MetadataIndex& md,
+                                             std::string_view default_api_version,
+                                             std::string_view default_kind) {
+  using Pair = Rep::Pair;
+  using Ref = Rep::Ref;
+  constexpr std::string_view kApiVersionKey = "\"apiVersion\":";
+  constexpr std::string_view kKindKey = "\"kind\":";
+
+  // List items of built-in kinds lack apiVersion/kind: splice them in right after the '{', so
+  // that `json()` is complete. Every other offset then moves by `shift`.
+  const bool add_api = !md.has_api_version && !default_api_version.empty();
+  const bool add_kind = !md.has_kind && !default_kind.empty();
+  size_t shift = 0;
+  if (add_api) shift += kApiVersionKey.size() + internal::json::QuotedSize(default_api_version);
+  if (add_kind) shift += kKindKey.size() + internal::json::QuotedSize(default_kind);
+  if (add_api && add_kind) ++shift;
+  if (shift > 0 && min.size() > 2) ++shift;  // the comma before the original members
+  // A default that needs escapes is kept decoded in the arena, behind the parsed strings.
+  const bool api_in_arena = add_api && internal::json::NeedsEscaping(default_api_version);
+  const bool kind_in_arena = add_kind && internal::json::NeedsEscaping(default_kind);
+
+  const size_t pair_slots = md.labels.size() + md.annotations.size();
+  const size_t json_size = min.size() + shift;
+  const size_t arena_size = md.arena.size() + (api_in_arena ? default_api_version.size() : 0) +
+                            (kind_in_arena ? default_kind.size() : 0);
+  if (json_size + arena_size > kMaxObjectBytes * 3) {
+    return InvalidArgumentError("object too large");
+  }
+  const size_t block = sizeof(Rep) + pair_slots * sizeof(Pair) + json_size + arena_size;
+  std::unique_ptr<Rep> rep(::new (::operator new(block)) Rep);
+  rep->json_size = static_cast<uint32_t>(json_size);
+  rep->pair_slots = static_cast<uint32_t>(pair_slots);
+  rep->block_size = static_cast<uint32_t>(std::min<size_t>(block, UINT32_MAX));
+
+  // The JSON, with the splice, then the arena.
+  char* out = rep->bytes();
+  char* w = out;
+  *w++ = '{';
+  Ref api_ref, kind_ref;
+  if (add_api) {
+    w = std::copy(kApiVersionKey.begin(), kApiVersionKey.end(), w);
+    api_ref = {static_cast<uint32_t>(w - out + 1),
+               static_cast<uint32_t>(default_api_version.size())};
+    w = internal::json::WriteQuoted(default_api_version, w);
+    if (add_kind) *w++ = ',';
+  }
+  if (add_kind) {
+    w = std::copy(kKindKey.begin(), kKindKey.end(), w);
+    kind_ref = {static_cast<uint32_t>(w - out + 1), static_cast<uint32_t>(default_kind.size())};
+    w = internal::json::WriteQuoted(default_kind, w);
+  }
+  if (shift > 0 && min.size() > 2) *w++ = ',';
+  std::memcpy(w, min.data() + 1, min.size() - 1);
+  char* arena = out + json_size;
+  std::memcpy(arena, md.arena.data(), md.arena.size());
+  size_t arena_used = md.arena.size();
+  if (api_in_arena) {
+    std::memcpy(arena + arena_used, default_api_version.data(), default_api_version.size());
+    api_ref.off = static_cast<uint32_t>(json_size + arena_used);
+    arena_used += default_api_version.size();
+  }
+  if (kind_in_arena) {
+    std::memcpy(arena + arena_used, default_kind.data(), default_kind.size());
+    kind_ref.off = static_cast<uint32_t>(json_size + arena_used);
+  }
+
+  auto ref = [&](const TextRef& r) -> Ref {
+    return {static_cast<uint32_t>(r.decoded ? json_size + r.off : r.off + shift), r.len};
+  };
+  rep->api_version = add_api ? api_ref : ref(md.api_version);
+  rep->kind = add_kind ? kind_ref : ref(md.kind);
+  rep->name = ref(md.name);
+  rep->ns = ref(md.ns);
+  rep->generate_name = ref(md.generate_name);
+  rep->uid = ref(md.uid);
+  rep->resource_version = ref(md.resource_version);
+  rep->creation_timestamp = ref(md.creation_timestamp);
+  rep->deletion_timestamp = ref(md.deletion_timestamp);
+  rep->generation = md.generation;
+  rep->has_managed_fields = md.has_managed_fields;
+  if (md.has_managed_fields) {
+    rep->managed_fields_cut_begin = static_cast<uint32_t>(md.managed_fields_cut_begin + shift);
+    rep->managed_fields_cut_end = static_cast<uint32_t>(md.managed_fields_cut_end + shift);
+  }
+
+  // Labels and annotations as sorted views. Servers send maps sorted (Go marshals them so), so
+  // sorting is the exception; duplicate keys keep the last value, as Go's decoder does.
+  auto fill = [&](const std::vector<std::pair<TextRef, TextRef>>& src, Pair* dst) {
+    for (size_t i = 0; i < src.size(); ++i) {
+      ::new (static_cast<void*>(dst + i))
+          Pair(rep->View(ref(src[i].first)), rep->View(ref(src[i].second)));
+    }
+    size_t n = src.size();
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; ++i) sorted = dst[i - 1].first < dst[i].first;
+    if (sorted) return static_cast<uint32_t>(n);
+    std::stable_sort(dst, dst + n, [](const Pair& a, const Pair& b) { return a.first < b.first; });
+    size_t kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 1 < n && dst[i + 1].first == dst[i].first) continue;
+      dst[kept++] = dst[i];
+    }
+    return static_cast<uint32_t>(kept);
+  };
+  rep->num_labels = fill(md.labels, rep->pairs());
+  rep->num_annotations = fill(md.annotations, rep->pairs() + md.labels.size());
+  // Annotations start at slot labels.size() whatever dedup kept; record it by moving them down.
+  if (rep->num_labels != md.labels.size()) {
+    Pair* p = rep->pairs();
+    std::copy(p + md.labels.size(), p + md.labels.size() + rep->num_annotations,
+              p + rep->num_labels);
+  }
+
+  if (!md.owner_references.empty()) {
+    rep->owner_references.reserve(md.owner_references.size());
+    for (const auto& o : md.owner_references) {
+      rep->owner_references.push_back(OwnerReference{
+          rep->View(ref(o.api_version)), rep->View(ref(o.kind)), rep->View(ref(o.name)),
+          rep->View(ref(o.uid)), o.controller, o.block_owner_deletion});
+    }
+  }
+  if (!md.finalizers.empty()) {
+    rep->finalizers.reserve(md.finalizers.size());
+    for (const auto& f : md.finalizers) rep->finalizers.push_back(rep->View(ref(f)));
+  }
+  std::shared_ptr<Object> obj =
+      std::allocate_shared<Object>(ObjectAllocator<Object>(), std::move(rep));
+  return ObjectPtr(std::move(obj));
+}
+
+ObjectPtr ObjectBuilderAccess::WithoutManagedFields(const ObjectPtr& obj) {
+  const Rep& rep = RepOf(*obj);
+  std::string_view json = rep.json();
+  size_t b = rep.managed_fields_cut_begin;
+  size_t e = rep.managed_fields_cut_end;
+  ScratchLease s;
+  char* buf = s->input.Reserve(json.size());
+  std::memcpy(buf, json.data(), b);
+  std::memcpy(buf + b, json.data() + e, json.size() - e);
+  std::string_view cut(buf, json.size() - (e - b));
+  // Removing one member (and one comma) from valid JSON leaves valid JSON: no validation needed.
+  if (!internal::IndexMetadata(cut, &s->md).ok()) return obj;
+  auto out = Build(cut, s->md, "", "");
+  return out ? *std::move(out) : obj;
+}
+
+Object::Object(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Object::~Object() = default;
+
+Result<ObjectPtr> Object::Parse(std::string_view json) {
+  return ObjectBuilderAccess::Parse(json, "", "");
+}
+
+Result<ObjectPtr> Object::Parse(std::string_view json, std::string_view default_api_version,
+                                std::string_view default_kind) {
+  return ObjectBuilderAccess::Parse(json, default_api_version, default_kind);
+}
+
+std::string_view Object::api_version() const { return rep_->View(rep_->api_version); }
+std::string_view Object::kind() const { return rep_->View(rep_->kind); }
+
+GroupVersionKind Object::gvk() const {
+  std::string_view av = api_version();
+  size_t slash = av.find('/');
+  if (slash == std::string_view::npos) return {"", std::string(av), std::string(kind())};
+  return {std::string(av.substr(0, slash)), std::string(av.substr(slash + 1)), std::string(kind())};
+}
+
+std::string_view Object::name() const { return rep_->View(rep_->name); }
+std::string_view Object::ns() const { return rep_->View(rep_->ns); }
+std::string_view Object::generate_name() const { return rep_->View(rep_->generate_name); }
+std::string_view Object::uid() const { return rep_->View(rep_->uid); }
+std::string_view Object::resource_version() const { return rep_->View(rep_->resource_version); }
+int64_t Object::generation() const { return rep_->generation; }
+
+StringMapView Object::labels() const {
+  return StringMapView(std::span(rep_->pairs(), rep_->num_labels));
+}
+StringMapView Object::annotations() const {
+  return StringMapView(std::span(rep_->pairs() + rep_->num_labels, rep_->num_annotations));
+}
+const std::vector<OwnerReference>& Object::owner_references() const {
+  return rep_->owner_references;
+}
+const std::vector<std::string_view>& Object::finalizers() const { return rep_->finalizers; }
+
+std::string_view Object::creation_timestamp() const { return rep_->View(rep_->creation_timestamp); }
+std::string_view Object::deletion_timestamp() const { return rep_->View(rep_->deletion_timestamp); }
+std::optional<std::chrono::system_clock::time_point> Object::creation_time() const {
+  return internal::ParseRfc3339(creation_timestamp());
+}
+std::optional<std::chrono::system_clock::time_point> Object::deletion_time() const {
+  return internal::ParseRfc3339(deletion_timestamp());
+}
+bool Object::has_managed_fields() const { return rep_->has_managed_fields; }
+
+std::string_view Object::json() const { return rep_->json(); }
+
+size_t Object::MemoryUsage() const {
+  // The control block and this Object share one allocation (std::allocate_shared).
+  constexpr size_t kControlBlock = 2 * sizeof(void*) + sizeof(Object);
+  size_t n = AllocatedBytes(kControlBlock) + AllocatedBytes(rep_->block_size);
+  if (rep_->owner_references.capacity() > 0) {
+    n += AllocatedBytes(rep_->owner_references.capacity() * sizeof(OwnerReference));
+  }
+  if (rep_->finalizers.capacity() > 0) {
+    n += AllocatedBytes(rep_->finalizers.capacity() * sizeof(std::string_view));
+  }
+  return n;
+}
+
+// --- Path access ---------------------------------------------------------------------------------
+
+namespace {
+
+Status WrongType(std::string_view path, JsonType got, std::string_view want) {
+  std::string msg(path);
+  msg += " is ";
+  msg += internal::json::TypeWithArticle(got);
+  msg += ", not ";
+  msg += want;
+  return InvalidArgumentError(std::move(msg));
+}
+
+std::string Unescaped(std::string_view literal) {
+  std::string out;
+  internal::json::AppendUnescaped(literal.substr(1, literal.size() - 2), &out);
+  return out;
+}
+
+}  // namespace
+
+bool Object::Has(std::string_view path) const {
+  return internal::FindPath(json(), path).has_value();
+}
+
+Result<JsonType> Object::GetType(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  return internal::json::TypeOf(*v);
+}
+
+Result<std::string> Object::GetString(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kString) return WrongType(path, type, "a string");
+  return Unescaped(*v);
+}
+
+Result<int64_t> Object::GetInt64(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kInt) return WrongType(path, type, "an integer");
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size()) {
+    return InvalidArgumentError(std::string(path) + " = " + std::string(*v) +
+                                " is out of the int64 range");
+  }
+  return out;
+}
+
+Result<double> Object::GetDouble(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kInt && type != JsonType::kDouble) return WrongType(path, type, "a number");
+  double out = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size()) {
+    return InvalidArgumentError(std::string(path) + " = " + std::string(*v) +
+                                " is out of the double range");
+  }
+  return out;
+}
+
+Result<bool> Object::GetBool(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kBool) return WrongType(path, type, "a boolean");
+  return (*v)[0] == 't';
+}
+
+Result<std::vector<std::string>> Object::GetStringList(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kArray) return WrongType(path, type, "an array");
+  std::vector<std::string> out;
+  Status st;
+  internal::json::ForEachElement(*v, 0, [&](size_t i, size_t b, size_t e) {
+    std::string_view item = v->substr(b, e - b);
+    JsonType t = internal::json::TypeOf(item);
+    if (t != JsonType::kString) {
+      st = WrongType(std::string(path) + "[" + std::to_string(i) + "]", t, "a string");
+      return false;
+    }
+    out.push_back(Unescaped(item));
+    return true;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<StringMap> Object::GetStringMap(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  JsonType type = internal::json::TypeOf(*v);
+  if (type != JsonType::kObject) return WrongType(path, type, "an object");
+  StringMap out;
+  Status st;
+  internal::json::ForEachMember(*v, 0, [&](const internal::json::Member& m) {
+    std::string key;
+    internal::json::AppendUnescaped(m.key_body, &key);
+    std::string_view item = v->substr(m.value_begin, m.value_end - m.value_begin);
+    JsonType t = internal::json::TypeOf(item);
+    if (t != JsonType::kString) {
+      std::string where(path);
+      where += '[';
+      internal::json::AppendQuoted(key, &where);
+      where += ']';
+      st = WrongType(where, t, "a string");
+      return false;
+    }
+    out.insert_or_assign(std::move(key), Unescaped(item));
+    return true;
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<std::string> Object::GetJson(std::string_view path) const {
+  auto v = internal::FindPath(json(), path);
+  if (!v) return v.error();
+  return std::string(*v);
+}
+
+// --- Lists
+// -----------------------------------------------------------------------------------------
+
+namespace {
+
+JsonType TypeOfElement(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      return JsonType::kArray;
+    case simdjson::dom::element_type::OBJECT:
+      return JsonType::kObject;
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+      return JsonType::kInt;
+    case simdjson::dom::element_type::DOUBLE:
+      return JsonType::kDouble;
+    case simdjson::dom::element_type::STRING:
+      return JsonType::kString;
+    case simdjson::dom::element_type::BOOL:
+      return JsonType::kBool;
+    case simdjson::dom::element_type::NULL_VALUE:
+      return JsonType::kNull;
+  }
+  return JsonType::kNull;
+}
+
+// Reads the optional string member `key` of `obj` into `out`; null counts as absent.
+Status ReadListString(simdjson::dom::object obj, std::string_view key, std::string_view field,
+                      std::string* out) {
+  simdjson::dom::element e;
+  if (obj.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return Status();
+  std::string_view s;
+  if (e.get_string().get(s) != simdjson::SUCCESS) {
+    return WrongType(field, TypeOfElement(e), "a string");
+  }
+  out->assign(s);
+  return Status();
+}
+
+// Fills everything in `out` but the items from the parsed list `root`, and checks that `items`
+// is an array or null (`*items` is set to the array, or left empty for null).
+Status ReadListHeader(simdjson::dom::element root, ObjectList* out, simdjson::dom::array* items,
+                      bool* has_items) {
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj) != simdjson::SUCCESS) {
+    return WrongType("JSON top level", TypeOfElement(root), "an object");
+  }
+  Status st = ReadListString(obj, "apiVersion", "apiVersion", &out->api_version);
+  if (st.ok()) st = ReadListString(obj, "kind", "kind", &out->kind);
+  if (!st.ok()) return st;
+  simdjson::dom::element meta;
+  if (obj.at_key("metadata").get(meta) == simdjson::SUCCESS && !meta.is_null()) {
+    simdjson::dom::object m;
+    if (meta.get_object().get(m) != simdjson::SUCCESS) {
+      return WrongType("metadata", TypeOfElement(meta), "an object");
+    }
+    st = ReadListString(m, "resourceVersion", "metadata.resourceVersion", &out->resource_version);
+    if (st.ok()) st = ReadListString(m, "continue", "metadata.continue", &out->continue_token);
+    if (!st.ok()) return st;
+    simdjson::dom::element count;
+    if (m.at_key("remainingItemCount").get(count) == simdjson::SUCCESS && !count.is_null()) {
+      int64_t n = 0;
+      if (count.get_int64().get(n) != simdjson::SUCCESS) {
+        return WrongType("metadata.remainingItemCount", TypeOfElement(count), "an integer");
+      }
+      out->remaining_item_count = n;
+    }
+  }
+  simdjson::dom::element it;
+  if (obj.at_key("items").get(it) != simdjson::SUCCESS) {
+    return InvalidArgumentError("list has no items");
+  }
+  *has_items = !it.is_null();
+  if (*has_items && it.get_array().get(*items) != simdjson::SUCCESS) {
+    return WrongType("items", TypeOfElement(it), "an array");
+  }
+  return Status();
+}
+
+// What a list's items default to: the list's apiVersion, and its kind without "List".
+std::string_view ItemKind(std::string_view list_kind) {
+  constexpr std::string_view kSuffix = "List";
+  if (list_kind.size() >= kSuffix.size() &&
+      list_kind.substr(list_kind.size() - kSuffix.size()) == kSuffix) {
+    return list_kind.substr(0, list_kind.size() - kSuffix.size());
+  }
+  return "";
+}
+
+Status ItemError(size_t index, const Status& st) {
+  return st.WithContext("items[" + std::to_string(index) + "]");
+}
+
+// The general path, for bodies the fast path cannot take apart (malformed JSON, or valid JSON
+// that spells "items" with escapes): one DOM for the whole body, items serialized back one by
+// one. Correct for every input, several times slower than `DecodeList`'s own path.
+Result<ObjectList> DecodeListSlow(std::string_view body) {
+  simdjson::dom::parser parser;  // not the thread's: items are parsed with that one meanwhile
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root)) return Malformed(err);
+  ObjectList list;
+  simdjson::dom::array items;
+  bool has_items = false;
+  Status st = ReadListHeader(root, &list, &items, &has_items);
+  if (!st.ok()) return st;
+  if (!has_items) return list;
+  std::string_view kind = ItemKind(list.kind);
+  size_t index = 0;
+  for (simdjson::dom::element item : items) {
+    auto obj = ObjectBuilderAccess::Parse(simdjson::to_string(item), list.api_version, kind);
+    if (!obj) return ItemError(index, obj.error());
+    list.items.push_back(*std::move(obj));
+    ++index;
+  }
+  return list;
+}
+
+}  // namespace
+
+// DecodeList never builds a DOM of the whole body. It finds the `items` array with a
+// whitespace-tolerant depth scan, validates the rest of the body as a small "skeleton" document
+// (the body with `items` replaced by `[]`), and hands each item's bytes to the same path as
+// `Object::Parse` (minify, validate, index). Each byte is still validated by simdjson once, but
+// per item, with a parser whose few KB of tape stay in cache; a whole-body DOM would write a
+// tape as large as the body (hundreds of MB for a big list) to fresh memory, only to copy each
+// item out of it again. The scan checks the separators between items, so the skeleton, the
+// items and the separators together cover every byte of the body.
+Result<ObjectList> DecodeList(std::string_view body) {
+  namespace json = internal::json;
+  const size_t n = body.size();
+  size_t i = json::SkipSpace(body, 0);
+  if (i >= n || body[i] != '{') return DecodeListSlow(body);
+  size_t items_begin = json::kNpos;
+  size_t items_end = json::kNpos;
+  i = json::SkipSpace(body, i + 1);
+  if (i < n && body[i] == '}') return DecodeListSlow(body);  // no items: let it explain
+  while (true) {
+    if (i >= n || body[i] != '"') return DecodeListSlow(body);
+    size_t key_end = json::SkipString(body, i);
+    if (key_end == json::kNpos) return DecodeListSlow(body);
+    std::string_view key = body.substr(i + 1, key_end - i - 2);
+    size_t colon = json::SkipSpace(body, key_end);
+    if (colon >= n || body[colon] != ':') return DecodeListSlow(body);
+    size_t value = json::SkipSpace(body, colon + 1);
+    size_t value_end = json::SkipValue(body, value);
+    if (value_end == json::kNpos) return DecodeListSlow(body);
+    if (items_begin == json::kNpos && key == "items") {
+      items_begin = value;
+      items_end = value_end;
+    }
+    size_t next = json::SkipSpace(body, value_end);
+    if (next >= n) return DecodeListSlow(body);
+    if (body[next] == '}') break;
+    if (body[next] != ',') return DecodeListSlow(body);
+    i = json::SkipSpace(body, next + 1);
+  }
+  if (items_begin == json::kNpos) return DecodeListSlow(body);
+  std::string_view items_text = body.substr(items_begin, items_end - items_begin);
+  const bool items_null = items_text == "null";
+  if (!items_null && items_text[0] != '[') return DecodeListSlow(body);
+
+  ObjectList list;
+  {
+    std::string skeleton;
+    skeleton.reserve(n - items_text.size() + 2 + simdjson::SIMDJSON_PADDING);
+    skeleton.append(body.substr(0, items_begin)).append("[]").append(body.substr(items_end));
+    ScratchLease s;
+    simdjson::dom::element root;
+    if (s->parser.parse(skeleton.data(), skeleton.size(), false).get(root)) {
+      return DecodeListSlow(body);
+    }
+    simdjson::dom::array placeholder;
+    bool has_items = false;
+    Status st = ReadListHeader(root, &list, &placeholder, &has_items);
+    if (!st.ok()) return st;
+    // A duplicate or escaped "items" key could make the DOM see another member than ours.
+    if (!has_items || placeholder.size() != 0) return DecodeListSlow(body);
+  }
+  if (items_null) return list;
+
+  const std::string_view kind = ItemKind(list.kind);
+  size_t p = json::SkipSpace(body, items_begin + 1);
+  if (p < items_end && body[p] == ']') {
+    if (p + 1 != items_end) return DecodeListSlow(body);
+    return list;
+  }
+  for (size_t index = 0;; ++index) {
+    size_t end = json::SkipValue(body, p);
+    if (end == json::kNpos || end > items_end) return DecodeListSlow(body);
+    auto obj = ObjectBuilderAccess::Parse(body.substr(p, end - p), list.api_version, kind);
+    if (!obj) return ItemError(index, obj.error());
+    list.items.push_back(*std::move(obj));
+    size_t q = json::SkipSpace(body, end);
+    if (q >= items_end) return DecodeListSlow(body);
+    if (body[q] == ']') {
+      if (q + 1 != items_end) return DecodeListSlow(body);
+      break;
+    }
+    if (body[q] != ',') return DecodeListSlow(body);
+    p = json::SkipSpace(body, q + 1);
+  }
+  return list;
+}
+
+ObjectPtr DropManagedFields(const ObjectPtr& obj) {
+  if (obj == nullptr || !obj->has_managed_fields()) return obj;
+  return ObjectBuilderAccess::WithoutManagedFields(obj);
+}
+
+}  // namespace kube

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <shared_mutex>
+#include <pthread.h>
 
 #include "base/thread_annotations.h"
 
@@ -31,24 +31,36 @@ class KUBE_CAPABILITY("mutex") Mutex {
   std::mutex mu_;
 };
 
+// A reader/writer lock that prefers writers: once a writer waits, new readers queue behind it,
+// so a stream of lister queries cannot starve the informer's writes (Go's RWMutex behaves the
+// same; glibc's default std::shared_mutex prefers readers).
 class KUBE_CAPABILITY("shared_mutex") SharedMutex {
  public:
-  SharedMutex() = default;
+  SharedMutex() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+#if defined(__GLIBC__)
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    pthread_rwlock_init(&rw_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~SharedMutex() { pthread_rwlock_destroy(&rw_); }
   SharedMutex(const SharedMutex&) = delete;
   SharedMutex& operator=(const SharedMutex&) = delete;
-  void Lock() KUBE_ACQUIRE() { mu_.lock(); }
-  void Unlock() KUBE_RELEASE() { mu_.unlock(); }
-  void ReaderLock() KUBE_ACQUIRE_SHARED() { mu_.lock_shared(); }
-  void ReaderUnlock() KUBE_RELEASE_SHARED() { mu_.unlock_shared(); }
+  void Lock() KUBE_ACQUIRE() { pthread_rwlock_wrlock(&rw_); }
+  void Unlock() KUBE_RELEASE() { pthread_rwlock_unlock(&rw_); }
+  void ReaderLock() KUBE_ACQUIRE_SHARED() { pthread_rwlock_rdlock(&rw_); }
+  void ReaderUnlock() KUBE_RELEASE_SHARED() { pthread_rwlock_unlock(&rw_); }
 
  private:
-  std::shared_mutex mu_;
+  pthread_rwlock_t rw_;
 };
 
 // Holds a Mutex for its scope; can wait on a condition variable.
 class KUBE_SCOPED_CAPABILITY MutexLock {
  public:
-  explicit MutexLock(Mutex& mu) KUBE_ACQUIRE(mu) : mu_(mu), lock_(mu.native()) {}
+  explicit MutexLock(Mutex& mu) KUBE_ACQUIRE(mu) : lock_(mu.native()) {}
   ~MutexLock() KUBE_RELEASE() {}
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
@@ -66,9 +78,10 @@ class KUBE_SCOPED_CAPABILITY MutexLock {
   }
   // Releases the lock early (e.g. before calling user code); the destructor then does nothing.
   void Unlock() KUBE_RELEASE() { lock_.unlock(); }
+  // Takes the lock again after `Unlock()`.
+  void Relock() KUBE_ACQUIRE() { lock_.lock(); }
 
  private:
-  Mutex& mu_;
   std::unique_lock<std::mutex> lock_;
 };
 

@@ -14,6 +14,7 @@
 #define KUBE_GUARDED_BY(x) KUBE_THREAD_ANNOTATION(guarded_by(x))
 #define KUBE_PT_GUARDED_BY(x) KUBE_THREAD_ANNOTATION(pt_guarded_by(x))
 #define KUBE_ACQUIRED_AFTER(...) KUBE_THREAD_ANNOTATION(acquired_after(__VA_ARGS__))
+#define KUBE_ACQUIRED_BEFORE(...) KUBE_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
 #define KUBE_REQUIRES(...) KUBE_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define KUBE_REQUIRES_SHARED(...) KUBE_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
 #define KUBE_ACQUIRE(...) KUBE_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))

@@ -1,0 +1,107 @@
+// [4] DeltaFifo: the queue between the reflector and the informer's cache.
+//
+// Reads from: the reflector (watch events, list pages, bookmarks) and the informer's resync timer.
+// Feeds: the shared informer, which pops deltas in batches, applies them to the indexer and
+// notifies handlers.
+// client-go: tools/cache/the_real_fifo.go (RealFIFO, the default since 1.33/1.36) and
+// delta_fifo.go (the original DeltaFIFO).
+//
+// Why an in-order queue rather than the original per-key DeltaFIFO: client-go itself switched
+// (InOrderInformers, GA in 1.36) because per-key queues reorder events across objects — a
+// controller could see a Pod's update before the creation of the ReplicaSet it points to. Here
+// every delta keeps its arrival order (B53). Relists are queued as a bracketed stream
+// (`ReplaceBegin`, the items, `ReplaceEnd`), so deletions are computed by the consumer against
+// the indexer *after* every earlier delta has been applied: a delete can never be missed for an
+// object whose add was still queued (B24's concern), and the relisted collection never has to be
+// held whole in memory next to the cache (see `Replace`).
+#ifndef KUBE_CACHE_DELTA_FIFO_H_
+#define KUBE_CACHE_DELTA_FIFO_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/object.h"
+#include "kube/status.h"
+
+namespace kube {
+
+enum class DeltaType {
+  kAdded,         // a watch ADDED
+  kUpdated,       // a watch MODIFIED
+  kDeleted,       // a watch DELETED (object: its last state)
+  kReplaced,      // one item of a (re)list
+  kReplaceBegin,  // a (re)list starts: the consumer starts collecting the keys it sees
+  kReplaceEnd,    // a (re)list ended at `resource_version`: cached keys not seen are deleted
+  kSyncAll,       // a resync: every cached object is re-delivered as an update (B54)
+  kBookmark,      // the store's last version moves to `resource_version` (B49)
+};
+std::string_view DeltaTypeName(DeltaType t);
+
+struct Delta {
+  DeltaType type;
+  ObjectPtr object;              // set for kAdded/kUpdated/kDeleted/kReplaced
+  std::string resource_version;  // set for kReplaceEnd/kBookmark
+};
+
+// Thread-safe. Producers never wait for the consumer, except `Replace` and `ReplacePage` under
+// back-pressure (see `Options::max_replace_backlog`).
+class DeltaFifo {
+ public:
+  struct Options {
+    // A relist page waits while this many `kReplaced` deltas are still queued, so a relist never
+    // piles up the whole collection in the queue next to the cache. 0 = no limit.
+    size_t max_replace_backlog = 2048;
+    // Applied to every object as it is queued (B35/B56): never to tombstones or resyncs.
+    std::function<ObjectPtr(ObjectPtr)> transform;
+  };
+
+  // `on_ready` is called (without any lock held, on the producer's thread) when the queue goes
+  // from empty to non-empty, so the consumer can schedule a drain; it must not block.
+  DeltaFifo(Options options, std::function<void()> on_ready);
+  ~DeltaFifo();
+  DeltaFifo(const DeltaFifo&) = delete;
+  DeltaFifo& operator=(const DeltaFifo&) = delete;
+
+  // Queue one delta. kCancelled after `Close`.
+  Status Add(ObjectPtr obj);
+  Status Update(ObjectPtr obj);
+  Status Delete(ObjectPtr obj);
+  Status Bookmark(std::string resource_version);
+  Status Resync();
+
+  // A whole relist at once: `ReplaceBegin`, a `kReplaced` per item, `ReplaceEnd(rv)`.
+  Status Replace(std::vector<ObjectPtr> items, std::string resource_version);
+  // The same, streamed: call `ReplaceBegin`, then `ReplacePage` per page, then `ReplaceEnd`. A
+  // relist that fails halfway simply starts again with `ReplaceBegin`; the partial pages were
+  // real states and do no harm. `ReplacePage` blocks while the queue holds more than
+  // `max_replace_backlog` relist items (returns kCancelled if the queue closes meanwhile).
+  Status ReplaceBegin();
+  Status ReplacePage(std::vector<ObjectPtr> items);
+  Status ReplaceEnd(std::string resource_version);
+  // One relist item that arrives on its own (the initial events of a streaming watch-list).
+  // Never blocks: it is called on the transport's I/O thread.
+  Status ReplaceItem(ObjectPtr obj);
+
+  // Removes and returns up to `max` deltas in order; empty when there are none. Never blocks.
+  std::vector<Delta> PopBatch(size_t max);
+  // Blocks until a delta is queued or the queue is closed (then returns an empty vector).
+  std::vector<Delta> PopBatchWait(size_t max);
+
+  // Deltas queued now.
+  size_t Len() const;
+  // Wakes blocked producers and consumers; later pushes fail with kCancelled. Idempotent.
+  void Close();
+  bool IsClosed() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kube
+
+#endif  // KUBE_CACHE_DELTA_FIFO_H_

@@ -1,0 +1,62 @@
+// ListerWatcher: where a reflector lists and watches. `ListWatchFromClient` makes one for any
+// resource served by an API server; tests and custom sources implement it directly.
+//
+// Reads from: the resource client (client/rest_client.h). Feeds: the reflector.
+// client-go: tools/cache/listwatch.go.
+#ifndef KUBE_CACHE_LIST_WATCH_H_
+#define KUBE_CACHE_LIST_WATCH_H_
+
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "kube/client/rest_client.h"
+#include "kube/group_version.h"
+#include "kube/object.h"
+#include "kube/status.h"
+#include "kube/watch/watch.h"
+
+namespace kube {
+
+// A watch started by `ListerWatcher::Watch`. Destroying it stops it.
+class ActiveWatch {
+ public:
+  virtual ~ActiveWatch() = default;
+  // Ends the watch. No callback runs after `Stop` returns (a running one is waited for), so it
+  // must not be called from a callback. Idempotent.
+  virtual void Stop() noexcept = 0;
+};
+
+struct WatchCallbacks {
+  // Each event, in order, on an I/O thread. Must not block.
+  std::function<void(WatchEvent)> on_event;
+  // Once, when the stream ends by itself: OK for a clean end (server timeout, EOF), otherwise
+  // why (a decode error, a broken connection). Not called after `Stop()`. An ERROR event is
+  // delivered through `on_event` and followed by `on_done` with that event's status.
+  std::function<void(Status)> on_done;
+};
+
+class ListerWatcher {
+ public:
+  virtual ~ListerWatcher() = default;
+  // One page of the list. Blocks; `stop` cancels it (kCancelled).
+  virtual Result<ObjectList> List(const ListOptions& options, std::stop_token stop) = 0;
+  // Opens a watch. A source may report a failure to open here, or (as the HTTP one does) as
+  // an ERROR event followed by `on_done`; the reflector treats both alike.
+  virtual Result<std::unique_ptr<ActiveWatch>> Watch(const ListOptions& options,
+                                                     WatchCallbacks callbacks) = 0;
+};
+
+// Adds list options (selectors, ...) to every list and watch (`WithTweakListOptions`, B39).
+using TweakListOptionsFunc = std::function<void(ListOptions&)>;
+
+// A ListerWatcher for `gvr` in namespace `ns` ("" = all namespaces, or a cluster-scoped
+// resource) through `client`.
+std::shared_ptr<ListerWatcher> ListWatchFromClient(std::shared_ptr<HttpClient> client,
+                                                   GroupVersionResource gvr, std::string ns,
+                                                   TweakListOptionsFunc tweak = nullptr);
+
+}  // namespace kube
+
+#endif  // KUBE_CACHE_LIST_WATCH_H_

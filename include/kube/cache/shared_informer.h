@@ -1,0 +1,196 @@
+// [6] SharedIndexInformer: one list+watch of a resource, an indexed cache, and event handlers.
+//
+// Reads from: the reflector (through the delta FIFO).
+// Feeds: registered handlers (each through its own unbounded, in-order buffer) and listers (the
+// indexer).
+// client-go: tools/cache/shared_informer.go, controller.go.
+#ifndef KUBE_CACHE_SHARED_INFORMER_H_
+#define KUBE_CACHE_SHARED_INFORMER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kube/cache/list_watch.h"
+#include "kube/cache/reflector.h"
+#include "kube/cache/store.h"
+#include "kube/clock.h"
+#include "kube/object.h"
+#include "kube/object_key.h"
+#include "kube/status.h"
+
+namespace kube {
+
+// What a delete handler receives (B61). Unlike client-go's `interface{}` that is either the object
+// or a `DeletedFinalStateUnknown`, it cannot be mistaken for a live object by a type assertion
+// gone wrong: `object()` is always the last state known, and `final_state_unknown()` says whether
+// that state is the server's final one or only the cache's last (a deletion inferred by a relist).
+class DeletedObject {
+ public:
+  DeletedObject(ObjectPtr object, bool final_state_unknown, std::string key)
+      : object_(std::move(object)),
+        final_state_unknown_(final_state_unknown),
+        key_(std::move(key)) {}
+
+  // The deleted object's last known state. Never null.
+  const ObjectPtr& object() const { return object_; }
+  // True when the deletion was inferred from a relist (the watch missed it); the object is then
+  // the cache's last state, which may be older than the server's final one.
+  bool final_state_unknown() const { return final_state_unknown_; }
+  // `namespace/name` (B01).
+  const std::string& key() const { return key_; }
+  // client-go's shape, for code ported from Go.
+  DeletedFinalStateUnknown AsTombstone() const { return {key_, object_}; }
+
+ private:
+  ObjectPtr object_;
+  bool final_state_unknown_;
+  std::string key_;
+};
+
+// Receives an informer's notifications. Each handler gets its notifications one at a time, in
+// order, on a library worker thread (never two at once for one handler). A handler that throws is
+// caught, logged and counted, and keeps receiving later notifications (client-go re-panics by
+// default, B37). Handlers may block; other handlers and the cache do not wait for them (B32).
+class ResourceEventHandler {
+ public:
+  virtual ~ResourceEventHandler() = default;
+  // B28/B29: a new object; `is_in_initial_list` for the adds of the first list (and, for a
+  // handler added after start, the adds of the objects already cached, B31).
+  virtual void OnAdd(const ObjectPtr& obj, bool is_in_initial_list) {
+    (void)obj;
+    (void)is_in_initial_list;
+  }
+  // A change: `old_obj` and `new_obj` have different resourceVersions.
+  virtual void OnUpdate(const ObjectPtr& old_obj, const ObjectPtr& new_obj) {
+    (void)old_obj;
+    (void)new_obj;
+  }
+  virtual void OnDelete(const DeletedObject& obj) { (void)obj; }
+  // A resync, or a relisted object that did not change (B28/B34): client-go delivers these as
+  // OnUpdate(old, new) with equal resourceVersions, and so does this default. Override to tell
+  // them apart from real updates.
+  virtual void OnResync(const ObjectPtr& obj) { OnUpdate(obj, obj); }
+};
+
+// A handler from functions; unset ones ignore their notification. `resync` unset falls back to
+// `update(obj, obj)`, as in client-go.
+struct ResourceEventHandlerFuncs {
+  std::function<void(const ObjectPtr&, bool)> add;
+  std::function<void(const ObjectPtr&, const ObjectPtr&)> update;
+  std::function<void(const DeletedObject&)> del;
+  std::function<void(const ObjectPtr&)> resync;
+};
+std::shared_ptr<ResourceEventHandler> MakeHandler(ResourceEventHandlerFuncs funcs);
+
+// B62: passes notifications whose object satisfies `filter` to `handler`; an update becomes an
+// add when only the new object passes and a delete when only the old one does.
+std::shared_ptr<ResourceEventHandler> FilteringHandler(
+    std::function<bool(const Object&)> filter, std::shared_ptr<ResourceEventHandler> handler);
+
+struct HandlerOptions {
+  // This handler's resync period; unset = the informer's default; 0 = never; below 1 s = 1 s
+  // (B33).
+  std::optional<std::chrono::milliseconds> resync_period;
+  std::string name;  // for logs and metrics
+};
+
+// A handler's membership in an informer (B30). Thread-safe.
+class ResourceEventHandlerRegistration {
+ public:
+  virtual ~ResourceEventHandlerRegistration() = default;
+  // True once the informer has synced and this handler has returned from every initial-list
+  // OnAdd (B30). Latches.
+  virtual bool HasSynced() const = 0;
+  // Blocks until `HasSynced()`, the informer stops, or `timeout` passes; returns `HasSynced()`.
+  virtual bool WaitForSynced(std::chrono::milliseconds timeout) const = 0;
+  // Notifications queued for this handler and not yet delivered.
+  virtual size_t PendingNotifications() const = 0;
+  // Handler calls that threw.
+  virtual uint64_t HandlerErrors() const = 0;
+};
+using RegistrationPtr = std::shared_ptr<ResourceEventHandlerRegistration>;
+
+// Applied to every object before it is queued and cached (B35), e.g. `DropManagedFields`. Must be
+// pure and idempotent (B56); returning null keeps the object as it was.
+using TransformFunc = std::function<ObjectPtr(ObjectPtr)>;
+
+struct SharedInformerOptions {
+  // The default handler resync period and the resync check period (B33); 0 = never resync.
+  std::chrono::milliseconds resync_period{0};
+  Indexers indexers;
+  std::string name;  // for logs, e.g. "apps/v1 deployments"
+  ReflectorOptions reflector;
+  std::shared_ptr<Clock> clock;  // default: Clock::Real()
+};
+
+// Thread-safe. Owns its threads' work: `Stop()` (and the destructor) stops the reflector, ends
+// every handler's delivery and waits for running handler calls to return.
+class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInformer> {
+ public:
+  static std::shared_ptr<SharedIndexInformer> Create(std::shared_ptr<ListerWatcher> lw,
+                                                     SharedInformerOptions options);
+  virtual ~SharedIndexInformer() = default;
+
+  // B30/B31: adds a handler. After start it first receives OnAdd(obj, true) for every cached
+  // object, then live notifications, with nothing missed or doubled. kCancelled once stopped.
+  virtual Result<RegistrationPtr> AddEventHandler(std::shared_ptr<ResourceEventHandler> handler,
+                                                  HandlerOptions options = {}) = 0;
+  Result<RegistrationPtr> AddEventHandler(ResourceEventHandlerFuncs funcs,
+                                          HandlerOptions options = {}) {
+    return AddEventHandler(MakeHandler(std::move(funcs)), std::move(options));
+  }
+  // B30: stops delivery to the handler; notifications not yet started are dropped. Idempotent,
+  // does not wait. kInvalidArgument for a registration of another informer.
+  virtual Status RemoveEventHandler(const RegistrationPtr& registration) = 0;
+  // As `RemoveEventHandler`, then waits until the handler's running call (if any) returns. Must
+  // not be called from that handler.
+  virtual Status ShutDownEventHandler(const RegistrationPtr& registration) = 0;
+
+  // B35: before `Run` only (kFailedPrecondition-like kInvalidArgument after).
+  virtual Status SetTransform(TransformFunc transform) = 0;
+  // B20: receives every list/watch error (the loop keeps retrying). Before `Run` only.
+  virtual Status SetWatchErrorHandler(std::function<void(const Status&)> handler) = 0;
+  // B07: before or after `Run`; kCancelled once stopped; kAlreadyExists on a name conflict.
+  virtual Status AddIndexers(const Indexers& indexers) = 0;
+
+  virtual std::shared_ptr<Indexer> GetIndexer() const = 0;
+  std::shared_ptr<Store> GetStore() const { return GetIndexer(); }
+
+  // B36: starts list+watch in the background and returns. A second call logs and returns.
+  virtual void Run() = 0;
+  // Stops everything and waits for running handler calls. Idempotent; must not be called from a
+  // handler of this informer (it would wait for itself).
+  virtual void Stop() = 0;
+  virtual bool IsStopped() const = 0;
+
+  // B27/B36: true once the first list has been stored and its adds handed to handlers' queues.
+  // Latches.
+  virtual bool HasSynced() const = 0;
+  // Blocks until `HasSynced()`, stop, or `timeout`.
+  virtual bool WaitForCacheSync(std::chrono::milliseconds timeout) const = 0;
+  // Improvement over client-go: also waits until every handler registered now has *returned*
+  // from its initial-list OnAdd calls (each registration's `HasSynced`), so a controller that
+  // starts workers afterwards never races its own handlers.
+  virtual bool WaitForHandlersSync(std::chrono::milliseconds timeout) const = 0;
+  // B36: the reflector's last synced resourceVersion; "" before the first list.
+  virtual std::string LastSyncResourceVersion() const = 0;
+  // Counters for metrics and tests.
+  struct Stats {
+    uint64_t lists = 0;            // successful (re)lists
+    uint64_t watches = 0;          // watches opened
+    uint64_t watch_events = 0;     // events received
+    uint64_t relists_after_gone = 0;
+    uint64_t progress_timeouts = 0;  // watches restarted for making no progress
+    uint64_t errors = 0;
+  };
+  virtual Stats GetStats() const = 0;
+};
+
+}  // namespace kube
+
+#endif  // KUBE_CACHE_SHARED_INFORMER_H_

@@ -1,0 +1,145 @@
+// HttpClient: requests to one API server as one user — TLS, credentials, retries, streaming.
+//
+// Reads from: a `RestConfig` (config/rest_config.h, config/kubeconfig.h).
+// Feeds: the resource client and discovery (client/rest_client.h, client/discovery.h), and
+// through them the watch decoder (src/watch/watch_decoder.cc).
+// client-go: rest/request.go, rest/with_retry.go, transport/ (TLS, bearer and exec round
+// trippers).
+//
+// `MakeCurlHttpClient` builds the implementation on libcurl: one I/O thread per client drives
+// every request and stream through a curl multi handle, so threads do not grow with the number of
+// watches; connections are reused, and HTTP/2 is used (and multiplexed) where a TLS server offers
+// it. Credentials never appear in a Status message or a log line.
+#ifndef KUBE_CLIENT_HTTP_CLIENT_H_
+#define KUBE_CLIENT_HTTP_CLIENT_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kube/config/rest_config.h"
+#include "kube/status.h"
+
+namespace kube {
+
+struct HttpRequest {
+  std::string method = "GET";
+  // Path and query relative to `RestConfig::server` (whose own path prefix is kept):
+  // "/api/v1/namespaces/default/pods?limit=500". The query must already be percent-encoded.
+  std::string path;
+  std::string body;
+  std::string content_type;  // sent when non-empty
+  std::string accept = "application/json";
+  // Extra headers; never logged.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Whole-request limit. Negative: `RestConfig::timeout` for `Do`, none for `Stream`. 0: none.
+  std::chrono::milliseconds timeout{-1};
+};
+
+// A complete response, whatever its HTTP status.
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  // From the `Retry-After` header (whole seconds), when sent.
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+// The status line and headers of a streamed response.
+struct HttpResponseHead {
+  int status = 0;
+  std::string content_type;
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+// What a stream tells its owner. Every callback runs on the client's I/O thread, which serves all
+// other requests too: callbacks must return quickly and must never block (hand work to another
+// thread). They may call `HttpStream::Cancel`/`Pause`/`Resume` on any stream.
+struct StreamCallbacks {
+  // Once, when the response headers are complete, before any data.
+  std::function<void(const HttpResponseHead&)> on_headers;
+  // Each piece of the body, in order; the view is valid during the call only.
+  std::function<void(std::string_view)> on_data;
+  // Once, last. OK when the server ended the response; otherwise why the transfer failed:
+  // kUnavailable (connection refused or broken, TLS failure), kUnauthorized (a credential could not
+  // be obtained), kDeadlineExceeded (the request timeout), kCancelled (the client was destroyed).
+  // Not called after `Cancel()`.
+  std::function<void(Status)> on_done;
+};
+
+// A streamed request in flight. Destroying it cancels it.
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Abandons the request and releases its connection. Returns at once (it waits at most for a
+  // callback of this stream that is running on the I/O thread to return), and once it has
+  // returned no callback of this stream runs again. Idempotent; may be called from any thread,
+  // including from inside this or another stream's callback.
+  virtual void Cancel() noexcept = 0;
+  // Flow control. After `Pause()` no more `on_data` calls come (except for the one running)
+  // until `Resume()`; the transport stops reading the connection meanwhile. Thread-safe; the last
+  // call wins.
+  virtual void Pause() noexcept = 0;
+  virtual void Resume() noexcept = 0;
+};
+
+// Thread-safe: any number of threads may issue requests at once.
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+
+  // Sends a request and waits for the whole response. Any HTTP status is a response: decoding a
+  // non-2xx body into an API error is the caller's job (client/rest_client.h).
+  //
+  // Retries like client-go's REST layer: a 429 or 5xx answer that carries `Retry-After` is retried
+  // after that many seconds, up to `HttpClientOptions::max_attempts` attempts in all, and the last
+  // answer is returned. A 401 when credentials come from an exec plugin invalidates the cached
+  // credential and retries once.
+  //
+  // Blocks the calling thread (never call it from a stream callback). Errors: kUnavailable
+  // (connection refused or broken, TLS verification failed), kDeadlineExceeded (the timeout),
+  // kCancelled (the client is shutting down), kInvalidArgument (a malformed request or TLS
+  // material), kUnauthorized (a credential could not be loaded, e.g. an unreadable token file or
+  // a failing exec plugin).
+  virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
+
+  // Starts a streamed request (a watch) and returns; `callbacks` report its progress on the I/O
+  // thread. Not retried. Never null. Returns at once, except when an exec credential plugin must
+  // run first (no cached credential, or it expired). Failures, including a credential that cannot
+  // be obtained, arrive through `on_done`.
+  virtual std::unique_ptr<HttpStream> Stream(const HttpRequest& request,
+                                             StreamCallbacks callbacks) = 0;
+
+  // The server URL requests go to, for messages ("https://10.0.0.1:6443").
+  virtual const std::string& server() const = 0;
+};
+
+struct HttpClientOptions {
+  // Attempts per `Do` when the server answers 429/5xx with Retry-After (client-go: 10).
+  int max_attempts = 10;
+  // Replaces the wait between attempts, e.g. to skip it in tests. Called on the requesting
+  // thread with the server's Retry-After; returning false stops retrying (the last answer is
+  // returned). Unset: wait that long, interrupted when the client is destroyed.
+  std::function<bool(std::chrono::seconds)> retry_wait;
+};
+
+// Builds the libcurl client for `config`. TLS verification is on unless
+// `insecure_skip_tls_verify`; `ca_data` (else `ca_file`, else the system store) verifies the
+// server; `tls_server_name` is the name verified (and sent as SNI) instead of the URL's host.
+// Credentials, first present wins: exec plugin, `bearer_token_file` (re-read whenever the file
+// changes), `bearer_token`, `username`/`password` (basic); a client certificate may be combined
+// with a token. `proxy_url` overrides the environment's proxy rules.
+//
+// Starts the client's I/O thread. Errors: kInvalidArgument for a missing or non-http(s) `server`
+// or a bad `proxy_url` scheme (the message names the config's `source`, never a credential).
+Result<std::shared_ptr<HttpClient>> MakeCurlHttpClient(const RestConfig& config,
+                                                       HttpClientOptions options = {});
+
+}  // namespace kube
+
+#endif  // KUBE_CLIENT_HTTP_CLIENT_H_

@@ -1,0 +1,161 @@
+// EmbeddedApiServer: an in-process server that speaks the Kubernetes REST protocol well enough
+// for client-go-style informers, our own client and the real `kubectl`.
+//
+// It is a test and demo server, not a production API server: no authorization, no admission, no
+// controllers (Deployments never create Pods), no persistence, one version per resource. Point
+// production code at a real cluster through a kubeconfig. See docs/server.md for what it serves,
+// its approximations and its fault injection.
+//
+// What it serves: built-in core/v1, apps/v1, batch/v1, discovery.k8s.io/v1, coordination.k8s.io/v1
+// kinds and CustomResourceDefinitions (plus resources from a file); discovery and a minimal
+// OpenAPI v3; get/list/watch/create/update/patch/delete/deletecollection with resourceVersion
+// semantics, pagination, selectors, Tables, bookmarks and streaming lists; TLS, client
+// certificates and bearer tokens.
+//
+// Thread-safe: every method may be called from any thread. `Stop` and the destructor block until
+// the I/O threads have joined. The in-process helpers bypass HTTP (no auth, no injected faults)
+// but go through the same storage, so watchers see their changes.
+//
+// client-go counterpart: none (kube-apiserver's generic registry and watch cache, in miniature).
+#ifndef KUBE_SERVER_API_SERVER_H_
+#define KUBE_SERVER_API_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kube/group_version.h"
+#include "kube/object.h"
+#include "kube/status.h"
+
+namespace kube {
+
+struct ApiServerOptions {
+  // Listen address and port; port 0 picks a free one (see `Port()`). Tests bind 127.0.0.1 only.
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  // I/O threads serving every connection (no thread per connection).
+  int threads = 1;
+  // Events kept for resuming watches, exact-version lists and continue tokens. A watch or
+  // continue older than this window gets 410 Expired.
+  size_t history_size = 10000;
+  // Events one watcher may lag behind before its stream is closed (the client re-watches).
+  size_t watch_queue_limit = 10000;
+  // BOOKMARK period for watches with `allowWatchBookmarks=true`.
+  std::chrono::milliseconds bookmark_interval = std::chrono::seconds(60);
+  // A watch without `timeoutSeconds` ends after this long.
+  std::chrono::seconds max_watch_timeout = std::chrono::seconds(1800);
+  // Create default, kube-system, kube-public and kube-node-lease at start.
+  bool default_namespaces = true;
+  // kube-apiserver's flags of the same names; TLS when the cert and key are set.
+  std::string tls_cert_file{};
+  std::string tls_private_key_file{};
+  std::string client_ca_file{};
+  std::string token_auth_file{};
+  // Extra resources to serve (format in docs/server.md); "" for none.
+  std::string resources_file{};
+  // "" (nothing), "demo" (a few Deployments, Pods, Services in `default`), or a manifest file.
+  std::string seed{};
+  // Seeds the generator of injected request failures.
+  uint64_t fault_seed = 1;
+};
+
+// `--churn`: a deterministic stream of create/update/delete operations on Pods.
+struct ChurnOptions {
+  double ops_per_second = 10;
+  uint64_t seed = 1;
+  std::string ns = "default";
+  // The churned population stays at or below this many Pods.
+  int max_objects = 50;
+};
+
+struct KubeconfigOptions {
+  // Bearer token for the user; "" uses the first token of `--token-auth-file`, if any.
+  std::string token{};
+  // Client certificate and key files for the user (mutual TLS).
+  std::string client_certificate_file{};
+  std::string client_key_file{};
+  // CA bundle that verifies the server; "" embeds the server's own certificate (fine for the
+  // self-signed certificates tests and demos use).
+  std::string certificate_authority_file{};
+  // Skip server verification instead of embedding a CA.
+  bool insecure_skip_tls_verify = false;
+  std::string context_name = "kinf";
+  std::string ns = "default";
+};
+
+class EmbeddedApiServer {
+ public:
+  // Binds, seeds and starts serving; returns once the server accepts connections.
+  // Errors: kInvalidArgument (bad options, unreadable seed/TLS/token/resources file, a seed object
+  // the server rejects: the message names it), kUnavailable (the port cannot be bound).
+  static Result<std::unique_ptr<EmbeddedApiServer>> Start(ApiServerOptions options);
+
+  // Stops and joins.
+  ~EmbeddedApiServer();
+  EmbeddedApiServer(const EmbeddedApiServer&) = delete;
+  EmbeddedApiServer& operator=(const EmbeddedApiServer&) = delete;
+
+  // Stops churn, stops accepting, ends open watch streams cleanly (up to ~2 s), joins the I/O
+  // threads. Idempotent; the in-process helpers keep working on the stored state afterwards.
+  void Stop() noexcept;
+
+  uint16_t Port() const;
+  // "http://127.0.0.1:PORT" or "https://...".
+  std::string Url() const;
+
+  // --- In-process helpers (no HTTP) -----------------------------------------------------------
+  // Creates an object from its JSON (apiVersion and kind select the resource). Errors as over
+  // HTTP, with the API reason and HTTP code set: 409 AlreadyExists, 422 Invalid, 404 namespace.
+  Result<ObjectPtr> Create(std::string_view json);
+  // Creates or replaces (unconditionally) an object.
+  Result<ObjectPtr> Apply(std::string_view json);
+  Result<ObjectPtr> Get(const GroupVersionResource& gvr, std::string_view ns,
+                        std::string_view name) const;
+  // Deletes (or, with finalizers, marks) an object. kNotFound when absent.
+  Status Delete(const GroupVersionResource& gvr, std::string_view ns, std::string_view name);
+  // Applies every object of a manifest: YAML (multi-document) or JSON (an object, a `List`, or an
+  // array). Missing namespaces are created. Stops at the first rejected object.
+  Status LoadManifests(std::string_view text);
+  // "demo" or a manifest file path.
+  Status Seed(std::string_view demo_or_path);
+  // The last committed resourceVersion.
+  uint64_t ResourceVersion() const;
+  // Open watch streams (for tests that wait until a watch is established).
+  size_t WatchCount() const;
+
+  // --- Churn ----------------------------------------------------------------------------------
+  // Starts (or restarts) the churn generator on its own thread.
+  Status StartChurn(const ChurnOptions& options);
+  void StopChurn();
+
+  // --- Fault injection (docs/server.md) -------------------------------------------------------
+  // Ends every open watch stream now (cleanly: the final chunk is sent).
+  void DropWatches();
+  // Forgets the event history: watches resuming from an older resourceVersion get 410 Expired,
+  // continue tokens and exact lists from before now too.
+  void CompactHistory();
+  // Fails `fraction` (0..1) of HTTP requests: `http_code` 429 answers TooManyRequests with
+  // `Retry-After: retry_after`; any other code answers 500 InternalError. 0 disables.
+  void FailRequests(double fraction, int http_code,
+                    std::chrono::seconds retry_after = std::chrono::seconds(1));
+  // Delays every HTTP request by `latency` before it is served (0 disables).
+  void SetLatency(std::chrono::milliseconds latency);
+  // Every open watch stream sends only the first half of its next event, then drops the
+  // connection.
+  void CutWatchStreams();
+
+  // Writes a kubeconfig whose current context reaches this server.
+  Status WriteKubeconfig(const std::string& path, const KubeconfigOptions& options = {}) const;
+
+ private:
+  struct Impl;
+  explicit EmbeddedApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kube
+
+#endif  // KUBE_SERVER_API_SERVER_H_

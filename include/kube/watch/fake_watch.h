@@ -1,0 +1,66 @@
+// FakeWatch: a `Watch` whose events a test (or a user's test) sends by hand.
+//
+// Feeds: whatever consumes a `Watch` — the reflector's tests, informer tests, user code.
+// client-go: k8s.io/apimachinery/pkg/watch/watch.go (`FakeWatcher`, `NewFake`).
+#ifndef KUBE_WATCH_FAKE_WATCH_H_
+#define KUBE_WATCH_FAKE_WATCH_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "kube/object.h"
+#include "kube/status.h"
+#include "kube/watch/watch.h"
+
+namespace kube {
+
+// Unlike Go's FakeWatcher, sending never blocks: events queue without bound until taken.
+//
+// Two ways to end it: `Close()` is the server ending the stream (the consumer still receives the
+// events already queued, then closed); `Stop()` is the consumer giving up (queued events are
+// dropped). Sends after either are dropped and return false.
+//
+// Thread-safe: send from any thread while another consumes.
+class FakeWatch final : public Watch {
+ public:
+  FakeWatch();
+  ~FakeWatch() override;
+  FakeWatch(const FakeWatch&) = delete;
+  FakeWatch& operator=(const FakeWatch&) = delete;
+
+  // Each sends one event of its type; false when the watch has ended.
+  bool Add(ObjectPtr obj);
+  bool Modify(ObjectPtr obj);
+  bool Delete(ObjectPtr last_state);
+  bool Bookmark(ObjectPtr obj);
+  // An ERROR event carrying `status`. `object` is the Status object as a server would send it;
+  // when null, one is built from `status` (kind Status, code, reason, message).
+  bool Error(Status status, ObjectPtr object = nullptr);
+  // Any event, as given.
+  bool Action(WatchEvent event);
+
+  // Ends the stream from the "server" side: queued events stay readable.
+  void Close();
+  // Whether `Stop()` was called (not `Close()`).
+  bool IsStopped() const;
+  // Events queued and not yet taken.
+  size_t Pending() const;
+
+  std::optional<WatchEvent> Next() override;
+  WatchWait NextFor(std::chrono::milliseconds timeout, WatchEvent* event) override;
+  void Stop() noexcept override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The Status object a server sends in an ERROR event for `status`:
+// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":...,
+// "reason":...,"code":...}`. Never null.
+ObjectPtr MakeStatusObject(const Status& status);
+
+}  // namespace kube
+
+#endif  // KUBE_WATCH_FAKE_WATCH_H_

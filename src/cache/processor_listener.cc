@@ -1,0 +1,135 @@
+#include "cache/processor_listener.h"
+
+#include <exception>
+#include <utility>
+
+#include "base/logging.h"
+
+namespace kube::internal {
+
+ProcessorListener::ProcessorListener(std::shared_ptr<ResourceEventHandler> handler,
+                                     std::string name, std::chrono::milliseconds resync,
+                                     const void* owner, std::shared_ptr<Executor> executor)
+    : resync_period(resync),
+      handler_(std::move(handler)),
+      name_(std::move(name)),
+      owner_(owner),
+      executor_(executor) {}
+
+void ProcessorListener::Add(Notification n) {
+  {
+    MutexLock l(mu_);
+    if (removed_.load(std::memory_order_relaxed) || stopped_) return;
+    buffer_.push_back(std::move(n));
+    if (scheduled_) return;
+    scheduled_ = true;
+  }
+  if (auto executor = executor_.lock()) {
+    executor->Post([self = shared_from_this()] { self->Drain(); });
+  }
+}
+
+void ProcessorListener::Drain() {
+  // A bounded turn, so one busy handler cannot hold a worker while others' notifications wait
+  // (the executor adds workers for handlers that block; this covers handlers that are merely
+  // busy).
+  constexpr int kPerTurn = 256;
+  for (int i = 0; i < kPerTurn; ++i) {
+    Notification n;
+    {
+      MutexLock l(mu_);
+      if (buffer_.empty() || removed_.load(std::memory_order_relaxed) || stopped_) {
+        buffer_.clear();
+        scheduled_ = false;
+        running_ = false;
+        cv_.notify_all();
+        return;
+      }
+      n = std::move(buffer_.front());
+      buffer_.pop_front();
+      running_ = true;
+    }
+    Deliver(n);
+    {
+      MutexLock l(mu_);
+      running_ = false;
+    }
+    cv_.notify_all();
+  }
+  if (auto executor = executor_.lock()) {
+    executor->Post([self = shared_from_this()] { self->Drain(); });
+  } else {
+    MutexLock l(mu_);
+    scheduled_ = false;
+  }
+}
+
+void ProcessorListener::Deliver(const Notification& n) {
+  try {
+    switch (n.kind) {
+      case Notification::Kind::kAdd:
+        handler_->OnAdd(n.obj, n.flag);
+        break;
+      case Notification::Kind::kUpdate:
+        handler_->OnUpdate(n.old_obj, n.obj);
+        break;
+      case Notification::Kind::kResync:
+        handler_->OnResync(n.obj);
+        break;
+      case Notification::Kind::kDelete:
+        handler_->OnDelete(DeletedObject(n.obj, n.flag, n.key));
+        break;
+      case Notification::Kind::kSyncedMarker: {
+        // Set under the lock so a waiter cannot check, miss the store, then sleep.
+        MutexLock l(mu_);
+        synced_.store(true, std::memory_order_release);
+        cv_.notify_all();
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    KUBE_LOG(kError, "informer") << "handler " << name_ << " threw: " << e.what();
+  } catch (...) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    KUBE_LOG(kError, "informer") << "handler " << name_ << " threw a non-standard exception";
+  }
+}
+
+void ProcessorListener::Remove() {
+  removed_.store(true, std::memory_order_release);
+  MutexLock l(mu_);
+  buffer_.clear();
+  cv_.notify_all();
+}
+
+void ProcessorListener::WaitIdle() {
+  MutexLock l(mu_);
+  while (running_) l.Wait(cv_);
+}
+
+bool ProcessorListener::HasSynced() const { return synced_.load(std::memory_order_acquire); }
+
+bool ProcessorListener::WaitForSynced(std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock l(mu_);
+  while (!synced_.load(std::memory_order_acquire) && !stopped_ &&
+         !removed_.load(std::memory_order_acquire)) {
+    if (!l.WaitUntil(cv_, deadline) && std::chrono::steady_clock::now() >= deadline) break;
+  }
+  return synced_.load(std::memory_order_acquire);
+}
+
+size_t ProcessorListener::PendingNotifications() const {
+  MutexLock l(mu_);
+  return buffer_.size();
+}
+
+void ProcessorListener::NotifyStopped() {
+  MutexLock l(mu_);
+  stopped_ = true;
+  buffer_.clear();
+  cv_.notify_all();
+}
+
+}  // namespace kube::internal

@@ -1,0 +1,588 @@
+// The reflector state machine. Behaviour numbers (B11...) refer to
+// ../shared/reference/client-go-informer-behaviour.md.
+#include "cache/reflector_impl.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/logging.h"
+
+namespace kube::internal {
+namespace {
+
+constexpr int64_t kDefaultPageSize = 500;  // tools/pager defaultPageSize (B13)
+constexpr std::string_view kInitialEventsEnd = "k8s.io/initial-events-end";
+
+bool IsBrokenConnection(const Status& s) {
+  // A stream that broke (reset, EOF inside a frame) with no answer from the server: client-go's
+  // stream decoder swallows these as a normal end and the reflector simply rewatches (B16).
+  return s.http_code() == 0 &&
+         (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss);
+}
+
+}  // namespace
+
+Clock::Duration Backoff::Next(Clock::TimePoint now, std::mt19937_64& rng,
+                              std::optional<std::chrono::milliseconds> cap) {
+  const auto limit = cap.value_or(cap_);
+  if (!last_reset_ || now - *last_reset_ > reset_after_) {
+    current_ = initial_;
+    last_reset_ = now;
+  }
+  const auto base = std::min(current_, limit);
+  current_ = std::min(current_ * 2, limit);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  double ms = static_cast<double>(base.count()) * (1.0 + jitter_ * unit(rng));
+  return std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+Reflector::Reflector(std::string name, std::shared_ptr<ListerWatcher> lw,
+                     std::shared_ptr<DeltaFifo> fifo, ReflectorOptions options,
+                     std::shared_ptr<Clock> clock, std::shared_ptr<Executor> executor)
+    : name_(std::move(name)),
+      lw_(std::move(lw)),
+      fifo_(std::move(fifo)),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      queue_(SerialQueue::Create(std::move(executor))),
+      rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()),
+      backoff_(options_.backoff_initial, options_.backoff_cap, options_.backoff_reset_after,
+               options_.backoff_jitter) {}
+
+Reflector::~Reflector() { Stop(); }
+
+void Reflector::SetErrorHandler(std::function<void(const Status&)> handler) {
+  error_handler_ = std::move(handler);
+}
+
+void Reflector::Start() {
+  PostTask([this] { ListAndWatch(); });
+}
+
+void Reflector::Stop() {
+  std::unique_ptr<ActiveWatch> watch;
+  {
+    MutexLock l(mu_);
+    if (stopped_) {
+      while (tasks_in_flight_ > 0) l.Wait(idle_cv_);
+      return;
+    }
+    stopped_ = true;
+    watch = std::move(watch_);
+    if (progress_timer_) progress_timer_->Stop();
+    if (backoff_timer_) backoff_timer_->Stop();
+  }
+  stop_.request_stop();
+  if (watch) watch->Stop();
+  MutexLock l(mu_);
+  while (tasks_in_flight_ > 0) l.Wait(idle_cv_);
+}
+
+std::string Reflector::LastSyncResourceVersion() const {
+  MutexLock l(mu_);
+  return last_sync_rv_;
+}
+
+void Reflector::PostTask(std::function<void()> fn) {
+  {
+    MutexLock l(mu_);
+    if (stopped_) return;
+    ++tasks_in_flight_;
+  }
+  queue_->Post([this, fn = std::move(fn)] {
+    bool stopped;
+    {
+      MutexLock l(mu_);
+      stopped = stopped_;
+    }
+    if (!stopped) fn();
+    MutexLock l(mu_);
+    --tasks_in_flight_;
+    idle_cv_.notify_all();
+  });
+}
+
+void Reflector::RunAfter(Clock::Duration delay, std::function<void()> fn) {
+  std::weak_ptr<Reflector> weak = weak_from_this();
+  auto timer = clock_->AfterFunc(delay, [weak, fn = std::move(fn)] {
+    if (auto self = weak.lock()) self->PostTask(fn);
+  });
+  MutexLock l(mu_);
+  if (stopped_) {
+    timer->Stop();
+    return;
+  }
+  backoff_timer_ = std::move(timer);
+}
+
+std::string Reflector::RelistResourceVersion() const {
+  MutexLock l(mu_);
+  // B11: "" (a consistent read) after the server said our version is gone or too large; "0"
+  // (any cached state, cheapest) for the first list; otherwise the last synced version.
+  if (last_rv_unavailable_) return "";
+  if (last_sync_rv_.empty()) return "0";
+  return last_sync_rv_;
+}
+
+std::chrono::seconds Reflector::RandomWatchTimeout() {
+  // B15: uniform in [min, 2*min].
+  MutexLock l(mu_);
+  const int64_t min = std::max<int64_t>(1, options_.min_watch_timeout.count());
+  std::uniform_int_distribution<int64_t> d(min, 2 * min);
+  return std::chrono::seconds(d(rng_));
+}
+
+void Reflector::ListAndWatch() {
+  bool watch_list;
+  {
+    MutexLock l(mu_);
+    watch_list = options_.use_watch_list && watch_list_supported_;
+  }
+  if (watch_list) {
+    StartWatchList();
+    return;
+  }
+  Status s = ListAll();
+  if (!s.ok()) {
+    RoundEnded(s, IsForbidden(s) || IsNotFound(s));
+    return;
+  }
+  StartWatch();
+}
+
+Status Reflector::ListAll() {
+  std::string rv = RelistResourceVersion();
+  bool paginated = false;
+  auto limit_for = [this](const std::string& version) -> int64_t {
+    // B13: pages of 500 when the list may come from etcd ("" or "0"), or when an earlier "0"
+    // list came back paginated; otherwise no limit, so the server may serve it from a cache.
+    if (options_.page_size > 0) return options_.page_size;
+    if (version.empty() || version == "0") return kDefaultPageSize;
+    MutexLock l(mu_);
+    return paginated_result_ ? kDefaultPageSize : 0;
+  };
+  Status s = ListPages(rv, limit_for(rv), &paginated);
+  if (!s.ok() && (IsGone(s) || IsTooLargeResourceVersion(s)) && !rv.empty()) {
+    // B13/B58: the version we asked for is not servable; retry at once with a consistent read.
+    KUBE_LOG(kInfo, "reflector") << name_ << ": list at resourceVersion " << rv
+                                 << " failed (" << s.message() << "); relisting from the latest";
+    {
+      MutexLock l(mu_);
+      last_rv_unavailable_ = true;
+    }
+    rv.clear();
+    s = ListPages(rv, limit_for(rv), &paginated);
+  }
+  if (!s.ok()) return s;
+  {
+    MutexLock l(mu_);
+    if (rv == "0" && paginated) paginated_result_ = true;
+    permanent_streak_.reset();
+  }
+  counters_.lists.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginated) {
+  Status s = fifo_->ReplaceBegin();
+  if (!s.ok()) return s;
+  ListOptions options;
+  options.resource_version = rv;
+  options.limit = limit;
+  std::string list_rv;
+  for (bool first = true;; first = false) {
+    Result<ObjectList> page = lw_->List(options, stop_.get_token());
+    if (!page) {
+      if (!options.continue_token.empty() && IsGone(page.error())) {
+        // B13: the continue token expired mid-list: redo the whole list once, unpaginated, at
+        // the version first asked for.
+        return ListPages(rv, 0, paginated);
+      }
+      return page.error();
+    }
+    if (page->kind == "Table") {
+      return InvalidArgumentError("list returned a meta.k8s.io Table, not a list of objects");
+    }
+    if (first && !page->continue_token.empty()) *paginated = true;
+    list_rv = page->resource_version;
+    std::vector<ObjectPtr> items = std::move(page->items);
+    if (options_.expected_gvk) {
+      const GroupVersionKind& want = *options_.expected_gvk;
+      std::erase_if(items, [&](const ObjectPtr& o) {
+        if (o->kind() == want.kind && o->api_version() == want.group_version().ToString()) {
+          return false;
+        }
+        KUBE_LOG(kWarning, "reflector") << name_ << ": skipping listed object of kind "
+                                        << o->api_version() << "/" << o->kind();
+        return true;
+      });
+    }
+    s = fifo_->ReplacePage(std::move(items));
+    if (!s.ok()) return s;
+    if (page->continue_token.empty()) break;
+    options.continue_token = page->continue_token;
+    options.resource_version.clear();
+    options.resource_version_match = ResourceVersionMatch::kUnset;
+  }
+  s = fifo_->ReplaceEnd(list_rv);
+  if (!s.ok()) return s;
+  MutexLock l(mu_);
+  // B12: the watch starts from exactly the list's version, so nothing in between is lost.
+  last_sync_rv_ = list_rv;
+  last_rv_unavailable_ = false;
+  return Status::Ok();
+}
+
+void Reflector::StartWatch() {
+  ListOptions options;
+  options.allow_watch_bookmarks = true;
+  options.timeout_seconds = RandomWatchTimeout().count();
+  uint64_t generation;
+  {
+    MutexLock l(mu_);
+    if (stopped_) return;
+    generation = ++watch_generation_;
+    options.resource_version = last_sync_rv_;
+    rv_frozen_until_non_add_ = last_sync_rv_.empty() || last_sync_rv_ == "0";
+    watch_list_phase_ = false;
+    watch_event_count_ = 0;
+    watch_started_ = clock_->Now();
+    last_progress_ = watch_started_;
+    watch_error_ = Status::Ok();
+  }
+  std::weak_ptr<Reflector> weak = weak_from_this();
+  WatchCallbacks callbacks;
+  callbacks.on_event = [weak, generation](WatchEvent ev) {
+    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
+  };
+  callbacks.on_done = [weak, generation](Status s) {
+    if (auto self = weak.lock()) {
+      self->PostTask([self = self.get(), generation, s] { self->OnWatchDone(generation, s); });
+    }
+  };
+  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, std::move(callbacks));
+  if (!handle) {
+    const Status& s = handle.error();
+    // B18: refused connections and 429 retry the watch, not the list.
+    if (IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0)) {
+      RetryWatchAfterBackoff(s);
+      return;
+    }
+    if (IsGone(s)) counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
+    if (IsTooLargeResourceVersion(s)) {
+      MutexLock l(mu_);
+      last_rv_unavailable_ = true;
+    }
+    RoundEnded(s);
+    return;
+  }
+  std::unique_ptr<ActiveWatch> h = std::move(*handle);
+  {
+    MutexLock l(mu_);
+    if (!stopped_ && generation == watch_generation_) {
+      watch_ = std::move(h);
+    }
+  }
+  if (h) {  // stopped (or superseded) meanwhile
+    h->Stop();
+    return;
+  }
+  counters_.watches.fetch_add(1, std::memory_order_relaxed);
+  ArmProgressTimer(generation);
+}
+
+void Reflector::StartWatchList() {
+  ListOptions options;
+  options.allow_watch_bookmarks = true;
+  options.send_initial_events = true;
+  options.resource_version_match = ResourceVersionMatch::kNotOlderThan;
+  options.timeout_seconds = RandomWatchTimeout().count();
+  uint64_t generation;
+  {
+    MutexLock l(mu_);
+    if (stopped_) return;
+    generation = ++watch_generation_;
+    // B22: "" (consistent) at first start or after the version expired, else the last synced.
+    options.resource_version = last_rv_unavailable_ ? "" : last_sync_rv_;
+    rv_frozen_until_non_add_ = true;
+    watch_list_phase_ = true;
+    watch_event_count_ = 0;
+    watch_started_ = clock_->Now();
+    last_progress_ = watch_started_;
+    watch_error_ = Status::Ok();
+  }
+  Status begin = fifo_->ReplaceBegin();
+  if (!begin.ok()) return;
+  std::weak_ptr<Reflector> weak = weak_from_this();
+  WatchCallbacks callbacks;
+  callbacks.on_event = [weak, generation](WatchEvent ev) {
+    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
+  };
+  callbacks.on_done = [weak, generation](Status s) {
+    if (auto self = weak.lock()) {
+      self->PostTask([self = self.get(), generation, s] { self->OnWatchDone(generation, s); });
+    }
+  };
+  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, std::move(callbacks));
+  if (!handle) {
+    const Status& s = handle.error();
+    if (IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0)) {
+      RetryWatchAfterBackoff(s);  // B22: retriable errors back off and retry the watch-list
+      return;
+    }
+    if (IsGone(s) || IsTooLargeResourceVersion(s)) {
+      {
+        MutexLock l(mu_);
+        last_rv_unavailable_ = true;
+      }
+      StartWatchList();  // B22: retry at once with RV ""
+      return;
+    }
+    // B22: any other error (e.g. a server without WatchList answering 422) falls back to
+    // list+watch for this round.
+    KUBE_LOG(kInfo, "reflector") << name_ << ": watch-list refused (" << s.message()
+                                 << "); using list+watch for this round";
+    Status ls = ListAll();
+    if (!ls.ok()) {
+      RoundEnded(ls, IsForbidden(ls) || IsNotFound(ls));
+      return;
+    }
+    StartWatch();
+    return;
+  }
+  std::unique_ptr<ActiveWatch> h = std::move(*handle);
+  {
+    MutexLock l(mu_);
+    if (!stopped_ && generation == watch_generation_) watch_ = std::move(h);
+  }
+  if (h) {
+    h->Stop();
+    return;
+  }
+  counters_.watches.fetch_add(1, std::memory_order_relaxed);
+  ArmProgressTimer(generation);
+}
+
+void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
+  MutexLock l(mu_);
+  if (stopped_ || generation != watch_generation_) return;
+  last_progress_ = clock_->Now();
+  if (ev.type == WatchEventType::kError) {
+    watch_error_ = ev.error.ok() ? InternalError("watch ERROR event without a status") : ev.error;
+    return;  // B14: the stream ends with this status (on_done follows)
+  }
+  ++watch_event_count_;
+  counters_.watch_events.fetch_add(1, std::memory_order_relaxed);
+  if (ev.object == nullptr) return;
+  const Object& obj = *ev.object;
+  if (ev.type != WatchEventType::kBookmark) {
+    if (obj.kind() == "Table" && obj.api_version().starts_with("meta.k8s.io/")) {
+      KUBE_LOG(kWarning, "reflector") << name_ << ": skipping a Table watch event";  // B21
+      return;
+    }
+    if (options_.expected_gvk) {
+      const GroupVersionKind& want = *options_.expected_gvk;
+      if (obj.kind() != want.kind || obj.api_version() != want.group_version().ToString()) {
+        KUBE_LOG(kWarning, "reflector") << name_ << ": skipping watch event of kind "
+                                        << obj.api_version() << "/" << obj.kind();  // B21
+        return;
+      }
+    }
+  }
+  std::string rv(obj.resource_version());
+  switch (ev.type) {
+    case WatchEventType::kBookmark: {
+      auto end = obj.annotations().Get(kInitialEventsEnd);
+      if (watch_list_phase_ && end && *end == "true") {
+        // B22: the initial events are complete; the same stream continues as a normal watch.
+        (void)fifo_->ReplaceEnd(rv);
+        watch_list_phase_ = false;
+        last_rv_unavailable_ = false;
+        counters_.lists.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        (void)fifo_->Bookmark(rv);  // B14
+      }
+      last_sync_rv_ = rv;
+      rv_frozen_until_non_add_ = false;
+      return;
+    }
+    case WatchEventType::kAdded:
+      if (watch_list_phase_) {
+        (void)fifo_->ReplaceItem(ev.object);
+      } else {
+        (void)fifo_->Add(ev.object);
+      }
+      if (!rv_frozen_until_non_add_) last_sync_rv_ = rv;  // B51
+      return;
+    case WatchEventType::kModified:
+      (void)fifo_->Update(ev.object);
+      break;
+    case WatchEventType::kDeleted:
+      (void)fifo_->Delete(ev.object);
+      break;
+    case WatchEventType::kError:
+      return;
+  }
+  rv_frozen_until_non_add_ = false;
+  last_sync_rv_ = rv;
+}
+
+void Reflector::OnWatchDone(uint64_t generation, Status status) {
+  std::unique_ptr<ActiveWatch> finished;
+  Status err;
+  uint64_t events;
+  Clock::Duration lasted;
+  bool in_watch_list_phase;
+  {
+    MutexLock l(mu_);
+    if (stopped_ || generation != watch_generation_) return;
+    finished = std::move(watch_);
+    if (progress_timer_) progress_timer_->Stop();
+    err = watch_error_.ok() ? status : watch_error_;
+    events = watch_event_count_;
+    lasted = clock_->Now() - watch_started_;
+    in_watch_list_phase = watch_list_phase_;
+    watch_list_phase_ = false;
+  }
+  finished.reset();  // its on_done has run: no more callbacks
+
+  if (events == 0 && !in_watch_list_phase && IsBrokenConnection(err)) {
+    // B18: the watch could not be opened (connection refused, reset before any event): retry
+    // the watch after one backoff step, without relisting.
+    RetryWatchAfterBackoff(err);
+    return;
+  }
+  if (err.ok() || IsBrokenConnection(err)) {
+    if (in_watch_list_phase) {
+      // B57: the server ended the stream without the initial-events-end bookmark (it ignores
+      // sendInitialEvents). client-go would retry the watch-list forever; we fall back to
+      // list+watch for the rest of this informer's life.
+      {
+        MutexLock l(mu_);
+        watch_list_supported_ = false;
+      }
+      RoundEnded(UnavailableError(
+          "watch-list ended before the initial-events-end bookmark; the server seems to ignore "
+          "sendInitialEvents, falling back to list+watch"));
+      return;
+    }
+    if (events == 0 && lasted < std::chrono::seconds(1)) {
+      // B50: a watch that closes at once with nothing is a server problem, not a timeout.
+      RoundEnded(UnavailableError("very short watch: the watch closed within 1 s without an event"));
+      return;
+    }
+    StartWatch();  // B16: resume from the last synced version, no relist, no backoff
+    return;
+  }
+  if (IsGone(err)) {
+    counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
+    RoundEnded(err);  // B17: relist (still at the last synced RV, B11) after one backoff step
+    return;
+  }
+  if (IsTooManyRequests(err)) {
+    RetryWatchAfterBackoff(err);  // B18
+    return;
+  }
+  if (IsTooLargeResourceVersion(err)) {
+    MutexLock l(mu_);
+    last_rv_unavailable_ = true;  // B58
+  }
+  RoundEnded(err);  // B52 and the rest: relist after backoff
+}
+
+void Reflector::ArmProgressTimer(uint64_t generation) {
+  if (options_.watch_progress_timeout.count() <= 0) return;
+  std::weak_ptr<Reflector> weak = weak_from_this();
+  auto timer = clock_->AfterFunc(options_.watch_progress_timeout, [weak, generation] {
+    if (auto self = weak.lock()) {
+      self->PostTask([self = self.get(), generation] { self->OnProgressDeadline(generation); });
+    }
+  });
+  MutexLock l(mu_);
+  if (stopped_ || generation != watch_generation_) {
+    timer->Stop();
+    return;
+  }
+  progress_timer_ = std::move(timer);
+}
+
+void Reflector::OnProgressDeadline(uint64_t generation) {
+  std::unique_ptr<ActiveWatch> stale;
+  {
+    MutexLock l(mu_);
+    if (stopped_ || generation != watch_generation_ || watch_ == nullptr) return;
+    Clock::Duration quiet = clock_->Now() - last_progress_;
+    Clock::Duration limit = options_.watch_progress_timeout;
+    if (quiet < limit) {
+      // Progress was made since the timer was armed: wait out the rest.
+      std::weak_ptr<Reflector> weak = weak_from_this();
+      progress_timer_ = clock_->AfterFunc(limit - quiet, [weak, generation] {
+        if (auto self = weak.lock()) {
+          self->PostTask([self = self.get(), generation] { self->OnProgressDeadline(generation); });
+        }
+      });
+      return;
+    }
+    stale = std::move(watch_);
+    ++watch_generation_;  // ignore whatever the stale stream still delivers
+  }
+  counters_.progress_timeouts.fetch_add(1, std::memory_order_relaxed);
+  KUBE_LOG(kWarning, "reflector") << name_ << ": watch made no progress for "
+                                  << std::chrono::duration_cast<std::chrono::seconds>(
+                                         options_.watch_progress_timeout)
+                                         .count()
+                                  << " s (half-open connection?); restarting it";
+  stale->Stop();
+  StartWatch();
+}
+
+void Reflector::RetryWatchAfterBackoff(const Status& status) {
+  ReportError(status);
+  Clock::Duration d;
+  {
+    MutexLock l(mu_);
+    d = backoff_.Next(clock_->Now(), rng_);
+  }
+  RunAfter(d, [this] { StartWatch(); });
+}
+
+void Reflector::RoundEnded(Status status, bool permanent_cap) {
+  if (!status.ok()) ReportError(status);
+  Clock::Duration d;
+  {
+    MutexLock l(mu_);
+    std::optional<std::chrono::milliseconds> cap;
+    if (permanent_cap) {
+      cap = options_.permanent_error_backoff_cap;
+      if (!permanent_streak_) {
+        permanent_streak_ = clock_->Now();
+        KUBE_LOG(kWarning, "reflector")
+            << name_ << ": the server refuses to list this resource (" << status.ToString()
+            << "); retrying with backoff up to "
+            << std::chrono::duration_cast<std::chrono::seconds>(*cap).count() << " s";
+      }
+    }
+    d = backoff_.Next(clock_->Now(), rng_, cap);
+  }
+  RunAfter(d, [this] { ListAndWatch(); });  // B19: one backoff step after every round
+}
+
+void Reflector::ReportError(const Status& status) {
+  counters_.errors.fetch_add(1, std::memory_order_relaxed);
+  if (error_handler_) {
+    try {
+      error_handler_(status);
+    } catch (...) {
+      KUBE_LOG(kError, "reflector") << name_ << ": watch error handler threw";
+    }
+    return;
+  }
+  // B20 default: expiry is routine; the rest is worth a warning.
+  if (IsGone(status)) {
+    KUBE_LOG(kInfo, "reflector") << name_ << ": " << status.ToString();
+  } else {
+    KUBE_LOG(kWarning, "reflector") << name_ << ": " << status.ToString();
+  }
+}
+
+}  // namespace kube::internal

@@ -1,0 +1,135 @@
+// The reflector's machinery (private): the list/watch state machine behind
+// `SharedIndexInformer`. See include/kube/cache/reflector.h for the options and behaviours.
+//
+// Reads from: a ListerWatcher. Feeds: a DeltaFifo.
+// client-go: tools/cache/reflector.go.
+//
+// Threads: control flow runs as tasks on one SerialQueue (so at most one at a time); the list
+// itself is a blocking call inside such a task. Watch events arrive on the transport's I/O
+// thread and go straight into the FIFO (which never blocks them). Timers (backoff, progress
+// deadline) post back onto the serial queue. No thread of its own.
+#ifndef KUBE_CACHE_REFLECTOR_IMPL_H_
+#define KUBE_CACHE_REFLECTOR_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <stop_token>
+#include <string>
+
+#include "base/executor.h"
+#include "base/mutex.h"
+#include "kube/cache/delta_fifo.h"
+#include "kube/cache/list_watch.h"
+#include "kube/cache/reflector.h"
+#include "kube/clock.h"
+
+namespace kube::internal {
+
+// B19: exponential backoff with jitter and a reset after a quiet spell.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds cap,
+          std::chrono::milliseconds reset_after, double jitter)
+      : initial_(initial), cap_(cap), reset_after_(reset_after), jitter_(jitter),
+        current_(initial) {}
+  // The next sleep. `cap` overrides the configured cap (for permanent errors).
+  Clock::Duration Next(Clock::TimePoint now, std::mt19937_64& rng,
+                       std::optional<std::chrono::milliseconds> cap = std::nullopt);
+
+ private:
+  std::chrono::milliseconds initial_, cap_, reset_after_;
+  double jitter_;
+  std::chrono::milliseconds current_;
+  std::optional<Clock::TimePoint> last_reset_;
+};
+
+class Reflector : public std::enable_shared_from_this<Reflector> {
+ public:
+  struct Counters {
+    std::atomic<uint64_t> lists{0};
+    std::atomic<uint64_t> watches{0};
+    std::atomic<uint64_t> watch_events{0};
+    std::atomic<uint64_t> relists_after_gone{0};
+    std::atomic<uint64_t> progress_timeouts{0};
+    std::atomic<uint64_t> errors{0};
+  };
+
+  Reflector(std::string name, std::shared_ptr<ListerWatcher> lw, std::shared_ptr<DeltaFifo> fifo,
+            ReflectorOptions options, std::shared_ptr<Clock> clock,
+            std::shared_ptr<Executor> executor);
+  ~Reflector();
+
+  // Sets the B20 error handler (before Start).
+  void SetErrorHandler(std::function<void(const Status&)> handler);
+  void Start() KUBE_EXCLUDES(mu_);
+  // Stops the watch, cancels a running list and timers, and waits for the running task.
+  void Stop() KUBE_EXCLUDES(mu_);
+
+  std::string LastSyncResourceVersion() const KUBE_EXCLUDES(mu_);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  // Runs `fn` on the serial queue unless stopped; Stop waits for tasks in flight.
+  void PostTask(std::function<void()> fn) KUBE_EXCLUDES(mu_);
+  void RunAfter(Clock::Duration delay, std::function<void()> fn) KUBE_EXCLUDES(mu_);
+
+  void ListAndWatch();
+  // Lists every page into the FIFO. Returns the error, or OK with the list's RV recorded.
+  Status ListAll();
+  Status ListPages(const std::string& rv, int64_t limit, bool* paginated);
+  void StartWatch();
+  void StartWatchList();
+  void OnWatchEvent(uint64_t generation, WatchEvent ev) KUBE_EXCLUDES(mu_);
+  void OnWatchDone(uint64_t generation, Status status);
+  void OnProgressDeadline(uint64_t generation);
+  void ArmProgressTimer(uint64_t generation) KUBE_EXCLUDES(mu_);
+  // A list+watch round ended (B19: always followed by one backoff step).
+  void RoundEnded(Status status, bool permanent_cap = false);
+  void RetryWatchAfterBackoff(const Status& status);
+  void ReportError(const Status& status);
+  std::chrono::seconds RandomWatchTimeout() KUBE_EXCLUDES(mu_);
+  std::string RelistResourceVersion() const KUBE_EXCLUDES(mu_);
+  void StopWatchLocked() KUBE_REQUIRES(mu_);
+
+  const std::string name_;
+  const std::shared_ptr<ListerWatcher> lw_;
+  const std::shared_ptr<DeltaFifo> fifo_;
+  const ReflectorOptions options_;
+  const std::shared_ptr<Clock> clock_;
+  std::shared_ptr<SerialQueue> queue_;
+  std::function<void(const Status&)> error_handler_;
+  Counters counters_;
+  std::stop_source stop_;
+
+  mutable Mutex mu_;
+  std::condition_variable idle_cv_;
+  int tasks_in_flight_ KUBE_GUARDED_BY(mu_) = 0;
+  bool stopped_ KUBE_GUARDED_BY(mu_) = false;
+  std::string last_sync_rv_ KUBE_GUARDED_BY(mu_);
+  bool last_rv_unavailable_ KUBE_GUARDED_BY(mu_) = false;  // B11: next list uses ""
+  bool paginated_result_ KUBE_GUARDED_BY(mu_) = false;     // B13
+  bool watch_list_supported_ KUBE_GUARDED_BY(mu_) = true;  // B57 improvement
+  std::mt19937_64 rng_ KUBE_GUARDED_BY(mu_);
+  Backoff backoff_ KUBE_GUARDED_BY(mu_);
+  std::optional<Clock::TimePoint> permanent_streak_ KUBE_GUARDED_BY(mu_);
+
+  // The current watch. A generation number ties callbacks to the watch they belong to.
+  uint64_t watch_generation_ KUBE_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<ActiveWatch> watch_ KUBE_GUARDED_BY(mu_);
+  Clock::TimePoint watch_started_ KUBE_GUARDED_BY(mu_){};
+  uint64_t watch_event_count_ KUBE_GUARDED_BY(mu_) = 0;
+  Clock::TimePoint last_progress_ KUBE_GUARDED_BY(mu_){};
+  // B51: from ""/"0" the RV does not advance until the first non-ADDED event.
+  bool rv_frozen_until_non_add_ KUBE_GUARDED_BY(mu_) = false;
+  bool watch_list_phase_ KUBE_GUARDED_BY(mu_) = false;  // B22: awaiting the end bookmark
+  Status watch_error_ KUBE_GUARDED_BY(mu_);             // from an ERROR event
+  std::shared_ptr<Timer> progress_timer_ KUBE_GUARDED_BY(mu_);
+  std::shared_ptr<Timer> backoff_timer_ KUBE_GUARDED_BY(mu_);
+};
+
+}  // namespace kube::internal
+
+#endif  // KUBE_CACHE_REFLECTOR_IMPL_H_

@@ -1,0 +1,570 @@
+// The shared informer: applies deltas to the indexer and fans notifications out to handlers.
+// Behaviour numbers (B28...) refer to ../shared/reference/client-go-informer-behaviour.md.
+#include "kube/cache/shared_informer.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "base/executor.h"
+#include "base/logging.h"
+#include "base/mutex.h"
+#include "cache/processor_listener.h"
+#include "cache/reflector_impl.h"
+#include "cache/shared_informer_internal.h"
+#include "kube/cache/thread_safe_store.h"
+
+namespace kube {
+namespace {
+
+using internal::Executor;
+using internal::Mutex;
+using internal::MutexLock;
+using internal::Notification;
+using internal::ProcessorListener;
+using internal::SerialQueue;
+
+constexpr std::chrono::milliseconds kMinimumResyncPeriod{1000};  // B33
+constexpr size_t kBatchSize = 1000;                               // B55
+
+class FuncsHandler final : public ResourceEventHandler {
+ public:
+  explicit FuncsHandler(ResourceEventHandlerFuncs f) : f_(std::move(f)) {}
+  void OnAdd(const ObjectPtr& obj, bool initial) override {
+    if (f_.add) f_.add(obj, initial);
+  }
+  void OnUpdate(const ObjectPtr& old_obj, const ObjectPtr& new_obj) override {
+    if (f_.update) f_.update(old_obj, new_obj);
+  }
+  void OnDelete(const DeletedObject& obj) override {
+    if (f_.del) f_.del(obj);
+  }
+  void OnResync(const ObjectPtr& obj) override {
+    if (f_.resync) {
+      f_.resync(obj);
+    } else if (f_.update) {
+      f_.update(obj, obj);
+    }
+  }
+
+ private:
+  ResourceEventHandlerFuncs f_;
+};
+
+class Filtering final : public ResourceEventHandler {
+ public:
+  Filtering(std::function<bool(const Object&)> filter, std::shared_ptr<ResourceEventHandler> h)
+      : filter_(std::move(filter)), h_(std::move(h)) {}
+  void OnAdd(const ObjectPtr& obj, bool initial) override {
+    if (filter_(*obj)) h_->OnAdd(obj, initial);
+  }
+  // B62: an update is passed on as an update, an add, a delete, or not at all.
+  void OnUpdate(const ObjectPtr& old_obj, const ObjectPtr& new_obj) override {
+    bool was = filter_(*old_obj), is = filter_(*new_obj);
+    if (was && is) {
+      h_->OnUpdate(old_obj, new_obj);
+    } else if (is) {
+      h_->OnAdd(new_obj, false);
+    } else if (was) {
+      h_->OnDelete(DeletedObject(old_obj, false, MetaNamespaceKey(*old_obj)));
+    }
+  }
+  void OnResync(const ObjectPtr& obj) override {
+    if (filter_(*obj)) h_->OnResync(obj);
+  }
+  void OnDelete(const DeletedObject& obj) override {
+    if (filter_(*obj.object())) h_->OnDelete(obj);
+  }
+
+ private:
+  std::function<bool(const Object&)> filter_;
+  std::shared_ptr<ResourceEventHandler> h_;
+};
+
+class SharedIndexInformerImpl final : public SharedIndexInformer {
+ public:
+  SharedIndexInformerImpl(std::shared_ptr<ListerWatcher> lw, SharedInformerOptions options,
+                          std::shared_ptr<Executor> executor)
+      : lw_(std::move(lw)),
+        options_(std::move(options)),
+        clock_(options_.clock ? options_.clock : Clock::Real()),
+        executor_(std::move(executor)),
+        indexer_(ThreadSafeStore::Create(options_.indexers)),
+        process_queue_(SerialQueue::Create(executor_)),
+        check_period_(options_.resync_period) {}
+
+  ~SharedIndexInformerImpl() override { Stop(); }
+
+  Result<RegistrationPtr> AddEventHandler(std::shared_ptr<ResourceEventHandler> handler,
+                                          HandlerOptions opts) override {
+    if (handler == nullptr) return InvalidArgumentError("AddEventHandler: null handler");
+    std::shared_ptr<ProcessorListener> listener;
+    bool started;
+    {
+      MutexLock l(mu_);
+      if (stopped_) {
+        return CancelledError("informer " + options_.name + " has stopped; handler not added");
+      }
+      auto period = ResyncPeriodForLocked(opts.resync_period.value_or(options_.resync_period));
+      listener = std::make_shared<ProcessorListener>(std::move(handler), opts.name, period, this,
+                                                     executor_);
+      listener->next_resync = clock_->Now() + period;
+      started = started_;
+      if (!started) listeners_.push_back(listener);
+    }
+    if (!started) return RegistrationPtr(listener);
+    // B31: with deltas blocked, the snapshot of the cache and the registration happen together:
+    // nothing is missed or delivered twice.
+    MutexLock block(block_deltas_);
+    {
+      MutexLock l(mu_);
+      if (stopped_) return CancelledError("informer " + options_.name + " has stopped");
+      listeners_.push_back(listener);
+    }
+    for (ObjectPtr& obj : indexer_->List()) {
+      listener->Add(Notification{Notification::Kind::kAdd, true, nullptr, std::move(obj), {}});
+    }
+    if (synced_.load(std::memory_order_acquire)) {
+      listener->Add(Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}});
+    }
+    return RegistrationPtr(listener);
+  }
+
+  Status RemoveEventHandler(const RegistrationPtr& registration) override {
+    auto listener = FindListener(registration);
+    if (!listener) return InvalidArgumentError("registration does not belong to this informer");
+    {
+      MutexLock l(mu_);
+      std::erase(listeners_, listener);
+    }
+    listener->Remove();
+    return Status::Ok();
+  }
+
+  Status ShutDownEventHandler(const RegistrationPtr& registration) override {
+    Status s = RemoveEventHandler(registration);
+    if (!s.ok()) return s;
+    FindListener(registration)->WaitIdle();
+    return Status::Ok();
+  }
+
+  Status SetTransform(TransformFunc transform) override {
+    MutexLock l(mu_);
+    if (started_) return InvalidArgumentError("SetTransform: the informer has already started");
+    transform_ = std::move(transform);
+    return Status::Ok();
+  }
+
+  Status SetWatchErrorHandler(std::function<void(const Status&)> handler) override {
+    MutexLock l(mu_);
+    if (started_) {
+      return InvalidArgumentError("SetWatchErrorHandler: the informer has already started");
+    }
+    error_handler_ = std::move(handler);
+    return Status::Ok();
+  }
+
+  Status AddIndexers(const Indexers& indexers) override {
+    {
+      MutexLock l(mu_);
+      if (stopped_) return CancelledError("AddIndexers: the informer has stopped");
+    }
+    return indexer_->AddIndexers(indexers);
+  }
+
+  std::shared_ptr<Indexer> GetIndexer() const override { return indexer_; }
+
+  void Run() override {
+    MutexLock l(mu_);
+    if (started_ || stopped_) {
+      KUBE_LOG(kWarning, "informer")
+          << "informer " << options_.name << " has already been started; Run ignored";  // B36
+      return;
+    }
+    started_ = true;
+    DeltaFifo::Options fifo_options;
+    fifo_options.transform = transform_;
+    std::weak_ptr<SharedIndexInformerImpl> weak =
+        std::static_pointer_cast<SharedIndexInformerImpl>(shared_from_this());
+    fifo_ = std::make_shared<DeltaFifo>(std::move(fifo_options), [weak] {
+      if (auto self = weak.lock()) {
+        self->process_queue_->Post([weak] {
+          if (auto s = weak.lock()) s->Drain();
+        });
+      }
+    });
+    reflector_ = std::make_shared<internal::Reflector>(options_.name, lw_, fifo_,
+                                                       options_.reflector, clock_, executor_);
+    if (error_handler_) reflector_->SetErrorHandler(error_handler_);
+    reflector_->Start();
+    if (check_period_.count() > 0) ArmResyncLocked();
+  }
+
+  void Stop() override {
+    std::shared_ptr<internal::Reflector> reflector;
+    std::shared_ptr<DeltaFifo> fifo;
+    std::vector<std::shared_ptr<ProcessorListener>> listeners;
+    {
+      MutexLock l(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      stopping_.store(true, std::memory_order_release);
+      if (resync_timer_) resync_timer_->Stop();
+      reflector = reflector_;
+      fifo = fifo_;
+      listeners = listeners_;
+    }
+    if (reflector) reflector->Stop();
+    if (fifo) fifo->Close();
+    // Wait for a delta batch in progress: a barrier through the processing queue.
+    if (fifo && !executor_->InWorker()) {
+      Mutex m;
+      std::condition_variable cv;
+      bool done = false;
+      process_queue_->Post([&] {
+        MutexLock l(m);
+        done = true;
+        cv.notify_all();
+      });
+      MutexLock l(m);
+      while (!done) l.Wait(cv);
+    }
+    for (auto& listener : listeners) listener->NotifyStopped();
+    for (auto& listener : listeners) listener->WaitIdle();
+    MutexLock l(sync_mu_);
+    sync_cv_.notify_all();
+  }
+
+  bool IsStopped() const override {
+    MutexLock l(mu_);
+    return stopped_;
+  }
+
+  bool HasSynced() const override { return synced_.load(std::memory_order_acquire); }
+
+  bool WaitForCacheSync(std::chrono::milliseconds timeout) const override {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    MutexLock l(sync_mu_);
+    while (!synced_.load(std::memory_order_acquire) &&
+           !stopping_.load(std::memory_order_acquire)) {
+      if (!l.WaitUntil(sync_cv_, deadline) && std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+    }
+    return synced_.load(std::memory_order_acquire);
+  }
+
+  bool WaitForHandlersSync(std::chrono::milliseconds timeout) const override {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (!WaitForCacheSync(timeout)) return false;
+    std::vector<std::shared_ptr<ProcessorListener>> listeners;
+    {
+      MutexLock l(mu_);
+      listeners = listeners_;
+    }
+    for (auto& listener : listeners) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (!listener->WaitForSynced(std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+  }
+
+  std::string LastSyncResourceVersion() const override {
+    std::shared_ptr<internal::Reflector> reflector;
+    {
+      MutexLock l(mu_);
+      reflector = reflector_;
+    }
+    return reflector ? reflector->LastSyncResourceVersion() : "";
+  }
+
+  Stats GetStats() const override {
+    std::shared_ptr<internal::Reflector> reflector;
+    {
+      MutexLock l(mu_);
+      reflector = reflector_;
+    }
+    Stats s;
+    if (!reflector) return s;
+    const auto& c = reflector->counters();
+    s.lists = c.lists.load();
+    s.watches = c.watches.load();
+    s.watch_events = c.watch_events.load();
+    s.relists_after_gone = c.relists_after_gone.load();
+    s.progress_timeouts = c.progress_timeouts.load();
+    s.errors = c.errors.load();
+    return s;
+  }
+
+ private:
+  // B33: a handler's effective resync period.
+  std::chrono::milliseconds ResyncPeriodForLocked(std::chrono::milliseconds requested)
+      KUBE_REQUIRES(mu_) {
+    if (requested.count() <= 0) return std::chrono::milliseconds(0);
+    if (requested < kMinimumResyncPeriod) {
+      KUBE_LOG(kWarning, "informer") << "resync period " << requested.count()
+                                     << " ms is below the minimum; using 1 s";
+      requested = kMinimumResyncPeriod;
+    }
+    if (check_period_.count() == 0) {
+      KUBE_LOG(kWarning, "informer")
+          << "informer " << options_.name
+          << " was created with resync 0 (never); the handler's resync period is ignored";
+      return std::chrono::milliseconds(0);
+    }
+    if (requested < check_period_) {
+      if (started_) {
+        KUBE_LOG(kWarning, "informer")
+            << "resync period " << requested.count() << " ms is below the running informer's "
+            << check_period_.count() << " ms check period; using the check period";
+        return check_period_;
+      }
+      // Before start, a shorter period lowers the check period and re-derives every handler's.
+      check_period_ = requested;
+      for (auto& listener : listeners_) {
+        if (listener->resync_period.count() > 0 && listener->resync_period < check_period_) {
+          listener->resync_period = check_period_;
+        }
+      }
+    }
+    return requested;
+  }
+
+  std::shared_ptr<ProcessorListener> FindListener(const RegistrationPtr& registration) const {
+    auto listener = std::dynamic_pointer_cast<ProcessorListener>(registration);
+    if (!listener || listener->owner() != this) return nullptr;
+    return listener;
+  }
+
+  void ArmResyncLocked() KUBE_REQUIRES(mu_) {
+    std::weak_ptr<SharedIndexInformerImpl> weak =
+        std::static_pointer_cast<SharedIndexInformerImpl>(shared_from_this());
+    resync_timer_ = clock_->AfterFunc(check_period_, [weak] {
+      if (auto self = weak.lock()) self->ResyncTick();
+    });
+  }
+
+  // B33/B34: choose the handlers whose resync is due and queue one in-memory resync.
+  void ResyncTick() {
+    bool any = false;
+    std::shared_ptr<DeltaFifo> fifo;
+    {
+      MutexLock l(mu_);
+      if (stopped_) return;
+      auto now = clock_->Now();
+      for (auto& listener : listeners_) {
+        if (listener->resync_period.count() > 0 && now >= listener->next_resync) {
+          listener->resync_pending = true;
+          listener->next_resync = now + listener->resync_period;
+          any = true;
+        }
+      }
+      fifo = fifo_;
+      ArmResyncLocked();
+    }
+    if (any && fifo) (void)fifo->Resync();
+  }
+
+  void Drain() {
+    for (;;) {
+      if (stopping_.load(std::memory_order_acquire)) return;
+      std::vector<Delta> batch = fifo_->PopBatch(kBatchSize);
+      if (batch.empty()) return;
+      MutexLock block(block_deltas_);
+      std::vector<std::shared_ptr<ProcessorListener>> listeners;
+      {
+        MutexLock l(mu_);
+        listeners = listeners_;
+      }
+      for (Delta& d : batch) Process(d, listeners);
+    }
+  }
+
+  static void Notify(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
+                     const Notification& n) {
+    for (const auto& listener : listeners) listener->Add(n);
+  }
+
+  // B28: one delta, under `block_deltas_`.
+  void Process(Delta& d, const std::vector<std::shared_ptr<ProcessorListener>>& listeners)
+      KUBE_REQUIRES(block_deltas_) {
+    switch (d.type) {
+      case DeltaType::kAdded:
+      case DeltaType::kUpdated:
+      case DeltaType::kReplaced: {
+        std::string key = MetaNamespaceKey(*d.object);
+        if (d.type == DeltaType::kReplaced) {
+          if (relist_active_) relist_seen_.insert(key);
+        } else {
+          MarkPopulatedByWatch(listeners);
+        }
+        ObjectPtr old = indexer_->GetByKey(key);
+        if (old != nullptr) {
+          if (!old->resource_version().empty() &&
+              old->resource_version() == d.object->resource_version()) {
+            // An unchanged relist item: keep the cached object (the new copy is dropped at once,
+            // so a relist never holds two copies of unchanged objects) and deliver a sync
+            // notification to the handlers whose resync is due (B28/B34).
+            NotifyResync(listeners, old);
+            return;
+          }
+          Status s = indexer_->Update(d.object);
+          if (!s.ok()) {
+            KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
+            return;
+          }
+          Notify(listeners, Notification{Notification::Kind::kUpdate, false, std::move(old),
+                                         d.object, {}});
+        } else {
+          Status s = indexer_->Add(d.object);
+          if (!s.ok()) {
+            KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
+            return;
+          }
+          bool initial = !synced_.load(std::memory_order_relaxed);  // B29
+          Notify(listeners, Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}});
+        }
+        return;
+      }
+      case DeltaType::kDeleted: {
+        MarkPopulatedByWatch(listeners);
+        std::string key = MetaNamespaceKey(*d.object);
+        (void)indexer_->Delete(*d.object);
+        // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
+        Notify(listeners,
+               Notification{Notification::Kind::kDelete, false, nullptr, d.object, std::move(key)});
+        return;
+      }
+      case DeltaType::kReplaceBegin:
+        relist_active_ = true;
+        relist_seen_.clear();
+        replace_seen_ = true;
+        return;
+      case DeltaType::kReplaceEnd: {
+        if (relist_active_) {
+          // B24/B61: whatever the cache holds that the relist did not return was deleted while
+          // the watch was down. Every earlier delta has been applied, so none is missed.
+          for (const std::string& key : indexer_->ListKeys()) {
+            if (relist_seen_.contains(key)) continue;
+            ObjectPtr last = indexer_->GetByKey(key);
+            if (last == nullptr) continue;
+            (void)indexer_->DeleteByKey(key);
+            Notify(listeners, Notification{Notification::Kind::kDelete, true, nullptr,
+                                           std::move(last), key});
+          }
+        }
+        relist_active_ = false;
+        std::unordered_set<std::string>().swap(relist_seen_);
+        indexer_->Bookmark(d.resource_version);
+        MarkSynced(listeners);
+        return;
+      }
+      case DeltaType::kSyncAll: {
+        std::vector<std::shared_ptr<ProcessorListener>> due;
+        {
+          MutexLock l(mu_);
+          for (const auto& listener : listeners) {
+            if (listener->resync_pending) {
+              listener->resync_pending = false;
+              due.push_back(listener);
+            }
+          }
+        }
+        if (due.empty()) return;
+        for (ObjectPtr& obj : indexer_->List()) {  // B54: in memory only, no server request
+          Notify(due, Notification{Notification::Kind::kResync, false, nullptr, std::move(obj), {}});
+        }
+        return;
+      }
+      case DeltaType::kBookmark:
+        indexer_->Bookmark(d.resource_version);  // B49
+        return;
+    }
+  }
+
+  void NotifyResync(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
+                    const ObjectPtr& obj) {
+    MutexLock l(mu_);
+    for (const auto& listener : listeners) {
+      if (listener->resync_pending) {
+        listener->Add(Notification{Notification::Kind::kResync, false, nullptr, obj, {}});
+      }
+    }
+  }
+
+  // B27: an add/update/delete before any list also counts as populated.
+  void MarkPopulatedByWatch(const std::vector<std::shared_ptr<ProcessorListener>>& listeners) {
+    if (!replace_seen_ && !synced_.load(std::memory_order_relaxed)) MarkSynced(listeners);
+  }
+
+  void MarkSynced(const std::vector<std::shared_ptr<ProcessorListener>>& listeners) {
+    if (synced_.load(std::memory_order_relaxed)) return;
+    // Each handler's registration syncs once it has returned from the adds queued before this
+    // marker (B30).
+    Notify(listeners, Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}});
+    MutexLock l(sync_mu_);
+    synced_.store(true, std::memory_order_release);
+    sync_cv_.notify_all();
+  }
+
+  const std::shared_ptr<ListerWatcher> lw_;
+  const SharedInformerOptions options_;
+  const std::shared_ptr<Clock> clock_;
+  const std::shared_ptr<Executor> executor_;
+  const std::shared_ptr<ThreadSafeStore> indexer_;
+  const std::shared_ptr<SerialQueue> process_queue_;
+
+  // Lock order: block_deltas_, then mu_, then a listener's own lock.
+  Mutex block_deltas_ KUBE_ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;
+  bool started_ KUBE_GUARDED_BY(mu_) = false;
+  bool stopped_ KUBE_GUARDED_BY(mu_) = false;
+  std::vector<std::shared_ptr<ProcessorListener>> listeners_ KUBE_GUARDED_BY(mu_);
+  std::chrono::milliseconds check_period_ KUBE_GUARDED_BY(mu_);
+  TransformFunc transform_ KUBE_GUARDED_BY(mu_);
+  std::function<void(const Status&)> error_handler_ KUBE_GUARDED_BY(mu_);
+  std::shared_ptr<DeltaFifo> fifo_;  // set once by Run, before any Drain can run
+  std::shared_ptr<internal::Reflector> reflector_ KUBE_GUARDED_BY(mu_);
+  std::shared_ptr<Timer> resync_timer_ KUBE_GUARDED_BY(mu_);
+
+  // Touched only by Process (under block_deltas_).
+  bool relist_active_ = false;
+  bool replace_seen_ = false;
+  std::unordered_set<std::string> relist_seen_;
+
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> stopping_{false};
+  mutable Mutex sync_mu_;
+  mutable std::condition_variable sync_cv_;
+};
+
+}  // namespace
+
+std::shared_ptr<ResourceEventHandler> MakeHandler(ResourceEventHandlerFuncs funcs) {
+  return std::make_shared<FuncsHandler>(std::move(funcs));
+}
+
+std::shared_ptr<ResourceEventHandler> FilteringHandler(
+    std::function<bool(const Object&)> filter, std::shared_ptr<ResourceEventHandler> handler) {
+  return std::make_shared<Filtering>(std::move(filter), std::move(handler));
+}
+
+std::shared_ptr<SharedIndexInformer> SharedIndexInformer::Create(
+    std::shared_ptr<ListerWatcher> lw, SharedInformerOptions options) {
+  return internal::NewSharedIndexInformer(std::move(lw), std::move(options), Executor::Shared());
+}
+
+namespace internal {
+
+std::shared_ptr<SharedIndexInformer> NewSharedIndexInformer(std::shared_ptr<ListerWatcher> lw,
+                                                            SharedInformerOptions options,
+                                                            std::shared_ptr<Executor> executor) {
+  return std::make_shared<SharedIndexInformerImpl>(std::move(lw), std::move(options),
+                                                   std::move(executor));
+}
+
+}  // namespace internal
+}  // namespace kube

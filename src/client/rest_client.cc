@@ -1,0 +1,590 @@
+// ResourceClient: URLs, query parameters, response and error decoding, and the HTTP-backed Watch.
+//
+// Reads from: HttpClient. Feeds: the reflector, users, `kinf`.
+// client-go: dynamic/simple.go, rest/request.go (transformResponse, newUnstructuredResponseError),
+// apimachinery watch/streamwatcher.go (the stream-to-channel pump).
+#include "kube/client/rest_client.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/logging.h"
+#include "base/mutex.h"
+#include "json/scan.h"
+#include "kube/watch/fake_watch.h"
+#include "watch/event_channel.h"
+#include "watch/watch_decoder.h"
+
+namespace kube {
+namespace {
+
+using internal::MutexLock;
+
+constexpr std::string_view kComponent = "rest";
+// Non-200 watch answers and error bodies are kept up to this size.
+constexpr size_t kMaxErrorBody = 64 * 1024;
+// How long `Watch` waits for the response headers (the JS client allows 30 s).
+constexpr std::chrono::seconds kWatchHeadTimeout{60};
+// Flow control of a pull watch: pause the connection at this many queued events, resume at the
+// lower mark.
+constexpr size_t kHighWater = 1024;
+constexpr size_t kLowWater = 256;
+
+std::string_view ContentTypeFor(PatchType type) {
+  switch (type) {
+    case PatchType::kMerge:
+      return "application/merge-patch+json";
+    case PatchType::kJson:
+      return "application/json-patch+json";
+    case PatchType::kStrategic:
+      return "application/strategic-merge-patch+json";
+  }
+  return "application/merge-patch+json";
+}
+
+void AppendParam(std::string* q, std::string_view name, std::string_view value) {
+  if (!q->empty()) *q += '&';
+  *q += name;
+  *q += '=';
+  *q += PercentEncode(value);
+}
+
+std::string WriteQuery(const WriteOptions& o) {
+  std::string q;
+  if (!o.field_manager.empty()) AppendParam(&q, "fieldManager", o.field_manager);
+  if (o.dry_run) AppendParam(&q, "dryRun", "All");
+  return q;
+}
+
+std::string WithQuery(std::string path, const std::string& query) {
+  if (!query.empty()) {
+    path += '?';
+    path += query;
+  }
+  return path;
+}
+
+std::string DeleteBody(const DeleteOptions& o) {
+  std::string b = R"({"kind":"DeleteOptions","apiVersion":"v1")";
+  if (o.grace_period_seconds) {
+    b += R"(,"gracePeriodSeconds":)" + std::to_string(*o.grace_period_seconds);
+  }
+  switch (o.propagation_policy) {
+    case PropagationPolicy::kDefault:
+      break;
+    case PropagationPolicy::kOrphan:
+      b += R"(,"propagationPolicy":"Orphan")";
+      break;
+    case PropagationPolicy::kBackground:
+      b += R"(,"propagationPolicy":"Background")";
+      break;
+    case PropagationPolicy::kForeground:
+      b += R"(,"propagationPolicy":"Foreground")";
+      break;
+  }
+  if (!o.precondition_uid.empty() || !o.precondition_resource_version.empty()) {
+    b += R"(,"preconditions":{)";
+    bool first = true;
+    if (!o.precondition_uid.empty()) {
+      b += R"("uid":)";
+      internal::json::AppendQuoted(o.precondition_uid, &b);
+      first = false;
+    }
+    if (!o.precondition_resource_version.empty()) {
+      if (!first) b += ',';
+      b += R"("resourceVersion":)";
+      internal::json::AppendQuoted(o.precondition_resource_version, &b);
+    }
+    b += '}';
+  }
+  if (o.dry_run) b += R"(,"dryRun":["All"])";
+  b += '}';
+  return b;
+}
+
+bool IsSuccess(int status) { return status >= 200 && status < 300; }
+
+// Sends `req`; a non-2xx answer becomes its Status.
+Result<HttpResponse> Send(HttpClient& http, const HttpRequest& req) {
+  Result<HttpResponse> resp = http.Do(req);
+  if (!resp) return resp.error();
+  if (!IsSuccess(resp->status)) return StatusFromResponse(*resp, req.method + " " + req.path);
+  return resp;
+}
+
+Result<ObjectPtr> DecodeObject(const HttpResponse& resp, const HttpRequest& req) {
+  Result<ObjectPtr> obj = Object::Parse(resp.body);
+  if (!obj) {
+    return DataLossError("decoding the answer to " + req.method + " " + req.path + ": " +
+                         obj.error().message());
+  }
+  return obj;
+}
+
+// --- The pull Watch ---------------------------------------------------------------------------
+
+// State shared between the Watch, its stream callbacks (I/O thread) and `ResourceClient::Watch`
+// waiting for the headers.
+struct PullState {
+  internal::EventChannel channel;
+  std::atomic<HttpStream*> stream{nullptr};
+  // I/O thread only.
+  internal::WatchDecoder decoder;
+  std::vector<WatchEvent> batch;
+  std::string error_body;
+  int io_status = 0;
+  // The handshake with `ResourceClient::Watch`.
+  internal::Mutex mu;
+  std::condition_variable cv;
+  int status KUBE_GUARDED_BY(mu) = 0;  // set when headers arrive
+  bool done KUBE_GUARDED_BY(mu) = false;
+  Status done_status KUBE_GUARDED_BY(mu);
+  std::optional<std::chrono::seconds> retry_after KUBE_GUARDED_BY(mu);
+  std::string content_type KUBE_GUARDED_BY(mu);
+};
+
+class HttpWatch final : public Watch {
+ public:
+  HttpWatch(std::shared_ptr<PullState> state, std::unique_ptr<HttpStream> stream)
+      : state_(std::move(state)), stream_(std::move(stream)) {}
+  ~HttpWatch() override {
+    Stop();
+    state_->stream.store(nullptr);
+  }
+
+  std::optional<WatchEvent> Next() override {
+    WatchEvent e;
+    if (state_->channel.Pop(std::nullopt, &e) != WatchWait::kEvent) return std::nullopt;
+    return e;
+  }
+
+  WatchWait NextFor(std::chrono::milliseconds timeout, WatchEvent* event) override {
+    WatchEvent e;
+    WatchWait w = state_->channel.Pop(std::chrono::steady_clock::now() + timeout, &e);
+    if (w == WatchWait::kEvent) *event = std::move(e);
+    return w;
+  }
+
+  void Stop() noexcept override {
+    state_->channel.Stop();  // wakes the consumer at once
+    stream_->Cancel();       // then releases the connection
+  }
+
+ private:
+  std::shared_ptr<PullState> state_;
+  std::unique_ptr<HttpStream> stream_;
+};
+
+// The ERROR event for a failed watch request (non-200 answer or transport failure).
+WatchEvent ErrorEvent(Status status, std::string_view body = "") {
+  ObjectPtr object;
+  if (!body.empty()) {
+    Result<ObjectPtr> parsed = Object::Parse(body);
+    if (parsed && (*parsed)->kind() == "Status") object = *parsed;
+  }
+  if (object == nullptr) object = MakeStatusObject(status);
+  return WatchEvent{WatchEventType::kError, std::move(object), std::move(status)};
+}
+
+}  // namespace
+
+// --- Helpers ----------------------------------------------------------------------------------
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string ListQuery(const ListOptions& o, bool watch) {
+  std::string q;
+  if (watch) AppendParam(&q, "watch", "true");
+  if (!o.label_selector.empty()) AppendParam(&q, "labelSelector", o.label_selector);
+  if (!o.field_selector.empty()) AppendParam(&q, "fieldSelector", o.field_selector);
+  if (!o.resource_version.empty()) AppendParam(&q, "resourceVersion", o.resource_version);
+  switch (o.resource_version_match) {
+    case ResourceVersionMatch::kUnset:
+      break;
+    case ResourceVersionMatch::kExact:
+      AppendParam(&q, "resourceVersionMatch", "Exact");
+      break;
+    case ResourceVersionMatch::kNotOlderThan:
+      AppendParam(&q, "resourceVersionMatch", "NotOlderThan");
+      break;
+  }
+  if (o.limit > 0) AppendParam(&q, "limit", std::to_string(o.limit));
+  if (!o.continue_token.empty()) AppendParam(&q, "continue", o.continue_token);
+  if (o.timeout_seconds) AppendParam(&q, "timeoutSeconds", std::to_string(*o.timeout_seconds));
+  if (o.allow_watch_bookmarks) AppendParam(&q, "allowWatchBookmarks", "true");
+  if (o.send_initial_events) {
+    AppendParam(&q, "sendInitialEvents", *o.send_initial_events ? "true" : "false");
+  }
+  return q;
+}
+
+Status StatusFromResponse(const HttpResponse& response, std::string_view what) {
+  std::string_view body = response.body;
+  size_t start = internal::json::SkipSpace(body, 0);
+  if (start < body.size() && body[start] == '{') {
+    Result<ObjectPtr> obj = Object::Parse(body);
+    if (obj && ((*obj)->kind() == "Status" || (*obj)->Has("code"))) {
+      Status s = internal::StatusFromStatusObject(**obj, response.status);
+      if (!s.retry_after() && response.retry_after) s.set_retry_after(*response.retry_after);
+      return s;
+    }
+  }
+  // Not a Status (a proxy's HTML page, say): classify by the code, quote the start of the body.
+  std::string message =
+      "the server answered " + std::string(what) + " with HTTP " + std::to_string(response.status);
+  std::string_view trimmed = body.substr(start);
+  while (!trimmed.empty() && internal::json::IsSpace(trimmed.back())) trimmed.remove_suffix(1);
+  if (trimmed.empty()) {
+    message += " and an empty body";
+  } else {
+    constexpr size_t kQuote = 200;
+    std::string excerpt(trimmed.substr(0, kQuote));
+    for (char& c : excerpt) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    }
+    message += ": \"" + excerpt + (trimmed.size() > kQuote ? "...\"" : "\"");
+  }
+  Status s = StatusFromHttp(response.status, "", std::move(message));
+  if (response.retry_after) s.set_retry_after(*response.retry_after);
+  return s;
+}
+
+// --- ResourceClient ---------------------------------------------------------------------------
+
+ResourceClient::ResourceClient(std::shared_ptr<HttpClient> http, GroupVersionResource gvr,
+                               std::string ns)
+    : http_(std::move(http)), gvr_(std::move(gvr)), ns_(std::move(ns)) {}
+
+ResourceClient ResourceClient::InNamespace(std::string ns) const {
+  return ResourceClient(http_, gvr_, std::move(ns));
+}
+
+std::string ResourceClient::Path(std::string_view name, std::string_view subresource,
+                                 std::string_view ns_override) const {
+  std::string p = gvr_.group_version().ApiPrefix();
+  std::string_view ns = ns_override.empty() ? std::string_view(ns_) : ns_override;
+  if (!ns.empty()) {
+    p += "/namespaces/";
+    p += PercentEncode(ns);
+  }
+  p += '/';
+  p += gvr_.resource;
+  if (!name.empty()) {
+    p += '/';
+    p += PercentEncode(name);
+    if (!subresource.empty()) {
+      p += '/';
+      p += subresource;
+    }
+  }
+  return p;
+}
+
+Result<ObjectPtr> ResourceClient::Get(std::string_view name,
+                                      std::string_view resource_version) const {
+  if (name.empty()) return InvalidArgumentError("Get " + gvr_.GroupResource() + ": empty name");
+  HttpRequest req;
+  std::string q;
+  if (!resource_version.empty()) AppendParam(&q, "resourceVersion", resource_version);
+  req.path = WithQuery(Path(name), q);
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
+  HttpRequest req;
+  req.path = WithQuery(Path(), ListQuery(options, false));
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  Result<ObjectList> list = DecodeList(resp->body);
+  if (!list) {
+    return DataLossError("decoding the answer to GET " + req.path + ": " + list.error().message());
+  }
+  return list;
+}
+
+Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options) const {
+  HttpRequest req;
+  req.path = WithQuery(Path(), ListQuery(options, true));
+  auto state = std::make_shared<PullState>();
+  state->channel.SetFlowControl(
+      kHighWater, kLowWater,
+      [s = state.get()] {
+        if (HttpStream* st = s->stream.load()) st->Pause();
+      },
+      [s = state.get()] {
+        if (HttpStream* st = s->stream.load()) st->Resume();
+      });
+  StreamCallbacks cb;
+  // The callbacks hold the state: they may run after this function has returned an error.
+  cb.on_headers = [state](const HttpResponseHead& head) {
+    state->io_status = head.status;
+    {
+      MutexLock l(state->mu);
+      state->status = head.status;
+      state->retry_after = head.retry_after;
+      state->content_type = head.content_type;
+    }
+    state->cv.notify_all();
+  };
+  cb.on_data = [state](std::string_view data) {
+    if (state->io_status != 200) {
+      if (state->error_body.size() < kMaxErrorBody) {
+        state->error_body.append(data.substr(0, kMaxErrorBody - state->error_body.size()));
+      }
+      return;
+    }
+    state->decoder.Feed(data, &state->batch);
+    if (state->batch.empty()) return;
+    bool failed = state->decoder.failed();
+    state->channel.Push(&state->batch, /*close_after=*/failed);
+    if (failed) {
+      // The stream cannot continue; stop reading it (no callback follows, on_done included).
+      if (HttpStream* st = state->stream.load()) st->Cancel();
+    }
+  };
+  cb.on_done = [state](Status status) {
+    const int http_status = state->io_status;
+    {
+      MutexLock l(state->mu);
+      state->done = true;
+      state->done_status = status;
+    }
+    state->cv.notify_all();
+    if (http_status != 200) return;  // `Watch` reports it
+    state->decoder.Finish(&state->batch);
+    if (!status.ok() && !state->decoder.failed()) {
+      state->batch.push_back(
+          ErrorEvent(Status(status.code(), "watch stream broke: " + status.message())));
+    }
+    state->channel.Push(&state->batch, /*close_after=*/true);
+  };
+  std::unique_ptr<HttpStream> stream = http_->Stream(req, std::move(cb));
+  state->stream.store(stream.get());
+
+  // Wait for the headers (or the end).
+  int status;
+  Status done_status;
+  std::optional<std::chrono::seconds> retry_after;
+  std::string content_type;
+  {
+    auto deadline = std::chrono::steady_clock::now() + kWatchHeadTimeout;
+    MutexLock l(state->mu);
+    while (state->status == 0 && !state->done) {
+      if (!l.WaitUntil(state->cv, deadline)) break;
+    }
+    status = state->status;
+    if (state->status != 200) {
+      // A non-200 answer: wait for its body (bounded by the same deadline).
+      while (!state->done) {
+        if (!l.WaitUntil(state->cv, deadline)) break;
+      }
+    }
+    done_status = state->done_status;
+    retry_after = state->retry_after;
+    content_type = state->content_type;
+    if (status != 200 && !state->done) status = -1;
+  }
+  if (status == 200) {
+    return std::unique_ptr<kube::Watch>(new HttpWatch(std::move(state), std::move(stream)));
+  }
+  state->stream.store(nullptr);
+  stream->Cancel();  // after this no callback touches error_body
+  if (status == -1) {
+    return DeadlineExceededError("GET " + req.path + ": no answer to the watch request within " +
+                                 std::to_string(kWatchHeadTimeout.count()) + "s");
+  }
+  if (status == 0) {
+    return done_status.ok() ? UnavailableError("GET " + req.path + ": no response") : done_status;
+  }
+  HttpResponse resp{status, std::move(state->error_body), std::move(content_type), retry_after};
+  return StatusFromResponse(resp, "GET " + req.path);
+}
+
+WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
+                                       std::function<void(WatchEvent)> on_event,
+                                       std::function<void(Status)> on_closed) const {
+  // Everything here runs on the I/O thread, one callback at a time: no locks needed.
+  struct AsyncState {
+    std::function<void(WatchEvent)> on_event;
+    std::function<void(Status)> on_closed;
+    std::atomic<HttpStream*> stream{nullptr};
+    internal::WatchDecoder decoder;
+    std::vector<WatchEvent> batch;
+    int status = 0;
+    std::optional<std::chrono::seconds> retry_after;
+    std::string error_body;
+    bool closed = false;
+    std::string what;
+
+    void Deliver() {
+      for (WatchEvent& e : batch) on_event(std::move(e));
+      batch.clear();
+    }
+    void Close(Status s) {
+      if (closed) return;
+      closed = true;
+      if (on_closed) on_closed(std::move(s));
+    }
+  };
+  auto st = std::make_shared<AsyncState>();
+  st->on_event = std::move(on_event);
+  st->on_closed = std::move(on_closed);
+  HttpRequest req;
+  req.path = WithQuery(Path(), ListQuery(options, true));
+  st->what = "GET " + req.path;
+  StreamCallbacks cb;
+  cb.on_headers = [st](const HttpResponseHead& head) {
+    st->status = head.status;
+    st->retry_after = head.retry_after;
+  };
+  cb.on_data = [st](std::string_view data) {
+    if (st->closed) return;
+    if (st->status != 200) {
+      if (st->error_body.size() < kMaxErrorBody) {
+        st->error_body.append(data.substr(0, kMaxErrorBody - st->error_body.size()));
+      }
+      return;
+    }
+    st->decoder.Feed(data, &st->batch);
+    st->Deliver();
+    if (st->decoder.failed()) {
+      if (HttpStream* s = st->stream.load()) s->Cancel();  // on_done will not come
+      st->Close(DataLossError(st->what + ": the watch stream could not be decoded"));
+    }
+  };
+  cb.on_done = [st](Status status) {
+    if (st->closed) return;
+    if (st->status != 200 && st->status != 0) {
+      HttpResponse resp{st->status, std::move(st->error_body), "", st->retry_after};
+      Status error = StatusFromResponse(resp, st->what);
+      st->batch.push_back(ErrorEvent(error, resp.body));
+      st->Deliver();
+      st->Close(std::move(error));
+      return;
+    }
+    st->decoder.Finish(&st->batch);
+    Status closed;
+    if (!st->batch.empty()) closed = st->batch.back().error;  // "truncated"
+    if (!status.ok() && closed.ok()) {
+      closed = Status(
+          status.code(),
+          (st->status == 0 ? "watch request failed: " : "watch stream broke: ") + status.message());
+      st->batch.push_back(ErrorEvent(closed));
+    }
+    st->Deliver();
+    st->Close(std::move(closed));
+  };
+  std::unique_ptr<HttpStream> stream = http_->Stream(req, std::move(cb));
+  st->stream.store(stream.get());
+  return WatchHandle(std::move(stream));
+}
+
+Result<ObjectPtr> ResourceClient::Create(const Object& object, const WriteOptions& options) const {
+  std::string_view ns = ns_.empty() ? object.ns() : std::string_view(ns_);
+  HttpRequest req;
+  req.method = "POST";
+  req.path = WithQuery(Path("", "", ns), WriteQuery(options));
+  req.body = std::string(object.json());
+  req.content_type = "application/json";
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Result<ObjectPtr> ResourceClient::Create(std::string_view json, const WriteOptions& options) const {
+  Result<ObjectPtr> obj = Object::Parse(json);
+  if (!obj) return obj.error().WithContext("Create " + gvr_.GroupResource());
+  return Create(**obj, options);
+}
+
+Result<ObjectPtr> ResourceClient::Update(const Object& object, const WriteOptions& options) const {
+  if (object.name().empty()) {
+    return InvalidArgumentError("Update " + gvr_.GroupResource() + ": the object has no name");
+  }
+  std::string_view ns = ns_.empty() ? object.ns() : std::string_view(ns_);
+  HttpRequest req;
+  req.method = "PUT";
+  req.path = WithQuery(Path(object.name(), "", ns), WriteQuery(options));
+  req.body = std::string(object.json());
+  req.content_type = "application/json";
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Result<ObjectPtr> ResourceClient::UpdateStatus(const Object& object,
+                                               const WriteOptions& options) const {
+  if (object.name().empty()) {
+    return InvalidArgumentError("UpdateStatus " + gvr_.GroupResource() +
+                                ": the object has no name");
+  }
+  std::string_view ns = ns_.empty() ? object.ns() : std::string_view(ns_);
+  HttpRequest req;
+  req.method = "PUT";
+  req.path = WithQuery(Path(object.name(), "status", ns), WriteQuery(options));
+  req.body = std::string(object.json());
+  req.content_type = "application/json";
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Result<ObjectPtr> ResourceClient::Patch(std::string_view name, PatchType type,
+                                        std::string_view patch, const WriteOptions& options,
+                                        std::string_view subresource) const {
+  if (name.empty()) return InvalidArgumentError("Patch " + gvr_.GroupResource() + ": empty name");
+  HttpRequest req;
+  req.method = "PATCH";
+  req.path = WithQuery(Path(name, subresource), WriteQuery(options));
+  req.body = std::string(patch);
+  req.content_type = std::string(ContentTypeFor(type));
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Status ResourceClient::Delete(std::string_view name, const DeleteOptions& options) const {
+  if (name.empty()) return InvalidArgumentError("Delete " + gvr_.GroupResource() + ": empty name");
+  HttpRequest req;
+  req.method = "DELETE";
+  req.path = Path(name);
+  req.body = DeleteBody(options);
+  req.content_type = "application/json";
+  Result<HttpResponse> resp = Send(*http_, req);
+  return resp ? Status() : resp.error();
+}
+
+Status ResourceClient::DeleteCollection(const DeleteOptions& options,
+                                        const ListOptions& list_options) const {
+  HttpRequest req;
+  req.method = "DELETE";
+  req.path = WithQuery(Path(), ListQuery(list_options, false));
+  req.body = DeleteBody(options);
+  req.content_type = "application/json";
+  Result<HttpResponse> resp = Send(*http_, req);
+  return resp ? Status() : resp.error();
+}
+
+}  // namespace kube

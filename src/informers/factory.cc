@@ -1,0 +1,147 @@
+// The shared informer factory. Behaviour numbers (B38...) refer to
+// ../shared/reference/client-go-informer-behaviour.md.
+#include "kube/informers/factory.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "base/executor.h"
+#include "base/mutex.h"
+#include "cache/shared_informer_internal.h"
+#include "kube/cache/store.h"
+
+namespace kube {
+
+using internal::Mutex;
+using internal::MutexLock;
+
+struct SharedInformerFactory::Impl {
+  SharedInformerFactoryOptions options;
+  std::shared_ptr<HttpClient> client;
+  ListerWatcherMaker make_lw;
+  std::shared_ptr<internal::Executor> executor;
+
+  mutable Mutex mu;
+  std::map<GroupVersionResource, std::shared_ptr<SharedIndexInformer>> informers
+      KUBE_GUARDED_BY(mu);
+  std::map<GroupVersionResource, bool> started KUBE_GUARDED_BY(mu);
+  bool shutting_down KUBE_GUARDED_BY(mu) = false;
+
+  std::vector<std::pair<GroupVersionResource, std::shared_ptr<SharedIndexInformer>>> Started()
+      KUBE_EXCLUDES(mu) {
+    MutexLock l(mu);
+    std::vector<std::pair<GroupVersionResource, std::shared_ptr<SharedIndexInformer>>> out;
+    for (const auto& [gvr, informer] : informers) {
+      if (started.count(gvr)) out.emplace_back(gvr, informer);
+    }
+    return out;
+  }
+};
+
+std::unique_ptr<SharedInformerFactory> SharedInformerFactory::Create(
+    std::shared_ptr<HttpClient> client, SharedInformerFactoryOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->client = client;
+  impl->make_lw = [client](const GroupVersionResource& gvr, const std::string& ns,
+                           const TweakListOptionsFunc& tweak) {
+    return ListWatchFromClient(client, gvr, ns, tweak);
+  };
+  impl->options = std::move(options);
+  return std::unique_ptr<SharedInformerFactory>(new SharedInformerFactory(std::move(impl)));
+}
+
+std::unique_ptr<SharedInformerFactory> SharedInformerFactory::CreateWithListerWatchers(
+    ListerWatcherMaker make_lw, SharedInformerFactoryOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->make_lw = std::move(make_lw);
+  impl->options = std::move(options);
+  return std::unique_ptr<SharedInformerFactory>(new SharedInformerFactory(std::move(impl)));
+}
+
+SharedInformerFactory::SharedInformerFactory(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->executor = internal::Executor::Create({.threads = impl_->options.threads});
+}
+
+SharedInformerFactory::~SharedInformerFactory() { Shutdown(); }
+
+std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
+    const GroupVersionResource& gvr, const ResourceScope& scope) {
+  MutexLock l(impl_->mu);
+  auto it = impl_->informers.find(gvr);
+  if (it != impl_->informers.end()) return it->second;  // B38
+  const SharedInformerFactoryOptions& o = impl_->options;
+  SharedInformerOptions io;
+  auto custom = o.custom_resync.find(gvr);
+  io.resync_period = custom != o.custom_resync.end() ? custom->second : o.default_resync;
+  io.indexers = {{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}};  // B06
+  io.name = (o.name.empty() ? "" : o.name + " ") + gvr.ToString();
+  io.reflector = o.reflector;
+  if (!scope.kind.empty()) io.reflector.expected_gvk = GroupVersionKind{gvr.group, gvr.version, scope.kind};
+  io.clock = o.clock;
+  std::string ns = scope.namespaced ? o.ns : "";
+  auto informer = internal::NewSharedIndexInformer(impl_->make_lw(gvr, ns, o.tweak_list_options),
+                                                   std::move(io), impl_->executor);
+  if (o.transform) (void)informer->SetTransform(o.transform);
+  impl_->informers.emplace(gvr, informer);
+  return informer;
+}
+
+GenericInformer SharedInformerFactory::ForResource(const GroupVersionResource& gvr,
+                                                   const ResourceScope& scope) {
+  // client-go's generic lister names the plural resource in its NotFound errors.
+  return GenericInformer(InformerFor(gvr, scope), ListerResource{gvr.group, gvr.resource});
+}
+
+void SharedInformerFactory::Start() {
+  std::vector<std::shared_ptr<SharedIndexInformer>> to_start;
+  {
+    MutexLock l(impl_->mu);
+    if (impl_->shutting_down) return;  // B40
+    for (const auto& [gvr, informer] : impl_->informers) {
+      if (impl_->started.emplace(gvr, true).second) to_start.push_back(informer);
+    }
+  }
+  for (auto& informer : to_start) informer->Run();  // Run returns at once: work is background
+}
+
+std::map<GroupVersionResource, bool> SharedInformerFactory::WaitForCacheSync(
+    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::map<GroupVersionResource, bool> out;
+  for (const auto& [gvr, informer] : impl_->Started()) {  // B41: started informers only
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    out[gvr] = informer->WaitForCacheSync(std::max(left, std::chrono::milliseconds(0)));
+  }
+  return out;
+}
+
+std::map<GroupVersionResource, bool> SharedInformerFactory::WaitForHandlersSync(
+    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::map<GroupVersionResource, bool> out;
+  for (const auto& [gvr, informer] : impl_->Started()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    out[gvr] = informer->WaitForHandlersSync(std::max(left, std::chrono::milliseconds(0)));
+  }
+  return out;
+}
+
+void SharedInformerFactory::Shutdown() {
+  std::vector<std::shared_ptr<SharedIndexInformer>> all;
+  {
+    MutexLock l(impl_->mu);
+    impl_->shutting_down = true;
+    for (const auto& [gvr, informer] : impl_->informers) all.push_back(informer);
+  }
+  for (auto& informer : all) informer->Stop();  // each Stop waits for its own work
+  impl_->executor->Shutdown();
+}
+
+size_t SharedInformerFactory::ThreadCount() const { return impl_->executor->ThreadCount(); }
+
+std::shared_ptr<HttpClient> SharedInformerFactory::client() const { return impl_->client; }
+
+}  // namespace kube

@@ -1,0 +1,617 @@
+// HttpServer: Boost.Beast listener and sessions (plain and TLS); see http_session.h.
+//
+// Every operation of a session runs on its strand, so a session's members need no lock. Watch
+// notifications arrive from writer threads and are posted onto that strand.
+//
+// Reads from: sockets. Feeds: the Router, WatchStream.
+#include "server/http_session.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "base/mutex.h"
+#include "server/auth.h"
+#include "server/faults.h"
+#include "server/router.h"
+#include "server/storage.h"
+#include "server/watch_stream.h"
+
+namespace kube::server {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+constexpr size_t kChunkBytes = 256 * 1024;
+
+// State every session shares with the server.
+struct Shared {
+  HttpServerOptions options;
+  HttpServerContext ctx;
+  std::atomic<bool> stopping{false};
+  internal::Mutex mu;
+  std::condition_variable cv;
+  size_t watch_sessions KUBE_GUARDED_BY(mu) = 0;
+
+  void WatchStarted() KUBE_EXCLUDES(mu) {
+    internal::MutexLock lock(mu);
+    ++watch_sessions;
+  }
+  void WatchEnded() KUBE_EXCLUDES(mu) {
+    internal::MutexLock lock(mu);
+    --watch_sessions;
+    cv.notify_all();
+  }
+};
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+void SplitTarget(std::string_view target, HttpRequest* req) {
+  size_t q = target.find('?');
+  req->path = PercentDecode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string key = PercentDecode(pair.substr(0, eq), true);
+    std::string value =
+        eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+    req->query.emplace(std::move(key), std::move(value));  // the first value wins
+  }
+}
+
+// The verified client certificate's common name, or "".
+std::string CertificateUser(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return "";
+  std::string user;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    char cn[256] = {};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) {
+      user = cn;
+    }
+  }
+  X509_free(cert);
+  return user;
+}
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Session(std::shared_ptr<Shared> shared, Stream&& stream)
+      : shared_(std::move(shared)),
+        stream_(std::move(stream)),
+        timeout_timer_(stream_.get_executor()),
+        bookmark_timer_(stream_.get_executor()),
+        latency_timer_(stream_.get_executor()) {}
+
+  ~Session() { EndWatch(); }
+
+  // Called on the listener's strand; everything after runs on the session's own strand.
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Lowest().expires_after(std::chrono::seconds(30));
+        self->stream_.async_handshake(ssl::stream_base::server,
+                                      beast::bind_front_handler(&Session::OnHandshake, self));
+      } else {
+        self->Read();
+      }
+    });
+  }
+
+ private:
+  std::shared_ptr<Session> Self() { return this->shared_from_this(); }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return Abort();
+    if constexpr (kTls) cert_user_ = CertificateUser(stream_.native_handle());
+    Read();
+  }
+
+  void Read() {
+    if (shared_->stopping) return Close();
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body_bytes);
+    Lowest().expires_after(shared_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, Self()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      ApiError e;
+      e.code = 413;
+      e.reason = "RequestEntityTooLarge";
+      e.message = "the request body is too large";
+      return Respond(ErrorResponse(e));
+    }
+    if (ec) return ec == http::error::end_of_stream ? Close() : Abort();
+    auto& msg = parser_->get();
+    req_ = HttpRequest();
+    req_.method = std::string(msg.method_string());
+    SplitTarget(std::string_view(msg.target().data(), msg.target().size()), &req_);
+    req_.accept = std::string(msg[http::field::accept]);
+    req_.content_type = std::string(msg[http::field::content_type]);
+    req_.host = std::string(msg[http::field::host]);
+    req_.body = std::move(msg.body());
+    version_ = msg.version();
+    keep_alive_ = msg.keep_alive();
+    const Authenticator* auth = shared_->ctx.auth;
+    if (auth && auth->required() && !Authenticator::IsPublicPath(req_.path) &&
+        !auth->Authenticate(std::string(msg[http::field::authorization]), cert_user_)) {
+      return Respond(ErrorResponse(Unauthorized()));
+    }
+    auto latency = shared_->ctx.faults->latency();
+    if (latency.count() > 0) {
+      latency_timer_.expires_after(latency);
+      latency_timer_.async_wait([self = Self()](beast::error_code tec) {
+        if (!tec) self->Serve();
+      });
+      return;
+    }
+    Serve();
+  }
+
+  void Serve() {
+    if (auto failure = shared_->ctx.faults->MaybeFail(req_.path)) {
+      return Respond(ErrorResponse(*failure));
+    }
+    RouteResult result = shared_->ctx.router->Handle(req_, MakeNotify());
+    if (auto* response = std::get_if<HttpResponse>(&result)) {
+      return Respond(std::move(*response));
+    }
+    StartWatch(std::get<std::shared_ptr<WatchPlan>>(std::move(result)));
+  }
+
+  std::function<void()> MakeNotify() {
+    std::weak_ptr<Session> weak = this->weak_from_this();
+    auto ex = stream_.get_executor();
+    return [weak, ex] {
+      net::post(ex, [weak] {
+        if (auto self = weak.lock()) self->Pump();
+      });
+    };
+  }
+
+  void Respond(HttpResponse r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version_);
+    res->set(http::field::content_type, r.content_type);
+    res->set(http::field::cache_control, "no-cache, private");
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    response_ = res;
+    Lowest().expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWritten, Self()));
+  }
+
+  void OnWritten(beast::error_code ec, size_t) {
+    response_.reset();
+    if (ec) return Abort();
+    if (!keep_alive_) return Close();
+    Read();
+  }
+
+  // --- Watch streaming --------------------------------------------------------------------
+
+  void StartWatch(std::shared_ptr<WatchPlan> plan) {
+    watcher_ = plan->watcher;
+    watch_ = std::make_unique<WatchStream>(plan);
+    shared_->WatchStarted();
+    counted_ = true;
+    watch_response_.emplace(http::status::ok, version_);
+    watch_response_->set(http::field::content_type, "application/json");
+    watch_response_->set(http::field::cache_control, "no-cache, private");
+    watch_response_->keep_alive(false);
+    watch_response_->chunked(true);
+    header_serializer_.emplace(*watch_response_);
+    writing_ = true;
+    Lowest().expires_after(shared_->options.write_timeout);
+    http::async_write_header(stream_, *header_serializer_,
+                             beast::bind_front_handler(&Session::OnWatchHeader, Self()));
+  }
+
+  void OnWatchHeader(beast::error_code ec, size_t) {
+    writing_ = false;
+    if (ec) return Abort();
+    Lowest().expires_never();
+    header_sent_ = true;
+    timeout_timer_.expires_after(watch_->plan().timeout);
+    timeout_timer_.async_wait([self = Self()](beast::error_code tec) {
+      if (tec) return;
+      self->finishing_ = true;
+      self->Pump();
+    });
+    if (watch_->plan().bookmarks && !watch_->plan().error_event) ScheduleBookmark();
+    Probe();
+    Pump();
+  }
+
+  void ScheduleBookmark() {
+    bookmark_timer_.expires_after(shared_->options.bookmark_interval);
+    bookmark_timer_.async_wait([self = Self()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      self->bookmark_due_ = true;
+      self->Pump();
+      self->ScheduleBookmark();
+    });
+  }
+
+  // A read that completes only when the client goes away (it sends nothing on a watch), so the
+  // watcher is released promptly instead of at the next write.
+  void Probe() {
+    stream_.async_read_some(net::buffer(probe_), [self = Self()](beast::error_code ec, size_t) {
+      if (self->closed_ || ec == net::error::operation_aborted) return;
+      self->Abort();
+    });
+  }
+
+  void Pump() {
+    if (!watch_ || closed_ || writing_ || !header_sent_ || finished_) return;
+    if (finishing_) return FinishWatch();
+    WatchStream::Output out;
+    if (bookmark_due_ && !watch_->in_initial()) {
+      bookmark_due_ = false;
+      watch_->FillWithBookmark(&out, shared_->ctx.storage->CurrentRv());
+    } else {
+      watch_->Fill(&out, kChunkBytes);
+    }
+    if (watch_->cut_requested() && !out.line_starts.empty()) return CutMidEvent(out);
+    if (!out.empty()) return WriteChunk(std::move(out));
+    if (watch_->ended()) FinishWatch();
+  }
+
+  void WriteChunk(WatchStream::Output out) {
+    in_flight_ = std::move(out);
+    buffers_.clear();
+    buffers_.reserve(in_flight_.pieces.size());
+    for (std::string_view p : in_flight_.pieces) buffers_.emplace_back(p.data(), p.size());
+    writing_ = true;
+    Lowest().expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, http::make_chunk(buffers_),
+                     [self = Self()](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       self->in_flight_.Clear();
+                       if (ec) return self->Abort();
+                       self->Lowest().expires_never();
+                       self->Pump();
+                     });
+  }
+
+  // Fault injection: half of the first event's bytes, then the connection drops.
+  void CutMidEvent(const WatchStream::Output& out) {
+    size_t end = out.line_starts.size() > 1 ? out.line_starts[1] : out.pieces.size();
+    std::string line;
+    for (size_t i = out.line_starts[0]; i < end; ++i) line += out.pieces[i];
+    cut_bytes_ = line.substr(0, line.size() / 2);
+    writing_ = true;
+    Lowest().expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, http::make_chunk(net::buffer(cut_bytes_)),
+                     [self = Self()](beast::error_code, size_t) {
+                       self->writing_ = false;
+                       self->Abort();
+                     });
+  }
+
+  void FinishWatch() {
+    if (finished_) return;
+    finished_ = true;
+    writing_ = true;
+    Lowest().expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = Self()](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->Abort();
+                       self->Close();
+                     });
+  }
+
+  void EndWatch() {
+    if (watcher_) {
+      shared_->ctx.storage->Unwatch(watcher_);
+      watcher_.reset();
+    }
+    if (counted_) {
+      counted_ = false;
+      shared_->WatchEnded();
+    }
+  }
+
+  // --- Closing ------------------------------------------------------------------------------
+
+  void StopTimers() {
+    timeout_timer_.cancel();
+    bookmark_timer_.cancel();
+    latency_timer_.cancel();
+  }
+
+  // Orderly close: TLS close_notify, then the socket.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    StopTimers();
+    EndWatch();
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = Self()](beast::error_code) {
+        beast::error_code ignored;
+        self->Lowest().socket().close(ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Lowest().socket().close(ignored);
+    }
+  }
+
+  // Abrupt close: errors, disconnected clients, cut streams.
+  void Abort() {
+    if (closed_) return;
+    closed_ = true;
+    StopTimers();
+    EndWatch();
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().socket().close(ignored);
+  }
+
+  std::shared_ptr<Shared> shared_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest req_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  std::string cert_user_;
+  std::shared_ptr<http::response<http::string_body>> response_;
+  net::steady_timer timeout_timer_;
+  net::steady_timer bookmark_timer_;
+  net::steady_timer latency_timer_;
+  bool closed_ = false;
+
+  // Watch state.
+  std::shared_ptr<Watcher> watcher_;
+  std::unique_ptr<WatchStream> watch_;
+  bool counted_ = false;
+  std::optional<http::response<http::empty_body>> watch_response_;
+  std::optional<http::response_serializer<http::empty_body>> header_serializer_;
+  bool header_sent_ = false;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool finished_ = false;
+  bool bookmark_due_ = false;
+  WatchStream::Output in_flight_;
+  std::vector<net::const_buffer> buffers_;
+  std::string cut_bytes_;
+  std::array<char, 1> probe_{};
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, std::shared_ptr<Shared> shared, ssl::context* tls)
+      : ioc_(ioc),
+        acceptor_(net::make_strand(ioc)),
+        retry_(acceptor_.get_executor()),
+        shared_(std::move(shared)),
+        tls_(tls) {}
+
+  Status Open(const std::string& address, uint16_t port) {
+    beast::error_code ec;
+    auto ip = net::ip::make_address(address, ec);
+    if (ec) return InvalidArgumentError("bad listen address " + address + ": " + ec.message());
+    tcp::endpoint ep(ip, port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return UnavailableError("cannot listen on " + address + ":" + std::to_string(port) + ": " +
+                              ec.message());
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+  // Stops accepting; callable from any thread (the acceptor is only touched on its strand).
+  void Stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_.cancel();
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {  // e.g. out of file descriptors: try again shortly rather than spin
+      retry_.expires_after(std::chrono::milliseconds(50));
+      retry_.async_wait([self = shared_from_this()](beast::error_code tec) {
+        if (!tec) self->Accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (tls_) {
+      using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+      std::make_shared<Session<TlsStream>>(shared_, TlsStream(std::move(socket), *tls_))->Start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(shared_, beast::tcp_stream(std::move(socket)))
+          ->Start();
+    }
+    Accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_;
+  std::shared_ptr<Shared> shared_;
+  ssl::context* tls_;
+  uint16_t port_ = 0;
+};
+
+Result<std::unique_ptr<ssl::context>> MakeTlsContext(const HttpServerOptions& o) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                   ec);
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) return InvalidArgumentError("tls cert file " + o.tls_cert_file + ": " + ec.message());
+  ctx->use_private_key_file(o.tls_private_key_file, ssl::context::pem, ec);
+  if (ec) {
+    return InvalidArgumentError("tls private key file " + o.tls_private_key_file + ": " +
+                                ec.message());
+  }
+  if (!o.client_ca_file.empty()) {
+    ctx->load_verify_file(o.client_ca_file, ec);
+    if (ec) return InvalidArgumentError("client CA file " + o.client_ca_file + ": " + ec.message());
+    // Ask for a certificate but accept clients without one: they may bring a token instead.
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+// Declaration order is destruction order reversed: sessions die with `ioc` (their pending
+// handlers), after the listener and before the TLS context they were created from.
+struct HttpServer::Impl {
+  std::unique_ptr<ssl::context> tls;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::shared_ptr<Shared> shared;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+
+  explicit Impl(int n) : ioc(n) {}
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                      HttpServerContext context) {
+  int threads = std::max(1, options.threads);
+  auto impl = std::make_unique<Impl>(threads);
+  if (!options.tls_cert_file.empty() || !options.tls_private_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_private_key_file.empty()) {
+      return InvalidArgumentError("TLS needs both a certificate and a private key file");
+    }
+    auto tls = MakeTlsContext(options);
+    if (!tls) return tls.error();
+    impl->tls = std::move(tls).value();
+  } else if (!options.client_ca_file.empty()) {
+    return InvalidArgumentError("--client-ca-file needs TLS (--tls-cert-file)");
+  }
+  impl->shared = std::make_shared<Shared>();
+  impl->shared->options = options;
+  impl->shared->ctx = context;
+  impl->listener = std::make_shared<Listener>(impl->ioc, impl->shared, impl->tls.get());
+  if (Status s = impl->listener->Open(options.address, options.port); !s.ok()) return s;
+  impl->listener->Accept();
+  impl->work.emplace(impl->ioc.get_executor());
+  for (int i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([ioc = &impl->ioc] {
+      // Handlers do not throw; if one does anyway, keep serving the other sessions.
+      for (int attempts = 0; attempts < 1000; ++attempts) {
+        try {
+          ioc->run();
+          return;
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->listener->port(); }
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
+
+size_t HttpServer::watch_streams() const {
+  internal::MutexLock lock(impl_->shared->mu);
+  return impl_->shared->watch_sessions;
+}
+
+void HttpServer::Stop(std::chrono::milliseconds grace) noexcept {
+  if (impl_->stopped.exchange(true)) return;
+  Shared& shared = *impl_->shared;
+  shared.stopping = true;
+  impl_->listener->Stop();
+  shared.ctx.storage->CloseAllWatchers(Watcher::End::kDropped);
+  {
+    internal::MutexLock lock(shared.mu);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (shared.watch_sessions > 0) {
+      if (!lock.WaitUntil(shared.cv, deadline)) break;
+    }
+  }
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  // Watches started during the grace period: make sure no writer posts to this context again.
+  shared.ctx.storage->CloseAllWatchers(Watcher::End::kDropped);
+}
+
+}  // namespace kube::server

@@ -1,0 +1,706 @@
+// Router: URL layout, parameters and verbs of the Kubernetes REST protocol; see router.h.
+//
+// Reads from: HTTP sessions. Feeds: registry, storage, watch plans.
+#include "server/router.h"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <nlohmann/json.hpp>
+
+#include "server/discovery.h"
+#include "server/object_json.h"
+#include "server/patch.h"
+#include "server/seed.h"
+
+namespace kube::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kTooOldContinue =
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this response "
+    "to retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the "
+    "first chunk was returned and now may show up in the list.";
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string_view Param(const HttpRequest& req, std::string_view key) {
+  auto it = req.query.find(key);
+  return it == req.query.end() ? std::string_view() : std::string_view(it->second);
+}
+
+bool HasParam(const HttpRequest& req, std::string_view key) { return req.query.contains(key); }
+
+std::optional<bool> BoolParam(const HttpRequest& req, std::string_view key) {
+  if (!HasParam(req, key)) return std::nullopt;
+  std::string_view v = Param(req, key);
+  return v == "true" || v == "1" || v == "True";
+}
+
+bool Acceptable(std::string_view accept) {
+  if (accept.empty()) return true;
+  std::string lower(accept);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("application/json") != std::string::npos ||
+         lower.find("*/*") != std::string::npos || lower.find("application/*") != std::string::npos;
+}
+
+struct Selectors {
+  LabelSelector labels = LabelSelector::Everything();
+  FieldSelector fields = FieldSelector::Everything();
+  bool empty() const { return labels.Empty() && fields.Empty(); }
+};
+
+ApiOr<Selectors> ParseSelectors(const HttpRequest& req, const ResourceInfo& info) {
+  Selectors s;
+  if (auto l = Param(req, "labelSelector"); !l.empty()) {
+    Result<LabelSelector> parsed = LabelSelector::Parse(l);
+    if (!parsed) return BadRequest(parsed.error().message());
+    s.labels = *parsed;
+  }
+  if (auto f = Param(req, "fieldSelector"); !f.empty()) {
+    Result<FieldSelector> parsed = FieldSelector::Parse(f);
+    if (!parsed) return BadRequest(parsed.error().message());
+    for (const FieldRequirement& r : parsed->requirements()) {
+      bool known = r.field == "metadata.name" || r.field == "metadata.namespace" ||
+                   std::find(info.field_labels.begin(), info.field_labels.end(), r.field) !=
+                       info.field_labels.end();
+      if (!known) return BadRequest("field label not supported: " + r.field);
+    }
+    s.fields = *parsed;
+  }
+  return s;
+}
+
+// "": absent; else must be a decimal number.
+ApiOr<std::optional<uint64_t>> ParseRvParam(std::string_view text) {
+  if (text.empty()) return std::optional<uint64_t>();
+  uint64_t rv = 0;
+  if (!ParseResourceVersion(text, &rv)) {
+    return BadRequest("invalid resource version: " + std::string(text));
+  }
+  return std::optional<uint64_t>(rv);
+}
+
+std::string EncodeContinue(uint64_t rv, std::string_view start) {
+  json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
+  return Base64UrlEncode(Dump(j));
+}
+
+struct ContinueToken {
+  uint64_t rv = 0;  // 0: the latest state (an "inconsistent" continuation)
+  std::string start;
+};
+
+ApiOr<ContinueToken> DecodeContinue(std::string_view token) {
+  std::optional<std::string> raw = Base64UrlDecode(token);
+  if (!raw) return BadRequest("continue key is not valid: illegal base64 data");
+  json j = json::parse(*raw, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_unsigned() ||
+      !j.contains("start") || !j["start"].is_string()) {
+    return BadRequest("continue key is not valid: incorrect encoded start resourceVersion");
+  }
+  return ContinueToken{j["rv"].get<uint64_t>(), j["start"].get<std::string>()};
+}
+
+ApiOr<IncludeObject> IncludeParam(const HttpRequest& req) {
+  Result<IncludeObject> inc = ParseIncludeObject(Param(req, "includeObject"));
+  if (!inc) return BadRequest(inc.error().message());
+  return *inc;
+}
+
+std::string TableBody(const ResourceInfo& info, const std::vector<ObjectPtr>& items,
+                      IncludeObject include, uint64_t rv, const std::string& cont,
+                      std::optional<int64_t> remaining) {
+  json table = BuildTable(info, items, include, true, std::chrono::system_clock::now());
+  json meta = {{"resourceVersion", std::to_string(rv)}};
+  if (!cont.empty()) meta["continue"] = cont;
+  if (remaining) meta["remainingItemCount"] = *remaining;
+  table["metadata"] = std::move(meta);
+  return Dump(table);
+}
+
+// A list body made of the stored objects' bytes: nothing is re-serialized.
+std::string ListBody(const ResourceInfo& info, const std::vector<ObjectPtr>& items, uint64_t rv,
+                     const std::string& cont, std::optional<int64_t> remaining) {
+  size_t size = 160 + cont.size();
+  for (const auto& o : items) size += o->json().size() + 1;
+  std::string body;
+  body.reserve(size);
+  body += R"({"kind":")";
+  body += info.list_kind;
+  body += R"(","apiVersion":")";
+  body += info.api_version();
+  body += R"(","metadata":{"resourceVersion":")";
+  body += std::to_string(rv);
+  body += '"';
+  if (!cont.empty()) {
+    body += R"(,"continue":")";
+    body += cont;
+    body += '"';
+  }
+  if (remaining) {
+    body += R"(,"remainingItemCount":)";
+    body += std::to_string(*remaining);
+  }
+  body += R"(},"items":[)";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) body += ',';
+    body += items[i]->json();
+  }
+  body += "]}";
+  return body;
+}
+
+// A create/update body: JSON, or YAML converted to JSON. Protobuf and CBOR are not served: 415.
+ApiOr<json> DecodeBody(const HttpRequest& req) {
+  std::string_view ct = req.content_type;
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  if (ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml") {
+    Result<json> j = YamlToJson(req.body);
+    if (!j || !j->is_object()) {
+      return BadRequest("the body of the request is not a YAML object" +
+                        (j ? std::string() : ": " + j.error().message()));
+    }
+    return std::move(j).value();
+  }
+  if (!ct.empty() && ct != "application/json" && ct != "*/*") {
+    return UnsupportedMediaType(
+        "the body of the request was in an unknown format - accepted "
+        "media types include: application/json, application/yaml");
+  }
+  return ParseJsonObject(req.body);
+}
+
+ApiOr<DeleteOptions> ParseDeleteOptions(const HttpRequest& req) {
+  DeleteOptions opts;
+  opts.dry_run = Param(req, "dryRun") == "All";
+  if (req.body.empty()) return opts;
+  ApiOr<json> body = ParseJsonObject(req.body);
+  if (!body.ok()) return body.error();
+  if (auto p = body->find("preconditions"); p != body->end() && p->is_object()) {
+    if (auto uid = p->find("uid"); uid != p->end() && uid->is_string()) {
+      opts.precondition_uid = uid->get<std::string>();
+    }
+    if (auto rv = p->find("resourceVersion"); rv != p->end() && rv->is_string()) {
+      opts.precondition_rv = rv->get<std::string>();
+    }
+  }
+  if (auto d = body->find("dryRun"); d != body->end() && d->is_array()) {
+    for (const auto& v : *d) {
+      if (v == "All") opts.dry_run = true;
+    }
+  }
+  return opts;
+}
+
+std::function<bool(const Object&)> Filter(const Selectors& sel) {
+  if (sel.empty()) return nullptr;
+  return [sel](const Object& o) { return sel.labels.Matches(o) && sel.fields.Matches(o); };
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(const ApiError& e) {
+  HttpResponse r = JsonResponse(e.code, StatusJson(e));
+  if (e.retry_after_seconds > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+  }
+  return r;
+}
+
+std::string Base64UrlEncode(std::string_view in) {
+  static constexpr char kTable[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kTable[(acc >> bits) & 0x3f];
+    }
+  }
+  if (bits > 0) out += kTable[(acc << (6 - bits)) & 0x3f];
+  return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '-' || c == '+') {
+      v = 62;
+    } else if (c == '_' || c == '/') {
+      v = 63;
+    } else if (c == '=') {
+      break;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+Router::Router(Registry& registry, RouterOptions options)
+    : registry_(registry), options_(options) {}
+
+RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_notify) const {
+  try {
+    return HandleUnsafe(req, std::move(watch_notify));
+  } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...
+    return ErrorResponse(InternalServerError(e.what()));
+  }
+}
+
+namespace {
+
+// One request against a resource, after the URL has been taken apart.
+struct ResourceRequest {
+  const HttpRequest& req;
+  ResourceInfoPtr info;
+  std::string ns;
+  std::string name;
+  std::string sub;
+  bool watch = false;
+};
+
+class Handler {
+ public:
+  Handler(Registry& registry, const RouterOptions& options, std::function<void()> notify)
+      : registry_(registry),
+        storage_(registry.storage()),
+        options_(options),
+        notify_(std::move(notify)) {}
+
+  RouteResult Serve(const ResourceRequest& r) {
+    const std::string& m = r.req.method;
+    if (r.name.empty()) {
+      if (m == "GET") return r.watch ? Watch(r) : List(r);
+      if (m == "POST") return Create(r);
+      if (m == "DELETE") return DeleteCollection(r);
+      return ErrorResponse(MethodNotAllowed(m, *r.info));
+    }
+    if (r.watch && m == "GET") return Watch(r);  // the legacy /watch/.../NAME form
+    if (r.sub.empty()) {
+      if (m == "GET") return Get(r);
+      if (m == "PUT") return Update(r, Subresource::kNone);
+      if (m == "PATCH") return Patch(r, Subresource::kNone);
+      if (m == "DELETE") return Delete(r);
+      return ErrorResponse(MethodNotAllowed(m, *r.info));
+    }
+    if (r.sub == "status" && r.info->has_status) {
+      if (m == "GET") return Get(r);
+      if (m == "PUT") return Update(r, Subresource::kStatus);
+      if (m == "PATCH") return Patch(r, Subresource::kStatus);
+      return ErrorResponse(MethodNotAllowed(m, *r.info));
+    }
+    if (r.sub == "scale" && r.info->has_scale) {
+      if (m == "GET") return Scale(r);
+      if (m == "PUT" || m == "PATCH") return Scale(r);
+      return ErrorResponse(MethodNotAllowed(m, *r.info));
+    }
+    return ErrorResponse(PathNotFound());
+  }
+
+ private:
+  static WriteOptions Write(const ResourceRequest& r) {
+    return {.dry_run = Param(r.req, "dryRun") == "All"};
+  }
+
+  RouteResult ObjectResponse(const ResourceRequest& r, const ObjectPtr& obj, int status) {
+    if (AcceptsTable(r.req.accept)) {
+      ApiOr<IncludeObject> include = IncludeParam(r.req);
+      if (!include.ok()) return ErrorResponse(include.error());
+      return JsonResponse(
+          status, TableBody(*r.info, {obj}, *include, storage_.CurrentRv(), "", std::nullopt));
+    }
+    return JsonResponse(status, std::string(obj->json()));
+  }
+
+  RouteResult Get(const ResourceRequest& r) {
+    ApiOr<std::optional<uint64_t>> rv = ParseRvParam(Param(r.req, "resourceVersion"));
+    if (!rv.ok()) return ErrorResponse(rv.error());
+    if (*rv && **rv > storage_.CurrentRv()) {
+      return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+    }
+    ApiOr<ObjectPtr> obj = registry_.Get(*r.info, r.ns, r.name);
+    if (!obj.ok()) return ErrorResponse(obj.error());
+    return ObjectResponse(r, *obj, 200);
+  }
+
+  RouteResult List(const ResourceRequest& r) {
+    const HttpRequest& req = r.req;
+    ApiOr<Selectors> sel = ParseSelectors(req, *r.info);
+    if (!sel.ok()) return ErrorResponse(sel.error());
+    if (HasParam(req, "sendInitialEvents")) {
+      return ErrorResponse(InvalidListOptions(
+          ForbiddenCause("sendInitialEvents", "sendInitialEvents is forbidden for list")));
+    }
+    std::string_view rv_text = Param(req, "resourceVersion");
+    std::string_view rvm = Param(req, "resourceVersionMatch");
+    std::string_view cont = Param(req, "continue");
+    if (!rvm.empty()) {
+      if (rvm != "Exact" && rvm != "NotOlderThan") {
+        return ErrorResponse(InvalidListOptions(
+            UnsupportedValueCause("resourceVersionMatch", rvm, "\"Exact\", \"NotOlderThan\"")));
+      }
+      if (rv_text.empty()) {
+        return ErrorResponse(InvalidListOptions(ForbiddenCause(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden unless resourceVersion is provided")));
+      }
+      if (!cont.empty()) {
+        return ErrorResponse(InvalidListOptions(
+            ForbiddenCause("resourceVersionMatch",
+                           "resourceVersionMatch is forbidden when continue is provided")));
+      }
+      if (rvm == "Exact" && rv_text == "0") {
+        return ErrorResponse(InvalidListOptions(ForbiddenCause(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")));
+      }
+    }
+    if (!cont.empty() && !rv_text.empty() && rv_text != "0") {
+      return ErrorResponse(
+          BadRequest("specifying resource version is not allowed when using continue"));
+    }
+    ApiOr<std::optional<uint64_t>> rv = ParseRvParam(rv_text);
+    if (!rv.ok()) return ErrorResponse(rv.error());
+    int64_t limit = 0;
+    if (auto l = Param(req, "limit"); !l.empty()) {
+      auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+      if (ec != std::errc() || p != l.data() + l.size() || limit < 0) limit = 0;
+    }
+
+    Storage::ListQuery q;
+    q.ns = r.ns;
+    q.filter = Filter(*sel);
+    q.limit = static_cast<size_t>(limit);
+    q.count_remaining = limit > 0 && sel->empty();
+    std::optional<ContinueToken> token;
+    if (!cont.empty()) {
+      ApiOr<ContinueToken> t = DecodeContinue(cont);
+      if (!t.ok()) return ErrorResponse(t.error());
+      token = *t;
+      if (token->rv > 0) q.at_rv = token->rv;
+      q.after_key = token->start;
+    } else if (rvm == "Exact") {
+      q.at_rv = **rv;
+    } else if (*rv && **rv > 0) {
+      if (rvm.empty() && limit > 0) {
+        q.at_rv = **rv;  // the legacy rule: a limited list at N is exact
+      } else if (**rv > storage_.CurrentRv()) {
+        return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+      }
+    }
+    ApiOr<Storage::ListPage> page = storage_.List(r.info->gvr, q);
+    if (!page.ok()) {
+      if (token && page.error().code == 410) {
+        ApiError e = Expired(std::string(kTooOldContinue));
+        e.continue_token = EncodeContinue(0, token->start);
+        return ErrorResponse(e);
+      }
+      return ErrorResponse(page.error());
+    }
+    std::string next = page->more ? EncodeContinue(page->rv, page->last_key) : "";
+    std::optional<int64_t> remaining;
+    if (page->more && q.count_remaining) remaining = page->remaining;
+    if (AcceptsTable(req.accept)) {
+      ApiOr<IncludeObject> include = IncludeParam(req);
+      if (!include.ok()) return ErrorResponse(include.error());
+      return JsonResponse(200,
+                          TableBody(*r.info, page->items, *include, page->rv, next, remaining));
+    }
+    return JsonResponse(200, ListBody(*r.info, page->items, page->rv, next, remaining));
+  }
+
+  RouteResult Watch(const ResourceRequest& r) {
+    const HttpRequest& req = r.req;
+    ApiOr<Selectors> sel = ParseSelectors(req, *r.info);
+    if (!sel.ok()) return ErrorResponse(sel.error());
+    auto plan = std::make_shared<WatchPlan>();
+    plan->info = r.info;
+    plan->ns = r.ns;
+    plan->labels = sel->labels;
+    plan->fields = sel->fields;
+    if (!r.name.empty()) {  // /watch/.../NAME: a watch of one object
+      plan->fields = FieldSelector::OneTermEqual("metadata.name", r.name);
+    }
+    plan->bookmarks = BoolParam(req, "allowWatchBookmarks").value_or(false);
+    plan->table = AcceptsTable(req.accept);
+    if (plan->table) {
+      ApiOr<IncludeObject> include = IncludeParam(req);
+      if (!include.ok()) return ErrorResponse(include.error());
+      plan->include = *include;
+    }
+    plan->timeout = options_.max_watch_timeout;
+    if (auto t = Param(req, "timeoutSeconds"); !t.empty()) {
+      int64_t secs = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+      if (ec == std::errc() && p == t.data() + t.size() && secs > 0) {
+        plan->timeout = std::min(plan->timeout, std::chrono::seconds(secs));
+      }
+    }
+    std::string_view rv_text = Param(req, "resourceVersion");
+    std::string_view rvm = Param(req, "resourceVersionMatch");
+    std::optional<bool> initial = BoolParam(req, "sendInitialEvents");
+    ApiOr<std::optional<uint64_t>> rv = ParseRvParam(rv_text);
+    if (!rv.ok()) return ErrorResponse(rv.error());
+    if (initial) {
+      if (rvm != "NotOlderThan") {
+        return ErrorResponse(InvalidListOptions(ForbiddenCause(
+            "resourceVersionMatch",
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")));
+      }
+      if (*initial && !plan->bookmarks) {
+        return ErrorResponse(InvalidListOptions(
+            ForbiddenCause("allowWatchBookmarks",
+                           "sendInitialEvents requires setting allowWatchBookmarks to true")));
+      }
+    } else if (!rvm.empty()) {
+      return ErrorResponse(InvalidListOptions(ForbiddenCause(
+          "resourceVersionMatch",
+          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")));
+    }
+
+    std::optional<uint64_t> from;
+    if (initial.value_or(false)) {
+      plan->initial_events_end = true;  // from "now", which is never older than the request
+      if (*rv && **rv > storage_.CurrentRv()) {
+        return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+      }
+    } else if (initial) {
+      from = (*rv && **rv > 0) ? **rv : storage_.CurrentRv();
+    } else if (*rv && **rv > 0) {
+      from = **rv;
+    }
+    ApiOr<Storage::WatchStart> start =
+        storage_.Watch(r.info->gvr, r.info->namespaced ? r.ns : "", from, notify_);
+    if (!start.ok()) {
+      if (start.error().code != 410) return ErrorResponse(start.error());
+      plan->error_event = StatusJson(start.error());
+      return plan;
+    }
+    plan->watcher = start->watcher;
+    plan->initial = std::move(start->initial);
+    plan->start_rv = start->rv;
+    return plan;
+  }
+
+  RouteResult Create(const ResourceRequest& r) {
+    ApiOr<json> body = DecodeBody(r.req);
+    if (!body.ok()) return ErrorResponse(body.error());
+    if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
+    WriteOptions opts = Write(r);
+    ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
+    if (!obj.ok()) return ErrorResponse(obj.error());
+    return ObjectResponse(r, *obj, opts.dry_run ? 200 : 201);
+  }
+
+  RouteResult Update(const ResourceRequest& r, Subresource sub) {
+    ApiOr<json> body = DecodeBody(r.req);
+    if (!body.ok()) return ErrorResponse(body.error());
+    ApiOr<ObjectPtr> obj =
+        registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
+    if (!obj.ok()) return ErrorResponse(obj.error());
+    return ObjectResponse(r, *obj, 200);
+  }
+
+  RouteResult Patch(const ResourceRequest& r, Subresource sub) {
+    Result<PatchType> type = ParsePatchType(r.req.content_type);
+    if (!type) return ErrorResponse(FromStatus(type.error()));
+    ApiOr<ObjectPtr> obj = registry_.Patch(*r.info, r.ns, r.name, *type, r.req.body, sub, Write(r));
+    if (!obj.ok()) return ErrorResponse(obj.error());
+    return ObjectResponse(r, *obj, 200);
+  }
+
+  RouteResult Scale(const ResourceRequest& r) {
+    const std::string& m = r.req.method;
+    ApiOr<json> scale = json::object();
+    if (m == "GET") {
+      scale = registry_.GetScale(*r.info, r.ns, r.name);
+    } else if (m == "PUT") {
+      ApiOr<json> body = DecodeBody(r.req);
+      if (!body.ok()) return ErrorResponse(body.error());
+      scale = registry_.UpdateScale(*r.info, r.ns, r.name, std::move(body).value(), Write(r));
+    } else {
+      Result<PatchType> type = ParsePatchType(r.req.content_type);
+      if (!type) return ErrorResponse(FromStatus(type.error()));
+      scale = registry_.PatchScale(*r.info, r.ns, r.name, *type, r.req.body, Write(r));
+    }
+    if (!scale.ok()) return ErrorResponse(scale.error());
+    return JsonResponse(200, Dump(*scale));
+  }
+
+  RouteResult Delete(const ResourceRequest& r) {
+    ApiOr<DeleteOptions> opts = ParseDeleteOptions(r.req);
+    if (!opts.ok()) return ErrorResponse(opts.error());
+    ApiOr<DeleteResult> result = registry_.Delete(*r.info, r.ns, r.name, *opts);
+    if (!result.ok()) return ErrorResponse(result.error());
+    if (result->pending || r.info->delete_returns_object) {
+      return JsonResponse(200, std::string(result->object->json()));
+    }
+    return JsonResponse(200, SuccessStatusJson(r.name, r.info->gvr.group, r.info->gvr.resource,
+                                               result->object->uid()));
+  }
+
+  RouteResult DeleteCollection(const ResourceRequest& r) {
+    ApiOr<Selectors> sel = ParseSelectors(r.req, *r.info);
+    if (!sel.ok()) return ErrorResponse(sel.error());
+    ApiOr<DeleteOptions> opts = ParseDeleteOptions(r.req);
+    if (!opts.ok()) return ErrorResponse(opts.error());
+    ApiOr<std::vector<ObjectPtr>> deleted =
+        registry_.DeleteCollection(*r.info, r.ns, Filter(*sel), *opts);
+    if (!deleted.ok()) return ErrorResponse(deleted.error());
+    return JsonResponse(200, ListBody(*r.info, *deleted, storage_.CurrentRv(), "", std::nullopt));
+  }
+
+  Registry& registry_;
+  Storage& storage_;
+  const RouterOptions& options_;
+  std::function<void()> notify_;
+};
+
+}  // namespace
+
+RouteResult Router::HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const {
+  const std::string& path = req.path;
+  ResourceCatalog& catalog = registry_.catalog();
+  if (path == "/healthz" || path == "/readyz" || path == "/livez") {
+    HttpResponse r = JsonResponse(200, "ok");
+    r.content_type = "text/plain; charset=utf-8";
+    return r;
+  }
+  if (!Acceptable(req.accept)) return ErrorResponse(NotAcceptable());
+  if (path == "/version" || path == "/version/") return JsonResponse(200, VersionJson());
+  if (path == "/api" || path == "/api/" || path == "/apis" || path == "/apis/") {
+    bool core = path.starts_with("/api") && !path.starts_with("/apis");
+    if (AcceptsAggregatedDiscovery(req.accept)) {
+      HttpResponse r = JsonResponse(200, AggregatedDiscoveryJson(catalog, core));
+      r.content_type = std::string(kAggregatedDiscoveryContentType);
+      return r;
+    }
+    return JsonResponse(200, core ? CoreApiVersionsJson(req.host) : ApiGroupListJson(catalog));
+  }
+  if (path == "/openapi/v3" || path == "/openapi/v3/") {
+    return JsonResponse(200, OpenApiV3RootJson(catalog));
+  }
+  if (path.starts_with("/openapi/v3/")) {
+    Result<std::string> doc = OpenApiV3GroupVersionJson(catalog, std::string_view(path).substr(12));
+    if (!doc) return ErrorResponse(PathNotFound());
+    return JsonResponse(200, std::move(doc).value());
+  }
+
+  std::vector<std::string> seg = SplitPath(path);
+  GroupVersion gv;
+  size_t rest = 0;
+  if (seg.size() >= 2 && seg[0] == "api") {
+    gv = {"", seg[1]};
+    rest = 2;
+  } else if (seg.size() >= 2 && seg[0] == "apis") {
+    if (seg.size() == 2) {  // /apis/GROUP: the APIGroup document
+      std::vector<GroupVersion> versions;
+      for (const GroupVersion& g : catalog.GroupVersions()) {
+        if (g.group == seg[1]) versions.push_back(g);
+      }
+      if (versions.empty()) return ErrorResponse(PathNotFound());
+      json vs = json::array();
+      for (const auto& v : versions) {
+        vs.push_back({{"groupVersion", v.ToString()}, {"version", v.version}});
+      }
+      json doc = {{"kind", "APIGroup"},
+                  {"apiVersion", "v1"},
+                  {"name", seg[1]},
+                  {"versions", vs},
+                  {"preferredVersion", vs[0]}};
+      return JsonResponse(200, Dump(doc));
+    }
+    gv = {seg[1], seg[2]};
+    rest = 3;
+  } else {
+    return ErrorResponse(PathNotFound());
+  }
+  if (seg.size() == rest) {
+    Result<std::string> doc = ApiResourceListJson(catalog, gv);
+    if (!doc) return ErrorResponse(PathNotFound());
+    return JsonResponse(200, std::move(doc).value());
+  }
+  std::vector<std::string> s(seg.begin() + static_cast<std::ptrdiff_t>(rest), seg.end());
+  bool watch = false;
+  if (!s.empty() && s[0] == "watch") {
+    watch = true;
+    s.erase(s.begin());
+  }
+  std::string ns, resource, name, sub;
+  ResourceInfoPtr info;
+  if (s.size() >= 3 && s[0] == "namespaces") {
+    info = catalog.Find({gv.group, gv.version, s[2]});
+    if (info && info->namespaced) {
+      if (s.size() > 5) return ErrorResponse(PathNotFound());
+      ns = s[1];
+      name = s.size() > 3 ? s[3] : "";
+      sub = s.size() > 4 ? s[4] : "";
+    } else {
+      info = nullptr;
+    }
+  }
+  if (!info && !s.empty()) {
+    if (s.size() > 3) return ErrorResponse(PathNotFound());
+    info = catalog.Find({gv.group, gv.version, s[0]});
+    name = s.size() > 1 ? s[1] : "";
+    sub = s.size() > 2 ? s[2] : "";
+    // A namespaced resource named without its namespace: only list and watch make sense.
+    if (info && info->namespaced && !name.empty()) return ErrorResponse(PathNotFound());
+  }
+  if (!info) return ErrorResponse(PathNotFound());
+  if (!watch) {
+    std::optional<bool> w = BoolParam(req, "watch");
+    watch = w.value_or(false);
+  }
+  ResourceRequest rr{req, info, ns, name, sub, watch};
+  Handler handler(registry_, options_, std::move(watch_notify));
+  return handler.Serve(rr);
+}
+
+}  // namespace kube::server

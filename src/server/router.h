@@ -1,0 +1,101 @@
+// Router: maps one HTTP request of the Kubernetes REST protocol to an answer, without any I/O.
+//
+// It parses the URL layout (protocol §1), the list and watch parameters (§6-§8), selectors (§9,
+// §10) and content negotiation (Tables, aggregated discovery), calls the Registry, Storage and the
+// presentation functions (discovery, tables, patches), and returns either a complete response or
+// a `WatchPlan` that the HTTP session streams.
+//
+// Thread-safe: holds no per-request state.
+//
+// Reads from: the HTTP session (http_session.cc). Feeds: the registry, storage, watch streams.
+// kube-apiserver: endpoints/handlers/{get,create,update,patch,delete,watch}.go.
+#ifndef KUBE_SERVER_ROUTER_H_
+#define KUBE_SERVER_ROUTER_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "kube/fields.h"
+#include "kube/labels.h"
+#include "server/registry.h"
+#include "server/resource_info.h"
+#include "server/storage.h"
+#include "server/table.h"
+
+namespace kube::server {
+
+struct HttpRequest {
+  std::string method{};                                   // "GET"
+  std::string path{};                                     // percent-decoded, without the query
+  std::map<std::string, std::string, std::less<>> query;  // decoded; the first value wins
+  std::string accept{};
+  std::string content_type{};
+  std::string host{};  // the Host header, for discovery's serverAddress
+  std::string body{};
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body{};
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The answer to an HTTP failure: the Status body, its code and Retry-After.
+HttpResponse ErrorResponse(const ApiError& e);
+
+// Everything a watch stream needs; built by the router, consumed by one session.
+struct WatchPlan {
+  ResourceInfoPtr info;
+  std::string ns{};  // "" = every namespace
+  LabelSelector labels = LabelSelector::Everything();
+  FieldSelector fields = FieldSelector::Everything();
+  std::shared_ptr<Watcher> watcher;  // null when `error_event` is set
+  std::vector<ObjectPtr> initial;    // synthetic ADDED events, sent first
+  uint64_t start_rv = 0;             // the stream has delivered everything up to this
+  bool bookmarks = false;            // allowWatchBookmarks
+  bool initial_events_end = false;   // sendInitialEvents=true: annotated bookmark after `initial`
+  std::chrono::seconds timeout{1800};
+  bool table = false;
+  IncludeObject include = IncludeObject::kMetadata;
+  // A watch that cannot start from its resourceVersion: one ERROR event with this Status, then
+  // the end of the stream (HTTP 200, as kube-apiserver answers).
+  std::optional<std::string> error_event{};
+};
+
+using RouteResult = std::variant<HttpResponse, std::shared_ptr<WatchPlan>>;
+
+struct RouterOptions {
+  // A watch without `timeoutSeconds` ends after this long.
+  std::chrono::seconds max_watch_timeout{1800};
+};
+
+class Router {
+ public:
+  Router(Registry& registry, RouterOptions options);
+
+  // Answers `req`. For a watch, `watch_notify` is registered with the new watcher (see
+  // `Watcher`): it must only schedule the session's next write. Never throws.
+  RouteResult Handle(const HttpRequest& req, std::function<void()> watch_notify) const;
+
+ private:
+  RouteResult HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const;
+
+  Registry& registry_;
+  const RouterOptions options_;
+};
+
+// Base64 (URL alphabet, no padding) for continue tokens.
+std::string Base64UrlEncode(std::string_view in);
+std::optional<std::string> Base64UrlDecode(std::string_view in);
+
+}  // namespace kube::server
+
+#endif  // KUBE_SERVER_ROUTER_H_

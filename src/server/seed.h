@@ -1,0 +1,37 @@
+// Seeding: manifests (YAML or JSON) and the demo objects loaded into the embedded server.
+//
+// Reads from: `--seed FILE|demo`, `EmbeddedApiServer::LoadManifests`. Feeds: the Registry.
+#ifndef KUBE_SERVER_SEED_H_
+#define KUBE_SERVER_SEED_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/status.h"
+#include "server/registry.h"
+
+namespace kube::server {
+
+// Splits a manifest into objects. JSON: one object, an array of objects, or a `List` (its `items`
+// are expanded). Anything else is YAML: one or more `---`-separated documents (each may be a
+// `List` too); empty documents are skipped. kInvalidArgument for text that parses as neither,
+// with the parser's position.
+Result<std::vector<nlohmann::json>> ParseManifests(std::string_view text);
+
+// A YAML document as JSON (scalars typed as YAML 1.2's core schema: quoted text stays a string).
+// Exposed for tests.
+Result<nlohmann::json> YamlToJson(std::string_view yaml);
+
+// Applies every object (create, or replace when it exists), creating missing namespaces. Stops at
+// the first rejected object; the message names it and its position.
+Status ApplyManifests(Registry& registry, const std::vector<nlohmann::json>& objects);
+
+// The `--seed demo` objects: three Deployments (web, api, worker) in `default` with their Pods,
+// Services and a ConfigMap, and one Ready Node.
+std::vector<nlohmann::json> DemoObjects();
+
+}  // namespace kube::server
+
+#endif  // KUBE_SERVER_SEED_H_

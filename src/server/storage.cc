@@ -1,0 +1,341 @@
+// Storage: objects, resourceVersions, history and watch fan-out; see storage.h.
+//
+// Reads from: the registry (writes), the router (reads). Feeds: list answers, watch streams.
+#include "server/storage.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "server/object_json.h"
+
+namespace kube::server {
+
+std::string StorageKey(std::string_view ns, std::string_view name) {
+  if (ns.empty()) return std::string(name);
+  std::string key;
+  key.reserve(ns.size() + 1 + name.size());
+  key.append(ns).append("/").append(name);
+  return key;
+}
+
+namespace {
+
+// Whether `key` lies in namespace `ns` ("" = every namespace).
+bool InNamespace(std::string_view key, std::string_view ns) {
+  return ns.empty() ||
+         (key.size() > ns.size() && key[ns.size()] == '/' && key.substr(0, ns.size()) == ns);
+}
+
+}  // namespace
+
+ObjectPtr StoredEvent::PreviousAtRv() const {
+  std::call_once(once_, [this] {
+    if (previous) previous_at_rv_ = WithResourceVersion(previous, rv);
+  });
+  return previous_at_rv_;
+}
+
+// --- Watcher -----------------------------------------------------------------------------------
+
+Watcher::Watcher(GroupVersionResource gvr, size_t limit, std::function<void()> notify)
+    : gvr_(std::move(gvr)), limit_(limit), notify_(std::move(notify)) {}
+
+void Watcher::NotifyLocked() {
+  if (notified_ || !notify_) return;
+  notified_ = true;
+  notify_();
+}
+
+void Watcher::Push(EventPtr e) {
+  internal::MutexLock lock(mu_);
+  if (end_ != End::kNone) return;
+  if (queue_.size() >= limit_) {
+    end_ = End::kOverflow;
+    queue_.clear();
+  } else {
+    queue_.push_back(std::move(e));
+  }
+  NotifyLocked();
+}
+
+void Watcher::PushUnbounded(EventPtr e) {
+  internal::MutexLock lock(mu_);
+  if (end_ != End::kNone) return;
+  queue_.push_back(std::move(e));
+  NotifyLocked();
+}
+
+void Watcher::Close(End reason) {
+  internal::MutexLock lock(mu_);
+  if (end_ != End::kNone) return;
+  end_ = reason;
+  queue_.clear();
+  NotifyLocked();
+}
+
+void Watcher::RequestCut() {
+  internal::MutexLock lock(mu_);
+  cut_ = true;
+  NotifyLocked();
+}
+
+Watcher::Batch Watcher::Take(size_t max) {
+  internal::MutexLock lock(mu_);
+  notified_ = false;
+  Batch b;
+  b.end = end_;
+  b.cut = cut_;
+  size_t n = std::min(max, queue_.size());
+  b.events.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    b.events.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  // More remain: stay "notified" so the consumer keeps draining without another wake-up.
+  if (!queue_.empty()) notified_ = true;
+  return b;
+}
+
+// --- Storage -----------------------------------------------------------------------------------
+
+Storage::Storage(Options options) : options_(options) {}
+
+uint64_t Storage::CurrentRv() const {
+  internal::ReaderMutexLock lock(mu_);
+  return rv_;
+}
+
+uint64_t Storage::CompactedRv() const {
+  internal::ReaderMutexLock lock(mu_);
+  return compacted_rv_;
+}
+
+ObjectPtr Storage::Get(const GroupVersionResource& gvr, std::string_view key) const {
+  internal::ReaderMutexLock lock(mu_);
+  auto r = objects_.find(gvr);
+  if (r == objects_.end()) return nullptr;
+  auto it = r->second.find(key);
+  return it == r->second.end() ? nullptr : it->second;
+}
+
+ApiOr<Storage::ListPage> Storage::List(const GroupVersionResource& gvr, const ListQuery& q) const {
+  internal::ReaderMutexLock lock(mu_);
+  ListPage page;
+  page.rv = rv_;
+  // The state at an older snapshot is the current state with every later change of this
+  // resource undone: for each key changed since, its state before the earliest such change.
+  ObjectMap overlay;
+  if (q.at_rv && *q.at_rv != rv_) {
+    if (*q.at_rv > rv_) return TooLargeResourceVersion(*q.at_rv, rv_);
+    if (*q.at_rv < compacted_rv_) return TooOldResourceVersion(*q.at_rv, compacted_rv_);
+    page.rv = *q.at_rv;
+    for (auto it = history_.rbegin(); it != history_.rend() && (*it)->rv > *q.at_rv; ++it) {
+      const StoredEvent& e = **it;
+      if (e.gvr != gvr || !InNamespace(e.key, q.ns)) continue;
+      overlay[e.key] = e.previous;  // iterating backwards: the earliest change wins
+    }
+  }
+
+  static const ObjectMap kEmpty;
+  auto r = objects_.find(gvr);
+  const ObjectMap& current = r == objects_.end() ? kEmpty : r->second;
+
+  auto start = [&](const ObjectMap& m) {
+    if (!q.after_key.empty()) return m.upper_bound(q.after_key);
+    return q.ns.empty() ? m.begin() : m.lower_bound(q.ns + "/");
+  };
+  auto cur = start(current);
+  auto ovl = start(overlay);
+  auto cur_ok = [&] { return cur != current.end() && InNamespace(cur->first, q.ns); };
+  auto ovl_ok = [&] { return ovl != overlay.end() && InNamespace(ovl->first, q.ns); };
+
+  bool full = false;
+  while (cur_ok() || ovl_ok()) {
+    // Merge the two key-ordered sequences; the overlay wins on equal keys.
+    const std::string* key;
+    ObjectPtr obj;
+    if (ovl_ok() && (!cur_ok() || ovl->first <= cur->first)) {
+      key = &ovl->first;
+      obj = ovl->second;
+      if (cur_ok() && cur->first == ovl->first) ++cur;
+      ++ovl;
+    } else {
+      key = &cur->first;
+      obj = cur->second;
+      ++cur;
+    }
+    if (!obj) continue;  // absent at the snapshot
+    if (q.filter && !q.filter(*obj)) continue;
+    if (full) {
+      page.more = true;
+      if (!q.count_remaining) break;
+      ++page.remaining;
+      continue;
+    }
+    page.items.push_back(std::move(obj));
+    page.last_key = *key;
+    if (q.limit > 0 && page.items.size() >= q.limit) full = true;
+  }
+  return page;
+}
+
+void Storage::CommitLocked(const GroupVersionResource& gvr, const std::string& key, EventType type,
+                           ObjectPtr object, ObjectPtr previous, uint64_t rv) {
+  rv_ = rv;
+  auto e = std::make_shared<StoredEvent>();
+  e->rv = rv;
+  e->gvr = gvr;
+  e->key = key;
+  e->type = type;
+  e->object = std::move(object);
+  e->previous = std::move(previous);
+  EventPtr ev = std::move(e);
+  history_.push_back(ev);
+  while (history_.size() > options_.history_limit) {
+    compacted_rv_ = history_.front()->rv;
+    history_.pop_front();
+  }
+  if (options_.history_limit == 0) compacted_rv_ = rv;
+  auto w = watchers_.find(gvr);
+  if (w != watchers_.end()) {
+    for (const auto& watcher : w->second) watcher->Push(ev);
+  }
+}
+
+ApiOr<Storage::Change> Storage::Mutate(const GroupVersionResource& gvr, const std::string& key,
+                                       const Mutation& fn) {
+  internal::WriterMutexLock lock(mu_);
+  ObjectMap& objects = objects_[gvr];
+  auto it = objects.find(key);
+  ObjectPtr current = it == objects.end() ? nullptr : it->second;
+  uint64_t next = rv_ + 1;
+  ApiOr<Change> change = fn(current, next);
+  if (!change.ok()) return change;
+  switch (change->op) {
+    case Change::Op::kNone:
+      break;
+    case Change::Op::kPut: {
+      EventType type = current ? EventType::kModified : EventType::kAdded;
+      objects[key] = change->object;
+      CommitLocked(gvr, key, type, change->object, current, next);
+      break;
+    }
+    case Change::Op::kDelete: {
+      if (!current) break;
+      if (!change->object) change->object = WithResourceVersion(current, next);
+      objects.erase(key);
+      CommitLocked(gvr, key, EventType::kDeleted, change->object, current, next);
+      break;
+    }
+  }
+  return change;
+}
+
+void Storage::RemoveNamespaceContents(std::string_view ns) {
+  internal::WriterMutexLock lock(mu_);
+  for (auto& [gvr, objects] : objects_) {
+    auto it = objects.lower_bound(std::string(ns) + "/");
+    while (it != objects.end() && InNamespace(it->first, ns)) {
+      ObjectPtr last = it->second;
+      std::string key = it->first;
+      it = objects.erase(it);
+      uint64_t next = rv_ + 1;
+      CommitLocked(gvr, key, EventType::kDeleted, WithResourceVersion(last, next), last, next);
+    }
+  }
+}
+
+void Storage::RemoveResource(const GroupVersionResource& gvr) {
+  internal::WriterMutexLock lock(mu_);
+  auto r = objects_.find(gvr);
+  if (r != objects_.end()) {
+    ObjectMap objects = std::move(r->second);
+    objects_.erase(r);
+    for (auto& [key, last] : objects) {
+      uint64_t next = rv_ + 1;
+      CommitLocked(gvr, key, EventType::kDeleted, WithResourceVersion(last, next), last, next);
+    }
+  }
+  auto w = watchers_.find(gvr);
+  if (w != watchers_.end()) {
+    for (const auto& watcher : w->second) watcher->Close(Watcher::End::kResourceRemoved);
+    watchers_.erase(w);
+  }
+}
+
+ApiOr<Storage::WatchStart> Storage::Watch(const GroupVersionResource& gvr, std::string_view ns,
+                                          std::optional<uint64_t> from_rv,
+                                          std::function<void()> notify) {
+  internal::WriterMutexLock lock(mu_);
+  WatchStart start;
+  start.watcher = std::make_shared<Watcher>(gvr, options_.watch_queue_limit, std::move(notify));
+  if (!from_rv) {
+    start.rv = rv_;
+    auto r = objects_.find(gvr);
+    if (r != objects_.end()) {
+      auto it = ns.empty() ? r->second.begin() : r->second.lower_bound(std::string(ns) + "/");
+      for (; it != r->second.end() && InNamespace(it->first, ns); ++it) {
+        start.initial.push_back(it->second);
+      }
+    }
+  } else {
+    if (*from_rv < compacted_rv_) return TooOldResourceVersion(*from_rv, compacted_rv_);
+    start.rv = *from_rv;
+    // Replay what the client missed, oldest first.
+    auto it = std::upper_bound(history_.begin(), history_.end(), *from_rv,
+                               [](uint64_t rv, const EventPtr& e) { return rv < e->rv; });
+    for (; it != history_.end(); ++it) {
+      if ((*it)->gvr == gvr) start.watcher->PushUnbounded(*it);
+    }
+  }
+  watchers_[gvr].push_back(start.watcher);
+  return start;
+}
+
+void Storage::Unwatch(const std::shared_ptr<Watcher>& w) {
+  internal::WriterMutexLock lock(mu_);
+  auto it = watchers_.find(w->gvr());
+  if (it == watchers_.end()) return;
+  auto& v = it->second;
+  auto pos = std::find(v.begin(), v.end(), w);
+  if (pos != v.end()) {
+    std::swap(*pos, v.back());
+    v.pop_back();
+  }
+}
+
+void Storage::Compact() {
+  internal::WriterMutexLock lock(mu_);
+  history_.clear();
+  compacted_rv_ = rv_;
+}
+
+void Storage::CloseAllWatchers(Watcher::End reason) {
+  internal::WriterMutexLock lock(mu_);
+  for (auto& [gvr, v] : watchers_) {
+    for (const auto& w : v) w->Close(reason);
+  }
+}
+
+void Storage::CutAllWatchers() {
+  internal::WriterMutexLock lock(mu_);
+  for (auto& [gvr, v] : watchers_) {
+    for (const auto& w : v) w->RequestCut();
+  }
+}
+
+size_t Storage::WatcherCount() const {
+  internal::ReaderMutexLock lock(mu_);
+  size_t n = 0;
+  for (const auto& [gvr, v] : watchers_) n += v.size();
+  return n;
+}
+
+size_t Storage::ObjectCount() const {
+  internal::ReaderMutexLock lock(mu_);
+  size_t n = 0;
+  for (const auto& [gvr, m] : objects_) n += m.size();
+  return n;
+}
+
+}  // namespace kube::server

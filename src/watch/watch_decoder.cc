@@ -1,0 +1,276 @@
+// WatchDecoder: chunked watch bytes to events. See watch_decoder.h for the contract.
+//
+// Reads from: HTTP data callbacks. Feeds: the Watch event channel or WatchAsync callbacks.
+// client-go: rest/watch/decoder.go, apimachinery json framer and streamwatcher.go.
+#include "watch/watch_decoder.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "json/scan.h"
+
+namespace kube::internal {
+namespace {
+
+constexpr size_t kNpos = std::string_view::npos;
+// How much of a bad token an error message quotes. Frames are never quoted whole: they may hold
+// a Secret's data.
+constexpr size_t kQuoteLimit = 40;
+
+std::string Quote(std::string_view s) {
+  std::string out;
+  json::AppendQuoted(s.substr(0, kQuoteLimit), &out);
+  if (s.size() > kQuoteLimit) out += "...";
+  return out;
+}
+
+std::string DescribeByte(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 15];
+}
+
+// Validates a JSON value we otherwise skip (members other than type and object; rare).
+bool IsValidJson(std::string_view value) {
+  simdjson::dom::parser parser;
+  return parser.parse(value.data(), value.size(), /*realloc_if_needed=*/true).error() ==
+         simdjson::SUCCESS;
+}
+
+}  // namespace
+
+WatchDecoder::WatchDecoder(WatchDecoderOptions options) : options_(options) {}
+
+void WatchDecoder::Fail(Status status, std::vector<WatchEvent>* out) {
+  failed_ = true;
+  in_frame_ = false;
+  std::string().swap(partial_);
+  stack_.clear();
+  out->push_back(WatchEvent{WatchEventType::kError, nullptr, std::move(status)});
+}
+
+size_t WatchDecoder::Scan(std::string_view data, size_t pos, std::vector<WatchEvent>* out) {
+  const char* p = data.data();
+  const size_t n = data.size();
+  while (pos < n) {
+    if (in_string_) {
+      if (escaped_) {  // the byte after a backslash never ends the string
+        escaped_ = false;
+        ++pos;
+        continue;
+      }
+      // Most bytes of an object sit inside strings: jump to the next quote or backslash.
+      const void* q = std::memchr(p + pos, '"', n - pos);
+      size_t quote = q != nullptr ? static_cast<const char*>(q) - p : n;
+      const void* b = std::memchr(p + pos, '\\', quote - pos);
+      if (b != nullptr) {
+        pos = static_cast<const char*>(b) - p + 1;
+        escaped_ = true;
+        continue;
+      }
+      if (q == nullptr) return kNpos;
+      in_string_ = false;
+      pos = quote + 1;
+      continue;
+    }
+    char c = p[pos];
+    switch (c) {
+      case '"':
+        in_string_ = true;
+        break;
+      case '{':
+      case '[':
+        if (stack_.size() >= options_.max_depth) {
+          Fail(DataLossError("malformed watch event: nested deeper than " +
+                             std::to_string(options_.max_depth) + " levels"),
+               out);
+          return kNpos;
+        }
+        stack_.push_back(c);
+        break;
+      case '}':
+      case ']': {
+        char open = c == '}' ? '{' : '[';
+        if (stack_.back() != open) {
+          Fail(DataLossError(std::string("malformed watch event: '") + c + "' closes '" +
+                             stack_.back() + "'"),
+               out);
+          return kNpos;
+        }
+        stack_.pop_back();
+        if (stack_.empty()) return pos + 1;
+        break;
+      }
+      default:
+        break;
+    }
+    ++pos;
+  }
+  return kNpos;
+}
+
+void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
+  size_t pos = 0;
+  const size_t n = bytes.size();
+  while (!failed_ && pos < n) {
+    size_t frame_begin = 0;  // where this chunk's part of the current frame starts
+    if (!in_frame_) {
+      pos = json::SkipSpace(bytes, pos);
+      if (pos == n) return;
+      if (bytes[pos] != '{') {
+        Fail(DataLossError("malformed watch event: expected '{' to start event " +
+                           std::to_string(frames_ + 1) + ", found " + DescribeByte(bytes[pos])),
+             out);
+        return;
+      }
+      in_frame_ = true;
+      in_string_ = false;
+      escaped_ = false;
+      stack_.assign(1, '{');
+      frame_begin = pos;
+      ++pos;
+    }
+    size_t end = Scan(bytes, pos, out);
+    if (failed_) return;
+    size_t frame_bytes = partial_.size() + ((end == kNpos ? n : end) - frame_begin);
+    if (frame_bytes > options_.max_frame_bytes) {
+      Fail(DataLossError("watch event " + std::to_string(frames_ + 1) + " exceeds the " +
+                         std::to_string(options_.max_frame_bytes) + "-byte frame limit"),
+           out);
+      return;
+    }
+    if (end == kNpos) {
+      partial_.append(bytes.substr(frame_begin));
+      return;
+    }
+    in_frame_ = false;
+    if (partial_.empty()) {
+      DecodeFrame(bytes.substr(frame_begin, end - frame_begin), out);
+    } else {
+      partial_.append(bytes.substr(0, end));
+      DecodeFrame(partial_, out);
+      if (partial_.capacity() > (size_t{1} << 20)) {
+        std::string().swap(partial_);  // do not keep a huge frame's buffer for the stream's life
+      } else {
+        partial_.clear();
+      }
+    }
+    pos = end;
+  }
+}
+
+void WatchDecoder::Finish(std::vector<WatchEvent>* out) {
+  if (failed_ || !in_frame_) return;
+  Fail(
+      DataLossError("watch stream truncated: it ended inside event " + std::to_string(frames_ + 1) +
+                    " after " + std::to_string(partial_.size()) + " bytes"),
+      out);
+}
+
+void WatchDecoder::DecodeFrame(std::string_view frame, std::vector<WatchEvent>* out) {
+  Result<WatchEvent> event = DecodeWatchFrame(frame);
+  ++frames_;
+  if (!event) {
+    Fail(event.error().WithContext("event " + std::to_string(frames_)), out);
+    return;
+  }
+  out->push_back(*std::move(event));
+}
+
+Result<WatchEvent> DecodeWatchFrame(std::string_view frame) {
+  auto malformed = [](std::string what) {
+    return DataLossError("malformed watch event: " + std::move(what));
+  };
+  if (frame.empty() || frame.front() != '{' || frame.back() != '}') {
+    return malformed("not a JSON object");
+  }
+  std::string_view type_body;
+  std::string_view object_json;
+  bool has_type = false;
+  size_t i = json::SkipSpace(frame, 1);
+  if (frame[i] != '}') {
+    while (true) {
+      if (frame[i] != '"')
+        return malformed("expected a member name, found " + DescribeByte(frame[i]));
+      size_t key_end = json::SkipString(frame, i);
+      if (key_end == json::kNpos) return malformed("unterminated member name");
+      std::string_view key_body = frame.substr(i + 1, key_end - i - 2);
+      i = json::SkipSpace(frame, key_end);
+      if (i >= frame.size() || frame[i] != ':')
+        return malformed("expected ':' after a member name");
+      i = json::SkipSpace(frame, i + 1);
+      size_t value_end = json::SkipValue(frame, i);
+      if (value_end == json::kNpos || value_end <= i || value_end > frame.size() - 1) {
+        return malformed("a member has no value");
+      }
+      std::string_view value = frame.substr(i, value_end - i);
+      if (json::KeyEquals(key_body, "type")) {
+        if (value.size() < 2 || value.front() != '"' ||
+            json::SkipString(value, 0) != value.size()) {
+          return malformed("\"type\" is not a string");
+        }
+        type_body = value.substr(1, value.size() - 2);
+        has_type = true;
+      } else if (json::KeyEquals(key_body, "object")) {
+        object_json = value;
+      } else if (!IsValidJson(value)) {
+        return malformed("invalid JSON in member " + Quote(key_body));
+      }
+      i = json::SkipSpace(frame, value_end);
+      if (frame[i] == ',') {
+        i = json::SkipSpace(frame, i + 1);
+        continue;
+      }
+      if (frame[i] == '}' && i == frame.size() - 1) break;
+      return malformed("expected ',' or '}' after a member, found " + DescribeByte(frame[i]));
+    }
+  }
+  if (!has_type) return malformed("no \"type\"");
+  std::string type_name;
+  if (type_body.find('\\') == std::string_view::npos) {
+    type_name.assign(type_body);
+  } else {
+    json::AppendUnescaped(type_body, &type_name);
+  }
+  std::optional<WatchEventType> type = ParseWatchEventType(type_name);
+  if (!type) return DataLossError("got invalid watch event type: " + Quote(type_name));
+  if (object_json.empty() || object_json == "null") {
+    return malformed(std::string("no \"object\" in a ") + type_name + " event");
+  }
+  Result<ObjectPtr> object = Object::Parse(object_json);
+  if (!object) {
+    return DataLossError("malformed watch event: the " + type_name +
+                         " event's object does not decode: " + object.error().message());
+  }
+  WatchEvent event{*type, *std::move(object), Status()};
+  if (event.type == WatchEventType::kError) event.error = StatusFromStatusObject(*event.object);
+  return event;
+}
+
+Status StatusFromStatusObject(const Object& object, int http_code) {
+  Result<int64_t> code = object.GetInt64("code");
+  int status_code = code && *code > 0 && *code < 1000 ? static_cast<int>(*code) : http_code;
+  Result<std::string> reason = object.GetString("reason");
+  Result<std::string> message = object.GetString("message");
+  if (object.kind() != "Status" && !code && !reason) {
+    return InternalError("the server sent a " + Quote(object.kind()) +
+                         " object where a Status was expected")
+        .set_http_code(http_code);
+  }
+  if (status_code == 0) status_code = 500;
+  std::string text = message ? *message : std::string();
+  if (text.empty()) {
+    text = "the server reported an error (HTTP " + std::to_string(status_code) +
+           (reason && !reason->empty() ? ", " + *reason : std::string()) + ")";
+  }
+  Status s = StatusFromHttp(status_code, reason ? *reason : std::string(), std::move(text));
+  Result<int64_t> retry = object.GetInt64("details.retryAfterSeconds");
+  if (retry && *retry > 0) s.set_retry_after(std::chrono::seconds(*retry));
+  return s;
+}
+
+}  // namespace kube::internal

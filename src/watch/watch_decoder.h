@@ -1,0 +1,90 @@
+// WatchDecoder: bytes of a watch response, in chunks of any size, to `WatchEvent`s.
+//
+// Reads from: the HTTP transport's data callbacks (client/http_client.h), on its I/O thread.
+// Feeds: the event channel of an HTTP `Watch`, or `WatchAsync` callbacks (client/rest_client.h).
+// client-go: rest/watch/decoder.go and apimachinery's streaming JSON framer (json.Framer).
+//
+// A frame is one JSON object `{"type":"ADDED","object":{...}}`. Servers put a newline after each,
+// but like client-go the decoder does not rely on it: it finds where an object ends with a
+// string-aware bracket scanner, so frames may be split at any byte and several may share a chunk;
+// whitespace between frames is skipped. The object is decoded with `Object::Parse` straight from
+// its bytes in the frame (one parse per event; the scanner itself does not copy).
+//
+// Any fault ends the stream with exactly one ERROR event and then nothing more:
+//   - a frame that is not valid JSON, lacks `type` or `object`, or whose object fails to decode
+//     -> kDataLoss "malformed watch event: ...";
+//   - an unknown `type` -> kDataLoss "got invalid watch event type: X";
+//   - a frame larger than `max_frame_bytes` -> kDataLoss, without buffering it whole;
+//   - end of input inside a frame (`Finish`) -> kDataLoss "watch stream truncated ...".
+// A server ERROR event is passed on as an ordinary event (its Status decoded); it does not end
+// the decoder.
+#ifndef KUBE_SRC_WATCH_WATCH_DECODER_H_
+#define KUBE_SRC_WATCH_WATCH_DECODER_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/object.h"
+#include "kube/status.h"
+#include "kube/watch/watch.h"
+
+namespace kube::internal {
+
+struct WatchDecoderOptions {
+  size_t max_frame_bytes = size_t{64} << 20;  // 64 MiB
+  // Deeper nesting is refused as malformed (simdjson's own default limit is 1024).
+  size_t max_depth = 1000;
+};
+
+// Thread-compatible: one decoder per stream, fed from one thread at a time.
+class WatchDecoder {
+ public:
+  explicit WatchDecoder(WatchDecoderOptions options = {});
+
+  // Decodes what `bytes` completes and appends the events to `*out` (which it does not clear).
+  // After an error event (the last thing it appends), every later call appends nothing.
+  void Feed(std::string_view bytes, std::vector<WatchEvent>* out);
+
+  // The stream ended. Appends the "truncated" ERROR event when a frame was incomplete.
+  void Finish(std::vector<WatchEvent>* out);
+
+  // Whether an ERROR of the decoder's own has ended the stream.
+  bool failed() const { return failed_; }
+  // Whether bytes of an incomplete frame are pending.
+  bool has_partial_frame() const { return in_frame_; }
+  // Events decoded so far (for messages).
+  size_t frames() const { return frames_; }
+
+ private:
+  // Scans `data[pos, end)` with the current bracket state. Returns the index one past the frame's
+  // closing brace, or npos if the frame does not end in this span. Sets `failed_` (appending the
+  // error) on a structural error.
+  size_t Scan(std::string_view data, size_t pos, std::vector<WatchEvent>* out);
+  void DecodeFrame(std::string_view frame, std::vector<WatchEvent>* out);
+  void Fail(Status status, std::vector<WatchEvent>* out);
+
+  WatchDecoderOptions options_;
+  bool failed_ = false;
+  size_t frames_ = 0;
+  // Scanner state, valid while `in_frame_`.
+  bool in_frame_ = false;
+  bool in_string_ = false;
+  bool escaped_ = false;  // the previous byte inside a string was an unconsumed backslash
+  std::string stack_;     // open brackets, '{' or '['
+  // Bytes of the current frame received in earlier chunks (empty when it started in this chunk).
+  std::string partial_;
+};
+
+// One whole frame, for tests and tools. Errors as described above.
+Result<WatchEvent> DecodeWatchFrame(std::string_view frame);
+
+// The Status that a Status object (an ERROR event's object, or an error response body) means:
+// its `code` (falling back to `http_code`, then 500), `reason`, `message` and
+// `details.retryAfterSeconds`. An object that is not a Status gives kInternal, naming its kind.
+Status StatusFromStatusObject(const Object& object, int http_code = 0);
+
+}  // namespace kube::internal
+
+#endif  // KUBE_SRC_WATCH_WATCH_DECODER_H_

@@ -1,0 +1,143 @@
+#include "kube/cache/delta_fifo.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/testing/objects.h"
+
+namespace kube {
+namespace {
+
+using ::kube::testing::MakePod;
+using ::testing::ElementsAre;
+
+std::vector<std::string> Describe(const std::vector<Delta>& deltas) {
+  std::vector<std::string> out;
+  for (const Delta& d : deltas) {
+    std::string s(DeltaTypeName(d.type));
+    if (d.object) s += " " + std::string(d.object->name()) + "@" + std::string(d.object->resource_version());
+    if (!d.resource_version.empty()) s += " rv=" + d.resource_version;
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(DeltaFifoTest, B53DeliversEveryDeltaInArrivalOrderAcrossKeys) {
+  DeltaFifo fifo({}, nullptr);
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "a", {.rv = "1"})).ok());
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "b", {.rv = "2"})).ok());
+  ASSERT_TRUE(fifo.Update(MakePod("ns", "a", {.rv = "3"})).ok());
+  ASSERT_TRUE(fifo.Delete(MakePod("ns", "a", {.rv = "4"})).ok());
+  ASSERT_TRUE(fifo.Delete(MakePod("ns", "a", {.rv = "5"})).ok());
+  // No per-key merging, no delete dedup: five deltas, in the order they came.
+  EXPECT_THAT(Describe(fifo.PopBatch(100)),
+              ElementsAre("Added a@1", "Added b@2", "Updated a@3", "Deleted a@4", "Deleted a@5"));
+  EXPECT_EQ(fifo.Len(), 0u);
+}
+
+TEST(DeltaFifoTest, B23PopBatchHonoursTheLimitAndKeepsTheRest) {
+  DeltaFifo fifo({}, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(fifo.Add(MakePod("ns", "p" + std::to_string(i))).ok());
+  EXPECT_EQ(fifo.PopBatch(2).size(), 2u);
+  EXPECT_EQ(fifo.Len(), 3u);
+  EXPECT_EQ(fifo.PopBatch(100).size(), 3u);
+  EXPECT_TRUE(fifo.PopBatch(100).empty());
+}
+
+TEST(DeltaFifoTest, B23ClosingWakesABlockedPopAndRefusesPushes) {
+  DeltaFifo fifo({}, nullptr);
+  std::vector<Delta> got{Delta{DeltaType::kAdded, nullptr, {}}};
+  std::thread consumer([&] { got = fifo.PopBatchWait(10); });
+  fifo.Close();
+  consumer.join();
+  EXPECT_TRUE(got.empty());
+  EXPECT_TRUE(fifo.IsClosed());
+  EXPECT_EQ(fifo.Add(MakePod("ns", "a")).code(), StatusCode::kCancelled);
+}
+
+TEST(DeltaFifoTest, B24ReplaceIsBracketedSoTheConsumerCanComputeDeletions) {
+  DeltaFifo fifo({}, nullptr);
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "queued", {.rv = "1"})).ok());
+  ASSERT_TRUE(fifo.Replace({MakePod("ns", "a", {.rv = "2"}), MakePod("ns", "b", {.rv = "3"})}, "10").ok());
+  // The add queued before the relist stays ahead of it, so by the time the consumer reaches
+  // ReplaceEnd the cache holds "queued", and its absence from the relist yields its deletion.
+  EXPECT_THAT(Describe(fifo.PopBatch(100)),
+              ElementsAre("Added queued@1", "ReplaceBegin", "Replaced a@2", "Replaced b@3",
+                          "ReplaceEnd rv=10"));
+}
+
+TEST(DeltaFifoTest, StreamedReplaceWaitsWhileTheRelistBacklogIsFull) {
+  DeltaFifo::Options o;
+  o.max_replace_backlog = 2;
+  DeltaFifo fifo(std::move(o), nullptr);
+  ASSERT_TRUE(fifo.ReplaceBegin().ok());
+  ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "a"), MakePod("ns", "b"), MakePod("ns", "c")}).ok());
+  std::atomic<bool> second_page_queued{false};
+  std::thread producer([&] {
+    ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "d")}).ok());
+    second_page_queued = true;
+  });
+  // The producer is held back until the consumer drains below the backlog limit.
+  EXPECT_EQ(fifo.PopBatch(3).size(), 3u);  // ReplaceBegin, a, b
+  producer.join();
+  EXPECT_TRUE(second_page_queued);
+  EXPECT_THAT(Describe(fifo.PopBatch(100)), ElementsAre("Replaced c@1", "Replaced d@1"));
+}
+
+TEST(DeltaFifoTest, StreamedReplaceReturnsCancelledWhenClosedWhileWaiting) {
+  DeltaFifo::Options o;
+  o.max_replace_backlog = 1;
+  DeltaFifo fifo(std::move(o), nullptr);
+  ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "a"), MakePod("ns", "b")}).ok());
+  Status s;
+  std::thread producer([&] { s = fifo.ReplacePage({MakePod("ns", "c")}); });
+  fifo.Close();
+  producer.join();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+}
+
+TEST(DeltaFifoTest, OnReadyFiresWhenTheQueueBecomesNonEmpty) {
+  std::atomic<int> ready{0};
+  DeltaFifo fifo({}, [&] { ready.fetch_add(1); });
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "a")).ok());
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "b")).ok());
+  EXPECT_EQ(ready.load(), 1);  // only the empty -> non-empty transition
+  fifo.PopBatch(10);
+  ASSERT_TRUE(fifo.Bookmark("5").ok());
+  EXPECT_EQ(ready.load(), 2);
+}
+
+TEST(DeltaFifoTest, B56TransformRunsOnceAsObjectsEnterTheQueue) {
+  std::atomic<int> calls{0};
+  DeltaFifo::Options o;
+  o.transform = [&](ObjectPtr obj) {
+    calls.fetch_add(1);
+    return DropManagedFields(obj);
+  };
+  DeltaFifo fifo(std::move(o), nullptr);
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "a")).ok());
+  ASSERT_TRUE(fifo.Replace({MakePod("ns", "b"), MakePod("ns", "c")}, "9").ok());
+  ASSERT_TRUE(fifo.Resync().ok());  // never transformed: there is no object
+  ASSERT_TRUE(fifo.Bookmark("10").ok());
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(fifo.Len(), 7u);
+}
+
+TEST(DeltaFifoTest, B54ResyncIsOneSyncAllDelta) {
+  DeltaFifo fifo({}, nullptr);
+  ASSERT_TRUE(fifo.Resync().ok());
+  EXPECT_THAT(Describe(fifo.PopBatch(10)), ElementsAre("SyncAll"));
+}
+
+TEST(DeltaFifoTest, RejectsNullObjects) {
+  DeltaFifo fifo({}, nullptr);
+  EXPECT_EQ(fifo.Add(nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fifo.Replace({nullptr}, "1").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fifo.Len(), 0u);
+}
+
+}  // namespace
+}  // namespace kube

@@ -1,0 +1,441 @@
+// SharedIndexInformer behaviours B06-B07, B24, B27-B37, B53-B54, B61-B63, against a scripted
+// ListerWatcher and a fake clock.
+#include "kube/cache/shared_informer.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "base/executor.h"
+#include "cache/shared_informer_internal.h"
+#include "kube/cache/lister.h"
+#include "tests/testing/fake_lister_watcher.h"
+#include "tests/testing/objects.h"
+#include "tests/testing/recording_handler.h"
+
+namespace kube {
+namespace {
+
+using namespace std::chrono_literals;
+using ::kube::testing::FakeListerWatcher;
+using ::kube::testing::MakeList;
+using ::kube::testing::MakePod;
+using ::kube::testing::RecordingHandler;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+WatchEvent ErrorEvent(Status s) { return WatchEvent{WatchEventType::kError, nullptr, std::move(s)}; }
+
+class SharedInformerTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<SharedIndexInformer> Make(std::chrono::milliseconds resync = 0ms,
+                                            Indexers indexers = {}) {
+    SharedInformerOptions o;
+    o.resync_period = resync;
+    o.indexers = std::move(indexers);
+    o.name = "pods";
+    o.clock = clock_;
+    o.reflector.random_seed = 1;
+    o.reflector.watch_progress_timeout = 0ms;
+    informer_ = internal::NewSharedIndexInformer(lw_, std::move(o), executor_);
+    return informer_;
+  }
+  void TearDown() override {
+    if (informer_) informer_->Stop();
+    executor_->Shutdown();
+  }
+  std::shared_ptr<RecordingHandler> AddRecorder(HandlerOptions opts = {}) {
+    auto h = std::make_shared<RecordingHandler>();
+    auto reg = informer_->AddEventHandler(h, opts);
+    EXPECT_TRUE(reg.has_value()) << reg.error();
+    if (reg) regs_.push_back(*reg);
+    return h;
+  }
+  // Runs the informer over `objects` at `rv` and returns its first watch stream.
+  std::shared_ptr<::kube::testing::FakeWatchStream> RunAndSync(std::vector<ObjectPtr> objects,
+                                                                std::string rv) {
+    lw_->SetObjects(std::move(objects), std::move(rv));
+    informer_->Run();
+    EXPECT_TRUE(informer_->WaitForCacheSync(10s));
+    return lw_->WaitForWatch(1);
+  }
+
+  std::shared_ptr<FakeListerWatcher> lw_ = std::make_shared<FakeListerWatcher>();
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::shared_ptr<internal::Executor> executor_ = internal::Executor::Create({.threads = 2});
+  std::shared_ptr<SharedIndexInformer> informer_;
+  std::vector<RegistrationPtr> regs_;
+};
+
+TEST_F(SharedInformerTest, B28B29FirstListAddsAreInitialThenLiveEventsFollow) {
+  Make();
+  auto h = AddRecorder();
+  auto watch = RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"})}, "10");
+  ASSERT_NE(watch, nullptr);
+  watch->Send(WatchEventType::kAdded, MakePod("ns", "c", {.rv = "11"}));
+  watch->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "12"}));
+  watch->Send(WatchEventType::kDeleted, MakePod("ns", "b", {.rv = "13"}));
+  ASSERT_TRUE(h->WaitFor(5));
+  EXPECT_THAT(h->events(), ElementsAre("ADD ns/a@1 initial", "ADD ns/b@2 initial", "ADD ns/c@11",
+                                       "UPDATE ns/a@1->12", "DELETE ns/b@13"));
+  auto a = informer_->GetIndexer()->GetByKey("ns/a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->resource_version(), "12");
+  EXPECT_EQ(informer_->GetIndexer()->GetByKey("ns/b"), nullptr);
+  EXPECT_EQ(informer_->LastSyncResourceVersion(), "13");
+}
+
+TEST_F(SharedInformerTest, B24B61RelistDeletesVanishedObjectsWithTheirLastState) {
+  Make();
+  auto h = AddRecorder();
+  auto w1 = RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"})}, "10");
+  ASSERT_NE(w1, nullptr);
+  ASSERT_TRUE(h->WaitFor(2));
+  h->Take();
+  // The watch breaks with 410; meanwhile `a` changed and `b` was deleted.
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "15"})}, "20");
+  Status gone = StatusFromHttp(410, "Expired", "too old resource version");
+  w1->Send(ErrorEvent(gone));
+  w1->End(gone);
+  ASSERT_TRUE(clock_->WaitForTimers(1));
+  clock_->Advance(2s);
+  ASSERT_TRUE(h->WaitFor(2));
+  EXPECT_THAT(h->events(), ElementsAre("UPDATE ns/a@1->15", "DELETE ns/b@2 unknown"));
+  EXPECT_EQ(informer_->GetIndexer()->Size(), 1u);
+  EXPECT_EQ(informer_->GetStats().relists_after_gone, 1u);
+}
+
+TEST_F(SharedInformerTest, B24DeleteIsNotMissedForAnObjectWhoseAddWasStillQueued) {
+  Make();
+  auto h = AddRecorder();
+  auto w1 = RunAndSync({}, "10");
+  ASSERT_NE(w1, nullptr);
+  // `x` arrives by watch and vanishes before the relist: the relist must delete it.
+  w1->Send(WatchEventType::kAdded, MakePod("ns", "x", {.rv = "11"}));
+  lw_->SetObjects({}, "30");
+  Status gone = StatusFromHttp(410, "Expired", "too old");
+  w1->Send(ErrorEvent(gone));
+  w1->End(gone);
+  ASSERT_TRUE(clock_->WaitForTimers(1));
+  clock_->Advance(2s);
+  ASSERT_TRUE(h->WaitFor(2));
+  EXPECT_THAT(h->events(), ElementsAre("ADD ns/x@11", "DELETE ns/x@11 unknown"));
+}
+
+TEST_F(SharedInformerTest, B28UnchangedRelistItemsReachOnlyHandlersDueForResync) {
+  Make();
+  auto h = AddRecorder();
+  auto w1 = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
+  ASSERT_TRUE(h->WaitFor(1));
+  h->Take();
+  ObjectPtr cached = informer_->GetIndexer()->GetByKey("ns/a");
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "n", {.rv = "25"})}, "30");
+  Status gone = StatusFromHttp(410, "Expired", "too old");
+  w1->Send(ErrorEvent(gone));
+  w1->End(gone);
+  ASSERT_TRUE(clock_->WaitForTimers(1));
+  clock_->Advance(2s);
+  ASSERT_TRUE(h->WaitFor(1));
+  ASSERT_TRUE(lw_->WaitForWatch(2) != nullptr);
+  EXPECT_THAT(h->events(), ElementsAre("ADD ns/n@25"));
+  // The unchanged object keeps its cached copy: the relisted duplicate was dropped.
+  EXPECT_EQ(informer_->GetIndexer()->GetByKey("ns/a"), cached);
+}
+
+TEST_F(SharedInformerTest, B27B36HasSyncedLatchesAfterTheFirstList) {
+  Make();
+  EXPECT_FALSE(informer_->HasSynced());
+  EXPECT_EQ(informer_->LastSyncResourceVersion(), "");
+  auto w1 = RunAndSync({MakePod("ns", "a")}, "10");
+  EXPECT_TRUE(informer_->HasSynced());
+  EXPECT_EQ(informer_->LastSyncResourceVersion(), "10");
+  Status gone = StatusFromHttp(410, "Expired", "too old");
+  lw_->PushListResult(StatusFromHttp(500, "InternalError", "down"));
+  w1->Send(ErrorEvent(gone));
+  w1->End(gone);
+  ASSERT_TRUE(clock_->WaitForTimers(1));
+  clock_->Advance(2s);
+  ASSERT_TRUE(lw_->WaitForLists(2));
+  EXPECT_TRUE(informer_->HasSynced());  // never turns false across relists or errors
+}
+
+TEST_F(SharedInformerTest, B30RegistrationSyncsOnlyAfterTheHandlerReturnsFromInitialAdds) {
+  Make();
+  auto h = std::make_shared<RecordingHandler>();
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  h->hook = [&](const std::string&) {
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return release; });
+  };
+  auto reg = informer_->AddEventHandler(h);
+  ASSERT_TRUE(reg.has_value());
+  RunAndSync({MakePod("ns", "a"), MakePod("ns", "b")}, "10");
+  EXPECT_TRUE(informer_->HasSynced());
+  EXPECT_FALSE((*reg)->HasSynced());
+  EXPECT_FALSE(informer_->WaitForHandlersSync(50ms));
+  {
+    std::lock_guard<std::mutex> l(m);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE((*reg)->WaitForSynced(10s));
+  EXPECT_TRUE(informer_->WaitForHandlersSync(10s));
+  EXPECT_EQ(h->size(), 2u);
+}
+
+TEST_F(SharedInformerTest, B31HandlerAddedAfterStartGetsTheCacheAsInitialAddsThenLiveEvents) {
+  Make();
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"})}, "10");
+  auto h = AddRecorder();
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "11"}));
+  ASSERT_TRUE(h->WaitFor(3));
+  auto ev = h->events();
+  EXPECT_THAT(std::vector<std::string>(ev.begin(), ev.begin() + 2),
+              UnorderedElementsAre("ADD ns/a@1 initial", "ADD ns/b@2 initial"));
+  EXPECT_EQ(ev[2], "UPDATE ns/a@1->11");
+  EXPECT_TRUE(regs_.back()->WaitForSynced(10s));
+}
+
+TEST_F(SharedInformerTest, B32SlowHandlerDelaysNeitherOtherHandlersNorTheCache) {
+  Make();
+  auto slow = std::make_shared<RecordingHandler>();
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  slow->hook = [&](const std::string&) {
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return release; });
+  };
+  auto slow_reg = informer_->AddEventHandler(slow);
+  auto fast = AddRecorder();
+  auto w = RunAndSync({}, "10");
+  for (int i = 0; i < 200; ++i) {
+    w->Send(WatchEventType::kAdded, MakePod("ns", "p" + std::to_string(i), {.rv = std::to_string(11 + i)}));
+  }
+  EXPECT_TRUE(fast->WaitFor(200));
+  EXPECT_EQ(informer_->GetIndexer()->Size(), 200u);
+  EXPECT_GE((*slow_reg)->PendingNotifications(), 198u);  // buffered, unbounded
+  {
+    std::lock_guard<std::mutex> l(m);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(slow->WaitFor(200));
+}
+
+TEST_F(SharedInformerTest, B33B34B54ResyncIsPerHandlerAndInMemory) {
+  Make(30s);
+  auto every30 = AddRecorder();                            // the informer's default
+  auto never = AddRecorder({.resync_period = 0ms});        // 0 = never
+  auto every10 = AddRecorder({.resync_period = 10s});      // lowers the check period
+  RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"})}, "10");
+  ASSERT_TRUE(every30->WaitFor(2) && never->WaitFor(2) && every10->WaitFor(2));
+  every30->Take();
+  never->Take();
+  every10->Take();
+  const size_t lists = lw_->list_calls().size();
+
+  clock_->Advance(10s);
+  ASSERT_TRUE(every10->WaitFor(2));
+  EXPECT_THAT(every10->Take(), UnorderedElementsAre("RESYNC ns/a@1", "RESYNC ns/b@2"));
+  clock_->Advance(10s);
+  ASSERT_TRUE(every10->WaitFor(2));
+  every10->Take();
+  clock_->Advance(10s);  // t = 30 s: both periodic handlers are due
+  ASSERT_TRUE(every30->WaitFor(2));
+  ASSERT_TRUE(every10->WaitFor(2));
+  EXPECT_THAT(every30->Take(), UnorderedElementsAre("RESYNC ns/a@1", "RESYNC ns/b@2"));
+  EXPECT_THAT(never->events(), IsEmpty());
+  EXPECT_EQ(lw_->list_calls().size(), lists);  // resync never asks the server
+}
+
+TEST_F(SharedInformerTest, B33HandlerResyncBelowOneSecondBecomesOneSecond) {
+  Make(1s);
+  auto h = AddRecorder({.resync_period = 10ms});
+  RunAndSync({MakePod("ns", "a")}, "10");
+  ASSERT_TRUE(h->WaitFor(1));
+  h->Take();
+  clock_->Advance(500ms);
+  clock_->Advance(600ms);
+  ASSERT_TRUE(h->WaitFor(1));
+  EXPECT_THAT(h->Take(), ElementsAre("RESYNC ns/a@1"));
+}
+
+TEST_F(SharedInformerTest, B33InformerCreatedWithoutResyncNeverResyncs) {
+  Make(0ms);
+  auto h = AddRecorder({.resync_period = 5s});
+  RunAndSync({MakePod("ns", "a")}, "10");
+  ASSERT_TRUE(h->WaitFor(1));
+  clock_->Advance(1h);
+  EXPECT_EQ(clock_->PendingTimers(), 0u);
+  EXPECT_EQ(h->size(), 1u);
+}
+
+TEST_F(SharedInformerTest, B35TransformRunsBeforeCachingAndOnlyBeforeStart) {
+  Make();
+  ASSERT_TRUE(informer_->SetTransform(DropManagedFields).ok());
+  auto pod = ::kube::testing::MustParse(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"ns","resourceVersion":"1",)"
+      R"("managedFields":[{"manager":"kubectl"}]}})");
+  ASSERT_TRUE(pod->has_managed_fields());
+  RunAndSync({pod}, "10");
+  auto cached = informer_->GetIndexer()->GetByKey("ns/a");
+  ASSERT_NE(cached, nullptr);
+  EXPECT_FALSE(cached->has_managed_fields());
+  EXPECT_FALSE(informer_->SetTransform(DropManagedFields).ok());
+}
+
+TEST_F(SharedInformerTest, B36SecondRunIsIgnoredAndAStoppedInformerRefusesHandlers) {
+  Make();
+  RunAndSync({}, "10");
+  informer_->Run();  // logged and ignored
+  EXPECT_EQ(lw_->list_calls().size(), 1u);
+  EXPECT_FALSE(informer_->IsStopped());
+  informer_->Stop();
+  EXPECT_TRUE(informer_->IsStopped());
+  auto reg = informer_->AddEventHandler(std::make_shared<RecordingHandler>());
+  EXPECT_FALSE(reg.has_value());
+  EXPECT_EQ(reg.error().code(), StatusCode::kCancelled);
+  EXPECT_EQ(informer_->AddIndexers({{"x", MetaNamespaceIndexFunc}}).code(),
+            StatusCode::kCancelled);
+}
+
+TEST_F(SharedInformerTest, B37AHandlerThatThrowsKeepsReceivingNotifications) {
+  Make();
+  auto h = std::make_shared<RecordingHandler>();
+  h->hook = [](const std::string& e) {
+    if (e.find("ns/bad") != std::string::npos) throw std::runtime_error("handler bug");
+  };
+  auto reg = informer_->AddEventHandler(h);
+  auto w = RunAndSync({}, "10");
+  w->Send(WatchEventType::kAdded, MakePod("ns", "bad", {.rv = "11"}));
+  w->Send(WatchEventType::kAdded, MakePod("ns", "good", {.rv = "12"}));
+  ASSERT_TRUE(h->WaitFor(1));
+  EXPECT_THAT(h->events(), ElementsAre("ADD ns/good@12"));
+  EXPECT_EQ((*reg)->HandlerErrors(), 1u);
+}
+
+TEST_F(SharedInformerTest, B53EveryDeleteReachesHandlersEvenForAnUncachedKey) {
+  Make();
+  auto h = AddRecorder();
+  auto w = RunAndSync({}, "10");
+  w->Send(WatchEventType::kDeleted, MakePod("ns", "ghost", {.rv = "11"}));
+  ASSERT_TRUE(h->WaitFor(1));
+  EXPECT_THAT(h->events(), ElementsAre("DELETE ns/ghost@11"));
+}
+
+TEST_F(SharedInformerTest, B62FilteringHandlerTurnsUpdatesIntoAddsAndDeletes) {
+  Make();
+  auto inner = std::make_shared<RecordingHandler>();
+  auto reg = informer_->AddEventHandler(FilteringHandler(
+      [](const Object& o) { return o.labels().Get("app") == std::optional<std::string_view>("web"); },
+      inner));
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2", .labels = {{"app", "web"}}}));
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "3", .labels = {{"app", "web"}}}));
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "4"}));
+  ASSERT_TRUE(inner->WaitFor(3));
+  EXPECT_THAT(inner->events(), ElementsAre("ADD ns/a@2", "UPDATE ns/a@2->3", "DELETE ns/a@3"));
+}
+
+TEST_F(SharedInformerTest, B63WaitForCacheSyncReturnsFalseWhenStoppedFirst) {
+  Make();
+  lw_->PushListResult(StatusFromHttp(500, "InternalError", "down"));
+  informer_->Run();
+  std::thread stopper([&] {
+    ASSERT_TRUE(lw_->WaitForLists(1));
+    informer_->Stop();
+  });
+  EXPECT_FALSE(informer_->WaitForCacheSync(30s));
+  stopper.join();
+}
+
+TEST_F(SharedInformerTest, B06B07BareInformerHasOnlyTheIndexesGivenAndMoreCanBeAdded) {
+  Make();
+  EXPECT_TRUE(informer_->GetIndexer()->GetIndexers().empty());
+  RunAndSync({MakePod("ns1", "a", {.node_name = "n1"}), MakePod("ns2", "b", {.node_name = "n1"})},
+             "10");
+  // After start, the objects already cached are indexed too.
+  ASSERT_TRUE(informer_
+                  ->AddIndexers({{"node",
+                                  [](const Object& o) -> Result<std::vector<std::string>> {
+                                    auto n = o.GetString("spec.nodeName");
+                                    if (!n) return std::vector<std::string>{};
+                                    return std::vector<std::string>{*n};
+                                  }}})
+                  .ok());
+  auto on_n1 = informer_->GetIndexer()->ByIndex("node", "n1");
+  ASSERT_TRUE(on_n1.has_value());
+  EXPECT_EQ(on_n1->size(), 2u);
+  EXPECT_EQ(informer_->AddIndexers({{"node", MetaNamespaceIndexFunc}}).code(),
+            StatusCode::kAlreadyExists);
+}
+
+TEST_F(SharedInformerTest, B30RemovedHandlerStopsReceivingAndShutDownWaitsForIt) {
+  Make();
+  auto kept = AddRecorder();
+  auto removed = std::make_shared<RecordingHandler>();
+  auto reg = informer_->AddEventHandler(removed);
+  ASSERT_TRUE(reg.has_value());
+  auto w = RunAndSync({}, "10");
+  w->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "11"}));
+  ASSERT_TRUE(removed->WaitFor(1));
+  ASSERT_TRUE(informer_->ShutDownEventHandler(*reg).ok());
+  EXPECT_TRUE(informer_->RemoveEventHandler(*reg).ok());  // idempotent
+  w->Send(WatchEventType::kAdded, MakePod("ns", "b", {.rv = "12"}));
+  ASSERT_TRUE(kept->WaitFor(2));
+  EXPECT_EQ(removed->size(), 1u);
+}
+
+TEST_F(SharedInformerTest, B20WatchErrorHandlerIsSetBeforeRunOnly) {
+  Make();
+  std::atomic<int> errors{0};
+  ASSERT_TRUE(informer_->SetWatchErrorHandler([&](const Status&) { errors++; }).ok());
+  lw_->PushListResult(StatusFromHttp(500, "InternalError", "down"));
+  informer_->Run();
+  ASSERT_TRUE(lw_->WaitForLists(1));
+  for (int i = 0; i < 1000 && errors.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(errors.load(), 1);
+  EXPECT_FALSE(informer_->SetWatchErrorHandler([](const Status&) {}).ok());
+}
+
+TEST_F(SharedInformerTest, ResyncNotificationsAreDistinguishableFromUpdates) {
+  Make(1s);
+  std::atomic<int> updates{0}, resyncs{0};
+  auto reg = informer_->AddEventHandler(ResourceEventHandlerFuncs{
+      .update = [&](const ObjectPtr&, const ObjectPtr&) { updates++; },
+      .resync = [&](const ObjectPtr&) { resyncs++; }});
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
+  clock_->Advance(1s);
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2"}));
+  for (int i = 0; i < 2000 && (updates.load() < 1 || resyncs.load() < 1); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(updates.load(), 1);
+  EXPECT_EQ(resyncs.load(), 1);
+}
+
+TEST_F(SharedInformerTest, ListerReadsTheInformersCache) {
+  Make(0ms, {{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}});
+  RunAndSync({MakePod("default", "a", {.labels = {{"app", "web"}}}),
+              MakePod("default", "b", {.labels = {{"app", "db"}}}),
+              MakePod("other", "c", {.labels = {{"app", "web"}}})},
+             "10");
+  Lister lister(informer_->GetIndexer(), {"", "pod"});
+  auto web = lister.Namespace("default").List(*LabelSelector::Parse("app=web"));
+  ASSERT_EQ(web.size(), 1u);
+  EXPECT_EQ(web[0]->name(), "a");
+  EXPECT_EQ(lister.List(LabelSelector::Everything()).size(), 3u);
+  EXPECT_TRUE(IsNotFound(lister.Get("default", "zzz").error()));
+}
+
+}  // namespace
+}  // namespace kube

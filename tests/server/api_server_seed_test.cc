@@ -1,0 +1,244 @@
+// EmbeddedApiServer seeding, churn and CustomResourceDefinitions.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "tests/testing/api_server_fixture.h"
+
+namespace kube::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<std::string> Names(const json& list) {
+  std::vector<std::string> out;
+  for (const auto& item : list["items"]) out.push_back(item["metadata"]["name"]);
+  return out;
+}
+
+class ApiServerSeedTest : public ApiServerFixture {};
+
+TEST_F(ApiServerSeedTest, DemoSeedHasDeploymentsInDefault) {
+  ASSERT_TRUE(server().Seed("demo").ok());
+  json deploys = Get("/apis/apps/v1/namespaces/default/deployments").Json();
+  EXPECT_THAT(Names(deploys), ElementsAre("api", "web", "worker"));
+  EXPECT_EQ(deploys["items"][1]["status"]["readyReplicas"], 3);
+  EXPECT_EQ(Get("/api/v1/namespaces/default/pods").Json()["items"].size(), 6u);
+  EXPECT_EQ(Get("/api/v1/nodes").Json()["items"].size(), 1u);
+}
+
+TEST_F(ApiServerSeedTest, SeedOptionLoadsAtStart) {
+  ApiServerOptions o = Options();
+  o.seed = "demo";
+  auto srv = EmbeddedApiServer::Start(o);
+  ASSERT_TRUE(srv) << srv.error();
+  EXPECT_TRUE((*srv)->Get({"apps", "v1", "deployments"}, "default", "web"));
+  o.seed = "/nonexistent/seed.yaml";
+  EXPECT_FALSE(EmbeddedApiServer::Start(o));
+}
+
+TEST_F(ApiServerSeedTest, MultiDocumentYamlManifest) {
+  Status s = server().LoadManifests(R"(
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+  labels:
+    app: shop
+data:
+  port: "8080"
+  enabled: "true"
+---
+# an empty document
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: cart}
+  template:
+    metadata:
+      labels: {app: cart}
+    spec:
+      containers:
+      - name: cart
+        image: cart:1
+        ports:
+        - containerPort: 8080
+)");
+  ASSERT_TRUE(s.ok()) << s;
+  json cm = Get("/api/v1/namespaces/shop/configmaps/settings").Json();
+  EXPECT_EQ(cm["data"]["port"], "8080");  // quoted: stays a string
+  json d = Get("/apis/apps/v1/namespaces/shop/deployments/cart").Json();
+  EXPECT_EQ(d["spec"]["replicas"], 2);  // plain: an integer
+  EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
+}
+
+TEST_F(ApiServerSeedTest, ManifestCreatesMissingNamespaces) {
+  ASSERT_TRUE(server()
+                  .LoadManifests(R"({"apiVersion":"v1","kind":"ConfigMap",
+                                    "metadata":{"name":"c","namespace":"fresh"}})")
+                  .ok());
+  EXPECT_EQ(Get("/api/v1/namespaces/fresh").code, 200);
+}
+
+TEST_F(ApiServerSeedTest, ManifestErrorsNameTheObject) {
+  Status s =
+      server().LoadManifests(R"([{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ok"}},
+                                        {"apiVersion":"v1","kind":"Gizmo","metadata":{"name":"g"}}])");
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("object 1 (Gizmo g)"));
+  Status bad = server().LoadManifests("key: [unclosed");
+  EXPECT_FALSE(bad.ok());
+  Status invalid = server().LoadManifests(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad!"}})");
+  EXPECT_FALSE(invalid.ok());
+  EXPECT_TRUE(IsInvalid(invalid)) << invalid;
+}
+
+TEST_F(ApiServerSeedTest, LargeJsonListLoadsQuickly) {
+  constexpr int kPods = 20000;
+  std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
+  for (int i = 0; i < kPods; ++i) {
+    if (i) text += ',';
+    text +=
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p)" + std::to_string(i) +
+        R"(","namespace":"bulk","labels":{"app":"bulk"}},"spec":{"containers":[{"name":"c","image":"i"}]}})";
+  }
+  text += "]}";
+  char path[] = "/tmp/kinf-seed-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << text;
+  ASSERT_TRUE(server().Seed(path).ok());
+  std::remove(path);
+  json page = Get("/api/v1/namespaces/bulk/pods?limit=500").Json();
+  EXPECT_EQ(page["items"].size(), 500u);
+  EXPECT_EQ(page["metadata"]["remainingItemCount"], kPods - 500);
+}
+
+TEST_F(ApiServerSeedTest, CustomResourceDefinitionMakesItsResourceServable) {
+  const std::string crd = R"({
+    "apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+            "names":{"plural":"widgets","singular":"widget","kind":"Widget","shortNames":["wd"]},
+            "versions":[{"name":"v1","served":true,"storage":true,
+                         "subresources":{"status":{}},
+                         "schema":{"openAPIV3Schema":{"type":"object"}}}]}})";
+  EXPECT_EQ(Get("/apis/example.com/v1/namespaces/default/widgets").code, 404);
+  HttpResult created = Post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  ASSERT_EQ(created.code, 201) << created.body;
+  EXPECT_THAT(created.body, HasSubstr("Established"));
+  EXPECT_THAT(Get("/apis").body, HasSubstr("example.com"));
+  EXPECT_EQ(Get("/apis/example.com/v1").Json()["resources"][0]["name"], "widgets");
+
+  HttpResult w = Post(
+      "/apis/example.com/v1/namespaces/default/widgets",
+      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3}})");
+  ASSERT_EQ(w.code, 201) << w.body;
+  EXPECT_EQ(w.Json()["metadata"]["generation"], 1);
+  json list = Get("/apis/example.com/v1/namespaces/default/widgets").Json();
+  EXPECT_EQ(list["kind"], "WidgetList");
+  EXPECT_EQ(list["items"][0]["kind"], "Widget");
+  // Strategic merge patch has no merge keys for custom resources: 415.
+  HttpResult smp = Patch("/apis/example.com/v1/namespaces/default/widgets/w1",
+                         R"({"spec":{"size":4}})", "application/strategic-merge-patch+json");
+  EXPECT_EQ(smp.code, 415);
+  HttpResult merge =
+      Patch("/apis/example.com/v1/namespaces/default/widgets/w1", R"({"spec":{"size":4}})");
+  ASSERT_EQ(merge.code, 200);
+  EXPECT_EQ(merge.Json()["metadata"]["generation"], 2);
+
+  // Deleting the CRD removes the resource and its objects.
+  ASSERT_EQ(
+      Delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").code,
+      200);
+  EXPECT_EQ(Get("/apis/example.com/v1/namespaces/default/widgets").code, 404);
+}
+
+TEST_F(ApiServerSeedTest, CrdNameMustMatchItsSpec) {
+  HttpResult r = Post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", R"({
+    "apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"wrong.example.com"},
+    "spec":{"group":"example.com","scope":"Cluster","names":{"plural":"gadgets","kind":"Gadget"},
+            "versions":[{"name":"v1","served":true,"storage":true}]}})");
+  EXPECT_EQ(r.code, 422) << r.body;
+}
+
+TEST_F(ApiServerSeedTest, ResourcesFileAddsServableResources) {
+  char path[] = "/tmp/kinf-resources-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "resources:\n"
+                         "- group: example.com\n"
+                         "  version: v1alpha1\n"
+                         "  resource: gadgets\n"
+                         "  kind: Gadget\n"
+                         "  namespaced: false\n"
+                         "  status: true\n";
+  ApiServerOptions o = Options();
+  o.resources_file = path;
+  auto srv = EmbeddedApiServer::Start(o);
+  std::remove(path);
+  ASSERT_TRUE(srv) << srv.error();
+  TestHttpClient c((*srv)->Url());
+  HttpResult r =
+      c.Request("POST", "/apis/example.com/v1alpha1/gadgets",
+                R"({"apiVersion":"example.com/v1alpha1","kind":"Gadget","metadata":{"name":"g"}})",
+                {"Content-Type: application/json"});
+  ASSERT_EQ(r.code, 201) << r.body;
+  EXPECT_EQ(c.Get("/apis/example.com/v1alpha1/gadgets/g").code, 200);
+  EXPECT_THAT(c.Get("/apis").body, HasSubstr("example.com"));
+  o.resources_file = "/nonexistent/resources.yaml";
+  EXPECT_FALSE(EmbeddedApiServer::Start(o));
+}
+
+TEST_F(ApiServerSeedTest, ChurnIsDeterministicForASeed) {
+  auto a = EmbeddedApiServer::Start(Options());
+  auto b = EmbeddedApiServer::Start(Options());
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE((*a)->StartChurn({.ops_per_second = 2000, .seed = 7, .max_objects = 10}).ok());
+  ASSERT_TRUE((*b)->StartChurn({.ops_per_second = 2000, .seed = 7, .max_objects = 10}).ok());
+  uint64_t start = (*a)->ResourceVersion();
+  EXPECT_TRUE(WaitFor([&] {
+    return (*a)->ResourceVersion() > start + 100 && (*b)->ResourceVersion() > start + 100;
+  }));
+  (*a)->StopChurn();
+  (*b)->StopChurn();
+  // Compare the first 100 changes of each: same names, same order.
+  TestHttpClient ca((*a)->Url()), cb((*b)->Url());
+  json la = ca.Get("/api/v1/namespaces/default/pods?resourceVersionMatch=Exact&resourceVersion=" +
+                   std::to_string(start + 100))
+                .Json();
+  json lb = cb.Get("/api/v1/namespaces/default/pods?resourceVersionMatch=Exact&resourceVersion=" +
+                   std::to_string(start + 100))
+                .Json();
+  ASSERT_EQ(la["kind"], "PodList") << la.dump();
+  EXPECT_EQ(Names(la), Names(lb));
+  EXPECT_FALSE(Names(la).empty());
+  EXPECT_LE(Names(la).size(), 10u);
+}
+
+TEST_F(ApiServerSeedTest, ChurnRejectsBadRates) {
+  EXPECT_FALSE(server().StartChurn({.ops_per_second = 0}).ok());
+}
+
+}  // namespace
+}  // namespace kube::testing

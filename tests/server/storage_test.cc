@@ -1,0 +1,202 @@
+// Storage: resourceVersions, snapshots from history, watcher queues.
+#include "server/storage.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/testing/objects.h"
+
+namespace kube::server {
+namespace {
+
+using ::kube::testing::MakeObject;
+using ::testing::ElementsAre;
+
+const GroupVersionResource kCm{"", "v1", "configmaps"};
+const GroupVersionResource kSecrets{"", "v1", "secrets"};
+
+// Puts `name` in `ns` with data value `v`.
+void Put(Storage& s, const GroupVersionResource& gvr, const std::string& ns,
+         const std::string& name, const std::string& v = "v") {
+  auto r = s.Mutate(
+      gvr, StorageKey(ns, name), [&](const ObjectPtr&, uint64_t rv) -> ApiOr<Storage::Change> {
+        return Storage::Change{Storage::Change::Op::kPut,
+                               MakeObject("v1", "ConfigMap", ns, name, std::to_string(rv), {},
+                                          R"("data":{"k":")" + v + R"("})")};
+      });
+  ASSERT_TRUE(r.ok());
+}
+
+void Remove(Storage& s, const std::string& ns, const std::string& name) {
+  auto r = s.Mutate(kCm, StorageKey(ns, name),
+                    [&](const ObjectPtr&, uint64_t) -> ApiOr<Storage::Change> {
+                      return Storage::Change{Storage::Change::Op::kDelete, nullptr};
+                    });
+  ASSERT_TRUE(r.ok());
+}
+
+std::vector<std::string> Names(const Storage::ListPage& page) {
+  std::vector<std::string> out;
+  for (const auto& o : page.items) out.emplace_back(o->name());
+  return out;
+}
+
+TEST(StorageTest, EveryCommitGetsTheNextVersion) {
+  Storage s({});
+  EXPECT_EQ(s.CurrentRv(), 0u);
+  Put(s, kCm, "default", "a");
+  Put(s, kSecrets, "default", "b");
+  Remove(s, "default", "a");
+  EXPECT_EQ(s.CurrentRv(), 3u);
+  EXPECT_EQ(s.Get(kCm, "default/a"), nullptr);
+  EXPECT_NE(s.Get(kSecrets, "default/b"), nullptr);
+}
+
+TEST(StorageTest, NoOpChangeConsumesNoVersion) {
+  Storage s({});
+  auto r = s.Mutate(kCm, "default/a", [](const ObjectPtr&, uint64_t) -> ApiOr<Storage::Change> {
+    return Storage::Change{};
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(s.CurrentRv(), 0u);
+}
+
+TEST(StorageTest, MutationErrorsPassThrough) {
+  Storage s({});
+  auto r = s.Mutate(kCm, "default/a", [](const ObjectPtr&, uint64_t) -> ApiOr<Storage::Change> {
+    return BadRequest("no");
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, 400);
+}
+
+TEST(StorageTest, ListAtOlderVersionUndoesLaterChanges) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  Put(s, kCm, "default", "b");
+  Put(s, kCm, "other", "z");
+  uint64_t then = s.CurrentRv();
+  Put(s, kCm, "default", "c");       // added later
+  Remove(s, "default", "a");         // removed later
+  Put(s, kCm, "default", "b", "2");  // changed later
+  Put(s, kCm, "default", "b", "3");  // changed again
+  auto page = s.List(kCm, {.ns = "default", .at_rv = then});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->rv, then);
+  EXPECT_THAT(Names(*page), ElementsAre("a", "b"));
+  EXPECT_EQ(page->items[1]->GetString("data.k").value_or(""), "v");
+  auto now = s.List(kCm, {.ns = "default"});
+  ASSERT_TRUE(now.ok());
+  EXPECT_THAT(Names(*now), ElementsAre("b", "c"));
+}
+
+TEST(StorageTest, ListPagesAndCountsRemaining) {
+  Storage s({});
+  for (const char* n : {"a", "b", "c", "d", "e"}) Put(s, kCm, "default", n);
+  Put(s, kCm, "zzz", "x");
+  auto p1 = s.List(kCm, {.ns = "default", .limit = 2, .count_remaining = true});
+  ASSERT_TRUE(p1.ok());
+  EXPECT_THAT(Names(*p1), ElementsAre("a", "b"));
+  EXPECT_TRUE(p1->more);
+  EXPECT_EQ(p1->remaining, 3);
+  auto p2 = s.List(
+      kCm, {.ns = "default", .after_key = p1->last_key, .limit = 3, .count_remaining = true});
+  ASSERT_TRUE(p2.ok());
+  EXPECT_THAT(Names(*p2), ElementsAre("c", "d", "e"));
+  EXPECT_FALSE(p2->more);
+}
+
+TEST(StorageTest, VersionsOutsideTheWindowAreRefused) {
+  Storage s({.history_limit = 3});
+  for (int i = 0; i < 6; ++i) Put(s, kCm, "default", "n" + std::to_string(i));
+  EXPECT_EQ(s.CompactedRv(), 3u);
+  auto old = s.List(kCm, {.at_rv = 2});
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().code, 410);
+  EXPECT_EQ(old.error().message, "too old resource version: 2 (3)");
+  EXPECT_TRUE(s.List(kCm, {.at_rv = 3}).ok());
+  auto future = s.List(kCm, {.at_rv = 99});
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.error().code, 504);
+  auto watch = s.Watch(kCm, "", 2, nullptr);
+  ASSERT_FALSE(watch.ok());
+  EXPECT_EQ(watch.error().code, 410);
+}
+
+TEST(StorageTest, WatchReplaysHistoryThenFollows) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  Put(s, kSecrets, "default", "s");
+  Put(s, kCm, "default", "b");
+  int notified = 0;
+  auto w = s.Watch(kCm, "", 1, [&] { ++notified; });
+  ASSERT_TRUE(w.ok());
+  Put(s, kCm, "default", "c");
+  auto batch = w->watcher->Take(100);
+  ASSERT_EQ(batch.events.size(), 2u);
+  EXPECT_EQ(batch.events[0]->key, "default/b");
+  EXPECT_EQ(batch.events[1]->key, "default/c");
+  EXPECT_EQ(batch.events[1]->type, EventType::kAdded);
+  EXPECT_GE(notified, 1);
+  s.Unwatch(w->watcher);
+  EXPECT_EQ(s.WatcherCount(), 0u);
+}
+
+TEST(StorageTest, WatchWithoutVersionReturnsCurrentObjects) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  Put(s, kCm, "other", "b");
+  auto w = s.Watch(kCm, "default", std::nullopt, nullptr);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->initial.size(), 1u);
+  EXPECT_EQ(w->initial[0]->name(), "a");
+  EXPECT_EQ(w->rv, s.CurrentRv());
+}
+
+TEST(StorageTest, DeletedEventCarriesLastStateAtNewVersion) {
+  Storage s({});
+  Put(s, kCm, "default", "a", "last");
+  auto w = s.Watch(kCm, "", s.CurrentRv(), nullptr);
+  ASSERT_TRUE(w.ok());
+  Remove(s, "default", "a");
+  auto batch = w->watcher->Take(10);
+  ASSERT_EQ(batch.events.size(), 1u);
+  const StoredEvent& e = *batch.events[0];
+  EXPECT_EQ(e.type, EventType::kDeleted);
+  EXPECT_EQ(e.object->resource_version(), std::to_string(s.CurrentRv()));
+  EXPECT_EQ(e.object->GetString("data.k").value_or(""), "last");
+  EXPECT_EQ(e.previous->resource_version(), "1");
+}
+
+TEST(StorageTest, WatcherPastItsLimitIsClosed) {
+  Storage s({.watch_queue_limit = 2});
+  auto w = s.Watch(kCm, "", 0, nullptr);
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 3; ++i) Put(s, kCm, "default", "n" + std::to_string(i));
+  auto batch = w->watcher->Take(10);
+  EXPECT_EQ(batch.end, Watcher::End::kOverflow);
+  EXPECT_TRUE(batch.events.empty());
+}
+
+TEST(StorageTest, CompactForgetsHistory) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  Put(s, kCm, "default", "b");
+  s.Compact();
+  EXPECT_EQ(s.CompactedRv(), 2u);
+  EXPECT_FALSE(s.Watch(kCm, "", 1, nullptr).ok());
+  EXPECT_TRUE(s.Watch(kCm, "", 2, nullptr).ok());
+}
+
+TEST(StorageTest, RemoveNamespaceContentsDeletesAcrossResources) {
+  Storage s({});
+  Put(s, kCm, "gone", "a");
+  Put(s, kSecrets, "gone", "b");
+  Put(s, kCm, "gone2", "keep");
+  s.RemoveNamespaceContents("gone");
+  EXPECT_EQ(s.ObjectCount(), 1u);
+  EXPECT_NE(s.Get(kCm, "gone2/keep"), nullptr);
+}
+
+}  // namespace
+}  // namespace kube::server

@@ -1,0 +1,331 @@
+// Tests for the watch stream decoder: framing at any byte boundary, malformed and truncated input.
+#include "watch/watch_decoder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kube/watch/watch.h"
+
+namespace kube::internal {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// A Pod event whose strings hold the bytes a framer must not trip over: braces, brackets, quotes,
+// backslashes (single, double, before a quote), escapes and multi-byte UTF-8.
+std::string PodFrame(std::string_view type, int i) {
+  std::string n = std::to_string(i);
+  return R"({"type":")" + std::string(type) +
+         R"(","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod-)" + n +
+         R"(","namespace":"default","resourceVersion":")" + std::to_string(100 + i) +
+         R"(","uid":"u-)" + n + R"(","labels":{"app":"web","i":")" + n +
+         R"("},"annotations":{"tricky":"{\"a\":[1,2,{\"b\":\"}\"}]} \\ \\\" \u00e9 ü ]]}}","empty":""}},)"
+         R"("spec":{"nodeName":"node-1","containers":[{"name":"c","image":"nginx:1.)" +
+         n + R"(","args":["--x={y}","[z]","\\"]}]},"status":{"phase":"Running","podIP":"10.0.0.)" +
+         n + R"("}}})";
+}
+
+std::string BookmarkFrame(std::string_view rv, bool initial_end) {
+  std::string annotations =
+      initial_end ? R"(,"annotations":{"k8s.io/initial-events-end":"true"})" : "";
+  return R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":")" +
+         std::string(rv) + "\"" + annotations + "}}}";
+}
+
+constexpr std::string_view kExpiredFrame =
+    R"json({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 100 (250)","reason":"Expired","code":410}})json";
+
+// A recorded-style stream: initial ADDEDs, a bookmark ending the initial events, changes, a
+// periodic bookmark, and the server's 410 before it closes.
+std::string RecordedStream() {
+  std::string s;
+  for (int i = 0; i < 6; ++i) s += PodFrame("ADDED", i) + "\n";
+  s += BookmarkFrame("105", true) + "\n";
+  s += PodFrame("MODIFIED", 3) + "\n";
+  s += PodFrame("DELETED", 4) + "\n";
+  s += BookmarkFrame("120", false) + "\n";
+  s += PodFrame("ADDED", 7) + "\n";
+  s += std::string(kExpiredFrame) + "\n";
+  return s;
+}
+
+// Events reduced to comparable text.
+std::vector<std::string> Describe(const std::vector<WatchEvent>& events) {
+  std::vector<std::string> out;
+  for (const WatchEvent& e : events) {
+    std::string d(WatchEventTypeName(e.type));
+    d += ' ';
+    d += e.object ? std::string(e.object->json()) : "<null>";
+    if (!e.error.ok()) d += " error=" + e.error.ToString();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<WatchEvent> DecodeChunks(const std::vector<std::string_view>& chunks,
+                                     WatchDecoderOptions options = {}) {
+  WatchDecoder decoder(options);
+  std::vector<WatchEvent> events;
+  for (std::string_view c : chunks) decoder.Feed(c, &events);
+  decoder.Finish(&events);
+  return events;
+}
+
+std::vector<WatchEvent> DecodeWhole(std::string_view s, WatchDecoderOptions options = {}) {
+  return DecodeChunks({s}, options);
+}
+
+TEST(WatchEventTypeTest, NamesRoundTrip) {
+  for (WatchEventType t :
+       {WatchEventType::kAdded, WatchEventType::kModified, WatchEventType::kDeleted,
+        WatchEventType::kBookmark, WatchEventType::kError}) {
+    EXPECT_EQ(ParseWatchEventType(WatchEventTypeName(t)), t);
+  }
+  EXPECT_EQ(ParseWatchEventType("added"), std::nullopt);
+  EXPECT_EQ(ParseWatchEventType(""), std::nullopt);
+}
+
+TEST(WatchDecoderTest, DecodesRecordedStream) {
+  std::vector<WatchEvent> events = DecodeWhole(RecordedStream());
+  ASSERT_THAT(events, SizeIs(12));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[0].object->name(), "pod-0");
+  EXPECT_EQ(events[0].object->resource_version(), "100");
+  EXPECT_EQ(events[0].object->annotations().Get("tricky").value_or(""),
+            "{\"a\":[1,2,{\"b\":\"}\"}]} \\ \\\" \u00e9 ü ]]}}");
+  EXPECT_EQ(events[6].type, WatchEventType::kBookmark);
+  EXPECT_EQ(events[6].object->resource_version(), "105");
+  EXPECT_EQ(events[6].object->annotations().Get("k8s.io/initial-events-end").value_or(""), "true");
+  EXPECT_EQ(events[7].type, WatchEventType::kModified);
+  EXPECT_EQ(events[8].type, WatchEventType::kDeleted);
+  EXPECT_EQ(events[8].object->name(), "pod-4");
+  EXPECT_EQ(events[9].type, WatchEventType::kBookmark);
+  EXPECT_EQ(events[10].type, WatchEventType::kAdded);
+  for (size_t i = 0; i + 1 < events.size(); ++i) EXPECT_TRUE(events[i].error.ok()) << i;
+}
+
+TEST(WatchDecoderTest, ErrorEventCarriesServerStatus) {
+  std::vector<WatchEvent> events = DecodeWhole(kExpiredFrame);
+  ASSERT_THAT(events, SizeIs(1));
+  const WatchEvent& e = events[0];
+  EXPECT_EQ(e.type, WatchEventType::kError);
+  ASSERT_NE(e.object, nullptr);
+  EXPECT_EQ(e.object->kind(), "Status");
+  EXPECT_TRUE(IsGone(e.error));
+  EXPECT_TRUE(IsResourceExpired(e.error));
+  EXPECT_EQ(e.error.code(), StatusCode::kGone);
+  EXPECT_EQ(e.error.http_code(), 410);
+  EXPECT_EQ(e.error.reason(), "Expired");
+  EXPECT_EQ(e.error.message(), "too old resource version: 100 (250)");
+}
+
+TEST(WatchDecoderTest, ErrorEventKeepsRetryAfterAndDefaultsCode) {
+  std::vector<WatchEvent> events = DecodeWhole(
+      R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure",)"
+      R"("message":"slow down","reason":"TooManyRequests","code":429,"details":{"retryAfterSeconds":3}}})"
+      "\n"
+      R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure"}})");
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_TRUE(IsTooManyRequests(events[0].error));
+  EXPECT_EQ(events[0].error.retry_after(), std::chrono::seconds(3));
+  EXPECT_EQ(events[1].error.http_code(), 500);
+  EXPECT_FALSE(events[1].error.ok());
+}
+
+TEST(WatchDecoderTest, SplitAtEveryByteOffsetGivesTheSameEvents) {
+  const std::string stream = RecordedStream();
+  const std::vector<std::string> want = Describe(DecodeWhole(stream));
+  ASSERT_THAT(want, SizeIs(12));
+  std::string_view s = stream;
+  for (size_t k = 0; k <= s.size(); ++k) {
+    std::vector<std::string> got = Describe(DecodeChunks({s.substr(0, k), s.substr(k)}));
+    ASSERT_EQ(got, want) << "split at byte " << k;
+  }
+}
+
+TEST(WatchDecoderTest, OneByteAtATimeGivesTheSameEvents) {
+  const std::string stream = RecordedStream();
+  std::vector<std::string_view> chunks;
+  for (size_t i = 0; i < stream.size(); ++i)
+    chunks.push_back(std::string_view(stream).substr(i, 1));
+  EXPECT_EQ(Describe(DecodeChunks(chunks)), Describe(DecodeWhole(stream)));
+}
+
+TEST(WatchDecoderTest, RandomChunkSizesGiveTheSameEvents) {
+  const std::string stream = RecordedStream();
+  const std::vector<std::string> want = Describe(DecodeWhole(stream));
+  for (size_t max_chunk : {size_t{3}, size_t{17}, size_t{256}, size_t{4096}}) {
+    for (uint32_t seed = 1; seed <= 50; ++seed) {
+      std::mt19937 rng(seed);
+      std::uniform_int_distribution<size_t> size(1, max_chunk);
+      std::vector<std::string_view> chunks;
+      for (size_t pos = 0; pos < stream.size();) {
+        size_t n = std::min(size(rng), stream.size() - pos);
+        chunks.push_back(std::string_view(stream).substr(pos, n));
+        pos += n;
+      }
+      ASSERT_EQ(Describe(DecodeChunks(chunks)), want)
+          << "max chunk " << max_chunk << ", seed " << seed;
+    }
+  }
+}
+
+TEST(WatchDecoderTest, NewlinesAreOptionalAndWhitespaceBetweenFramesIgnored) {
+  std::string compact;
+  std::string spaced = "\r\n  ";
+  for (int i = 0; i < 3; ++i) {
+    compact += PodFrame("ADDED", i);
+    spaced += PodFrame("ADDED", i) + " \t\r\n\n ";
+  }
+  EXPECT_THAT(DecodeWhole(compact), SizeIs(3));
+  EXPECT_EQ(Describe(DecodeWhole(compact)), Describe(DecodeWhole(spaced)));
+}
+
+TEST(WatchDecoderTest, ToleratesWhitespaceInsideAFrameAndMembersInAnyOrder) {
+  std::vector<WatchEvent> events = DecodeWhole(
+      "{ \"object\" : {\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}} ,\n"
+      "  \"extra\" : [1, {\"x\": null}], \"type\" : \"ADDED\" }\n");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[0].object->name(), "a");
+}
+
+TEST(WatchDecoderTest, EscapedTypeNameDecodes) {
+  std::vector<WatchEvent> events = DecodeWhole(
+      R"({"type":"\u0041DDED","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}})");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+}
+
+TEST(WatchDecoderTest, EmptyInputGivesNoEvents) {
+  EXPECT_THAT(DecodeWhole(""), SizeIs(0));
+  EXPECT_THAT(DecodeWhole(" \n\r\n\t"), SizeIs(0));
+}
+
+struct MalformedCase {
+  std::string name;
+  std::string input;
+  std::string message;  // a substring of the error
+};
+
+TEST(WatchDecoderTest, MalformedFrameEndsTheStreamWithExactlyOneError) {
+  const std::string good = PodFrame("ADDED", 1) + "\n";
+  const std::vector<MalformedCase> cases = {
+      {"not an object", "hello\n", "expected '{'"},
+      {"array frame", "[1,2]\n", "expected '{'"},
+      {"mismatched brackets", R"({"type":"ADDED","object":{"a":[}]})", "closes"},
+      {"unknown type", R"({"type":"CHANGED","object":{"kind":"Pod"}})", "invalid watch event type"},
+      {"lower-case type", R"({"type":"added","object":{"kind":"Pod"}})",
+       "invalid watch event type"},
+      {"type not a string", R"({"type":1,"object":{"kind":"Pod"}})", "\"type\" is not a string"},
+      {"no type", R"({"object":{"kind":"Pod"}})", "no \"type\""},
+      {"no object", R"({"type":"ADDED"})", "no \"object\""},
+      {"null object", R"({"type":"ADDED","object":null})", "no \"object\""},
+      {"object not an object", R"({"type":"ADDED","object":[1]})", "does not decode"},
+      {"bad JSON inside the object", R"({"type":"ADDED","object":{"kind":"Pod","x":tru}})",
+       "does not decode"},
+      {"bad JSON in another member", R"({"type":"ADDED","x":nul,"object":{"kind":"Pod"}})",
+       "invalid JSON"},
+      {"missing comma", R"({"type":"ADDED" "object":{"kind":"Pod"}})", "expected ','"},
+      {"missing colon", R"({"type" "ADDED","object":{"kind":"Pod"}})", "expected ':'"},
+      {"bare key", R"({type:"ADDED","object":{"kind":"Pod"}})", "member name"},
+      {"empty frame", "{}", "no \"type\""},
+  };
+  for (const MalformedCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    // A good frame first (delivered), the bad one, then more good frames (never delivered).
+    WatchDecoder decoder;
+    std::vector<WatchEvent> events;
+    decoder.Feed(good, &events);
+    decoder.Feed(c.input, &events);
+    decoder.Feed("\n" + good + good, &events);
+    decoder.Finish(&events);
+    ASSERT_THAT(events, SizeIs(2));
+    EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+    EXPECT_EQ(events[1].type, WatchEventType::kError);
+    EXPECT_EQ(events[1].object, nullptr);
+    EXPECT_EQ(events[1].error.code(), StatusCode::kDataLoss);
+    EXPECT_THAT(events[1].error.message(), HasSubstr(c.message));
+    EXPECT_TRUE(decoder.failed());
+  }
+}
+
+TEST(WatchDecoderTest, MalformedFrameSplitAtEveryOffsetStillGivesOneError) {
+  const std::string stream = PodFrame("ADDED", 1) + "\n" +
+                             R"({"type":"ADDED","object":{"a":"}\"",[}]})" + "\n" +
+                             PodFrame("ADDED", 2);
+  std::string_view s = stream;
+  for (size_t k = 0; k <= s.size(); ++k) {
+    std::vector<WatchEvent> events = DecodeChunks({s.substr(0, k), s.substr(k)});
+    ASSERT_THAT(events, SizeIs(2)) << k;
+    ASSERT_EQ(events[1].type, WatchEventType::kError) << k;
+  }
+}
+
+TEST(WatchDecoderTest, TruncatedStreamEndsWithOneError) {
+  const std::string frame = PodFrame("ADDED", 1);
+  // Cut inside the frame at every offset, including inside strings and right after a backslash.
+  for (size_t k = 1; k < frame.size(); ++k) {
+    std::vector<WatchEvent> events = DecodeWhole(PodFrame("ADDED", 0) + "\n" + frame.substr(0, k));
+    ASSERT_THAT(events, SizeIs(2)) << k;
+    EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+    EXPECT_EQ(events[1].type, WatchEventType::kError);
+    EXPECT_EQ(events[1].error.code(), StatusCode::kDataLoss);
+    EXPECT_THAT(events[1].error.message(), HasSubstr("truncated"));
+  }
+}
+
+TEST(WatchDecoderTest, OversizedFrameFailsWithoutBufferingIt) {
+  WatchDecoderOptions options;
+  options.max_frame_bytes = 1024;
+  WatchDecoder decoder(options);
+  std::vector<WatchEvent> events;
+  decoder.Feed(R"({"type":"ADDED","object":{"kind":"Pod","data":")", &events);
+  std::string filler(300, 'x');
+  for (int i = 0; i < 100 && !decoder.failed(); ++i) decoder.Feed(filler, &events);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].error.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(events[0].error.message(), HasSubstr("1024-byte frame limit"));
+  // A frame that fits is fine; one over the limit in a single chunk fails too.
+  EXPECT_THAT(DecodeWhole(PodFrame("ADDED", 1), options), SizeIs(1));
+  std::string big =
+      R"({"type":"ADDED","object":{"kind":"Pod","data":")" + std::string(2000, 'y') + "\"}}";
+  std::vector<WatchEvent> big_events = DecodeWhole(big, options);
+  ASSERT_THAT(big_events, SizeIs(1));
+  EXPECT_EQ(big_events[0].type, WatchEventType::kError);
+}
+
+TEST(WatchDecoderTest, DeepNestingIsRefused) {
+  WatchDecoderOptions options;
+  options.max_depth = 64;
+  std::string deep = R"({"type":"ADDED","object":{"kind":"Pod","x":)" + std::string(100, '[') +
+                     std::string(100, ']') + "}}";
+  std::vector<WatchEvent> events = DecodeWhole(deep, options);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_THAT(events[0].error.message(), HasSubstr("nested deeper"));
+}
+
+TEST(WatchDecoderTest, ErrorMessagesNeverQuoteTheObject) {
+  // A Secret's data must not leak into an error message.
+  std::vector<WatchEvent> events = DecodeWhole(
+      R"({"type":"ADDED","object":{"kind":"Secret","data":{"password":"hunter2"},"x":tru}})");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_THAT(events[0].error.message(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(WatchDecoderTest, ManyFramesInOneChunk) {
+  std::string s;
+  for (int i = 0; i < 1000; ++i) s += PodFrame(i % 2 ? "MODIFIED" : "ADDED", i) + "\n";
+  std::vector<WatchEvent> events = DecodeWhole(s);
+  ASSERT_THAT(events, SizeIs(1000));
+  EXPECT_EQ(events[999].object->name(), "pod-999");
+}
+
+}  // namespace
+}  // namespace kube::internal
