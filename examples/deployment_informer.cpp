@@ -61,9 +61,8 @@ void OnDelete(const kube::TypedDeletedObject<kube::Deployment>& deleted) {
 bool ParseFlags(int argc, char** argv, std::string* kubeconfig) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    std::string name = arg.substr(arg.find_first_not_of('-') == std::string::npos
-                                      ? arg.size()
-                                      : arg.find_first_not_of('-'));
+    std::string name = arg.substr(
+        arg.find_first_not_of('-') == std::string::npos ? arg.size() : arg.find_first_not_of('-'));
     if (name == "h" || name == "help") {
       std::printf("usage: %s [--kubeconfig PATH]\n", argv[0]);
       std::exit(0);
@@ -108,13 +107,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto factory = kube::SharedInformerFactory::Create(
-      *client, {.default_resync = std::chrono::seconds(30)});
+  auto factory =
+      kube::SharedInformerFactory::Create(*client, {.default_resync = std::chrono::seconds(30)});
   kube::DeploymentInformer deployment_informer = kube::Typed(*factory).Apps().V1().Deployments();
   kube::DeploymentLister deploy_lister = deployment_informer.Lister();
-  kube::Result<kube::RegistrationPtr> registration =
-      deployment_informer.AddEventHandler(kube::TypedHandlerFuncs<kube::Deployment>{
-          .add = OnAdd, .update = OnUpdate, .del = OnDelete});
+  kube::Result<kube::RegistrationPtr> registration = deployment_informer.AddEventHandler(
+      kube::TypedHandlerFuncs<kube::Deployment>{.add = OnAdd, .update = OnUpdate, .del = OnDelete});
   if (!registration) {
     std::fprintf(stderr, "%s\n", registration.error().ToString().c_str());
     return 1;

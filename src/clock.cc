@@ -94,7 +94,9 @@ class RealClock final : public Clock {
       if (t.timers.empty()) {
         l.Wait(t.cv);
       } else {
-        l.WaitUntil(t.cv, t.timers.begin()->first.when);
+        // Copy the deadline: a Stop() on another thread may erase the node while we sleep.
+        const Clock::TimePoint when = t.timers.begin()->first.when;
+        l.WaitUntil(t.cv, when);
       }
     }
   }

@@ -208,7 +208,11 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     std::vector<std::shared_ptr<ProcessorListener>> listeners;
     {
       MutexLock l(mu_);
-      if (stopped_) return;
+      if (stopped_) {
+        // A concurrent caller waits until the first one has finished stopping (B42).
+        while (!stop_done_) l.Wait(stop_cv_);
+        return;
+      }
       stopped_ = true;
       stopping_.store(true, std::memory_order_release);
       if (resync_timer_) resync_timer_->Stop();
@@ -233,6 +237,11 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     }
     for (auto& listener : listeners) listener->NotifyStopped();
     for (auto& listener : listeners) listener->WaitIdle();
+    {
+      MutexLock l(mu_);
+      stop_done_ = true;
+      stop_cv_.notify_all();
+    }
     MutexLock l(sync_mu_);
     sync_cv_.notify_all();
   }
@@ -522,6 +531,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
   mutable Mutex mu_;
   bool started_ KUBE_GUARDED_BY(mu_) = false;
   bool stopped_ KUBE_GUARDED_BY(mu_) = false;
+  bool stop_done_ KUBE_GUARDED_BY(mu_) = false;
+  std::condition_variable stop_cv_;
   std::vector<std::shared_ptr<ProcessorListener>> listeners_ KUBE_GUARDED_BY(mu_);
   std::chrono::milliseconds check_period_ KUBE_GUARDED_BY(mu_);
   TransformFunc transform_ KUBE_GUARDED_BY(mu_);

@@ -17,6 +17,8 @@
 // thread sets `cancelled` and then takes the lock once, which waits out a callback in progress.
 // On the loop thread no other callback can be running, so `Cancel` there only sets the flag.
 #include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -272,6 +274,14 @@ class Loop {
 
   void Run() KUBE_EXCLUDES(mu_) {
     current_loop = this;
+    // Every socket write happens on this thread. Writing to a connection the peer has closed
+    // raises SIGPIPE, which kills the process by default, and libcurl with CURLOPT_NOSIGNAL (needed
+    // with threads) does not guard TLS writes against it. Blocking it here, for this thread only,
+    // turns it into an EPIPE error without touching the application's signal handling.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     std::vector<Command> commands;
     while (true) {
       bool stopping;

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "base/logging.h"
 #include "base/mutex.h"
 #include "json/scan.h"
 #include "kube/watch/fake_watch.h"
@@ -23,7 +22,6 @@ namespace {
 
 using internal::MutexLock;
 
-constexpr std::string_view kComponent = "rest";
 // Non-200 watch answers and error bodies are kept up to this size.
 constexpr size_t kMaxErrorBody = 64 * 1024;
 // How long `Watch` waits for the response headers (the JS client allows 30 s).

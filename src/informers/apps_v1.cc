@@ -8,13 +8,9 @@ namespace kube {
 int64_t ReplicatedObject::replicas() const { return IntOr("spec.replicas", 1); }
 int64_t ReplicatedObject::status_replicas() const { return IntOr("status.replicas"); }
 int64_t ReplicatedObject::ready_replicas() const { return IntOr("status.readyReplicas"); }
-int64_t ReplicatedObject::available_replicas() const {
-  return IntOr("status.availableReplicas");
-}
+int64_t ReplicatedObject::available_replicas() const { return IntOr("status.availableReplicas"); }
 int64_t ReplicatedObject::updated_replicas() const { return IntOr("status.updatedReplicas"); }
-int64_t ReplicatedObject::observed_generation() const {
-  return IntOr("status.observedGeneration");
-}
+int64_t ReplicatedObject::observed_generation() const { return IntOr("status.observedGeneration"); }
 StringMap ReplicatedObject::selector_match_labels() const {
   return StringMapAt("spec.selector.matchLabels");
 }
@@ -29,9 +25,7 @@ std::string Deployment::strategy_type() const {
   return StringOr("spec.strategy.type", "RollingUpdate");
 }
 
-int64_t ReplicaSet::fully_labeled_replicas() const {
-  return IntOr("status.fullyLabeledReplicas");
-}
+int64_t ReplicaSet::fully_labeled_replicas() const { return IntOr("status.fullyLabeledReplicas"); }
 
 std::string StatefulSet::service_name() const { return StringOr("spec.serviceName"); }
 int64_t StatefulSet::current_replicas() const { return IntOr("status.currentReplicas"); }

@@ -25,7 +25,8 @@ bool Pod::ready() const { return ConditionStatus("status.conditions", "Ready") =
 int64_t Pod::restart_count() const {
   int64_t sum = 0;
   size_t n = ArraySize("status.containerStatuses");
-  for (size_t i = 0; i < n; ++i) sum += IntOr(ItemPath("status.containerStatuses", i, "restartCount"));
+  for (size_t i = 0; i < n; ++i)
+    sum += IntOr(ItemPath("status.containerStatuses", i, "restartCount"));
   return sum;
 }
 

@@ -15,14 +15,16 @@ ListerResource KindInfo::lister_resource() const {
   return {std::string(group), std::string(singular)};
 }
 
-ResourceScope KindInfo::scope() const { return {.namespaced = namespaced, .kind = std::string(kind)}; }
+ResourceScope KindInfo::scope() const {
+  return {.namespaced = namespaced, .kind = std::string(kind)};
+}
 
 std::span<const KindInfo> TypedKinds() {
   static constexpr std::array kKinds = {
-      Pod::kInfo,        Service::kInfo,     Endpoints::kInfo,  ConfigMap::kInfo,
-      Secret::kInfo,     Node::kInfo,        Event::kInfo,      ServiceAccount::kInfo,
-      Namespace::kInfo,  Deployment::kInfo,  ReplicaSet::kInfo, StatefulSet::kInfo,
-      DaemonSet::kInfo,  EndpointSlice::kInfo, Job::kInfo,      CronJob::kInfo,
+      Pod::kInfo,       Service::kInfo,       Endpoints::kInfo,  ConfigMap::kInfo,
+      Secret::kInfo,    Node::kInfo,          Event::kInfo,      ServiceAccount::kInfo,
+      Namespace::kInfo, Deployment::kInfo,    ReplicaSet::kInfo, StatefulSet::kInfo,
+      DaemonSet::kInfo, EndpointSlice::kInfo, Job::kInfo,        CronJob::kInfo,
       Lease::kInfo,
   };
   return kKinds;

@@ -248,7 +248,7 @@ void EmbeddedApiServer::SetLatency(std::chrono::milliseconds latency) {
 void EmbeddedApiServer::CutWatchStreams() { impl_->storage.CutAllWatchers(); }
 
 Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
-                                          const KubeconfigOptions& options) const {
+                                          const ServerKubeconfigOptions& options) const {
   const std::string& name = options.context_name;
   std::string cluster = "    server: " + YamlQuote(Url()) + "\n";
   if (impl_->http && impl_->http->tls()) {

@@ -520,10 +520,13 @@ TEST(CurlHttpClientTest, DestroyingTheClientEndsOpenStreamsWithCancelled) {
   auto stream = client->Stream(Req("/watch"), rec.Callbacks());
   ASSERT_TRUE(rec.WaitFor([&] { return rec.status == 200; }));
   client.reset();
-  std::lock_guard<std::mutex> l(rec.mu);
-  EXPECT_TRUE(rec.done);
-  EXPECT_EQ(rec.done_status.code(), StatusCode::kCancelled);
-  // The handle outlives the client safely.
+  {
+    std::lock_guard<std::mutex> l(rec.mu);
+    EXPECT_TRUE(rec.done);
+    EXPECT_EQ(rec.done_status.code(), StatusCode::kCancelled);
+  }
+  // The handle outlives the client safely. (Never cancel while holding a lock the callbacks
+  // take: Cancel waits out a running callback.)
   stream->Cancel();
 }
 

@@ -7,6 +7,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -260,6 +262,11 @@ void ScriptedServer::AcceptLoop() {
 }
 
 void ScriptedServer::Serve(int fd, int number) {
+  // TLS writes to a client that has gone raise SIGPIPE; make them fail instead.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   SSL* ssl = nullptr;
   std::string subject;
   if (ssl_ctx_ != nullptr) {

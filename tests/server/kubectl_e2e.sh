@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # JSON patches and jsonpath templates are literal on purpose
 # kubectl end-to-end: drives the real kubectl against `kinf serve --seed demo` and checks what
 # kubectl prints. Covers discovery, tables, get (-A, -l, -o json/yaml), get -w, create/replace/
 # apply -f, label, annotate, scale, patch (merge, json, strategic) and delete.
@@ -22,6 +23,7 @@ mkdir -p "$HOME"
 KUBECONFIG_FILE="$WORK/kubeconfig"
 SERVER_PID=""
 
+# shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
   if [[ -n "$SERVER_PID" ]]; then
     kill "$SERVER_PID" 2>/dev/null
@@ -132,8 +134,7 @@ check_err() {
     shift
   done
   shift
-  OUT=$("$@" 2>&1)
-  if (($? == 0)); then
+  if OUT=$("$@" 2>&1); then
     fail "$name" "succeeded, but should have failed"
     return 1
   fi
@@ -260,6 +261,50 @@ jsonpath "apply kept env" "MODE=fast" -n e2e deploy shop \
 check_err "apply --server-side is refused" 'UnsupportedMediaType|not supported' -- \
   k apply --server-side -f "$WORK/cm.yaml"
 
+run "create/apply print no warnings" k apply -f "$WORK/deploy2.yaml" &&
+  expect_not "create/apply print no warnings" '[Ww]arning'
+
+# --- custom resources: discovery refresh, tables, client-side apply with a merge patch ----------
+cat >"$WORK/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+EOF
+cat >"$WORK/widget.yaml" <<'EOF'
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: e2e
+spec:
+  color: red
+EOF
+check "apply -f CRD" 'customresourcedefinition\.apiextensions\.k8s\.io/widgets\.example\.com created' \
+  -- k apply -f "$WORK/crd.yaml"
+check "get crd" '^NAME +CREATED AT$' '^widgets\.example\.com +[0-9]{4}-' -- k get crd
+check "apply -f custom resource" '^widget\.example\.com/w1 created$' -- k apply -f "$WORK/widget.yaml"
+check "get custom resource by short name" '^NAME +AGE$' '^w1 +' -- k -n e2e get wd
+sed 's/red/blue/' "$WORK/widget.yaml" >"$WORK/widget2.yaml"
+check "apply -f custom resource (merge patch)" '^widget\.example\.com/w1 configured$' -- \
+  k apply -f "$WORK/widget2.yaml"
+jsonpath "custom resource patched" "blue" -n e2e wd w1 '{.spec.color}'
+check_err "strategic patch on custom resource" 'not supported' -- \
+  k -n e2e patch wd w1 -p '{"spec":{"color":"green"}}'
+check "delete custom resource" '^widget\.example\.com "w1" deleted' -- k -n e2e delete wd w1
+
 # --- label, annotate, scale, patch ---------------------------------------------------------------
 check "label" '^deployment\.apps/shop labeled$' -- k -n e2e label deploy shop tier=backend
 jsonpath "label took effect" "backend" -n e2e deploy shop '{.metadata.labels.tier}'
@@ -302,18 +347,30 @@ jsonpath "strategic env merged" "EXTRA,MODE," -n e2e deploy shop \
   '{range .spec.template.spec.containers[0].env[*]}{.name},{end}'
 
 # --- watch ---------------------------------------------------------------------------------------
-# A collection watch: the initial list, then the change made while it runs.
-(
-  sleep 2
-  k -n e2e label cm settings watched=yes >/dev/null 2>&1
-) &
-LABELER=$!
-OUT=$(timeout 6 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$WORK/cache" \
-  -n e2e get cm -w 2>&1)
-wait "$LABELER"
-expect "get -w (collection)" '^NAME +DATA +AGE$' '^settings +[0-9]+ +' &&
-  { [[ $(grep -c '^settings ' <<<"$OUT") -ge 2 ]] && pass "get -w sees the update" ||
-    fail "get -w sees the update" "expected two rows for settings"; }
+# A collection watch: the initial list, then a change made once the list has been printed.
+# wait_for_rows FILE N: waits (up to 15 s) until FILE has N rows for `settings`.
+wait_for_rows() {
+  local _
+  for _ in $(seq 1 150); do
+    (($(grep -c '^settings ' "$1" 2>/dev/null) >= $2)) && return 0
+    sleep 0.1
+  done
+  return 1
+}
+timeout 30 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$WORK/cache" \
+  -n e2e get cm -w >"$WORK/watch.out" 2>&1 &
+WATCHER=$!
+wait_for_rows "$WORK/watch.out" 1 && k -n e2e label cm settings watched=yes >/dev/null 2>&1 &&
+  wait_for_rows "$WORK/watch.out" 2
+kill "$WATCHER" 2>/dev/null
+wait "$WATCHER" 2>/dev/null
+OUT=$(cat "$WORK/watch.out")
+expect "get -w (collection)" '^NAME +DATA +AGE$' '^settings +[0-9]+ +'
+if (($(grep -c '^settings ' <<<"$OUT") >= 2)); then
+  pass "get -w sees the update"
+else
+  fail "get -w sees the update" "expected two rows for settings"
+fi
 OUT=$(timeout 3 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$WORK/cache" \
   get deploy web -w 2>&1)
 expect "get -w NAME" '^web +3/3 +3 +3 +'
@@ -331,6 +388,16 @@ check "delete pod (returns object)" '^pod "web-[a-z0-9-]+" deleted' -- k delete 
 check "delete -f" '^deployment\.apps "shop" deleted' -- k delete -f "$WORK/deploy.yaml"
 check "delete -l" 'deleted' -- k delete svc -l app=worker
 check "delete namespace" '^namespace "e2e" deleted' -- k delete ns e2e --wait=false
+
+# --- the server stops cleanly, without sanitizer reports (under ASan/UBSan builds) ---------------
+kill "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID" 2>/dev/null
+SERVER_RC=$?
+SERVER_PID=""
+OUT=$(cat "$WORK/server.err")
+if ((SERVER_RC == 0)); then pass "server exits 0 on SIGTERM"; else
+  fail "server exits 0 on SIGTERM" "exit code $SERVER_RC"; fi
+expect_not "no sanitizer reports" 'ERROR: (Address|Leak)Sanitizer|runtime error:'
 
 # --- summary -------------------------------------------------------------------------------------
 echo

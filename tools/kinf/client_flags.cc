@@ -20,10 +20,18 @@ namespace {
 // Short names of the built-in kinds, for when discovery cannot be read (kubectl's table).
 const std::map<std::string, std::string, std::less<>>& ShortNames() {
   static const auto* names = new std::map<std::string, std::string, std::less<>>{
-      {"po", "pods"},        {"svc", "services"},     {"ep", "endpoints"},
-      {"cm", "configmaps"},  {"no", "nodes"},         {"ev", "events"},
-      {"sa", "serviceaccounts"}, {"ns", "namespaces"}, {"deploy", "deployments"},
-      {"rs", "replicasets"}, {"sts", "statefulsets"}, {"ds", "daemonsets"},
+      {"po", "pods"},
+      {"svc", "services"},
+      {"ep", "endpoints"},
+      {"cm", "configmaps"},
+      {"no", "nodes"},
+      {"ev", "events"},
+      {"sa", "serviceaccounts"},
+      {"ns", "namespaces"},
+      {"deploy", "deployments"},
+      {"rs", "replicasets"},
+      {"sts", "statefulsets"},
+      {"ds", "daemonsets"},
       {"cj", "cronjobs"},
   };
   return *names;
@@ -41,7 +49,8 @@ std::string Lower(std::string_view s) {
 std::optional<Target> BuiltinTarget(std::string_view name) {
   std::string token = Lower(name.substr(0, name.find('.')));
   std::string group;
-  if (size_t dot = name.find('.'); dot != std::string_view::npos) group = Lower(name.substr(dot + 1));
+  if (size_t dot = name.find('.'); dot != std::string_view::npos)
+    group = Lower(name.substr(dot + 1));
   if (auto it = ShortNames().find(token); it != ShortNames().end()) token = it->second;
   for (const kube::KindInfo& k : kube::TypedKinds()) {
     bool named = token == k.resource || token == k.singular || token == Lower(k.kind);
@@ -70,18 +79,19 @@ std::string ContextNamespace(const ClientFlags& flags) {
 
 }  // namespace
 
-std::optional<int> ParseClientFlags(const std::string& command,
-                                    const std::vector<std::string>& args, ClientFlags* flags,
-                                    const std::function<void(FlagSet&)>& extra,
-                                    const std::vector<std::pair<char, std::string>>& extra_value_flags) {
+std::optional<int> ParseClientFlags(
+    const std::string& command, const std::vector<std::string>& args, ClientFlags* flags,
+    const std::function<void(FlagSet&)>& extra,
+    const std::vector<std::pair<char, std::string>>& extra_value_flags) {
   FlagSet set(command + " RESOURCE");
   set.String("namespace", "(-n) the namespace to cache (default: the context's, else default)",
              &flags->ns);
   set.Bool("all-namespaces", "(-A) every namespace", &flags->all_namespaces);
   set.String("selector", "(-l) label selector, e.g. app=web,tier!=db (applied by the server)",
              &flags->selector);
-  set.String("kubeconfig", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config; "
-                           "in a pod, the service account first)",
+  set.String("kubeconfig",
+             "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config; "
+             "in a pod, the service account first)",
              &flags->kubeconfig);
   set.String("server", "API server URL: plain http, or https with the kubeconfig's credentials",
              &flags->server);
@@ -129,7 +139,8 @@ std::optional<int> ParseClientFlags(const std::string& command,
   if (!set.Parse(rewritten)) return 2;
   if (set.help_requested()) return 0;
   if (positional.size() != 1) {
-    std::fprintf(stderr, "kinf %s: expected one RESOURCE (e.g. pods, deploy, leases.coordination.k8s.io)\n",
+    std::fprintf(stderr,
+                 "kinf %s: expected one RESOURCE (e.g. pods, deploy, leases.coordination.k8s.io)\n",
                  command.c_str());
     set.PrintUsage(true);
     return 2;
@@ -147,7 +158,8 @@ std::optional<int> ParseClientFlags(const std::string& command,
 }
 
 kube::Result<Target> ResolveTarget(const ClientFlags& flags) {
-  kube::Result<kube::RestConfig> config = kube::BuildConfigFromFlags(flags.server, flags.kubeconfig);
+  kube::Result<kube::RestConfig> config =
+      kube::BuildConfigFromFlags(flags.server, flags.kubeconfig);
   if (!config) return config.error();
   kube::Result<std::shared_ptr<kube::HttpClient>> client = kube::MakeCurlHttpClient(*config);
   if (!client) return client.error();

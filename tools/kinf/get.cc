@@ -34,9 +34,9 @@ namespace {
 std::string Age(const kube::Object& obj) {
   std::optional<std::chrono::system_clock::time_point> created = obj.creation_time();
   if (!created) return "<unknown>";
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
-                                                            *created)
-               .count();
+  auto s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *created)
+          .count();
   if (s < 0) s = 0;
   if (s < 120) return std::to_string(s) + "s";
   if (s < 3 * 3600) return std::to_string(s / 60) + "m";

@@ -61,8 +61,9 @@ std::variant<InformerRun, int> PrepareInformerRun(
   std::optional<int> done = ParseClientFlags(
       command, args, &flags,
       [&](FlagSet& set) {
-        set.Double("for", "stop after this many seconds (sync: from `synced`; default: at "
-                          "SIGINT/SIGTERM)",
+        set.Double("for",
+                   "stop after this many seconds (sync: from `synced`; default: at "
+                   "SIGINT/SIGTERM)",
                    &for_seconds);
       },
       {{'\0', "for"}});
@@ -82,7 +83,8 @@ std::variant<InformerRun, int> PrepareInformerRun(
   }
   run.factory = MakeFactory(*target, flags);
   run.informer =
-      run.factory->ForResource(target->gvr, {.namespaced = target->namespaced, .kind = target->kind})
+      run.factory
+          ->ForResource(target->gvr, {.namespaced = target->namespaced, .kind = target->kind})
           .Informer();
   kube::Result<kube::RegistrationPtr> registration =
       run.informer->AddEventHandler(std::move(handler));

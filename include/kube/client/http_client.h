@@ -79,7 +79,8 @@ class HttpStream {
   // Abandons the request and releases its connection. Returns at once (it waits at most for a
   // callback of this stream that is running on the I/O thread to return), and once it has
   // returned no callback of this stream runs again. Idempotent; may be called from any thread,
-  // including from inside this or another stream's callback.
+  // including from inside this or another stream's callback. Because it waits out a running
+  // callback, never call it while holding a lock that this stream's callbacks take.
   virtual void Cancel() noexcept = 0;
   // Flow control. After `Pause()` no more `on_data` calls come (except for the one running)
   // until `Resume()`; the transport stops reading the connection meanwhile. Thread-safe; the last

@@ -20,11 +20,11 @@ namespace kube {
 // The fields Deployment, ReplicaSet and StatefulSet share.
 class ReplicatedObject : public TypedObject {
  public:
-  int64_t replicas() const;            // spec.replicas; 1 when absent
-  int64_t status_replicas() const;     // status.replicas
-  int64_t ready_replicas() const;      // status.readyReplicas
-  int64_t available_replicas() const;  // status.availableReplicas
-  int64_t updated_replicas() const;    // status.updatedReplicas
+  int64_t replicas() const;             // spec.replicas; 1 when absent
+  int64_t status_replicas() const;      // status.replicas
+  int64_t ready_replicas() const;       // status.readyReplicas
+  int64_t available_replicas() const;   // status.availableReplicas
+  int64_t updated_replicas() const;     // status.updatedReplicas
   int64_t observed_generation() const;  // status.observedGeneration
   // spec.selector.matchLabels; empty when absent (matchExpressions are in `object()`).
   StringMap selector_match_labels() const;
@@ -55,12 +55,11 @@ class ReplicaSet : public ReplicatedObject {
 
 class StatefulSet : public ReplicatedObject {
  public:
-  static constexpr KindInfo kInfo{"apps", "v1", "statefulsets", "statefulset", "StatefulSet",
-                                  true};
+  static constexpr KindInfo kInfo{"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true};
   using ReplicatedObject::ReplicatedObject;
 
-  std::string service_name() const;   // spec.serviceName
-  int64_t current_replicas() const;   // status.currentReplicas
+  std::string service_name() const;  // spec.serviceName
+  int64_t current_replicas() const;  // status.currentReplicas
   // spec.podManagementPolicy; "OrderedReady" when absent.
   std::string pod_management_policy() const;
 };
@@ -89,12 +88,8 @@ KUBE_TYPED_NAMESPACED_KIND(DaemonSet, DaemonSets);
 class AppsV1Informers {
  public:
   explicit AppsV1Informers(SharedInformerFactory& factory) : factory_(&factory) {}
-  DeploymentInformer Deployments() const {
-    return TypedInformerFor<DeploymentInformer>(*factory_);
-  }
-  ReplicaSetInformer ReplicaSets() const {
-    return TypedInformerFor<ReplicaSetInformer>(*factory_);
-  }
+  DeploymentInformer Deployments() const { return TypedInformerFor<DeploymentInformer>(*factory_); }
+  ReplicaSetInformer ReplicaSets() const { return TypedInformerFor<ReplicaSetInformer>(*factory_); }
   StatefulSetInformer StatefulSets() const {
     return TypedInformerFor<StatefulSetInformer>(*factory_);
   }

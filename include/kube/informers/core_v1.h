@@ -140,8 +140,8 @@ class Event : public TypedObject {
 
 class ServiceAccount : public TypedObject {
  public:
-  static constexpr KindInfo kInfo{"", "v1", "serviceaccounts", "serviceaccount",
-                                  "ServiceAccount", true};
+  static constexpr KindInfo kInfo{"",  "v1", "serviceaccounts", "serviceaccount", "ServiceAccount",
+                                  true};
   using TypedObject::TypedObject;
 
   std::vector<std::string> secret_names() const;  // secrets[].name

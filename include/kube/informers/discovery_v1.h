@@ -17,7 +17,7 @@ namespace kube {
 class EndpointSlice : public TypedObject {
  public:
   static constexpr KindInfo kInfo{"discovery.k8s.io", "v1", "endpointslices", "endpointslice",
-                                  "EndpointSlice", true};
+                                  "EndpointSlice",    true};
   using TypedObject::TypedObject;
 
   std::string address_type() const;  // addressType: IPv4, IPv6 or FQDN

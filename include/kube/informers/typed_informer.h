@@ -153,7 +153,9 @@ template <typename T>
 ResourceEventHandlerFuncs UntypedHandlerFuncs(TypedHandlerFuncs<T> funcs) {
   ResourceEventHandlerFuncs out;
   if (funcs.add) {
-    out.add = [f = std::move(funcs.add)](const ObjectPtr& obj, bool initial) { f(T(obj), initial); };
+    out.add = [f = std::move(funcs.add)](const ObjectPtr& obj, bool initial) {
+      f(T(obj), initial);
+    };
   }
   if (funcs.update) {
     out.update = [f = std::move(funcs.update)](const ObjectPtr& old_obj, const ObjectPtr& new_obj) {
@@ -219,17 +221,13 @@ class TypedLister {
   }
   // B10, cluster-scoped kinds: the object `name`. Errors: kNotFound `<singular>[.<group>]
   // "<name>" not found` (`node "n1" not found`).
-  Result<T> Get(std::string_view name) const
-    requires(!T::kInfo.namespaced)
-  {
+  Result<T> Get(std::string_view name) const requires(!T::kInfo.namespaced) {
     Result<ObjectPtr> obj = lister_.Get(name);
     if (!obj) return obj.error();
     return T(*std::move(obj));
   }
   // Namespaced kinds: a lister restricted to `ns` (cheap: no query is made here).
-  TypedNamespaceLister<T> Namespace(std::string_view ns) const
-    requires(T::kInfo.namespaced)
-  {
+  TypedNamespaceLister<T> Namespace(std::string_view ns) const requires(T::kInfo.namespaced) {
     return TypedNamespaceLister<T>(lister_.Namespace(ns));
   }
 
@@ -255,7 +253,9 @@ class TypedInformer {
   // The shared informer: add untyped handlers, wait for sync, read stats.
   const std::shared_ptr<SharedIndexInformer>& Informer() const { return informer_; }
   // A lister over the informer's cache. Its results are empty until the informer has synced.
-  L Lister() const { return L(::kube::Lister(informer_->GetIndexer(), T::kInfo.lister_resource())); }
+  L Lister() const {
+    return L(::kube::Lister(informer_->GetIndexer(), T::kInfo.lister_resource()));
+  }
 
   // `Informer()->AddEventHandler` with typed functions (see `SharedIndexInformer::AddEventHandler`
   // for errors and for what a handler added after start receives).

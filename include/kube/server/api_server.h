@@ -71,7 +71,7 @@ struct ChurnOptions {
   int max_objects = 50;
 };
 
-struct KubeconfigOptions {
+struct ServerKubeconfigOptions {
   // Bearer token for the user; "" uses the first token of `--token-auth-file`, if any.
   std::string token{};
   // Client certificate and key files for the user (mutual TLS).
@@ -148,7 +148,7 @@ class EmbeddedApiServer {
   void CutWatchStreams();
 
   // Writes a kubeconfig whose current context reaches this server.
-  Status WriteKubeconfig(const std::string& path, const KubeconfigOptions& options = {}) const;
+  Status WriteKubeconfig(const std::string& path, const ServerKubeconfigOptions& options = {}) const;
 
  private:
   struct Impl;
