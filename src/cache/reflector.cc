@@ -233,6 +233,21 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
   return Status::Ok();
 }
 
+WatchCallbacks Reflector::CallbacksFor(uint64_t generation) {
+  // Events go straight to the FIFO on the I/O thread; the end is handled on the serial queue.
+  std::weak_ptr<Reflector> weak = weak_from_this();
+  WatchCallbacks callbacks;
+  callbacks.on_event = [weak, generation](WatchEvent ev) {
+    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
+  };
+  callbacks.on_done = [weak, generation](Status s) {
+    if (auto self = weak.lock()) {
+      self->PostTask([self = self.get(), generation, s] { self->OnWatchDone(generation, s); });
+    }
+  };
+  return callbacks;
+}
+
 void Reflector::StartWatch() {
   ListOptions options;
   options.allow_watch_bookmarks = true;
@@ -250,17 +265,7 @@ void Reflector::StartWatch() {
     last_progress_ = watch_started_;
     watch_error_ = Status::Ok();
   }
-  std::weak_ptr<Reflector> weak = weak_from_this();
-  WatchCallbacks callbacks;
-  callbacks.on_event = [weak, generation](WatchEvent ev) {
-    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
-  };
-  callbacks.on_done = [weak, generation](Status s) {
-    if (auto self = weak.lock()) {
-      self->PostTask([self = self.get(), generation, s] { self->OnWatchDone(generation, s); });
-    }
-  };
-  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, std::move(callbacks));
+  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, CallbacksFor(generation));
   if (!handle) {
     const Status& s = handle.error();
     // B18: refused connections and 429 retry the watch, not the list.
@@ -313,17 +318,7 @@ void Reflector::StartWatchList() {
   }
   Status begin = fifo_->ReplaceBegin();
   if (!begin.ok()) return;
-  std::weak_ptr<Reflector> weak = weak_from_this();
-  WatchCallbacks callbacks;
-  callbacks.on_event = [weak, generation](WatchEvent ev) {
-    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
-  };
-  callbacks.on_done = [weak, generation](Status s) {
-    if (auto self = weak.lock()) {
-      self->PostTask([self = self.get(), generation, s] { self->OnWatchDone(generation, s); });
-    }
-  };
-  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, std::move(callbacks));
+  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, CallbacksFor(generation));
   if (!handle) {
     const Status& s = handle.error();
     if (IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0)) {

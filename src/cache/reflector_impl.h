@@ -80,6 +80,7 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   // Lists every page into the FIFO. Returns the error, or OK with the list's RV recorded.
   Status ListAll();
   Status ListPages(const std::string& rv, int64_t limit, bool* paginated);
+  WatchCallbacks CallbacksFor(uint64_t generation);
   void StartWatch();
   void StartWatchList();
   void OnWatchEvent(uint64_t generation, WatchEvent ev) KUBE_EXCLUDES(mu_);
