@@ -1,9 +1,10 @@
+#include "base/logging.h"
+
 #include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include "base/logging.h"
 #include "base/mutex.h"
 
 namespace kube {
@@ -22,10 +23,14 @@ std::shared_ptr<LogSink>& SinkSlot() {
 
 std::string_view SeverityName(LogSeverity s) {
   switch (s) {
-    case LogSeverity::kDebug: return "D";
-    case LogSeverity::kInfo: return "I";
-    case LogSeverity::kWarning: return "W";
-    case LogSeverity::kError: return "E";
+    case LogSeverity::kDebug:
+      return "D";
+    case LogSeverity::kInfo:
+      return "I";
+    case LogSeverity::kWarning:
+      return "W";
+    case LogSeverity::kError:
+      return "E";
   }
   return "?";
 }

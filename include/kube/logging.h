@@ -15,7 +15,8 @@ enum class LogSeverity { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Receives every log line at or above the minimum severity. Called from library threads,
 // possibly concurrently: it must be thread-safe and must not call back into the library.
-using LogSink = std::function<void(LogSeverity, std::string_view component, std::string_view message)>;
+using LogSink =
+    std::function<void(LogSeverity, std::string_view component, std::string_view message)>;
 
 // Replaces the sink (nullptr restores the stderr default). Thread-safe.
 void SetLogSink(LogSink sink);

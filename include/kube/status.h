@@ -154,16 +154,17 @@ class [[nodiscard]] Result {
   using value_type = T;
 
   // From a value.
-  Result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT(runtime/explicit)
+  Result(const T& v) : v_(std::in_place_index<0>, v) {}        // NOLINT(runtime/explicit)
   Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(runtime/explicit)
-  template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                                    !std::is_same_v<std::decay_t<U>, Result> &&
-                                                    !std::is_same_v<std::decay_t<U>, Status> &&
-                                                    !std::is_same_v<std::decay_t<U>, T>>>
+  template <typename U,
+            typename = std::enable_if_t<
+                std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
+                !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, T>>>
   Result(U&& u) : v_(std::in_place_index<0>, std::forward<U>(u)) {}  // NOLINT
   // From an error. An OK status here is a programming error and becomes kInternal.
   Result(Status s) : v_(std::in_place_index<1>, std::move(s)) {  // NOLINT(runtime/explicit)
-    if (std::get<1>(v_).ok()) v_.template emplace<1>(StatusCode::kInternal, "Result built from OK status");
+    if (std::get<1>(v_).ok())
+      v_.template emplace<1>(StatusCode::kInternal, "Result built from OK status");
   }
 
   bool has_value() const { return v_.index() == 0; }

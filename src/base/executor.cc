@@ -99,9 +99,10 @@ struct Executor::State : std::enable_shared_from_this<State> {
       if (shutdown) break;
       ReapLocked();
       if (tasks.empty() || idle > 0 || running >= options.max_threads) continue;
-      const int64_t threshold = NowTicks() - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                 options.blocked_after)
-                                                 .count();
+      const int64_t threshold =
+          NowTicks() -
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.blocked_after)
+              .count();
       for (const auto& w : workers) {
         int64_t since = w->busy_since.load(std::memory_order_relaxed);
         if (!w->exited && since != 0 && since <= threshold) {

@@ -28,9 +28,9 @@ class LogMessage {
 
 }  // namespace kube::internal
 
-#define KUBE_LOG(severity, component)                                    \
-  if (!::kube::internal::LogEnabled(::kube::LogSeverity::severity)) {   \
-  } else                                                                 \
+#define KUBE_LOG(severity, component)                                 \
+  if (!::kube::internal::LogEnabled(::kube::LogSeverity::severity)) { \
+  } else                                                              \
     ::kube::internal::LogMessage(::kube::LogSeverity::severity, component).stream()
 
 #endif  // KUBE_BASE_LOGGING_H_

@@ -7,10 +7,11 @@
 #ifndef KUBE_BASE_MUTEX_H_
 #define KUBE_BASE_MUTEX_H_
 
+#include <pthread.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <pthread.h>
 
 #include "base/thread_annotations.h"
 

@@ -14,14 +14,22 @@ using internal::MutexLock;
 
 std::string_view DeltaTypeName(DeltaType t) {
   switch (t) {
-    case DeltaType::kAdded: return "Added";
-    case DeltaType::kUpdated: return "Updated";
-    case DeltaType::kDeleted: return "Deleted";
-    case DeltaType::kReplaced: return "Replaced";
-    case DeltaType::kReplaceBegin: return "ReplaceBegin";
-    case DeltaType::kReplaceEnd: return "ReplaceEnd";
-    case DeltaType::kSyncAll: return "SyncAll";
-    case DeltaType::kBookmark: return "Bookmark";
+    case DeltaType::kAdded:
+      return "Added";
+    case DeltaType::kUpdated:
+      return "Updated";
+    case DeltaType::kDeleted:
+      return "Deleted";
+    case DeltaType::kReplaced:
+      return "Replaced";
+    case DeltaType::kReplaceBegin:
+      return "ReplaceBegin";
+    case DeltaType::kReplaceEnd:
+      return "ReplaceEnd";
+    case DeltaType::kSyncAll:
+      return "SyncAll";
+    case DeltaType::kBookmark:
+      return "Bookmark";
   }
   return "Unknown";
 }

@@ -4,8 +4,6 @@
 // client-go: tools/cache/listers.go.
 #include "kube/cache/lister.h"
 
-#include "base/logging.h"
-
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/logging.h"
 #include "kube/cache/thread_safe_store.h"
 #include "kube/object_key.h"
 

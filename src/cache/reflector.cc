@@ -1,11 +1,10 @@
 // The reflector state machine. Behaviour numbers (B11...) refer to
 // ../shared/reference/client-go-informer-behaviour.md.
-#include "cache/reflector_impl.h"
-
 #include <algorithm>
 #include <utility>
 
 #include "base/logging.h"
+#include "cache/reflector_impl.h"
 
 namespace kube::internal {
 namespace {
@@ -164,8 +163,8 @@ Status Reflector::ListAll() {
   Status s = ListPages(rv, limit_for(rv), &paginated);
   if (!s.ok() && (IsGone(s) || IsTooLargeResourceVersion(s)) && !rv.empty()) {
     // B13/B58: the version we asked for is not servable; retry at once with a consistent read.
-    KUBE_LOG(kInfo, "reflector") << name_ << ": list at resourceVersion " << rv
-                                 << " failed (" << s.message() << "); relisting from the latest";
+    KUBE_LOG(kInfo, "reflector") << name_ << ": list at resourceVersion " << rv << " failed ("
+                                 << s.message() << "); relisting from the latest";
     {
       MutexLock l(mu_);
       last_rv_unavailable_ = true;
@@ -212,8 +211,8 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
         if (o->kind() == want.kind && o->api_version() == want.group_version().ToString()) {
           return false;
         }
-        KUBE_LOG(kWarning, "reflector") << name_ << ": skipping listed object of kind "
-                                        << o->api_version() << "/" << o->kind();
+        KUBE_LOG(kWarning, "reflector")
+            << name_ << ": skipping listed object of kind " << o->api_version() << "/" << o->kind();
         return true;
       });
     }
@@ -463,7 +462,8 @@ void Reflector::OnWatchDone(uint64_t generation, Status status) {
     }
     if (events == 0 && lasted < std::chrono::seconds(1)) {
       // B50: a watch that closes at once with nothing is a server problem, not a timeout.
-      RoundEnded(UnavailableError("very short watch: the watch closed within 1 s without an event"));
+      RoundEnded(
+          UnavailableError("very short watch: the watch closed within 1 s without an event"));
       return;
     }
     StartWatch();  // B16: resume from the last synced version, no relist, no backoff
@@ -522,11 +522,10 @@ void Reflector::OnProgressDeadline(uint64_t generation) {
     ++watch_generation_;  // ignore whatever the stale stream still delivers
   }
   counters_.progress_timeouts.fetch_add(1, std::memory_order_relaxed);
-  KUBE_LOG(kWarning, "reflector") << name_ << ": watch made no progress for "
-                                  << std::chrono::duration_cast<std::chrono::seconds>(
-                                         options_.watch_progress_timeout)
-                                         .count()
-                                  << " s (half-open connection?); restarting it";
+  KUBE_LOG(kWarning, "reflector")
+      << name_ << ": watch made no progress for "
+      << std::chrono::duration_cast<std::chrono::seconds>(options_.watch_progress_timeout).count()
+      << " s (half-open connection?); restarting it";
   stale->Stop();
   StartWatch();
 }

@@ -33,7 +33,10 @@ class Backoff {
  public:
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds cap,
           std::chrono::milliseconds reset_after, double jitter)
-      : initial_(initial), cap_(cap), reset_after_(reset_after), jitter_(jitter),
+      : initial_(initial),
+        cap_(cap),
+        reset_after_(reset_after),
+        jitter_(jitter),
         current_(initial) {}
   // The next sleep. `cap` overrides the configured cap (for permanent errors).
   Clock::Duration Next(Clock::TimePoint now, std::mt19937_64& rng,

@@ -27,7 +27,7 @@ using internal::ProcessorListener;
 using internal::SerialQueue;
 
 constexpr std::chrono::milliseconds kMinimumResyncPeriod{1000};  // B33
-constexpr size_t kBatchSize = 1000;                               // B55
+constexpr size_t kBatchSize = 1000;                              // B55
 
 class FuncsHandler final : public ResourceEventHandler {
  public:
@@ -256,8 +256,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
   bool WaitForCacheSync(std::chrono::milliseconds timeout) const override {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     MutexLock l(sync_mu_);
-    while (!synced_.load(std::memory_order_acquire) &&
-           !stopping_.load(std::memory_order_acquire)) {
+    while (!synced_.load(std::memory_order_acquire) && !stopping_.load(std::memory_order_acquire)) {
       if (!l.WaitUntil(sync_cv_, deadline) && std::chrono::steady_clock::now() >= deadline) {
         break;
       }
@@ -314,8 +313,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       KUBE_REQUIRES(mu_) {
     if (requested.count() <= 0) return std::chrono::milliseconds(0);
     if (requested < kMinimumResyncPeriod) {
-      KUBE_LOG(kWarning, "informer") << "resync period " << requested.count()
-                                     << " ms is below the minimum; using 1 s";
+      KUBE_LOG(kWarning, "informer")
+          << "resync period " << requested.count() << " ms is below the minimum; using 1 s";
       requested = kMinimumResyncPeriod;
     }
     if (check_period_.count() == 0) {
@@ -425,8 +424,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
             KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
             return;
           }
-          Notify(listeners, Notification{Notification::Kind::kUpdate, false, std::move(old),
-                                         d.object, {}});
+          Notify(listeners,
+                 Notification{Notification::Kind::kUpdate, false, std::move(old), d.object, {}});
         } else {
           Status s = indexer_->Add(d.object);
           if (!s.ok()) {
@@ -461,8 +460,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
             ObjectPtr last = indexer_->GetByKey(key);
             if (last == nullptr) continue;
             (void)indexer_->DeleteByKey(key);
-            Notify(listeners, Notification{Notification::Kind::kDelete, true, nullptr,
-                                           std::move(last), key});
+            Notify(listeners,
+                   Notification{Notification::Kind::kDelete, true, nullptr, std::move(last), key});
           }
         }
         relist_active_ = false;
@@ -484,7 +483,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         }
         if (due.empty()) return;
         for (ObjectPtr& obj : indexer_->List()) {  // B54: in memory only, no server request
-          Notify(due, Notification{Notification::Kind::kResync, false, nullptr, std::move(obj), {}});
+          Notify(due,
+                 Notification{Notification::Kind::kResync, false, nullptr, std::move(obj), {}});
         }
         return;
       }
@@ -563,8 +563,8 @@ std::shared_ptr<ResourceEventHandler> FilteringHandler(
   return std::make_shared<Filtering>(std::move(filter), std::move(handler));
 }
 
-std::shared_ptr<SharedIndexInformer> SharedIndexInformer::Create(
-    std::shared_ptr<ListerWatcher> lw, SharedInformerOptions options) {
+std::shared_ptr<SharedIndexInformer> SharedIndexInformer::Create(std::shared_ptr<ListerWatcher> lw,
+                                                                 SharedInformerOptions options) {
   return internal::NewSharedIndexInformer(std::move(lw), std::move(options), Executor::Shared());
 }
 

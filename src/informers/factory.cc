@@ -77,7 +77,8 @@ std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
   io.indexers = {{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}};  // B06
   io.name = (o.name.empty() ? "" : o.name + " ") + gvr.ToString();
   io.reflector = o.reflector;
-  if (!scope.kind.empty()) io.reflector.expected_gvk = GroupVersionKind{gvr.group, gvr.version, scope.kind};
+  if (!scope.kind.empty())
+    io.reflector.expected_gvk = GroupVersionKind{gvr.group, gvr.version, scope.kind};
   io.clock = o.clock;
   std::string ns = scope.namespaced ? o.ns : "";
   auto informer = internal::NewSharedIndexInformer(impl_->make_lw(gvr, ns, o.tweak_list_options),

@@ -1,13 +1,13 @@
 #include "base/executor.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace kube::internal {
 namespace {
@@ -56,8 +56,8 @@ TEST(ExecutorTest, AddsAWorkerWhenEveryWorkerIsBlocked) {
 }
 
 TEST(ExecutorTest, ExtraWorkersRetireWhenIdle) {
-  auto ex = Executor::Create(
-      {.threads = 1, .max_threads = 4, .blocked_after = 5ms, .idle_retire = 20ms});
+  auto ex =
+      Executor::Create({.threads = 1, .max_threads = 4, .blocked_after = 5ms, .idle_retire = 20ms});
   std::atomic<bool> release{false};
   ex->Post([&] {
     while (!release) std::this_thread::sleep_for(1ms);

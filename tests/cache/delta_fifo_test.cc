@@ -1,10 +1,10 @@
 #include "kube/cache/delta_fifo.h"
 
-#include <atomic>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
 
 #include "tests/testing/objects.h"
 
@@ -18,7 +18,8 @@ std::vector<std::string> Describe(const std::vector<Delta>& deltas) {
   std::vector<std::string> out;
   for (const Delta& d : deltas) {
     std::string s(DeltaTypeName(d.type));
-    if (d.object) s += " " + std::string(d.object->name()) + "@" + std::string(d.object->resource_version());
+    if (d.object)
+      s += " " + std::string(d.object->name()) + "@" + std::string(d.object->resource_version());
     if (!d.resource_version.empty()) s += " rv=" + d.resource_version;
     out.push_back(s);
   }
@@ -61,7 +62,8 @@ TEST(DeltaFifoTest, B23ClosingWakesABlockedPopAndRefusesPushes) {
 TEST(DeltaFifoTest, B24ReplaceIsBracketedSoTheConsumerCanComputeDeletions) {
   DeltaFifo fifo({}, nullptr);
   ASSERT_TRUE(fifo.Add(MakePod("ns", "queued", {.rv = "1"})).ok());
-  ASSERT_TRUE(fifo.Replace({MakePod("ns", "a", {.rv = "2"}), MakePod("ns", "b", {.rv = "3"})}, "10").ok());
+  ASSERT_TRUE(
+      fifo.Replace({MakePod("ns", "a", {.rv = "2"}), MakePod("ns", "b", {.rv = "3"})}, "10").ok());
   // The add queued before the relist stays ahead of it, so by the time the consumer reaches
   // ReplaceEnd the cache holds "queued", and its absence from the relist yields its deletion.
   EXPECT_THAT(Describe(fifo.PopBatch(100)),

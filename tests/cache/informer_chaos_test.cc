@@ -2,14 +2,14 @@
 // history (410 and relists), failing requests and cut streams. At the end the cache must equal
 // the server's state exactly, and replaying each handler's events must give that same state, with
 // every object's events in resourceVersion order.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "kube/cache/shared_informer.h"
 #include "kube/client/http_client.h"
@@ -115,9 +115,9 @@ class InformerChaosTest : public ::testing::Test {
       if (op < 2) {
         (void)server_->Delete(kConfigMaps, "default", name);
       } else {
-        std::string json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" +
-                           name + R"(","namespace":"default"},"data":{"n":")" +
-                           std::to_string(++n) + "\"}}";
+        std::string json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name +
+                           R"(","namespace":"default"},"data":{"n":")" + std::to_string(++n) +
+                           "\"}}";
         (void)server_->Apply(json);
       }
       if (n % 8 == 0) std::this_thread::sleep_for(1ms);
@@ -151,11 +151,21 @@ TEST_F(InformerChaosTest, CacheAndHandlersConvergeToTheServerUnderChurnAndFaults
   auto end = std::chrono::steady_clock::now() + 4s;
   while (std::chrono::steady_clock::now() < end) {
     switch (rng() % 5) {
-      case 0: server_->DropWatches(); break;
-      case 1: server_->CompactHistory(); break;
-      case 2: server_->CutWatchStreams(); break;
-      case 3: server_->FailRequests(0.3, rng() % 2 ? 429 : 500, 0s); break;
-      case 4: server_->FailRequests(0, 500); break;
+      case 0:
+        server_->DropWatches();
+        break;
+      case 1:
+        server_->CompactHistory();
+        break;
+      case 2:
+        server_->CutWatchStreams();
+        break;
+      case 3:
+        server_->FailRequests(0.3, rng() % 2 ? 429 : 500, 0s);
+        break;
+      case 4:
+        server_->FailRequests(0, 500);
+        break;
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -237,10 +247,12 @@ TEST_F(InformerChaosTest, B24RelistAfterAnOutageDeletesObjectsThatVanishedMeanwh
   auto informer = factory->InformerFor(kConfigMaps, {.namespaced = true, .kind = "ConfigMap"});
   std::atomic<int> unknown_deletes{0}, known_deletes{0};
   ASSERT_TRUE(informer
-                  ->AddEventHandler(ResourceEventHandlerFuncs{
-                      .del = [&](const DeletedObject& d) {
-                        (d.final_state_unknown() ? unknown_deletes : known_deletes)++;
-                      }})
+                  ->AddEventHandler(ResourceEventHandlerFuncs{.del =
+                                                                  [&](const DeletedObject& d) {
+                                                                    (d.final_state_unknown()
+                                                                         ? unknown_deletes
+                                                                         : known_deletes)++;
+                                                                  }})
                   .has_value());
   factory->Start();
   ASSERT_TRUE(factory->WaitForCacheSync(30s)[kConfigMaps]);

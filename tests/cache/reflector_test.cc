@@ -1,16 +1,16 @@
 // Reflector behaviours B11-B22, B50-B52, B57, B58, driven by a scripted ListerWatcher and a fake
 // clock. The reflector feeds a real DeltaFifo, which the tests read back.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "base/executor.h"
-#include "kube/logging.h"
 #include "cache/reflector_impl.h"
+#include "kube/logging.h"
 #include "tests/testing/fake_lister_watcher.h"
 #include "tests/testing/objects.h"
 
@@ -36,14 +36,16 @@ bool Eventually(Pred pred, std::chrono::milliseconds deadline = 10s) {
 }
 
 ObjectPtr Bookmark(std::string_view rv, bool initial_events_end = false) {
-  std::string j = R"({"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":")" +
-                  std::string(rv) + "\"";
+  std::string j =
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":")" + std::string(rv) + "\"";
   if (initial_events_end) j += R"(,"annotations":{"k8s.io/initial-events-end":"true"})";
   j += "}}";
   return ::kube::testing::MustParse(j);
 }
 
-WatchEvent ErrorEvent(Status s) { return WatchEvent{WatchEventType::kError, nullptr, std::move(s)}; }
+WatchEvent ErrorEvent(Status s) {
+  return WatchEvent{WatchEventType::kError, nullptr, std::move(s)};
+}
 
 class ReflectorTest : public ::testing::Test {
  protected:
@@ -53,8 +55,8 @@ class ReflectorTest : public ::testing::Test {
     // not mistake it for one. Only the stalled-watch test keeps it.
     if (!keep_progress_timeout_) options.watch_progress_timeout = 0ms;
     fifo_ = std::make_shared<DeltaFifo>(DeltaFifo::Options{}, nullptr);
-    reflector_ = std::make_shared<internal::Reflector>("test", lw_, fifo_, options, clock_,
-                                                       executor_);
+    reflector_ =
+        std::make_shared<internal::Reflector>("test", lw_, fifo_, options, clock_, executor_);
     reflector_->SetErrorHandler([this](const Status& s) {
       std::lock_guard<std::mutex> l(mu_);
       errors_.push_back(s);
@@ -71,8 +73,8 @@ class ReflectorTest : public ::testing::Test {
     std::vector<std::string> out;
     for (const Delta& d : fifo_->PopBatch(100000)) {
       std::string s(DeltaTypeName(d.type));
-      if (d.object) s += " " + std::string(d.object->name()) + "@" +
-                         std::string(d.object->resource_version());
+      if (d.object)
+        s += " " + std::string(d.object->name()) + "@" + std::string(d.object->resource_version());
       if (!d.resource_version.empty()) s += " rv=" + d.resource_version;
       out.push_back(s);
     }
@@ -116,8 +118,8 @@ TEST_F(ReflectorTest, B12WatchStartsFromTheListResourceVersion) {
   ASSERT_NE(watch, nullptr);
   EXPECT_EQ(watch->options().resource_version, "10");
   EXPECT_TRUE(watch->options().allow_watch_bookmarks);
-  EXPECT_THAT(Drain(), ElementsAre("ReplaceBegin", "Replaced a@3", "Replaced b@7",
-                                   "ReplaceEnd rv=10"));
+  EXPECT_THAT(Drain(),
+              ElementsAre("ReplaceBegin", "Replaced a@3", "Replaced b@7", "ReplaceEnd rv=10"));
   EXPECT_EQ(reflector_->LastSyncResourceVersion(), "10");
 }
 
@@ -218,8 +220,8 @@ TEST_F(ReflectorTest, B13PagesFollowContinueWithTheVersionCleared) {
   EXPECT_EQ(calls[1].continue_token, "token-1");
   EXPECT_EQ(calls[1].resource_version, "");
   EXPECT_EQ(calls[1].limit, 500);
-  EXPECT_THAT(Drain(), ElementsAre("ReplaceBegin", "Replaced a@1", "Replaced b@2",
-                                   "ReplaceEnd rv=50"));
+  EXPECT_THAT(Drain(),
+              ElementsAre("ReplaceBegin", "Replaced a@1", "Replaced b@2", "ReplaceEnd rv=50"));
 }
 
 TEST_F(ReflectorTest, B13ExpiredContinueRedoesTheListOnceWithoutLimit) {
@@ -370,8 +372,8 @@ TEST_F(ReflectorTest, B22WatchListStreamsInitialEventsThenContinuesAsAWatch) {
 }
 
 TEST_F(ReflectorTest, B22RefusedWatchListFallsBackToListAndWatch) {
-  lw_->PushWatchOpenError(
-      StatusFromHttp(422, "Invalid", "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden"));
+  lw_->PushWatchOpenError(StatusFromHttp(
+      422, "Invalid", "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden"));
   lw_->SetObjects({MakePod("ns", "a", {.rv = "4"})}, "9");
   Start({.use_watch_list = true});
   ASSERT_TRUE(lw_->WaitForLists(1));

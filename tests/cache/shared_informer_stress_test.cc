@@ -1,13 +1,13 @@
 // Informers with many handlers, some deliberately slow, started, fed and stopped repeatedly.
 // Runs under ThreadSanitizer in CI (label `concurrency`): no race, leak or hang.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "base/executor.h"
 #include "cache/shared_informer_internal.h"
@@ -68,7 +68,8 @@ TEST(SharedInformerStressTest, ManyHandlersStartFeedStopRepeatedly) {
   for (int round = 0; round < 8; ++round) {
     auto lw = std::make_shared<FakeListerWatcher>();
     std::vector<ObjectPtr> initial;
-    for (int i = 0; i < 50; ++i) initial.push_back(MakePod("ns", "p" + std::to_string(i), {.rv = "1"}));
+    for (int i = 0; i < 50; ++i)
+      initial.push_back(MakePod("ns", "p" + std::to_string(i), {.rv = "1"}));
     lw->SetObjects(initial, "1");
     SharedInformerOptions o;
     o.name = "stress";

@@ -2,14 +2,14 @@
 // ListerWatcher and a fake clock.
 #include "kube/cache/shared_informer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/executor.h"
 #include "cache/shared_informer_internal.h"
@@ -30,7 +30,9 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-WatchEvent ErrorEvent(Status s) { return WatchEvent{WatchEventType::kError, nullptr, std::move(s)}; }
+WatchEvent ErrorEvent(Status s) {
+  return WatchEvent{WatchEventType::kError, nullptr, std::move(s)};
+}
 
 class SharedInformerTest : public ::testing::Test {
  protected:
@@ -59,7 +61,7 @@ class SharedInformerTest : public ::testing::Test {
   }
   // Runs the informer over `objects` at `rv` and returns its first watch stream.
   std::shared_ptr<::kube::testing::FakeWatchStream> RunAndSync(std::vector<ObjectPtr> objects,
-                                                                std::string rv) {
+                                                               std::string rv) {
     lw_->SetObjects(std::move(objects), std::move(rv));
     informer_->Run();
     EXPECT_TRUE(informer_->WaitForCacheSync(10s));
@@ -218,7 +220,8 @@ TEST_F(SharedInformerTest, B32SlowHandlerDelaysNeitherOtherHandlersNorTheCache) 
   auto fast = AddRecorder();
   auto w = RunAndSync({}, "10");
   for (int i = 0; i < 200; ++i) {
-    w->Send(WatchEventType::kAdded, MakePod("ns", "p" + std::to_string(i), {.rv = std::to_string(11 + i)}));
+    w->Send(WatchEventType::kAdded,
+            MakePod("ns", "p" + std::to_string(i), {.rv = std::to_string(11 + i)}));
   }
   EXPECT_TRUE(fast->WaitFor(200));
   EXPECT_EQ(informer_->GetIndexer()->Size(), 200u);
@@ -233,9 +236,9 @@ TEST_F(SharedInformerTest, B32SlowHandlerDelaysNeitherOtherHandlersNorTheCache) 
 
 TEST_F(SharedInformerTest, B33B34B54ResyncIsPerHandlerAndInMemory) {
   Make(30s);
-  auto every30 = AddRecorder();                            // the informer's default
-  auto never = AddRecorder({.resync_period = 0ms});        // 0 = never
-  auto every10 = AddRecorder({.resync_period = 10s});      // lowers the check period
+  auto every30 = AddRecorder();                        // the informer's default
+  auto never = AddRecorder({.resync_period = 0ms});    // 0 = never
+  auto every10 = AddRecorder({.resync_period = 10s});  // lowers the check period
   RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"})}, "10");
   ASSERT_TRUE(every30->WaitFor(2) && never->WaitFor(2) && every10->WaitFor(2));
   every30->Take();
@@ -304,8 +307,7 @@ TEST_F(SharedInformerTest, B36SecondRunIsIgnoredAndAStoppedInformerRefusesHandle
   auto reg = informer_->AddEventHandler(std::make_shared<RecordingHandler>());
   EXPECT_FALSE(reg.has_value());
   EXPECT_EQ(reg.error().code(), StatusCode::kCancelled);
-  EXPECT_EQ(informer_->AddIndexers({{"x", MetaNamespaceIndexFunc}}).code(),
-            StatusCode::kCancelled);
+  EXPECT_EQ(informer_->AddIndexers({{"x", MetaNamespaceIndexFunc}}).code(), StatusCode::kCancelled);
 }
 
 TEST_F(SharedInformerTest, B37AHandlerThatThrowsKeepsReceivingNotifications) {
@@ -336,7 +338,9 @@ TEST_F(SharedInformerTest, B62FilteringHandlerTurnsUpdatesIntoAddsAndDeletes) {
   Make();
   auto inner = std::make_shared<RecordingHandler>();
   auto reg = informer_->AddEventHandler(FilteringHandler(
-      [](const Object& o) { return o.labels().Get("app") == std::optional<std::string_view>("web"); },
+      [](const Object& o) {
+        return o.labels().Get("app") == std::optional<std::string_view>("web");
+      },
       inner));
   auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2", .labels = {{"app", "web"}}}));
@@ -410,9 +414,9 @@ TEST_F(SharedInformerTest, B20WatchErrorHandlerIsSetBeforeRunOnly) {
 TEST_F(SharedInformerTest, ResyncNotificationsAreDistinguishableFromUpdates) {
   Make(1s);
   std::atomic<int> updates{0}, resyncs{0};
-  auto reg = informer_->AddEventHandler(ResourceEventHandlerFuncs{
-      .update = [&](const ObjectPtr&, const ObjectPtr&) { updates++; },
-      .resync = [&](const ObjectPtr&) { resyncs++; }});
+  auto reg = informer_->AddEventHandler(
+      ResourceEventHandlerFuncs{.update = [&](const ObjectPtr&, const ObjectPtr&) { updates++; },
+                                .resync = [&](const ObjectPtr&) { resyncs++; }});
   auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
   clock_->Advance(1s);
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2"}));

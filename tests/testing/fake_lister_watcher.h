@@ -29,7 +29,9 @@ class FakeWatchStream {
   const ListOptions& options() const { return options_; }
   // Delivers an event; false when the stream was stopped or ended.
   bool Send(WatchEvent ev);
-  bool Send(WatchEventType type, ObjectPtr obj) { return Send(WatchEvent{type, std::move(obj), {}}); }
+  bool Send(WatchEventType type, ObjectPtr obj) {
+    return Send(WatchEvent{type, std::move(obj), {}});
+  }
   // Ends the stream with `status` (OK = clean end); false when already stopped or ended.
   bool End(Status status = Status::Ok());
   bool stopped() const;
@@ -39,12 +41,11 @@ class FakeWatchStream {
   void Stop();
 
  private:
-
   const ListOptions options_;
   WatchCallbacks callbacks_;
-  mutable std::mutex mu_;          // held while a callback runs, so Stop waits for it
+  mutable std::mutex mu_;  // held while a callback runs, so Stop waits for it
   mutable std::condition_variable cv_;
-  bool done_ = false;              // stopped or ended
+  bool done_ = false;  // stopped or ended
   bool stopped_ = false;
 };
 

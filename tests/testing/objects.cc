@@ -9,10 +9,18 @@ std::string JsonQuote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -30,8 +38,8 @@ std::string JsonQuote(std::string_view s) {
 ObjectPtr MustParse(std::string_view json) {
   auto obj = Object::Parse(json);
   if (!obj) {
-    std::fprintf(stderr, "test fixture does not parse: %s\n%.*s\n",
-                 obj.error().ToString().c_str(), static_cast<int>(json.size()), json.data());
+    std::fprintf(stderr, "test fixture does not parse: %s\n%.*s\n", obj.error().ToString().c_str(),
+                 static_cast<int>(json.size()), json.data());
     std::abort();
   }
   return *obj;
@@ -67,10 +75,12 @@ ObjectPtr MakeObject(std::string_view api_version, std::string_view kind, std::s
 }
 
 ObjectPtr MakePod(std::string_view ns, std::string_view name, const PodOptions& opts) {
-  std::string uid = opts.uid.empty() ? std::string(ns) + "-" + std::string(name) + "-uid" : opts.uid;
-  std::string j = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":" +
-                  JsonQuote(name) + ",\"namespace\":" + JsonQuote(ns) + ",\"uid\":" +
-                  JsonQuote(uid) + ",\"resourceVersion\":" + JsonQuote(opts.rv);
+  std::string uid =
+      opts.uid.empty() ? std::string(ns) + "-" + std::string(name) + "-uid" : opts.uid;
+  std::string j =
+      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":" + JsonQuote(name) +
+      ",\"namespace\":" + JsonQuote(ns) + ",\"uid\":" + JsonQuote(uid) +
+      ",\"resourceVersion\":" + JsonQuote(opts.rv);
   if (!opts.labels.empty()) j += ",\"labels\":" + LabelsJson(opts.labels);
   j += "},\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"nginx:1.25\"}]";
   if (!opts.node_name.empty()) j += ",\"nodeName\":" + JsonQuote(opts.node_name);

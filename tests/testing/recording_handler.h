@@ -51,8 +51,8 @@ class RecordingHandler : public ResourceEventHandler {
   std::function<void(const std::string&)> hook;
 
   static std::string Id(const Object& o) {
-    std::string id = o.ns().empty() ? std::string(o.name())
-                                    : std::string(o.ns()) + "/" + std::string(o.name());
+    std::string id =
+        o.ns().empty() ? std::string(o.name()) : std::string(o.ns()) + "/" + std::string(o.name());
     return id + "@" + std::string(o.resource_version());
   }
 

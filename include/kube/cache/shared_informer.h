@@ -181,9 +181,9 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   virtual std::string LastSyncResourceVersion() const = 0;
   // Counters for metrics and tests.
   struct Stats {
-    uint64_t lists = 0;            // successful (re)lists
-    uint64_t watches = 0;          // watches opened
-    uint64_t watch_events = 0;     // events received
+    uint64_t lists = 0;         // successful (re)lists
+    uint64_t watches = 0;       // watches opened
+    uint64_t watch_events = 0;  // events received
     uint64_t relists_after_gone = 0;
     uint64_t progress_timeouts = 0;  // watches restarted for making no progress
     uint64_t errors = 0;

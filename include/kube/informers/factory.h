@@ -14,8 +14,8 @@
 #include <memory>
 #include <string>
 
-#include "kube/cache/lister.h"
 #include "kube/cache/list_watch.h"
+#include "kube/cache/lister.h"
 #include "kube/cache/shared_informer.h"
 #include "kube/client/http_client.h"
 #include "kube/clock.h"
