@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
 
   auto factory =
       kube::SharedInformerFactory::Create(*client, {.default_resync = std::chrono::seconds(30)});
-  kube::DeploymentInformer deployment_informer = kube::Typed(*factory).Apps().V1().Deployments();
+  kube::DeploymentInformer deployment_informer = factory->Apps().V1().Deployments();
   kube::DeploymentLister deploy_lister = deployment_informer.Lister();
   kube::Result<kube::RegistrationPtr> registration = deployment_informer.AddEventHandler(
       kube::TypedHandlerFuncs<kube::Deployment>{.add = OnAdd, .update = OnUpdate, .del = OnDelete});

@@ -1,6 +1,7 @@
 #include "cache/processor_listener.h"
 
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "base/logging.h"
@@ -20,6 +21,7 @@ void ProcessorListener::Add(Notification n) {
   {
     MutexLock l(mu_);
     if (removed_.load(std::memory_order_relaxed) || stopped_) return;
+    if (n.kind == Notification::Kind::kSyncedMarker) ++markers_buffered_;
     buffer_.push_back(std::move(n));
     if (scheduled_) return;
     scheduled_ = true;
@@ -40,6 +42,7 @@ void ProcessorListener::Drain() {
       MutexLock l(mu_);
       if (buffer_.empty() || removed_.load(std::memory_order_relaxed) || stopped_) {
         buffer_.clear();
+        markers_buffered_ = 0;
         scheduled_ = false;
         running_ = false;
         cv_.notify_all();
@@ -47,7 +50,12 @@ void ProcessorListener::Drain() {
       }
       n = std::move(buffer_.front());
       buffer_.pop_front();
+      if (n.kind == Notification::Kind::kSyncedMarker) --markers_buffered_;
+      running_queued_at_ = n.queued_at;
       running_ = true;
+    }
+    if (n.kind != Notification::Kind::kSyncedMarker) {
+      delivered_.fetch_add(1, std::memory_order_relaxed);
     }
     Deliver(n);
     {
@@ -100,6 +108,7 @@ void ProcessorListener::Remove() {
   removed_.store(true, std::memory_order_release);
   MutexLock l(mu_);
   buffer_.clear();
+  markers_buffered_ = 0;
   cv_.notify_all();
 }
 
@@ -122,13 +131,33 @@ bool ProcessorListener::WaitForSynced(std::chrono::milliseconds timeout) const {
 
 size_t ProcessorListener::PendingNotifications() const {
   MutexLock l(mu_);
-  return buffer_.size();
+  return buffer_.size() - markers_buffered_;
+}
+
+InformerStats::Handler ProcessorListener::Stats(Clock::TimePoint now) const {
+  InformerStats::Handler h;
+  h.name = name_;
+  h.delivered = delivered_.load(std::memory_order_relaxed);
+  h.failed = errors_.load(std::memory_order_relaxed);
+  MutexLock l(mu_);
+  h.queue_depth = buffer_.size() - markers_buffered_;
+  // The oldest notification not yet delivered: the one in the handler now, else the first queued
+  // (a synced marker is queued like the rest, so it counts for the lag, not for the depth).
+  std::optional<Clock::TimePoint> oldest;
+  if (running_) {
+    oldest = running_queued_at_;
+  } else if (!buffer_.empty()) {
+    oldest = buffer_.front().queued_at;
+  }
+  if (oldest && now > *oldest) h.lag = now - *oldest;
+  return h;
 }
 
 void ProcessorListener::NotifyStopped() {
   MutexLock l(mu_);
   stopped_ = true;
   buffer_.clear();
+  markers_buffered_ = 0;
   cv_.notify_all();
 }
 

@@ -27,7 +27,8 @@ struct Notification {
   bool flag = false;  // kAdd: is_in_initial_list; kDelete: final_state_unknown
   ObjectPtr old_obj;  // kUpdate
   ObjectPtr obj;
-  std::string key;  // kDelete
+  std::string key;               // kDelete
+  Clock::TimePoint queued_at{};  // when the informer queued it (for `InformerStats` lag)
 };
 
 class ProcessorListener final : public ResourceEventHandlerRegistration,
@@ -50,6 +51,8 @@ class ProcessorListener final : public ResourceEventHandlerRegistration,
   bool WaitForSynced(std::chrono::milliseconds timeout) const override KUBE_EXCLUDES(mu_);
   size_t PendingNotifications() const override KUBE_EXCLUDES(mu_);
   uint64_t HandlerErrors() const override { return errors_.load(std::memory_order_relaxed); }
+  // This handler's counters; `now` (the informer's clock) measures the lag.
+  InformerStats::Handler Stats(Clock::TimePoint now) const KUBE_EXCLUDES(mu_);
   // Wakes `WaitForSynced` callers when the informer stops.
   void NotifyStopped() KUBE_EXCLUDES(mu_);
 
@@ -73,12 +76,16 @@ class ProcessorListener final : public ResourceEventHandlerRegistration,
   mutable Mutex mu_;
   mutable std::condition_variable cv_;  // synced, idle, or stopped
   std::deque<Notification> buffer_ KUBE_GUARDED_BY(mu_);
+  size_t markers_buffered_ KUBE_GUARDED_BY(mu_) = 0;  // kSyncedMarker entries in `buffer_`
+  // The notification being delivered: when it was queued (valid while `running_`).
+  Clock::TimePoint running_queued_at_ KUBE_GUARDED_BY(mu_){};
   bool scheduled_ KUBE_GUARDED_BY(mu_) = false;  // a Drain is queued or running
   bool running_ KUBE_GUARDED_BY(mu_) = false;    // a handler call is in progress
   bool stopped_ KUBE_GUARDED_BY(mu_) = false;    // the informer stopped
   std::atomic<bool> removed_{false};
   std::atomic<bool> synced_{false};
   std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> delivered_{0};
 };
 
 }  // namespace kube::internal

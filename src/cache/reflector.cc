@@ -1,10 +1,15 @@
 // The reflector state machine. Behaviour numbers (B11...) refer to
 // ../shared/reference/client-go-informer-behaviour.md.
 #include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <string_view>
 #include <utility>
 
 #include "base/logging.h"
 #include "cache/reflector_impl.h"
+#include "kube/object_key.h"
+#include "watch/watch_decoder.h"
 
 namespace kube::internal {
 namespace {
@@ -15,8 +20,16 @@ constexpr std::string_view kInitialEventsEnd = "k8s.io/initial-events-end";
 bool IsBrokenConnection(const Status& s) {
   // A stream that broke (reset, EOF inside a frame) with no answer from the server: client-go's
   // stream decoder swallows these as a normal end and the reflector simply rewatches (B16).
+  // An event that cannot be decoded (malformed, over the frame limit) is not: resuming would meet
+  // it again, so it ends the round and the reflector relists after backoff, as client-go does.
   return s.http_code() == 0 &&
-         (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss);
+         (s.code() == StatusCode::kUnavailable ||
+          (s.code() == StatusCode::kDataLoss && !internal::IsUndecodableWatchEvent(s)));
+}
+
+bool EnvIsTrue(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string_view(v) == "true";
 }
 
 }  // namespace
@@ -44,6 +57,8 @@ Reflector::Reflector(std::string name, std::shared_ptr<ListerWatcher> lw,
       options_(std::move(options)),
       clock_(std::move(clock)),
       queue_(SerialQueue::Create(std::move(executor))),
+      check_watch_list_(options_.watch_list_consistency_check ||
+                        EnvIsTrue("KUBE_WATCHLIST_INCONSISTENCY_DETECTOR")),
       rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()),
       backoff_(options_.backoff_initial, options_.backoff_cap, options_.backoff_reset_after,
                options_.backoff_jitter) {}
@@ -52,6 +67,10 @@ Reflector::~Reflector() { Stop(); }
 
 void Reflector::SetErrorHandler(std::function<void(const Status&)> handler) {
   error_handler_ = std::move(handler);
+}
+
+void Reflector::SetTransform(std::function<ObjectPtr(ObjectPtr)> transform) {
+  transform_ = std::move(transform);
 }
 
 void Reflector::Start() {
@@ -310,6 +329,7 @@ void Reflector::StartWatchList() {
     options.resource_version = last_rv_unavailable_ ? "" : last_sync_rv_;
     rv_frozen_until_non_add_ = true;
     watch_list_phase_ = true;
+    watch_list_items_.clear();
     watch_event_count_ = 0;
     watch_started_ = clock_->Now();
     last_progress_ = watch_started_;
@@ -358,7 +378,21 @@ void Reflector::StartWatchList() {
 }
 
 void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
-  MutexLock l(mu_);
+  std::optional<WatchListCheck> check;
+  {
+    MutexLock l(mu_);
+    OnWatchEventLocked(generation, std::move(ev));
+    check = std::exchange(pending_check_, std::nullopt);
+  }
+  if (check) {
+    // B60: the check lists, so it runs on the serial queue, not on this I/O thread.
+    PostTask([this, c = std::move(*check)]() mutable {
+      CheckWatchListConsistency(c.rv, std::move(c.items));
+    });
+  }
+}
+
+void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent ev) {
   if (stopped_ || generation != watch_generation_) return;
   last_progress_ = clock_->Now();
   if (ev.type == WatchEventType::kError) {
@@ -393,6 +427,11 @@ void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
         watch_list_phase_ = false;
         last_rv_unavailable_ = false;
         counters_.lists.fetch_add(1, std::memory_order_relaxed);
+        if (check_watch_list_) {
+          // B60: the check lists, so it runs on the serial queue, not on this I/O thread.
+          pending_check_ = WatchListCheck{rv, std::move(watch_list_items_)};
+          watch_list_items_.clear();
+        }
       } else {
         (void)fifo_->Bookmark(rv);  // B14
       }
@@ -402,6 +441,7 @@ void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
     }
     case WatchEventType::kAdded:
       if (watch_list_phase_) {
+        if (check_watch_list_) watch_list_items_.push_back(ev.object);
         (void)fifo_->ReplaceItem(ev.object);
       } else {
         (void)fifo_->Add(ev.object);
@@ -559,6 +599,64 @@ void Reflector::RoundEnded(Status status, bool permanent_cap) {
     d = backoff_.Next(clock_->Now(), rng_, cap);
   }
   RunAfter(d, [this] { ListAndWatch(); });  // B19: one backoff step after every round
+}
+
+void Reflector::CheckWatchListConsistency(const std::string& rv, std::vector<ObjectPtr> streamed) {
+  ListOptions options;
+  options.resource_version = rv;
+  options.resource_version_match = ResourceVersionMatch::kExact;
+  options.limit = options_.page_size > 0 ? options_.page_size : kDefaultPageSize;
+  std::vector<ObjectPtr> listed;
+  for (;;) {
+    Result<ObjectList> page = lw_->List(options, stop_.get_token());
+    if (!page) {
+      if (page.error().code() == StatusCode::kCancelled) return;
+      ReportError(
+          page.error().WithContext("watch-list consistency check: list at resourceVersion " + rv));
+      return;
+    }
+    for (ObjectPtr& obj : page->items) listed.push_back(std::move(obj));
+    if (page->continue_token.empty()) break;
+    options.continue_token = page->continue_token;
+    options.resource_version.clear();
+    options.resource_version_match = ResourceVersionMatch::kUnset;
+  }
+  // UID -> minified JSON after the transform, as the cache would hold it.
+  auto index = [this](std::vector<ObjectPtr>& objects) {
+    std::map<std::string, ObjectPtr, std::less<>> by_uid;
+    for (ObjectPtr& obj : objects) {
+      if (transform_) {
+        if (ObjectPtr t = transform_(obj)) obj = std::move(t);
+      }
+      by_uid[std::string(obj->uid())] = obj;
+    }
+    return by_uid;
+  };
+  auto from_watch = index(streamed);
+  auto from_list = index(listed);
+  std::vector<std::string> differing;
+  for (const auto& [uid, obj] : from_watch) {
+    auto it = from_list.find(uid);
+    if (it == from_list.end() || it->second->json() != obj->json()) {
+      differing.push_back(MetaNamespaceKey(*obj));
+    }
+  }
+  for (const auto& [uid, obj] : from_list) {
+    if (!from_watch.contains(uid)) differing.push_back(MetaNamespaceKey(*obj));
+  }
+  if (differing.empty()) return;
+  std::sort(differing.begin(), differing.end());
+  differing.erase(std::unique(differing.begin(), differing.end()), differing.end());
+  std::string keys;
+  for (const std::string& k : differing) {
+    if (!keys.empty()) keys += ", ";
+    keys += k;
+  }
+  Status s = DataLossError("watch-list inconsistency at resourceVersion " + rv + ": " +
+                           std::to_string(differing.size()) +
+                           " object(s) differ from a list at that version: " + keys);
+  KUBE_LOG(kError, "reflector") << name_ << ": " << s.message();
+  ReportError(s);
 }
 
 void Reflector::ReportError(const Status& status) {

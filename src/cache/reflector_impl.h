@@ -15,9 +15,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "base/executor.h"
 #include "base/mutex.h"
@@ -67,6 +69,8 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
 
   // Sets the B20 error handler (before Start).
   void SetErrorHandler(std::function<void(const Status&)> handler);
+  // The informer's transform, for the B60 consistency check (before Start).
+  void SetTransform(std::function<ObjectPtr(ObjectPtr)> transform);
   void Start() KUBE_EXCLUDES(mu_);
   // Stops the watch, cancels a running list and timers, and waits for the running task.
   void Stop() KUBE_EXCLUDES(mu_);
@@ -87,6 +91,7 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   void StartWatch();
   void StartWatchList();
   void OnWatchEvent(uint64_t generation, WatchEvent ev) KUBE_EXCLUDES(mu_);
+  void OnWatchEventLocked(uint64_t generation, WatchEvent ev) KUBE_REQUIRES(mu_);
   void OnWatchDone(uint64_t generation, Status status);
   void OnProgressDeadline(uint64_t generation);
   void ArmProgressTimer(uint64_t generation) KUBE_EXCLUDES(mu_);
@@ -94,6 +99,8 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   void RoundEnded(Status status, bool permanent_cap = false);
   void RetryWatchAfterBackoff(const Status& status);
   void ReportError(const Status& status);
+  // B60: compares a watch-list's initial events with a list at `rv`.
+  void CheckWatchListConsistency(const std::string& rv, std::vector<ObjectPtr> streamed);
   std::chrono::seconds RandomWatchTimeout() KUBE_EXCLUDES(mu_);
   std::string RelistResourceVersion() const KUBE_EXCLUDES(mu_);
   void StopWatchLocked() KUBE_REQUIRES(mu_);
@@ -105,6 +112,8 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   const std::shared_ptr<Clock> clock_;
   std::shared_ptr<SerialQueue> queue_;
   std::function<void(const Status&)> error_handler_;
+  std::function<ObjectPtr(ObjectPtr)> transform_;
+  const bool check_watch_list_;  // B60
   Counters counters_;
   std::stop_source stop_;
 
@@ -128,8 +137,14 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   Clock::TimePoint last_progress_ KUBE_GUARDED_BY(mu_){};
   // B51: from ""/"0" the RV does not advance until the first non-ADDED event.
   bool rv_frozen_until_non_add_ KUBE_GUARDED_BY(mu_) = false;
-  bool watch_list_phase_ KUBE_GUARDED_BY(mu_) = false;  // B22: awaiting the end bookmark
-  Status watch_error_ KUBE_GUARDED_BY(mu_);             // from an ERROR event
+  bool watch_list_phase_ KUBE_GUARDED_BY(mu_) = false;            // B22: awaiting the end bookmark
+  std::vector<ObjectPtr> watch_list_items_ KUBE_GUARDED_BY(mu_);  // B60: the initial events
+  struct WatchListCheck {
+    std::string rv;
+    std::vector<ObjectPtr> items;
+  };
+  std::optional<WatchListCheck> pending_check_ KUBE_GUARDED_BY(mu_);  // B60: to post
+  Status watch_error_ KUBE_GUARDED_BY(mu_);                           // from an ERROR event
   std::shared_ptr<Timer> progress_timer_ KUBE_GUARDED_BY(mu_);
   std::shared_ptr<Timer> backoff_timer_ KUBE_GUARDED_BY(mu_);
 };

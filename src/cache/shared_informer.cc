@@ -123,11 +123,13 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       if (stopped_) return CancelledError("informer " + options_.name + " has stopped");
       listeners_.push_back(listener);
     }
+    const Clock::TimePoint now = clock_->Now();
     for (ObjectPtr& obj : indexer_->List()) {
-      listener->Add(Notification{Notification::Kind::kAdd, true, nullptr, std::move(obj), {}});
+      listener->Add(Notification{Notification::Kind::kAdd, true, nullptr, std::move(obj), {}, now});
     }
     if (synced_.load(std::memory_order_acquire)) {
-      listener->Add(Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}});
+      listener->Add(
+          Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}, now});
     }
     return RegistrationPtr(listener);
   }
@@ -198,6 +200,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     reflector_ = std::make_shared<internal::Reflector>(options_.name, lw_, fifo_,
                                                        options_.reflector, clock_, executor_);
     if (error_handler_) reflector_->SetErrorHandler(error_handler_);
+    if (transform_) reflector_->SetTransform(transform_);  // B60 compares after the transform
     reflector_->Start();
     if (check_period_.count() > 0) ArmResyncLocked();
   }
@@ -289,21 +292,36 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     return reflector ? reflector->LastSyncResourceVersion() : "";
   }
 
-  Stats GetStats() const override {
+  InformerStats Stats() const override {
     std::shared_ptr<internal::Reflector> reflector;
+    std::vector<std::shared_ptr<ProcessorListener>> listeners;
     {
       MutexLock l(mu_);
       reflector = reflector_;
+      listeners = listeners_;
     }
-    Stats s;
-    if (!reflector) return s;
-    const auto& c = reflector->counters();
-    s.lists = c.lists.load();
-    s.watches = c.watches.load();
-    s.watch_events = c.watch_events.load();
-    s.relists_after_gone = c.relists_after_gone.load();
-    s.progress_timeouts = c.progress_timeouts.load();
-    s.errors = c.errors.load();
+    InformerStats s;
+    s.objects_cached = indexer_->Size();
+    s.adds = adds_.load(std::memory_order_relaxed);
+    s.updates = updates_.load(std::memory_order_relaxed);
+    s.deletes = deletes_.load(std::memory_order_relaxed);
+    s.resyncs = resyncs_.load(std::memory_order_relaxed);
+    s.store_write_locks = indexer_->WriteLocks();
+    if (reflector) {
+      const auto& c = reflector->counters();
+      s.lists = c.lists.load(std::memory_order_relaxed);
+      s.relists = s.lists > 0 ? s.lists - 1 : 0;
+      s.watches = c.watches.load(std::memory_order_relaxed);
+      s.watch_restarts = s.watches > 0 ? s.watches - 1 : 0;
+      s.watch_events = c.watch_events.load(std::memory_order_relaxed);
+      s.relists_after_gone = c.relists_after_gone.load(std::memory_order_relaxed);
+      s.progress_timeouts = c.progress_timeouts.load(std::memory_order_relaxed);
+      s.errors = c.errors.load(std::memory_order_relaxed);
+      s.last_sync_resource_version = reflector->LastSyncResourceVersion();
+    }
+    const Clock::TimePoint now = clock_->Now();
+    s.handlers.reserve(listeners.size());
+    for (const auto& listener : listeners) s.handlers.push_back(listener->Stats(now));
     return s;
   }
 
@@ -387,8 +405,136 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         MutexLock l(mu_);
         listeners = listeners_;
       }
-      for (Delta& d : batch) Process(d, listeners);
+      ProcessBatch(batch, listeners);
     }
+  }
+
+  static bool IsObjectDelta(DeltaType t) {
+    return t == DeltaType::kAdded || t == DeltaType::kUpdated || t == DeltaType::kDeleted ||
+           t == DeltaType::kReplaced;
+  }
+
+  // One object delta of a run: its key, the cached object before the run, and what it does.
+  struct Pending {
+    enum class Action { kAdd, kUpdate, kDelete, kResync };
+    Delta* delta;
+    std::string key;
+    ObjectPtr old;
+    Action action = Action::kAdd;
+  };
+
+  // B55: the popped deltas in order, each maximal run of object deltas with distinct keys (at
+  // most `kBatchSize`) applied to the indexer as one transaction (one exclusive lock), then
+  // notified in order. A run ends at a repeated key (so every delta's old object can be read
+  // before the run is written) and at any other delta type (a relist's end, a resync, a
+  // bookmark), which is processed on its own; so the initial list ends a run, and its adds keep
+  // their `is_in_initial_list` flag (B29).
+  void ProcessBatch(std::vector<Delta>& batch,
+                    const std::vector<std::shared_ptr<ProcessorListener>>& listeners)
+      KUBE_REQUIRES(block_deltas_) {
+    std::vector<Pending> run;
+    run.reserve(batch.size());  // never reallocates, so the views in `run_keys` stay valid
+    std::unordered_set<std::string_view> run_keys;
+    size_t i = 0;
+    while (i < batch.size()) {
+      if (!IsObjectDelta(batch[i].type)) {
+        Process(batch[i], listeners);
+        ++i;
+        continue;
+      }
+      run.clear();
+      run_keys.clear();
+      for (; i < batch.size() && IsObjectDelta(batch[i].type); ++i) {
+        std::string key = MetaNamespaceKey(*batch[i].object);
+        if (run_keys.contains(key)) break;
+        run.push_back(Pending{&batch[i], std::move(key), nullptr});
+        run_keys.insert(run.back().key);
+      }
+      ApplyRun(run, listeners);
+    }
+  }
+
+  // B28 for a run of object deltas with distinct keys.
+  void ApplyRun(std::vector<Pending>& run,
+                const std::vector<std::shared_ptr<ProcessorListener>>& listeners)
+      KUBE_REQUIRES(block_deltas_) {
+    using Action = Pending::Action;
+    std::vector<StoreTransaction> txns;
+    txns.reserve(run.size());
+    for (Pending& p : run) {
+      const Delta& d = *p.delta;
+      p.old = indexer_->GetByKey(p.key);
+      if (d.type == DeltaType::kDeleted) {
+        p.action = Action::kDelete;
+        txns.push_back({StoreTransaction::Type::kDelete, d.object});
+        continue;
+      }
+      if (d.type == DeltaType::kReplaced && relist_active_) relist_seen_.insert(p.key);
+      if (p.old != nullptr && !p.old->resource_version().empty() &&
+          p.old->resource_version() == d.object->resource_version()) {
+        // An unchanged relist item: keep the cached object (the new copy is dropped at once, so
+        // a relist never holds two copies of unchanged objects) and deliver a sync notification
+        // to the handlers whose resync is due (B28/B34).
+        p.action = Action::kResync;
+        continue;
+      }
+      p.action = p.old != nullptr ? Action::kUpdate : Action::kAdd;
+      txns.push_back(
+          {p.old != nullptr ? StoreTransaction::Type::kUpdate : StoreTransaction::Type::kAdd,
+           d.object});
+    }
+    std::vector<Status> results;
+    if (!txns.empty()) results = indexer_->Transaction(std::move(txns));
+
+    const Clock::TimePoint now = clock_->Now();
+    uint64_t adds = 0, updates = 0, deletes = 0, resyncs = 0;
+    size_t t = 0;
+    for (Pending& p : run) {
+      Delta& d = *p.delta;
+      if (p.action != Action::kResync) {
+        const Status& s = results[t++];
+        if (!s.ok()) {
+          KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
+          continue;
+        }
+      }
+      if (d.type != DeltaType::kReplaced) MarkPopulatedByWatch(listeners);  // B27
+      switch (p.action) {
+        case Action::kResync:
+          if (NotifyResync(listeners, p.old, now)) ++resyncs;
+          break;
+        case Action::kUpdate:
+          ++updates;
+          Notify(listeners,
+                 Notification{
+                     Notification::Kind::kUpdate, false, std::move(p.old), d.object, {}, now});
+          break;
+        case Action::kAdd: {
+          ++adds;
+          bool initial = !synced_.load(std::memory_order_relaxed);  // B29
+          Notify(listeners,
+                 Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
+          break;
+        }
+        case Action::kDelete:
+          // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
+          ++deletes;
+          Notify(listeners, Notification{Notification::Kind::kDelete, false, nullptr, d.object,
+                                         std::move(p.key), now});
+          break;
+      }
+    }
+    Count(adds_, adds);
+    Count(updates_, updates);
+    Count(deletes_, deletes);
+    Count(resyncs_, resyncs);
+  }
+
+  // Only the delta processing (one thread at a time, under `block_deltas_`) writes the delta
+  // counters, so a relaxed load and store suffice; readers may see a slightly old value.
+  static void Count(std::atomic<uint64_t>& counter, uint64_t n) {
+    if (n != 0)
+      counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
   static void Notify(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
@@ -396,56 +542,15 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     for (const auto& listener : listeners) listener->Add(n);
   }
 
-  // B28: one delta, under `block_deltas_`.
+  // The other deltas (relist brackets, resync, bookmark), under `block_deltas_`.
   void Process(Delta& d, const std::vector<std::shared_ptr<ProcessorListener>>& listeners)
       KUBE_REQUIRES(block_deltas_) {
     switch (d.type) {
       case DeltaType::kAdded:
       case DeltaType::kUpdated:
-      case DeltaType::kReplaced: {
-        std::string key = MetaNamespaceKey(*d.object);
-        if (d.type == DeltaType::kReplaced) {
-          if (relist_active_) relist_seen_.insert(key);
-        } else {
-          MarkPopulatedByWatch(listeners);
-        }
-        ObjectPtr old = indexer_->GetByKey(key);
-        if (old != nullptr) {
-          if (!old->resource_version().empty() &&
-              old->resource_version() == d.object->resource_version()) {
-            // An unchanged relist item: keep the cached object (the new copy is dropped at once,
-            // so a relist never holds two copies of unchanged objects) and deliver a sync
-            // notification to the handlers whose resync is due (B28/B34).
-            NotifyResync(listeners, old);
-            return;
-          }
-          Status s = indexer_->Update(d.object);
-          if (!s.ok()) {
-            KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
-            return;
-          }
-          Notify(listeners,
-                 Notification{Notification::Kind::kUpdate, false, std::move(old), d.object, {}});
-        } else {
-          Status s = indexer_->Add(d.object);
-          if (!s.ok()) {
-            KUBE_LOG(kError, "informer") << options_.name << ": " << s.ToString();
-            return;
-          }
-          bool initial = !synced_.load(std::memory_order_relaxed);  // B29
-          Notify(listeners, Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}});
-        }
-        return;
-      }
-      case DeltaType::kDeleted: {
-        MarkPopulatedByWatch(listeners);
-        std::string key = MetaNamespaceKey(*d.object);
-        (void)indexer_->Delete(*d.object);
-        // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
-        Notify(listeners,
-               Notification{Notification::Kind::kDelete, false, nullptr, d.object, std::move(key)});
-        return;
-      }
+      case DeltaType::kDeleted:
+      case DeltaType::kReplaced:
+        return;  // handled by ApplyRun
       case DeltaType::kReplaceBegin:
         relist_active_ = true;
         relist_seen_.clear();
@@ -455,14 +560,18 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         if (relist_active_) {
           // B24/B61: whatever the cache holds that the relist did not return was deleted while
           // the watch was down. Every earlier delta has been applied, so none is missed.
+          const Clock::TimePoint now = clock_->Now();
+          uint64_t deletes = 0;
           for (const std::string& key : indexer_->ListKeys()) {
             if (relist_seen_.contains(key)) continue;
             ObjectPtr last = indexer_->GetByKey(key);
             if (last == nullptr) continue;
             (void)indexer_->DeleteByKey(key);
-            Notify(listeners,
-                   Notification{Notification::Kind::kDelete, true, nullptr, std::move(last), key});
+            ++deletes;
+            Notify(listeners, Notification{Notification::Kind::kDelete, true, nullptr,
+                                           std::move(last), key, now});
           }
+          Count(deletes_, deletes);
         }
         relist_active_ = false;
         std::unordered_set<std::string>().swap(relist_seen_);
@@ -482,9 +591,13 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           }
         }
         if (due.empty()) return;
-        for (ObjectPtr& obj : indexer_->List()) {  // B54: in memory only, no server request
-          Notify(due,
-                 Notification{Notification::Kind::kResync, false, nullptr, std::move(obj), {}});
+        // B54/B59: in memory only, no server request.
+        const Clock::TimePoint now = clock_->Now();
+        std::vector<ObjectPtr> objects = indexer_->List();
+        Count(resyncs_, objects.size());
+        for (ObjectPtr& obj : objects) {
+          Notify(due, Notification{
+                          Notification::Kind::kResync, false, nullptr, std::move(obj), {}, now});
         }
         return;
       }
@@ -494,14 +607,18 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     }
   }
 
-  void NotifyResync(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
-                    const ObjectPtr& obj) {
+  // Returns whether any handler was due.
+  bool NotifyResync(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
+                    const ObjectPtr& obj, Clock::TimePoint now) {
+    bool any = false;
     MutexLock l(mu_);
     for (const auto& listener : listeners) {
       if (listener->resync_pending) {
-        listener->Add(Notification{Notification::Kind::kResync, false, nullptr, obj, {}});
+        listener->Add(Notification{Notification::Kind::kResync, false, nullptr, obj, {}, now});
+        any = true;
       }
     }
+    return any;
   }
 
   // B27: an add/update/delete before any list also counts as populated.
@@ -513,7 +630,9 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     if (synced_.load(std::memory_order_relaxed)) return;
     // Each handler's registration syncs once it has returned from the adds queued before this
     // marker (B30).
-    Notify(listeners, Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}});
+    Notify(listeners,
+           Notification{
+               Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}, clock_->Now()});
     MutexLock l(sync_mu_);
     synced_.store(true, std::memory_order_release);
     sync_cv_.notify_all();
@@ -548,6 +667,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
 
   std::atomic<bool> synced_{false};
   std::atomic<bool> stopping_{false};
+  // Written only by the delta processing (see `Count`).
+  std::atomic<uint64_t> adds_{0}, updates_{0}, deletes_{0}, resyncs_{0};
   mutable Mutex sync_mu_;
   mutable std::condition_variable sync_cv_;
 };

@@ -4,6 +4,7 @@
 // client-go: tools/cache/thread_safe_store.go.
 #include "kube/cache/thread_safe_store.h"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -114,6 +115,7 @@ class ThreadSafeStore::Impl {
     Result<Values> values = ComputeValues(writer_indexers_, *obj);
     if (!values) return values.error();
     internal::WriterMutexLock l(mu_);
+    CountWriteLock();
     auto [it, inserted] = items_.try_emplace(std::move(key));
     if (!inserted) old = std::move(it->second);
     it->second = std::move(obj);
@@ -127,6 +129,7 @@ class ThreadSafeStore::Impl {
     ObjectPtr old;  // released after both locks
     internal::MutexLock w(write_mu_);
     internal::WriterMutexLock l(mu_);
+    CountWriteLock();
     if (rv != nullptr) last_rv_.assign(*rv);
     auto it = items_.find(key);
     if (it == items_.end()) return Status::Ok();
@@ -158,6 +161,7 @@ class ThreadSafeStore::Impl {
     }
     {
       internal::WriterMutexLock l(mu_);
+      CountWriteLock();
       items_.swap(items);
       indices_.swap(indices);
       last_rv_ = std::move(rv);
@@ -193,6 +197,7 @@ class ThreadSafeStore::Impl {
     }
     {
       internal::WriterMutexLock l(mu_);
+      CountWriteLock();
       indices_.merge(built);
     }
     writer_indexers_.insert(add.begin(), add.end());
@@ -202,8 +207,61 @@ class ThreadSafeStore::Impl {
   void Bookmark(std::string rv) KUBE_EXCLUDES(write_mu_, mu_) {
     internal::MutexLock w(write_mu_);
     internal::WriterMutexLock l(mu_);
+    CountWriteLock();
     last_rv_ = std::move(rv);
   }
+
+  // B55: index values are computed under `write_mu_` only; every write is then applied under one
+  // exclusive `mu_`, so readers see the batch all at once or not at all.
+  std::vector<Status> Transaction(std::vector<StoreTransaction> txns)
+      KUBE_EXCLUDES(write_mu_, mu_) {
+    std::vector<Status> results(txns.size());
+    std::vector<ObjectPtr> released;  // replaced and deleted objects, released after both locks
+    std::vector<std::string> keys(txns.size());
+    std::vector<Values> values(txns.size());
+    internal::MutexLock w(write_mu_);
+    for (size_t i = 0; i < txns.size(); ++i) {
+      const StoreTransaction& t = txns[i];
+      if (t.object == nullptr) {
+        results[i] = InvalidArgumentError("ThreadSafeStore::Transaction: null object");
+        continue;
+      }
+      keys[i] = MetaNamespaceKey(*t.object);
+      if (t.type == StoreTransaction::Type::kDelete) continue;
+      Result<Values> v = ComputeValues(writer_indexers_, *t.object);
+      if (!v) {
+        results[i] = v.error();
+        continue;
+      }
+      values[i] = *std::move(v);
+    }
+    released.reserve(txns.size());
+    internal::WriterMutexLock l(mu_);
+    CountWriteLock();
+    for (size_t i = 0; i < txns.size(); ++i) {
+      if (!results[i].ok()) continue;
+      StoreTransaction& t = txns[i];
+      if (t.type == StoreTransaction::Type::kDelete) {
+        last_rv_.assign(t.object->resource_version());
+        auto it = items_.find(keys[i]);
+        if (it == items_.end()) continue;
+        UpdateIndicesLocked(&*it, it->second.get(), nullptr);
+        released.push_back(std::move(it->second));
+        items_.erase(it);
+        continue;
+      }
+      last_rv_.assign(t.object->resource_version());
+      auto [it, inserted] = items_.try_emplace(std::move(keys[i]));
+      ObjectPtr old;
+      if (!inserted) old = std::move(it->second);
+      it->second = std::move(t.object);
+      UpdateIndicesLocked(&*it, old.get(), &values[i]);
+      if (old) released.push_back(std::move(old));
+    }
+    return results;
+  }
+
+  uint64_t WriteLocks() const { return write_locks_.load(std::memory_order_relaxed); }
 
   std::string LastStoreSyncResourceVersion() const KUBE_EXCLUDES(mu_) {
     internal::ReaderMutexLock r(mu_);
@@ -315,6 +373,9 @@ class ThreadSafeStore::Impl {
   }
 
  private:
+  // Counts exclusive acquisitions of `mu_`, for `WriteLocks` (B55).
+  void CountWriteLock() { write_locks_.fetch_add(1, std::memory_order_relaxed); }
+
   const IndexData* FindIndexLocked(std::string_view index_name) const KUBE_REQUIRES_SHARED(mu_) {
     auto it = indices_.find(index_name);
     return it == indices_.end() ? nullptr : &it->second;
@@ -360,6 +421,7 @@ class ThreadSafeStore::Impl {
   Items items_ KUBE_GUARDED_BY(mu_);
   Indices indices_ KUBE_GUARDED_BY(mu_);
   std::string last_rv_ KUBE_GUARDED_BY(mu_);
+  std::atomic<uint64_t> write_locks_{0};
 };
 
 std::shared_ptr<ThreadSafeStore> ThreadSafeStore::Create(Indexers indexers) {
@@ -424,6 +486,12 @@ Status ThreadSafeStore::AddIndexers(const Indexers& indexers) {
 }
 
 Indexers ThreadSafeStore::GetIndexers() const { return impl_->GetIndexers(); }
+
+std::vector<Status> ThreadSafeStore::Transaction(std::vector<StoreTransaction> txns) {
+  return impl_->Transaction(std::move(txns));
+}
+
+uint64_t ThreadSafeStore::WriteLocks() const { return impl_->WriteLocks(); }
 
 void ThreadSafeStore::Bookmark(std::string resource_version) {
   impl_->Bookmark(std::move(resource_version));

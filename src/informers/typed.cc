@@ -1,11 +1,18 @@
-// The typed informers' shared machinery: kind descriptions and the field readers every typed view
-// uses (see informers/typed_informer.h).
+// The typed informers' shared machinery: the factory's group accessors, kind descriptions and the
+// field readers every typed view uses (see informers/typed_informer.h).
 #include "kube/informers/typed.h"
 
 #include <array>
 #include <string>
 
 namespace kube {
+
+// Defined here rather than in factory.cc so that factory.h needs none of the typed headers.
+CoreInformers SharedInformerFactory::Core() { return CoreInformers(*this); }
+AppsInformers SharedInformerFactory::Apps() { return AppsInformers(*this); }
+DiscoveryInformers SharedInformerFactory::Discovery() { return DiscoveryInformers(*this); }
+BatchInformers SharedInformerFactory::Batch() { return BatchInformers(*this); }
+CoordinationInformers SharedInformerFactory::Coordination() { return CoordinationInformers(*this); }
 
 GroupVersionResource KindInfo::gvr() const {
   return {std::string(group), std::string(version), std::string(resource)};

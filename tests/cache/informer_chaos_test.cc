@@ -193,7 +193,7 @@ TEST_F(InformerChaosTest, CacheAndHandlersConvergeToTheServerUnderChurnAndFaults
     EXPECT_EQ(h->state(), *want);
     EXPECT_EQ(h->out_of_order(), 0);
   }
-  auto stats = informer->GetStats();
+  auto stats = informer->Stats();
   EXPECT_GT(stats.watches, 1u);  // the faults did break watches
   factory->Shutdown();
 }
@@ -229,8 +229,8 @@ TEST_F(InformerChaosTest, B16DroppedWatchResumesWithoutLosingAnEvent) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(h->state(), *want);
-  EXPECT_EQ(informer->GetStats().relists_after_gone, 0u);  // resumed, never relisted
-  EXPECT_EQ(informer->GetStats().lists, 1u);
+  EXPECT_EQ(informer->Stats().relists_after_gone, 0u);  // resumed, never relisted
+  EXPECT_EQ(informer->Stats().lists, 1u);
 }
 
 TEST_F(InformerChaosTest, B24RelistAfterAnOutageDeletesObjectsThatVanishedMeanwhile) {

@@ -2,12 +2,15 @@
 // Runs under ThreadSanitizer in CI (label `concurrency`): no race, leak or hang.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "base/executor.h"
 #include "cache/shared_informer_internal.h"
@@ -130,6 +133,76 @@ TEST(SharedInformerStressTest, ManyHandlersStartFeedStopRepeatedly) {
     informer->Stop();
     for (auto& h : handlers) EXPECT_EQ(h->out_of_order(), 0);
   }
+  executor->Shutdown();
+}
+
+// Stats() from several threads while deltas are applied in batches (B55) and handlers run; and
+// listers reading meanwhile only ever see a prefix of the in-order stream.
+TEST(SharedInformerStressTest, StatsAndListersWhileBatchesAreApplied) {
+  auto executor = internal::Executor::Create({.threads = 3});
+  auto lw = std::make_shared<FakeListerWatcher>();
+  lw->SetObjects({}, "1");
+  SharedInformerOptions o;
+  o.name = "stats";
+  o.reflector.watch_progress_timeout = 0ms;
+  auto informer = internal::NewSharedIndexInformer(lw, o, executor);
+  std::vector<std::shared_ptr<OrderCheckingHandler>> handlers;
+  for (int h = 0; h < 4; ++h) {
+    handlers.push_back(std::make_shared<OrderCheckingHandler>(h == 0 ? 20us : 0us));
+    ASSERT_TRUE(
+        informer->AddEventHandler(handlers.back(), {.name = "h" + std::to_string(h)}).has_value());
+  }
+  informer->Run();
+  auto watch = lw->WaitForWatch(1);
+  ASSERT_NE(watch, nullptr);
+
+  constexpr int kObjects = 3000;
+  std::atomic<bool> done{false};
+  std::atomic<int> violations{0};
+  std::thread stats_reader([&] {
+    uint64_t last_adds = 0;
+    while (!done) {
+      InformerStats s = informer->Stats();
+      if (s.adds < last_adds || s.handlers.size() != 4) violations++;
+      last_adds = s.adds;
+      for (const auto& h : s.handlers) {
+        if (h.failed != 0 || h.lag.count() < 0) violations++;
+      }
+      std::this_thread::yield();
+    }
+  });
+  std::thread lister([&] {
+    while (!done) {
+      // Objects are added in order p0, p1, ...: any snapshot must be exactly p0..p(n-1).
+      std::vector<ObjectPtr> all = informer->GetIndexer()->List();
+      long max_index = -1;
+      for (const ObjectPtr& obj : all) {
+        max_index = std::max(max_index, std::stol(std::string(obj->name().substr(1))));
+      }
+      if (max_index + 1 != static_cast<long>(all.size())) violations++;
+      std::this_thread::yield();
+    }
+  });
+  for (int i = 0; i < kObjects; ++i) {
+    watch->Send(WatchEventType::kAdded,
+                MakePod("ns", "p" + std::to_string(i), {.rv = std::to_string(i + 2)}));
+  }
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (informer->Stats().handlers[0].delivered < static_cast<uint64_t>(kObjects) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  done = true;
+  stats_reader.join();
+  lister.join();
+  InformerStats s = informer->Stats();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_EQ(s.adds, static_cast<uint64_t>(kObjects));
+  EXPECT_EQ(s.objects_cached, static_cast<size_t>(kObjects));
+  EXPECT_EQ(s.handlers[0].delivered, static_cast<uint64_t>(kObjects));
+  EXPECT_EQ(s.handlers[0].queue_depth, 0u);
+  informer->Stop();
+  for (auto& h : handlers) EXPECT_EQ(h->out_of_order(), 0);
   executor->Shutdown();
 }
 

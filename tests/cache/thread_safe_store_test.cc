@@ -331,6 +331,47 @@ TEST(ThreadSafeStoreTest, B05IndexFuncErrorRejectsTheWriteAndLeavesStoreUnchange
   EXPECT_THAT(*store->ByIndex("picky", "all"), ElementsAre(good));
 }
 
+// --- B55: transactions -------------------------------------------------------------------------
+
+TEST(ThreadSafeStoreTest, B55TransactionAppliesWritesInOrderUnderOneLock) {
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  ASSERT_TRUE(store->Add(Pod("ns", "old", "1", {{"app", "db"}})).ok());
+  const uint64_t locks = store->WriteLocks();
+  using Type = StoreTransaction::Type;
+  std::vector<Status> results = store->Transaction({
+      {Type::kAdd, Pod("ns", "a", "2", {{"app", "web"}})},
+      {Type::kUpdate, Pod("ns", "old", "3", {{"app", "web"}})},
+      {Type::kAdd, Pod("ns", "b", "4")},
+      {Type::kDelete, Pod("ns", "b", "5")},  // the same key again: applied in order
+      {Type::kDelete, Pod("ns", "never", "6")},
+  });
+  ASSERT_EQ(results.size(), 5u);
+  for (const Status& r : results) EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(store->WriteLocks() - locks, 1u);
+  EXPECT_THAT(store->ListKeys(), UnorderedElementsAre("ns/a", "ns/old"));
+  EXPECT_THAT(*store->IndexKeys("app", "web"), UnorderedElementsAre("ns/a", "ns/old"));
+  EXPECT_THAT(store->ListIndexFuncValues("app"), ElementsAre("web"));
+  EXPECT_EQ(store->LastStoreSyncResourceVersion(), "6");  // the last write's, as `Delete` does
+}
+
+TEST(ThreadSafeStoreTest, B55TransactionSkipsOnlyTheWritesAnIndexFuncRejects) {
+  auto store = ThreadSafeStore::Create({{"picky", PickyIndexFunc}});
+  using Type = StoreTransaction::Type;
+  std::vector<Status> results = store->Transaction({
+      {Type::kAdd, Pod("ns", "a", "1")},
+      {Type::kAdd, Pod("ns", "bad", "2", {{"reject", "yes"}})},
+      {Type::kAdd, nullptr},
+      {Type::kAdd, Pod("ns", "c", "3")},
+  });
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results[3].ok());
+  EXPECT_THAT(store->ListKeys(), UnorderedElementsAre("ns/a", "ns/c"));
+  EXPECT_EQ(store->ByIndex("picky", "all")->size(), 2u);
+}
+
 // --- B06: which indexes a store has ------------------------------------------------------------
 
 TEST(ThreadSafeStoreTest, B06NamespaceIndexFuncGivesTheNamespace) {

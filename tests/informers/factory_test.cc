@@ -103,23 +103,35 @@ class SharedInformerFactoryTest : public ::testing::Test {
 
 TEST_F(SharedInformerFactoryTest, B38OneInformerPerResource) {
   auto factory = Make();
-  DeploymentInformer first = Typed(*factory).Apps().V1().Deployments();
-  DeploymentInformer second = Typed(*factory).Apps().V1().Deployments();
+  DeploymentInformer first = factory->Apps().V1().Deployments();
+  DeploymentInformer second = factory->Apps().V1().Deployments();
   EXPECT_EQ(first.Informer(), second.Informer());
   EXPECT_EQ(first.Informer(), factory->InformerFor(kDeployments));
   // A different scope argument does not split it.
   EXPECT_EQ(first.Informer(), factory->ForResource(kDeployments, {.namespaced = false}).Informer());
-  EXPECT_NE(first.Informer(), Typed(*factory).Core().V1().Pods().Informer());
+  EXPECT_NE(first.Informer(), factory->Core().V1().Pods().Informer());
   ASSERT_EQ(made().size(), 2u);
   EXPECT_EQ(made()[0].gvr, kDeployments);
   EXPECT_EQ(made()[1].gvr, kPods);
 }
 
+TEST_F(SharedInformerFactoryTest, GroupAccessorsAreOnTheFactoryAndTypedStillWorks) {
+  auto factory = Make();
+  EXPECT_EQ(factory->Discovery().V1().EndpointSlices().Informer(),
+            factory->InformerFor({"discovery.k8s.io", "v1", "endpointslices"}));
+  EXPECT_EQ(factory->Batch().V1().Jobs().Informer(), factory->InformerFor({"batch", "v1", "jobs"}));
+  EXPECT_EQ(factory->Coordination().V1().Leases().Informer(),
+            factory->InformerFor({"coordination.k8s.io", "v1", "leases"}));
+  // The deprecated spelling hands out the same informers.
+  EXPECT_EQ(Typed(*factory).Apps().V1().Deployments().Informer(),
+            factory->Apps().V1().Deployments().Informer());
+}
+
 TEST_F(SharedInformerFactoryTest, B39NamespaceAndTweakReachEveryListerWatcher) {
   auto factory = Make(
       {.ns = "team-a", .tweak_list_options = [](ListOptions& o) { o.label_selector = "app=web"; }});
-  Typed(*factory).Apps().V1().Deployments();
-  Typed(*factory).Core().V1().Nodes();
+  factory->Apps().V1().Deployments();
+  factory->Core().V1().Nodes();
   std::vector<Made> m = made();
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0].ns, "team-a");
@@ -252,7 +264,7 @@ TEST_F(SharedInformerFactoryTest, WaitForHandlersSyncWaitsForInitialAddsToReturn
 
 TEST_F(SharedInformerFactoryTest, TypedInformerDeliversViewsAndListsItsCache) {
   auto factory = Make();
-  DeploymentInformer informer = Typed(*factory).Apps().V1().Deployments();
+  DeploymentInformer informer = factory->Apps().V1().Deployments();
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::string> seen;

@@ -1,5 +1,5 @@
 // Typed informers and the factory against the embedded API server, over HTTP: what a user of
-// `Typed(factory).Apps().V1().Deployments()` sees when objects are created, changed and deleted.
+// `factory->Apps().V1().Deployments()` sees when objects are created, changed and deleted.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -83,7 +83,7 @@ TEST_F(TypedInformerServerTest, DeploymentInformerSeesCreateUpdateDeleteAndLists
   ASSERT_TRUE(server().Create(DeploymentJson("other", "db", 1)).has_value());
 
   auto factory = MakeFactory();
-  DeploymentInformer informer = Typed(*factory).Apps().V1().Deployments();
+  DeploymentInformer informer = factory->Apps().V1().Deployments();
   Lines lines;
   ASSERT_TRUE(
       informer
@@ -132,7 +132,7 @@ TEST_F(TypedInformerServerTest, B39TweakAndNamespaceFilterBothListAndWatch) {
 
   auto factory = MakeFactory(
       {.ns = "team-a", .tweak_list_options = [](ListOptions& o) { o.label_selector = "app=web"; }});
-  ConfigMapInformer informer = Typed(*factory).Core().V1().ConfigMaps();
+  ConfigMapInformer informer = factory->Core().V1().ConfigMaps();
   Lines lines;
   ASSERT_TRUE(informer
                   .AddEventHandler(TypedHandlerFuncs<ConfigMap>{
@@ -152,7 +152,7 @@ TEST_F(TypedInformerServerTest, B39TweakAndNamespaceFilterBothListAndWatch) {
 
 TEST_F(TypedInformerServerTest, ClusterScopedListerGetsNamespaces) {
   auto factory = MakeFactory();
-  NamespaceInformer informer = Typed(*factory).Core().V1().Namespaces();
+  NamespaceInformer informer = factory->Core().V1().Namespaces();
   factory->Start();
   ASSERT_TRUE(informer.Informer()->WaitForCacheSync(10s));
   Result<Namespace> ns = informer.Lister().Get("default");

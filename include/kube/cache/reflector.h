@@ -42,6 +42,13 @@ struct ReflectorOptions {
   std::chrono::milliseconds permanent_error_backoff_cap{std::chrono::minutes(5)};
   // B21: when set, events and list items of another kind are reported and skipped.
   std::optional<GroupVersionKind> expected_gvk;
+  // B60: after each watch-list's initial events, list the same data at the end bookmark's
+  // resourceVersion (resourceVersionMatch=Exact) and compare the two by UID, after the transform.
+  // A difference is logged as an error naming the differing keys and reported to the watch error
+  // handler; unlike client-go, which panics, the informer keeps running. Meant for CI: it keeps
+  // the initial events in memory until the check and lists once more per watch-list. Also turned
+  // on by the environment variable KUBE_WATCHLIST_INCONSISTENCY_DETECTOR=true.
+  bool watch_list_consistency_check = false;
   // Seed for timeout and jitter randomness (0 = random device); tests fix it.
   uint64_t random_seed = 0;
 };

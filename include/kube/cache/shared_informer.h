@@ -8,12 +8,14 @@
 #define KUBE_CACHE_SHARED_INFORMER_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kube/cache/list_watch.h"
 #include "kube/cache/reflector.h"
@@ -128,6 +130,34 @@ struct SharedInformerOptions {
   std::shared_ptr<Clock> clock;  // default: Clock::Real()
 };
 
+// An informer's counters (`SharedIndexInformer::Stats()`). Delta counters count objects, not
+// handler calls: an add delivered to three handlers counts once.
+struct InformerStats {
+  std::size_t objects_cached = 0;
+  // Deltas applied to the cache, by outcome: an object added, updated (a real change), deleted
+  // (a watch DELETED, or a deletion inferred by a relist), or re-delivered unchanged to the
+  // handlers due for resync (a periodic resync, or an unchanged relist item; B28/B34).
+  std::uint64_t adds = 0, updates = 0, deletes = 0, resyncs = 0;
+  std::uint64_t lists = 0;    // successful lists (the first one included; B22 watch-lists too)
+  std::uint64_t relists = 0;  // successful lists after the first (after 410s, errors)
+  std::uint64_t watch_restarts = 0;        // watches opened after the first
+  std::string last_sync_resource_version;  // `LastSyncResourceVersion()`
+  // Beyond the metrics: the reflector's own counters.
+  std::uint64_t watches = 0;             // watches opened (the first one included)
+  std::uint64_t watch_events = 0;        // events received, bookmarks included
+  std::uint64_t relists_after_gone = 0;  // rounds ended by 410 Gone (B17)
+  std::uint64_t progress_timeouts = 0;   // watches restarted for making no progress
+  std::uint64_t errors = 0;              // errors reported to the watch error handler (B20)
+  std::uint64_t store_write_locks = 0;   // exclusive indexer locks taken (B55 batches)
+  struct Handler {
+    std::string name;                         // `HandlerOptions::name`
+    std::size_t queue_depth = 0;              // notifications buffered, not yet delivered
+    std::chrono::nanoseconds lag{0};          // age of the oldest undelivered notification
+    std::uint64_t delivered = 0, failed = 0;  // failed = handler threw (included in delivered)
+  };
+  std::vector<Handler> handlers;  // registered handlers, in registration order
+};
+
 // Thread-safe. Owns its threads' work: `Stop()` (and the destructor) stops the reflector, ends
 // every handler's delivery and waits for running handler calls to return.
 class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInformer> {
@@ -179,16 +209,11 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   virtual bool WaitForHandlersSync(std::chrono::milliseconds timeout) const = 0;
   // B36: the reflector's last synced resourceVersion; "" before the first list.
   virtual std::string LastSyncResourceVersion() const = 0;
-  // Counters for metrics and tests.
-  struct Stats {
-    uint64_t lists = 0;         // successful (re)lists
-    uint64_t watches = 0;       // watches opened
-    uint64_t watch_events = 0;  // events received
-    uint64_t relists_after_gone = 0;
-    uint64_t progress_timeouts = 0;  // watches restarted for making no progress
-    uint64_t errors = 0;
-  };
-  virtual Stats GetStats() const = 0;
+  // A snapshot of the counters below, for metrics and tests. Cheap (no lock on the delta path;
+  // one short lock per handler) and callable from any thread, handlers included.
+  virtual InformerStats Stats() const = 0;
+  // Deprecated spelling of `Stats()`, kept for code written against the first release.
+  InformerStats GetStats() const { return Stats(); }
 };
 
 }  // namespace kube

@@ -7,6 +7,7 @@
 #define KUBE_CACHE_THREAD_SAFE_STORE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,13 @@
 #include "kube/status.h"
 
 namespace kube {
+
+// One write of `ThreadSafeStore::Transaction` (client-go's `cache.Transaction`).
+struct StoreTransaction {
+  enum class Type { kAdd, kUpdate, kDelete };
+  Type type;
+  ObjectPtr object;  // for kDelete, the deleted object (its key and resource version are used)
+};
 
 // The `Indexer` every informer uses: objects filed under `MetaNamespaceKey` (B01), plus the
 // secondary indexes named by `Indexers` (B04).
@@ -108,6 +116,12 @@ class ThreadSafeStore final : public Indexer {
   Indexers GetIndexers() const override;
 
   // --- Beyond client-go's interfaces -----------------------------------------------------------
+  // B55: applies `txns` in order as one transaction: index values are computed first, then every
+  // write is applied under a single exclusive lock, so readers see all of them or none. An add or
+  // update stores the object as `Add` does; a delete removes the object's key as `Delete` does.
+  // A write whose `IndexFunc` fails (or whose object is null) is skipped and the others are
+  // applied. Returns one status per write, in order. Records the last write's resource version.
+  std::vector<Status> Transaction(std::vector<StoreTransaction> txns);
   // B49: records `resource_version` as the last write without touching any object (a watch
   // BOOKMARK). Exclusive lock.
   void Bookmark(std::string resource_version);
@@ -125,6 +139,10 @@ class ThreadSafeStore final : public Indexer {
   Result<std::vector<ObjectPtr>> ByIndexMatching(std::string_view index_name,
                                                  std::string_view value,
                                                  const LabelSelector& selector) const;
+
+  // How many times a writer has taken the exclusive lock readers wait for, since creation (B55:
+  // an informer takes it once per batch of deltas). Never blocks.
+  uint64_t WriteLocks() const;
 
  private:
   // The locks and the content, with their thread-safety annotations, live in the .cc so that this

@@ -1,5 +1,5 @@
 // Typed views, listers and informers of the apps/v1 kinds: Deployment, ReplicaSet, StatefulSet,
-// DaemonSet. Reach them through `Typed(factory).Apps().V1()` (informers/typed.h).
+// DaemonSet. Reach them through `factory->Apps().V1()` (informers/typed.h).
 //
 // Reads from: the factory's shared informers (informers/typed_informer.h).
 // Feeds: user code.
@@ -84,7 +84,7 @@ KUBE_TYPED_NAMESPACED_KIND(ReplicaSet, ReplicaSets);
 KUBE_TYPED_NAMESPACED_KIND(StatefulSet, StatefulSets);
 KUBE_TYPED_NAMESPACED_KIND(DaemonSet, DaemonSets);
 
-// `Typed(factory).Apps().V1()`. A cheap view over the factory, which must outlive it.
+// `factory->Apps().V1()`. A cheap view over the factory, which must outlive it.
 class AppsV1Informers {
  public:
   explicit AppsV1Informers(SharedInformerFactory& factory) : factory_(&factory) {}

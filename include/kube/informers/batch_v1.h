@@ -1,5 +1,5 @@
 // Typed views, listers and informers of the batch/v1 kinds: Job, CronJob. Reach them through
-// `Typed(factory).Batch().V1()` (informers/typed.h).
+// `factory->Batch().V1()` (informers/typed.h).
 //
 // Reads from: the factory's shared informers (informers/typed_informer.h).
 // Feeds: user code.
@@ -47,7 +47,7 @@ class CronJob : public TypedObject {
 KUBE_TYPED_NAMESPACED_KIND(Job, Jobs);
 KUBE_TYPED_NAMESPACED_KIND(CronJob, CronJobs);
 
-// `Typed(factory).Batch().V1()`. A cheap view over the factory, which must outlive it.
+// `factory->Batch().V1()`. A cheap view over the factory, which must outlive it.
 class BatchV1Informers {
  public:
   explicit BatchV1Informers(SharedInformerFactory& factory) : factory_(&factory) {}

@@ -1,5 +1,5 @@
 // Typed view, lister and informer of coordination.k8s.io/v1 Lease (leader election, node
-// heartbeats). Reach it through `Typed(factory).Coordination().V1()` (informers/typed.h).
+// heartbeats). Reach it through `factory->Coordination().V1()` (informers/typed.h).
 //
 // Reads from: the factory's shared informers (informers/typed_informer.h).
 // Feeds: user code.
@@ -29,7 +29,7 @@ class Lease : public TypedObject {
 
 KUBE_TYPED_NAMESPACED_KIND(Lease, Leases);
 
-// `Typed(factory).Coordination().V1()`. A cheap view over the factory, which must outlive it.
+// `factory->Coordination().V1()`. A cheap view over the factory, which must outlive it.
 class CoordinationV1Informers {
  public:
   explicit CoordinationV1Informers(SharedInformerFactory& factory) : factory_(&factory) {}

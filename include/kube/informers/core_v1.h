@@ -1,6 +1,6 @@
 // Typed views, listers and informers of the core/v1 kinds: Pod, Service, Endpoints, ConfigMap,
 // Secret, Node, Event, ServiceAccount, Namespace. Reach them through
-// `Typed(factory).Core().V1()` (informers/typed.h).
+// `factory->Core().V1()` (informers/typed.h).
 //
 // Reads from: the factory's shared informers (informers/typed_informer.h).
 // Feeds: user code.
@@ -168,7 +168,7 @@ KUBE_TYPED_CLUSTER_KIND(Node, NodeLister);
 // `NamespaceLister` already names the cache's per-namespace lister (cache/lister.h).
 KUBE_TYPED_CLUSTER_KIND(Namespace, NamespaceKindLister);
 
-// `Typed(factory).Core().V1()`: the core/v1 informers of one factory. A cheap view over the
+// `factory->Core().V1()`: the core/v1 informers of one factory. A cheap view over the
 // factory, which must outlive it (the informers it returns do not need the factory).
 class CoreV1Informers {
  public:

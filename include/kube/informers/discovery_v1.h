@@ -1,5 +1,5 @@
 // Typed view, lister and informer of discovery.k8s.io/v1 EndpointSlice. Reach it through
-// `Typed(factory).Discovery().V1()` (informers/typed.h).
+// `factory->Discovery().V1()` (informers/typed.h).
 //
 // Reads from: the factory's shared informers (informers/typed_informer.h).
 // Feeds: user code.
@@ -35,7 +35,7 @@ class EndpointSlice : public TypedObject {
 
 KUBE_TYPED_NAMESPACED_KIND(EndpointSlice, EndpointSlices);
 
-// `Typed(factory).Discovery().V1()`. A cheap view over the factory, which must outlive it.
+// `factory->Discovery().V1()`. A cheap view over the factory, which must outlive it.
 class DiscoveryV1Informers {
  public:
   explicit DiscoveryV1Informers(SharedInformerFactory& factory) : factory_(&factory) {}

@@ -1,6 +1,7 @@
 // SharedInformerFactory: one informer (one list+watch) per resource per factory, shared by every
-// caller; typed access in client-go's shape (`factory.Apps().V1().Deployments()`) lives in
-// informers/typed.h.
+// caller; typed access in client-go's shape (`factory->Apps().V1().Deployments()`): the group
+// accessors are declared here and defined with the typed informers, so include
+// informers/typed.h to call them.
 //
 // Reads from: an HttpClient (or any ListerWatcher source, for tests).
 // Feeds: controllers, through shared informers and listers.
@@ -38,6 +39,13 @@ struct SharedInformerFactoryOptions {
   size_t threads = 0;
   std::shared_ptr<Clock> clock;  // default: the real clock
 };
+
+// The typed group accessors (informers/typed.h and the per-group headers).
+class CoreInformers;
+class AppsInformers;
+class DiscoveryInformers;
+class BatchInformers;
+class CoordinationInformers;
 
 // How the factory should treat a resource it is asked for by GVR.
 struct ResourceScope {
@@ -80,6 +88,15 @@ class SharedInformerFactory {
                                                    const ResourceScope& scope = {});
   // The dynamic informer for any resource, custom ones included (`ForResource`).
   GenericInformer ForResource(const GroupVersionResource& gvr, const ResourceScope& scope = {});
+
+  // Typed informers, as in client-go: `factory->Apps().V1().Deployments()`. Each returns a cheap
+  // view over this factory, which must outlive it (the typed informers it hands out hold their
+  // informer and do not need the factory). Include "kube/informers/typed.h" to call these.
+  CoreInformers Core();
+  AppsInformers Apps();
+  DiscoveryInformers Discovery();
+  BatchInformers Batch();
+  CoordinationInformers Coordination();
 
   // B40: starts every informer not started yet, each in the background. Idempotent; after
   // `Shutdown` it does nothing.

@@ -2,7 +2,7 @@
 // serves:
 //
 //   auto factory = kube::SharedInformerFactory::Create(client, {.default_resync = 30s});
-//   kube::DeploymentInformer deployments = kube::Typed(*factory).Apps().V1().Deployments();
+//   kube::DeploymentInformer deployments = factory->Apps().V1().Deployments();
 //   deployments.AddEventHandler(kube::TypedHandlerFuncs<kube::Deployment>{
 //       .add = [](const kube::Deployment& d, bool) { std::cout << d.name() << "\n"; }});
 //   factory->Start();
@@ -13,7 +13,8 @@
 // Groups: `Core()` (Pod, Service, Endpoints, ConfigMap, Secret, Node, Event, ServiceAccount,
 // Namespace), `Apps()` (Deployment, ReplicaSet, StatefulSet, DaemonSet), `Discovery()`
 // (EndpointSlice), `Batch()` (Job, CronJob), `Coordination()` (Lease); each has `V1()`. Any other
-// resource, custom ones included, goes through `factory.ForResource(gvr)`.
+// resource, custom ones included, goes through `factory->ForResource(gvr)`. The group accessors are
+// members of `SharedInformerFactory`, defined in src/informers/typed.cc.
 //
 // Reads from: a `SharedInformerFactory` (informers/factory.h).
 // Feeds: user code.
@@ -33,9 +34,9 @@
 
 namespace kube {
 
-// The typed group accessors of one factory. A cheap view: it holds a pointer to the factory, which
-// must outlive it; the informers it hands out hold their informer and do not need the factory.
-// Thread-safe (the factory is).
+// Deprecated: call the factory's own accessors (`factory->Apps()`). The typed group accessors of
+// one factory, kept for code written against the first release. A cheap view: it holds a pointer
+// to the factory, which must outlive it. Thread-safe (the factory is).
 class TypedInformers {
  public:
   explicit TypedInformers(SharedInformerFactory& factory) : factory_(&factory) {}
@@ -49,7 +50,7 @@ class TypedInformers {
   SharedInformerFactory* factory_;
 };
 
-// `Typed(factory).Apps().V1().Deployments()`: client-go's `factory.Apps().V1().Deployments()`.
+// Deprecated: `Typed(factory).Apps()` is `factory.Apps()`.
 inline TypedInformers Typed(SharedInformerFactory& factory) { return TypedInformers(factory); }
 
 // Every kind with a typed view above, core group first, in the order of the list in this file's
