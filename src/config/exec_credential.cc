@@ -35,6 +35,7 @@
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "config/exec_credential_internal.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
 
@@ -423,8 +424,12 @@ std::string Truncated(std::string_view s) {
   return s.size() <= 80 ? std::string(s) : std::string(s.substr(0, 80)) + "...";
 }
 
-// Parses the plugin's stdout. Nothing of the output is quoted in errors except `apiVersion`,
-// `kind` and the expiration timestamp, which are not secrets.
+}  // namespace
+
+namespace internal {
+
+// Nothing of the output is quoted in errors except `apiVersion`, `kind` and the expiration
+// timestamp, which are not secrets.
 Result<ExecCredential> ParseExecCredential(const std::string& out, const ExecConfig& exec,
                                            const std::string& who) {
   YAML::Node root;
@@ -492,6 +497,10 @@ Result<ExecCredential> ParseExecCredential(const std::string& out, const ExecCon
   }
 }
 
+}  // namespace internal
+
+namespace {
+
 bool SameCredential(const ExecCredential& a, const ExecCredential& b) {
   return a.token == b.token && a.client_certificate_data == b.client_certificate_data &&
          a.client_key_data == b.client_key_data && a.expiration == b.expiration;
@@ -545,7 +554,7 @@ Result<ExecCredential> RunExecCredentialPlugin(const ExecConfig& exec, const Res
         who + ": failed with exit code " + std::to_string(WEXITSTATUS(outcome.wait_status)),
         outcome.err));
   }
-  return ParseExecCredential(outcome.out, exec, who);
+  return internal::ParseExecCredential(outcome.out, exec, who);
 }
 
 // --- ExecCredentialProvider ------------------------------------------------------------------
