@@ -219,8 +219,10 @@ struct ObjectBuilderAccess {
   }
   static const Rep& RepOf(const Object& o) { return *o.rep_; }
 
+  // `padded`: `input` is followed by simdjson::SIMDJSON_PADDING readable bytes, so simdjson can
+  // read it in place instead of from a padded copy.
   static Result<ObjectPtr> Parse(std::string_view input, std::string_view default_api_version,
-                                 std::string_view default_kind);
+                                 std::string_view default_kind, bool padded = false);
   // `min` is valid minified JSON and `md` its index.
   static Result<ObjectPtr> Build(std::string_view min, const MetadataIndex& md,
                                  std::string_view default_api_version,
@@ -240,15 +242,19 @@ void ObjectAllocator<T>::construct(U* p, Args&&... args) {
 
 Result<ObjectPtr> ObjectBuilderAccess::Parse(std::string_view input,
                                              std::string_view default_api_version,
-                                             std::string_view default_kind) {
+                                             std::string_view default_kind, bool padded) {
   if (input.size() > kMaxObjectBytes) {
     return InvalidArgumentError("object JSON of " + std::to_string(input.size()) +
                                 " bytes is larger than the 1 GiB limit");
   }
   // Validate the input as given: minifying first would turn `[1 2]` into the valid `[12]`.
   ScratchLease s;
-  char* buf = s->input.Reserve(input.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(buf, input.data(), input.size());
+  const char* buf = input.data();
+  if (!padded) {
+    char* copy = s->input.Reserve(input.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(copy, input.data(), input.size());
+    buf = copy;
+  }
   std::string_view text(buf, input.size());
   internal::json::Tokens tokens;
   Status st = internal::json::Validate(s->parser, text, &s->closes, &tokens);
@@ -727,14 +733,73 @@ Result<ObjectList> DecodeListSlow(std::string_view body) {
 
 }  // namespace
 
-// DecodeList never builds a DOM of the whole body. It finds the `items` array with a
-// whitespace-tolerant depth scan, validates the rest of the body as a small "skeleton" document
-// (the body with `items` replaced by `[]`), and hands each item's bytes to the same path as
+namespace {
+
+// A top-level string member's value as written, when it needs no decoding: a string without
+// escapes gives its body; anything else (escapes, another type) gives nullopt.
+std::optional<std::string_view> PlainString(std::string_view value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
+  std::string_view body = value.substr(1, value.size() - 2);
+  if (body.find('\\') != std::string_view::npos) return std::nullopt;
+  return body;
+}
+
+// What decoding a list's items ended with.
+struct ItemsScan {
+  size_t end = internal::json::kNpos;  // one past the ']'; kNpos: let DecodeListSlow explain
+  Status item_error;                   // the first item that did not decode, if any
+};
+
+// Decodes the items of the array at `body[begin] == '['` into `items`, checking the separators.
+// Stops decoding at the first bad item but still finds the array's end, so the caller can check
+// the rest of the body before it reports the item.
+ItemsScan DecodeItems(std::string_view body, size_t begin, std::string_view api_version,
+                      std::string_view kind, std::vector<ObjectPtr>* items) {
+  namespace json = internal::json;
+  ItemsScan out;
+  size_t p = json::SkipSpace(body, begin + 1);
+  if (p < body.size() && body[p] == ']') {
+    out.end = p + 1;
+    return out;
+  }
+  for (size_t index = 0;; ++index) {
+    size_t end = json::SkipValue(body, p);
+    if (end == json::kNpos) return out;
+    if (out.item_error.ok()) {
+      // The body itself pads every item but the last few: no copy needed for simdjson.
+      const bool padded = body.size() - end >= simdjson::SIMDJSON_PADDING;
+      auto obj = ObjectBuilderAccess::Parse(body.substr(p, end - p), api_version, kind, padded);
+      if (obj) {
+        items->push_back(*std::move(obj));
+      } else {
+        out.item_error = ItemError(index, obj.error());
+      }
+    }
+    size_t q = json::SkipSpace(body, end);
+    if (q >= body.size()) return out;
+    if (body[q] == ']') {
+      out.end = q + 1;
+      return out;
+    }
+    if (body[q] != ',') return out;
+    p = json::SkipSpace(body, q + 1);
+  }
+}
+
+}  // namespace
+
+// DecodeList never builds a DOM of the whole body. It walks the top-level members with a
+// whitespace-tolerant scan, validates everything but `items` as a small "skeleton" document (the
+// body with `items` replaced by `[]`), and hands each item's bytes to the same path as
 // `Object::Parse` (minify, validate, index). Each byte is still validated by simdjson once, but
 // per item, with a parser whose few KB of tape stay in cache; a whole-body DOM would write a
 // tape as large as the body (hundreds of MB for a big list) to fresh memory, only to copy each
 // item out of it again. The scan checks the separators between items, so the skeleton, the
 // items and the separators together cover every byte of the body.
+//
+// When `apiVersion` and `kind` come before `items` (Go writes TypeMeta first, so API servers
+// always do), the items are decoded during the scan: the array is walked once rather than
+// skipped and then walked again. Otherwise the array is skipped and decoded after the scan.
 Result<ObjectList> DecodeList(std::string_view body) {
   namespace json = internal::json;
   const size_t n = body.size();
@@ -742,6 +807,13 @@ Result<ObjectList> DecodeList(std::string_view body) {
   if (i >= n || body[i] != '{') return DecodeListSlow(body);
   size_t items_begin = json::kNpos;
   size_t items_end = json::kNpos;
+  // The first `apiVersion` and `kind`, as long as they are plain strings (what the DOM's
+  // `at_key` will read from the skeleton, unless it holds surprises; checked below).
+  std::optional<std::string_view> early_api_version, early_kind;
+  bool header_plain = true;
+  bool decoded_early = false;
+  std::vector<ObjectPtr> items;
+  Status item_error;
   i = json::SkipSpace(body, i + 1);
   if (i < n && body[i] == '}') return DecodeListSlow(body);  // no items: let it explain
   while (true) {
@@ -752,11 +824,27 @@ Result<ObjectList> DecodeList(std::string_view body) {
     size_t colon = json::SkipSpace(body, key_end);
     if (colon >= n || body[colon] != ':') return DecodeListSlow(body);
     size_t value = json::SkipSpace(body, colon + 1);
-    size_t value_end = json::SkipValue(body, value);
-    if (value_end == json::kNpos) return DecodeListSlow(body);
+    size_t value_end;
+    if (items_begin == json::kNpos && key == "items" && value < n && body[value] == '[' &&
+        header_plain && early_api_version && early_kind) {
+      ItemsScan scan = DecodeItems(body, value, *early_api_version, ItemKind(*early_kind), &items);
+      if (scan.end == json::kNpos) return DecodeListSlow(body);
+      item_error = std::move(scan.item_error);
+      value_end = scan.end;
+      decoded_early = true;
+    } else {
+      value_end = json::SkipValue(body, value);
+      if (value_end == json::kNpos) return DecodeListSlow(body);
+    }
     if (items_begin == json::kNpos && key == "items") {
       items_begin = value;
       items_end = value_end;
+    } else if (items_begin == json::kNpos && (key == "apiVersion" || key == "kind")) {
+      std::optional<std::string_view>& slot = key == "kind" ? early_kind : early_api_version;
+      if (!slot) {
+        slot = PlainString(body.substr(value, value_end - value));
+        if (!slot) header_plain = false;
+      }
     }
     size_t next = json::SkipSpace(body, value_end);
     if (next >= n) return DecodeListSlow(body);
@@ -789,26 +877,19 @@ Result<ObjectList> DecodeList(std::string_view body) {
   if (items_null) return list;
 
   const std::string_view kind = ItemKind(list.kind);
-  size_t p = json::SkipSpace(body, items_begin + 1);
-  if (p < items_end && body[p] == ']') {
-    if (p + 1 != items_end) return DecodeListSlow(body);
-    return list;
+  if (decoded_early && (list.api_version != *early_api_version || list.kind != *early_kind)) {
+    // The DOM read another apiVersion or kind than the scan (duplicate keys): decode again.
+    items.clear();
+    decoded_early = false;
   }
-  for (size_t index = 0;; ++index) {
-    size_t end = json::SkipValue(body, p);
-    if (end == json::kNpos || end > items_end) return DecodeListSlow(body);
-    auto obj = ObjectBuilderAccess::Parse(body.substr(p, end - p), list.api_version, kind);
-    if (!obj) return ItemError(index, obj.error());
-    list.items.push_back(*std::move(obj));
-    size_t q = json::SkipSpace(body, end);
-    if (q >= items_end) return DecodeListSlow(body);
-    if (body[q] == ']') {
-      if (q + 1 != items_end) return DecodeListSlow(body);
-      break;
-    }
-    if (body[q] != ',') return DecodeListSlow(body);
-    p = json::SkipSpace(body, q + 1);
+  if (!decoded_early) {
+    item_error = Status();
+    ItemsScan scan = DecodeItems(body, items_begin, list.api_version, kind, &items);
+    if (scan.end != items_end) return DecodeListSlow(body);
+    item_error = std::move(scan.item_error);
   }
+  if (!item_error.ok()) return item_error;
+  list.items = std::move(items);
   return list;
 }
 

@@ -745,6 +745,61 @@ TEST(DecodeListTest, ItemsMatchIndividualParses) {
   for (const ObjectPtr& item : list.items) EXPECT_EQ(*item, *MustParse(kFullPod));
 }
 
+TEST(DecodeListTest, HeaderBeforeOrAfterItemsDecodesAlike) {
+  // API servers write kind and apiVersion first, and DecodeList then decodes the items during
+  // its scan; any other order takes the second path. Both must give the same list.
+  const std::string items = R"("items":[{"metadata":{"name":"a","namespace":"n"}},)"
+                            R"({"kind":"Other","metadata":{"name":"b"}}])";
+  const std::string first =
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},)" + items + "}";
+  const std::string last =
+      "{" + items + R"(,"metadata":{"resourceVersion":"7"},"apiVersion":"v1","kind":"PodList"})";
+  ObjectList a = DecodeList(first).value();
+  ObjectList b = DecodeList(last).value();
+  ASSERT_EQ(a.items.size(), 2u);
+  ASSERT_EQ(b.items.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(a.items[i]->json(), b.items[i]->json());
+  EXPECT_EQ(a.items[0]->json(),
+            R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"n"}})");
+  EXPECT_EQ(a.items[1]->kind(), "Other");
+  EXPECT_EQ(a.resource_version, "7");
+}
+
+TEST(DecodeListTest, HeaderOddities) {
+  // An escaped apiVersion, and a duplicated kind (the DOM reads one of them): the items get
+  // exactly the list's values.
+  ObjectList escaped =
+      DecodeList(R"({"kind":"PodList","apiVersion":"v\u0031","items":[{}]})").value();
+  EXPECT_EQ(escaped.api_version, "v1");
+  EXPECT_EQ(escaped.items.at(0)->api_version(), "v1");
+  ObjectList twice =
+      DecodeList(R"({"kind":"PodList","apiVersion":"v1","kind":"NodeList","items":[{}]})").value();
+  EXPECT_EQ(std::string(twice.items.at(0)->kind()) + "List", twice.kind);
+}
+
+TEST(DecodeListTest, MalformedBodyWinsOverABadItem) {
+  // The item error is reported only once the rest of the body is known to be well formed.
+  struct Case {
+    std::string_view body;
+    std::string_view message;
+  };
+  const Case cases[] = {
+      {R"({"kind":"PodList","apiVersion":"v1","items":[{},{"metadata":{"name":1}}]})",
+       "items[1]: metadata.name is an integer"},
+      {R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":1}}],"x":tru})",
+       "malformed JSON"},
+      {R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":1}} {}]})",
+       "malformed JSON"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    auto list = DecodeList(c.body);
+    ASSERT_FALSE(list.has_value());
+    EXPECT_EQ(list.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(list.error().message(), HasSubstr(c.message));
+  }
+}
+
 // --- DropManagedFields --------------------------------------------------------------------------
 
 TEST(DropManagedFieldsTest, RemovesOnlyManagedFields) {
