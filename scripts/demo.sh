@@ -3,8 +3,10 @@
 # the embedded API server with demo Deployments and live churn, and runs the seed's Deployment
 # informer example against it. Ctrl-C stops both.
 #
-# Environment (optional): BUILD_DIR (default build), CHURN (changes per second, default 1),
-# DEMO_SECONDS (stop by itself after this many seconds; default: run until interrupted).
+# Environment (optional): BUILD_DIR (default build), CHURN (changes per second, default 2),
+# CHURN_RESOURCES (what churns, in turn; default deployments,pods, so the example prints
+# Deployment adds, updates and deletes about once a second), DEMO_SECONDS (stop by itself after
+# this many seconds; default: run until interrupted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$build_dir/tools/kinf/kinf" serve --listen 127.0.0.1:0 --seed demo \
-  --churn "${CHURN:-1}" \
+  --churn "${CHURN:-2}" --churn-resources "${CHURN_RESOURCES:-deployments,pods}" \
   --write-kubeconfig "$work/kubeconfig" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

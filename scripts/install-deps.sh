@@ -9,6 +9,7 @@ packages=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14
+  libclang-rt-14-dev  # libFuzzer and the clang sanitizer runtimes (scripts/fuzz.sh)
 )
 
 missing=()

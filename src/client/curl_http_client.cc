@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -170,6 +171,11 @@ struct Transfer {
   std::optional<std::chrono::seconds> retry_after;
   bool head_done = false;
   std::string response_body;
+  // Limits (HttpClientOptions); 0 = none. A transfer that passes one ends with kDataLoss.
+  size_t max_response_bytes = 0;
+  size_t max_header_bytes = 0;
+  size_t header_bytes = 0;
+  std::string limit_error;  // set when a limit ended the transfer
 
   // Blocking (`Do`) completion.
   Mutex mu;
@@ -354,6 +360,7 @@ class Loop {
       transfers_.erase(it);
       curl_multi_remove_handle(multi_, easy);
       Status s = StatusForCurl(rc, *t);
+      if (!t->limit_error.empty()) s = DataLossError(t->display + ": " + t->limit_error);
       if (t->callback_threw) s = InternalError(t->display + ": a stream callback threw");
       Complete(*t, std::move(s));
     }
@@ -397,6 +404,12 @@ thread_local const Loop* Loop::current_loop = nullptr;
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
+  t->header_bytes += len;
+  if (t->max_header_bytes > 0 && t->header_bytes > t->max_header_bytes) {
+    t->limit_error = "response headers exceed the client's limit of " +
+                     std::to_string(t->max_header_bytes) + " bytes";
+    return 0;  // ends the transfer
+  }
   std::string_view line(data, len);
   if (line.substr(0, 5) == "HTTP/") {  // a new response (after 100 Continue, say)
     t->content_type.clear();
@@ -429,6 +442,16 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     t->content_type.assign(value);
   } else if (EqualsIgnoreCase(name, "Retry-After")) {
     t->retry_after = ParseRetryAfter(value);
+  } else if (!t->streaming && EqualsIgnoreCase(name, "Content-Length")) {
+    // Size the body once: a large list otherwise grows by doubling, copying itself each time
+    // and peaking at up to twice its size. Bounded, so a lying header cannot reserve much.
+    constexpr size_t kMaxReserve = size_t{256} << 20;
+    size_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc() && end == value.data() + value.size() &&
+        (t->max_response_bytes == 0 || length <= t->max_response_bytes)) {
+      t->response_body.reserve(std::min(length, kMaxReserve));
+    }
   }
   return len;
 }
@@ -437,6 +460,14 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
   if (!t->streaming) {
+    if (t->max_response_bytes > 0 && t->response_body.size() + len > t->max_response_bytes) {
+      t->limit_error = "response body exceeds the client's limit of " +
+                       std::to_string(t->max_response_bytes) +
+                       " bytes (HttpClientOptions::max_response_bytes)";
+      t->response_body.clear();
+      t->response_body.shrink_to_fit();
+      return CURL_WRITEFUNC_ERROR;
+    }
     t->response_body.append(data, len);
     return len;
   }
@@ -502,6 +533,11 @@ class CurlHttpClient final : public HttpClient {
   }
 
   const std::string& server() const override { return display_base_; }
+
+  size_t max_watch_frame_bytes() const override {
+    return options_.max_watch_frame_bytes > 0 ? options_.max_watch_frame_bytes
+                                              : kDefaultMaxWatchFrameBytes;
+  }
 
   Result<HttpResponse> Do(const HttpRequest& request) override {
     const int max_attempts = std::max(1, options_.max_attempts);
@@ -657,6 +693,8 @@ class CurlHttpClient final : public HttpClient {
   std::shared_ptr<Transfer> MakeTransfer(const HttpRequest& req, const Auth& auth, bool streaming) {
     auto t = std::make_shared<Transfer>();
     t->streaming = streaming;
+    t->max_response_bytes = options_.max_response_bytes;
+    t->max_header_bytes = options_.max_header_bytes;
     t->method = req.method.empty() ? "GET" : req.method;
     std::string path = req.path;
     if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');

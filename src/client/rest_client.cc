@@ -326,6 +326,7 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, true));
   auto state = std::make_shared<PullState>();
+  state->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
   state->channel.SetFlowControl(
       kHighWater, kLowWater,
       [s = state.get()] {
@@ -447,6 +448,7 @@ WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
     }
   };
   auto st = std::make_shared<AsyncState>();
+  st->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
   st->on_event = std::move(on_event);
   st->on_closed = std::move(on_closed);
   HttpRequest req;

@@ -1,8 +1,11 @@
 // Churn: a deterministic generator of create/update/delete operations, for demos and benchmarks.
 //
-// Given a seed, the sequence of operations (which Pod is created, updated or deleted, and how) is
-// always the same; only its timing follows the wall clock. Pods are named `churn-NNNNN` and
-// labelled `app=churn`; the population stays at or below `max_objects`.
+// Given a seed, the sequence of operations (which object is created, updated or deleted, and how)
+// is always the same; only its timing follows the wall clock. Operations go to the resources of
+// `ChurnOptions::resources` in turn (Pods by default). Objects are named `churn-NNNNN` (numbered
+// per resource) and labelled `app=churn`; each resource's population stays at or below
+// `max_objects`. Updates bump a label (generation unchanged), or change the status through the
+// `status` subresource when the kind has one (a Pod's phase, a Deployment's ready replicas).
 //
 // Thread-safe; runs on its own thread between `Start` and `Stop` (or destruction).
 //
@@ -30,16 +33,23 @@ class Churn {
   Churn(const Churn&) = delete;
   Churn& operator=(const Churn&) = delete;
 
-  // kInvalidArgument for a non-positive rate or a missing Pod resource. Restarts if running.
+  // kInvalidArgument for a non-positive rate or population, no resource, or a resource that is
+  // unknown or cluster-scoped. Restarts if running.
   Status Start(const ChurnOptions& options) KUBE_EXCLUDES(control_mu_, mu_);
   void Stop() KUBE_EXCLUDES(control_mu_, mu_);
 
-  // One step of the sequence (what the thread runs each tick); exposed for tests.
-  static void Step(Registry& registry, const ResourceInfo& pods, const ChurnOptions& options,
-                   std::mt19937_64& rng, std::vector<std::string>& live, uint64_t& counter);
+  // One churned resource and what the sequence remembers of it.
+  struct Target {
+    ResourceInfoPtr info;
+    std::vector<std::string> live{};  // names present, in creation order
+    uint64_t counter = 0;             // the number of the last name used
+  };
+  // One step of the sequence on `target` (what the thread runs each tick); exposed for tests.
+  static void Step(Registry& registry, const ChurnOptions& options, std::mt19937_64& rng,
+                   Target& target);
 
  private:
-  void Run(ChurnOptions options, ResourceInfoPtr pods) KUBE_EXCLUDES(mu_);
+  void Run(ChurnOptions options, std::vector<Target> targets) KUBE_EXCLUDES(mu_);
 
   void StopLocked() KUBE_REQUIRES(control_mu_) KUBE_EXCLUDES(mu_);
 

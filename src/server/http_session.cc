@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -16,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -39,12 +42,14 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 constexpr size_t kChunkBytes = 256 * 1024;
+constexpr size_t kDrainBytes = 16 * 1024;
 
 // State every session shares with the server.
 struct Shared {
   HttpServerOptions options;
   HttpServerContext ctx;
   std::atomic<bool> stopping{false};
+  std::atomic<size_t> connections{0};  // live sessions
   internal::Mutex mu;
   std::condition_variable cv;
   size_t watch_sessions KUBE_GUARDED_BY(mu) = 0;
@@ -126,9 +131,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         stream_(std::move(stream)),
         timeout_timer_(stream_.get_executor()),
         bookmark_timer_(stream_.get_executor()),
-        latency_timer_(stream_.get_executor()) {}
+        latency_timer_(stream_.get_executor()) {
+    over_limit_ = ++shared_->connections > shared_->options.max_connections;
+  }
 
-  ~Session() { EndWatch(); }
+  ~Session() {
+    EndWatch();
+    --shared_->connections;
+  }
 
   // Called on the listener's strand; everything after runs on the session's own strand.
   void Start() {
@@ -157,6 +167,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (shared_->stopping) return Close();
     parser_.emplace();
     parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->header_limit(
+        static_cast<uint32_t>(std::min<size_t>(shared_->options.max_header_bytes, UINT32_MAX)));
+    // One deadline for waiting and reading: trickling bytes does not extend it (slowloris).
     Lowest().expires_after(shared_->options.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, Self()));
@@ -164,11 +177,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void OnRead(beast::error_code ec, size_t) {
     if (ec == http::error::body_limit) {
+      // The rest of the body is not read: answer, then drain before closing so that the client
+      // reads the answer instead of a connection reset.
       keep_alive_ = false;
-      ApiError e;
-      e.code = 413;
-      e.reason = "RequestEntityTooLarge";
-      e.message = "the request body is too large";
+      drain_ = true;
+      return Respond(
+          ErrorResponse(RequestEntityTooLarge("Request entity too large: limit is " +
+                                              std::to_string(shared_->options.max_body_bytes))));
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      drain_ = true;
+      ApiError e = BadRequest("request headers exceed the server's limit of " +
+                              std::to_string(shared_->options.max_header_bytes) + " bytes");
+      e.code = 431;
       return Respond(ErrorResponse(e));
     }
     if (ec) return ec == http::error::end_of_stream ? Close() : Abort();
@@ -182,6 +204,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req_.body = std::move(msg.body());
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
+    if (over_limit_) {
+      keep_alive_ = false;
+      ApiError e = TooManyRequests(1);
+      e.message = "too many open connections (the server's limit is " +
+                  std::to_string(shared_->options.max_connections) + "), please try again later";
+      return Respond(ErrorResponse(e));
+    }
     const Authenticator* auth = shared_->ctx.auth;
     if (auth && auth->required() && !Authenticator::IsPublicPath(req_.path) &&
         !auth->Authenticate(std::string(msg[http::field::authorization]), cert_user_)) {
@@ -220,6 +249,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Respond(HttpResponse r) {
+    if (!r.items.empty()) return RespondScattered(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_);
     res->set(http::field::content_type, r.content_type);
@@ -233,11 +263,73 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     http::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWritten, Self()));
   }
 
+  // A list: the header, then the stored objects' bytes as a scatter list (no body copy; a
+  // 100,000-Pod list would otherwise be assembled in a fresh 400 MB string first).
+  void RespondScattered(HttpResponse r) {
+    struct Scattered {
+      HttpResponse r;
+      http::response<http::empty_body> res;
+      std::optional<http::response_serializer<http::empty_body>> header;
+      std::vector<net::const_buffer> buffers;
+    };
+    auto out = std::make_shared<Scattered>();
+    out->r = std::move(r);
+    out->res = http::response<http::empty_body>(static_cast<http::status>(out->r.status), version_);
+    out->res.set(http::field::content_type, out->r.content_type);
+    out->res.set(http::field::cache_control, "no-cache, private");
+    for (const auto& [k, v] : out->r.headers) out->res.set(k, v);
+    out->res.keep_alive(keep_alive_);
+    out->res.content_length(out->r.body_size());
+    out->header.emplace(out->res);
+    const std::vector<ObjectPtr>& items = out->r.items;
+    out->buffers.reserve(2 * items.size() + 1);
+    out->buffers.emplace_back(net::buffer(out->r.body));
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out->buffers.emplace_back(",", 1);
+      std::string_view json = items[i]->json();
+      out->buffers.emplace_back(json.data(), json.size());
+    }
+    out->buffers.emplace_back(net::buffer(out->r.body_suffix));
+    scattered_ = out;
+    Lowest().expires_after(shared_->options.write_timeout);
+    http::async_write_header(
+        stream_, *out->header, [self = Self(), out](beast::error_code ec, size_t) {
+          if (ec) return self->OnWritten(ec, 0);
+          self->Lowest().expires_after(self->shared_->options.write_timeout);
+          net::async_write(self->stream_, out->buffers,
+                           beast::bind_front_handler(&Session::OnWritten, self));
+        });
+  }
+
   void OnWritten(beast::error_code ec, size_t) {
     response_.reset();
+    scattered_.reset();
     if (ec) return Abort();
+    if (drain_) return Drain();
     if (!keep_alive_) return Close();
     Read();
+  }
+
+  // After answering a request whose body was not read: stop sending, discard what the client is
+  // still sending (for at most the write timeout), then close.
+  void Drain() {
+    if constexpr (kTls) {
+      return Close();
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Lowest().expires_after(shared_->options.write_timeout);
+      drain_buffer_ = std::make_unique<char[]>(kDrainBytes);
+      DrainSome();
+    }
+  }
+
+  void DrainSome() {
+    Lowest().async_read_some(net::buffer(drain_buffer_.get(), kDrainBytes),
+                             [self = Self()](beast::error_code ec, size_t) {
+                               if (ec) return self->Abort();
+                               self->DrainSome();
+                             });
   }
 
   // --- Watch streaming --------------------------------------------------------------------
@@ -295,6 +387,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Pump() {
+    if (writing_ && watcher_ && watcher_->end() == Watcher::End::kOverflow) {
+      // Slow-client policy: the client does not read (the write is stuck) and fell more than the
+      // queue limit behind. The final chunk cannot get through either: drop the connection now
+      // rather than at the write timeout; the client re-watches from its last resourceVersion.
+      return Abort();
+    }
     if (!watch_ || closed_ || writing_ || !header_sent_ || finished_) return;
     if (finishing_) return FinishWatch();
     WatchStream::Output out;
@@ -410,8 +508,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpRequest req_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool over_limit_ = false;               // opened beyond max_connections: answer 429 and close
+  bool drain_ = false;                    // the request was refused unread: drain, then close
+  std::unique_ptr<char[]> drain_buffer_;  // allocated only when draining
   std::string cert_user_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  std::shared_ptr<void> scattered_;  // the list being written by RespondScattered
   net::steady_timer timeout_timer_;
   net::steady_timer bookmark_timer_;
   net::steady_timer latency_timer_;
@@ -530,6 +632,8 @@ Result<std::unique_ptr<ssl::context>> MakeTlsContext(const HttpServerOptions& o)
 
 }  // namespace
 
+void SplitRequestTarget(std::string_view target, HttpRequest* req) { SplitTarget(target, req); }
+
 // Declaration order is destruction order reversed: sessions die with `ioc` (their pending
 // handlers), after the listener and before the TLS context they were created from.
 struct HttpServer::Impl {
@@ -586,6 +690,8 @@ HttpServer::~HttpServer() { Stop(); }
 
 uint16_t HttpServer::port() const { return impl_->listener->port(); }
 bool HttpServer::tls() const { return impl_->tls != nullptr; }
+
+size_t HttpServer::connections() const { return impl_->shared->connections.load(); }
 
 size_t HttpServer::watch_streams() const {
   internal::MutexLock lock(impl_->shared->mu);

@@ -18,12 +18,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "kube/status.h"
 
 namespace kube::server {
 
 class Router;
+struct HttpRequest;
 class Storage;
 class Faults;
 class Authenticator;
@@ -36,9 +38,14 @@ struct HttpServerOptions {
   std::string tls_private_key_file{};  // PEM key
   std::string client_ca_file{};        // verify client certificates against this bundle
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(60)};
-  std::chrono::seconds idle_timeout{120};  // a keep-alive connection waiting for a request
-  std::chrono::seconds write_timeout{60};  // one response or one watch chunk
-  size_t max_body_bytes = size_t{256} << 20;
+  // Limits (docs/reliability.md, "Limits"). The idle timeout is one deadline for waiting for a
+  // request and reading it whole, so a client that sends a byte now and then cannot hold a
+  // connection longer (slowloris).
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};  // a response or watch chunk
+  size_t max_body_bytes = size_t{3} << 20;    // larger: 413 RequestEntityTooLarge
+  size_t max_header_bytes = size_t{1} << 20;  // request line and headers; larger: 431
+  size_t max_connections = 10000;             // beyond: 429 TooManyRequests, then close
 };
 
 // Borrowed collaborators; they must outlive the HttpServer.
@@ -48,6 +55,11 @@ struct HttpServerContext {
   Faults* faults = nullptr;
   const Authenticator* auth = nullptr;
 };
+
+// Fills `req->path` (percent-decoded) and `req->query` (decoded, '+' as space, the first value of
+// a repeated key wins) from a request target, as a session does before asking the Router. Exposed
+// for the request fuzzer (fuzz/server_request_fuzz.cc), which drives the Router without a socket.
+void SplitRequestTarget(std::string_view target, HttpRequest* req);
 
 class HttpServer {
  public:
@@ -63,6 +75,8 @@ class HttpServer {
   bool tls() const;
   // Open watch streams.
   size_t watch_streams() const;
+  // Open connections (sessions), for tests of the connection limit.
+  size_t connections() const;
 
   // Stops accepting, ends every watch stream cleanly (waiting up to `grace` for them to flush),
   // then stops the I/O threads and joins them. Idempotent.

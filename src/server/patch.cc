@@ -43,6 +43,9 @@ Status Unprocessable(std::string message) {
 Status UnsupportedMediaType(std::string message) {
   return StatusFromHttp(415, "UnsupportedMediaType", std::move(message));
 }
+Status RequestEntityTooLarge(std::string message) {
+  return StatusFromHttp(413, "RequestEntityTooLarge", std::move(message));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The merge-key table: a tiny schema of the built-in types, enough to know how each list merges.
@@ -520,6 +523,13 @@ Result<json> ApplyJsonPatch(const json& original, std::string_view body) {
   if (!ops) return ops.error();
   if (!ops->is_array())
     return BadRequest("json patch: the body must be a JSON array of operations");
+  // kube-apiserver's bound on the work one patch may ask for.
+  constexpr size_t kMaxJsonPatchOperations = 10000;
+  if (ops->size() > kMaxJsonPatchOperations) {
+    return RequestEntityTooLarge("The allowed maximum operations in a JSON patch is " +
+                                 std::to_string(kMaxJsonPatchOperations) + ", got " +
+                                 std::to_string(ops->size()));
+  }
   for (const json& op : *ops) {
     if (!op.is_object()) return BadRequest("json patch: every operation must be a JSON object");
   }

@@ -142,13 +142,35 @@ std::string TableBody(const ResourceInfo& info, const std::vector<ObjectPtr>& it
   return Dump(table);
 }
 
-// A list body made of the stored objects' bytes: nothing is re-serialized.
-std::string ListBody(const ResourceInfo& info, const std::vector<ObjectPtr>& items, uint64_t rv,
-                     const std::string& cont, std::optional<int64_t> remaining) {
-  size_t size = 160 + cont.size();
-  for (const auto& o : items) size += o->json().size() + 1;
-  std::string body;
-  body.reserve(size);
+}  // namespace
+
+size_t HttpResponse::body_size() const {
+  size_t n = body.size() + body_suffix.size();
+  for (const ObjectPtr& o : items) n += o->json().size();
+  return n + (items.empty() ? 0 : items.size() - 1);
+}
+
+std::string HttpResponse::FlatBody() const {
+  std::string out;
+  out.reserve(body_size());
+  out += body;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i]->json();
+  }
+  out += body_suffix;
+  return out;
+}
+
+namespace {
+
+// A list answer made of the stored objects' bytes: nothing is re-serialized or copied (the
+// session writes the items as a scatter list).
+HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items, uint64_t rv,
+                          const std::string& cont, std::optional<int64_t> remaining) {
+  HttpResponse r;
+  std::string& body = r.body;
+  body.reserve(160 + cont.size());
   body += R"({"kind":")";
   body += info.list_kind;
   body += R"(","apiVersion":")";
@@ -166,12 +188,13 @@ std::string ListBody(const ResourceInfo& info, const std::vector<ObjectPtr>& ite
     body += std::to_string(*remaining);
   }
   body += R"(},"items":[)";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) body += ',';
-    body += items[i]->json();
+  if (items.empty()) {
+    body += "]}";
+  } else {
+    r.items = std::move(items);
+    r.body_suffix = "]}";
   }
-  body += "]}";
-  return body;
+  return r;
 }
 
 // A create/update body: JSON, or YAML converted to JSON. Protobuf and CBOR are not served: 415.
@@ -452,7 +475,7 @@ class Handler {
       return JsonResponse(200,
                           TableBody(*r.info, page->items, *include, page->rv, next, remaining));
     }
-    return JsonResponse(200, ListBody(*r.info, page->items, page->rv, next, remaining));
+    return ListResponse(*r.info, std::move(page->items), page->rv, next, remaining);
   }
 
   RouteResult Watch(const ResourceRequest& r) {
@@ -593,7 +616,7 @@ class Handler {
     ApiOr<std::vector<ObjectPtr>> deleted =
         registry_.DeleteCollection(*r.info, r.ns, Filter(*sel), *opts);
     if (!deleted.ok()) return ErrorResponse(deleted.error());
-    return JsonResponse(200, ListBody(*r.info, *deleted, storage_.CurrentRv(), "", std::nullopt));
+    return ListResponse(*r.info, std::move(*deleted), storage_.CurrentRv(), "", std::nullopt);
   }
 
   Registry& registry_;

@@ -46,6 +46,15 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body{};
   std::vector<std::pair<std::string, std::string>> headers;
+  // A JSON list goes out without copying its objects: `body` (the list's opening), then each
+  // item's stored JSON, comma-separated, then `body_suffix`. Empty for every other answer.
+  std::vector<ObjectPtr> items{};
+  std::string body_suffix{};
+
+  // The whole body's length in bytes.
+  size_t body_size() const;
+  // The whole body as one string (tests, small answers).
+  std::string FlatBody() const;
 };
 
 // The answer to an HTTP failure: the Status body, its code and Retry-After.

@@ -195,11 +195,11 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
   return out;
 }
 
-Status ApplyManifests(Registry& registry, const std::vector<json>& objects) {
+Status ApplyManifests(Registry& registry, std::vector<json> objects) {
   std::set<std::string> namespaces_known;
   ResourceInfoPtr ns_info = registry.catalog().Find({"", "v1", "namespaces"});
   for (size_t i = 0; i < objects.size(); ++i) {
-    const json& obj = objects[i];
+    json& obj = objects[i];
     if (!obj.is_object()) return InvalidArgumentError(Describe(obj, i) + ": not an object");
     Result<GroupVersion> gv = GroupVersion::Parse(StringAt(obj, "apiVersion"));
     if (!gv) return gv.error().WithContext(Describe(obj, i));
@@ -220,8 +220,10 @@ Status ApplyManifests(Registry& registry, const std::vector<json>& objects) {
         }
       }
     }
-    ApiOr<ObjectPtr> applied = registry.Apply(*info, obj);
-    if (!applied.ok()) return ToStatus(applied.error()).WithContext(Describe(obj, i));
+    std::string what = Describe(obj, i);
+    ApiOr<ObjectPtr> applied = registry.Apply(*info, std::move(obj));
+    obj = json();  // free the moved-from tree now, not with the whole manifest
+    if (!applied.ok()) return ToStatus(applied.error()).WithContext(what);
   }
   return Status::Ok();
 }

@@ -25,8 +25,9 @@ Result<std::vector<nlohmann::json>> ParseManifests(std::string_view text);
 Result<nlohmann::json> YamlToJson(std::string_view yaml);
 
 // Applies every object (create, or replace when it exists), creating missing namespaces. Stops at
-// the first rejected object; the message names it and its position.
-Status ApplyManifests(Registry& registry, const std::vector<nlohmann::json>& objects);
+// the first rejected object; the message names it and its position. Consumes `objects` (each is
+// moved into the registry and freed as soon as it is stored, which keeps big seeds cheap).
+Status ApplyManifests(Registry& registry, std::vector<nlohmann::json> objects);
 
 // The `--seed demo` objects: three Deployments (web, api, worker) in `default` with their Pods,
 // Services and a ConfigMap, and one Ready Node.

@@ -219,6 +219,10 @@ ApiError TooManyRequests(int retry_after_seconds) {
   return e;
 }
 
+ApiError RequestEntityTooLarge(std::string message) {
+  return Make(413, "RequestEntityTooLarge", std::move(message));
+}
+
 ApiError InternalServerError(std::string detail) {
   ApiError e = Make(500, "InternalError", "Internal error occurred: " + detail);
   e.causes.push_back({"", std::move(detail), ""});

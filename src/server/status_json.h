@@ -108,6 +108,9 @@ ApiError TooOldResourceVersion(uint64_t requested, uint64_t compacted);
 // 504 Timeout `Too large resource version: N, current: M` (cause ResourceVersionTooLarge).
 ApiError TooLargeResourceVersion(uint64_t requested, uint64_t current);
 ApiError TooManyRequests(int retry_after_seconds);
+// 413 RequestEntityTooLarge (a body over the request limit, a JSON patch with too many
+// operations), with kube-apiserver's wording: "Request entity too large: limit is 3145728".
+ApiError RequestEntityTooLarge(std::string message);
 ApiError InternalServerError(std::string detail);
 ApiError Unauthorized();
 

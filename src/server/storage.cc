@@ -40,8 +40,8 @@ ObjectPtr StoredEvent::PreviousAtRv() const {
 Watcher::Watcher(GroupVersionResource gvr, size_t limit, std::function<void()> notify)
     : gvr_(std::move(gvr)), limit_(limit), notify_(std::move(notify)) {}
 
-void Watcher::NotifyLocked() {
-  if (notified_ || !notify_) return;
+void Watcher::NotifyLocked(bool force) {
+  if ((notified_ && !force) || !notify_) return;
   notified_ = true;
   notify_();
 }
@@ -52,9 +52,10 @@ void Watcher::Push(EventPtr e) {
   if (queue_.size() >= limit_) {
     end_ = End::kOverflow;
     queue_.clear();
-  } else {
-    queue_.push_back(std::move(e));
+    NotifyLocked(/*force=*/true);
+    return;
   }
+  queue_.push_back(std::move(e));
   NotifyLocked();
 }
 
@@ -70,7 +71,12 @@ void Watcher::Close(End reason) {
   if (end_ != End::kNone) return;
   end_ = reason;
   queue_.clear();
-  NotifyLocked();
+  NotifyLocked(/*force=*/true);
+}
+
+Watcher::End Watcher::end() const {
+  internal::MutexLock lock(mu_);
+  return end_;
 }
 
 void Watcher::RequestCut() {
@@ -174,7 +180,24 @@ ApiOr<Storage::ListPage> Storage::List(const GroupVersionResource& gvr, const Li
     }
     page.items.push_back(std::move(obj));
     page.last_key = *key;
-    if (q.limit > 0 && page.items.size() >= q.limit) full = true;
+    if (q.limit > 0 && page.items.size() >= q.limit) {
+      full = true;
+      if (overlay.empty() && !q.filter) {
+        // The common page (no selector, the current state): count what is left by walking the
+        // keys only. The general loop would copy every object pointer (a cache miss and two
+        // atomics each), which made a 500-item page of 100,000 Pods cost ~40 ms.
+        // TODO(#3): carry the offset in the continue token to make this O(1).
+        if (q.count_remaining) {
+          for (auto it = cur; it != current.end() && InNamespace(it->first, q.ns); ++it) {
+            ++page.remaining;
+          }
+          page.more = page.remaining > 0;
+        } else {
+          page.more = cur_ok();
+        }
+        break;
+      }
+    }
   }
   return page;
 }

@@ -94,14 +94,19 @@ class Watcher {
     bool cut = false;
   };
   Batch Take(size_t max) KUBE_EXCLUDES(mu_);
+  // Why the watcher ended (kNone while open), without taking anything: lets a stream whose write
+  // is blocked by a client that does not read see the overflow and drop the connection.
+  End end() const KUBE_EXCLUDES(mu_);
 
  private:
-  void NotifyLocked() KUBE_REQUIRES(mu_);
+  // `force`: notify even when a notification is outstanding (the end of the watcher must reach a
+  // stream that is blocked in a write and so has not taken the previous notification yet).
+  void NotifyLocked(bool force = false) KUBE_REQUIRES(mu_);
 
   const GroupVersionResource gvr_;
   const size_t limit_;
   const std::function<void()> notify_;
-  internal::Mutex mu_;
+  mutable internal::Mutex mu_;
   std::deque<EventPtr> queue_ KUBE_GUARDED_BY(mu_);
   End end_ KUBE_GUARDED_BY(mu_) = End::kNone;
   bool cut_ KUBE_GUARDED_BY(mu_) = false;

@@ -171,6 +171,15 @@ void WatchDecoder::Finish(std::vector<WatchEvent>* out) {
       out);
 }
 
+bool IsUndecodableWatchEvent(const Status& s) {
+  if (s.code() != StatusCode::kDataLoss || s.http_code() != 0) return false;
+  // The phrases of this file's errors other than truncation (keep them in step).
+  const std::string& m = s.message();
+  return m.find("malformed watch event") != std::string::npos ||
+         m.find("invalid watch event type") != std::string::npos ||
+         m.find("-byte frame limit") != std::string::npos;
+}
+
 void WatchDecoder::DecodeFrame(std::string_view frame, std::vector<WatchEvent>* out) {
   Result<WatchEvent> event = DecodeWatchFrame(frame);
   ++frames_;

@@ -77,6 +77,12 @@ class WatchDecoder {
   std::string partial_;
 };
 
+// Whether `s` is one of the decoder's errors for an event that cannot be decoded at all
+// (malformed, unknown type, over the frame limit): resuming the watch would meet the same event
+// again, so the reflector relists instead. Not the "truncated" error (the stream broke inside an
+// event, as when a connection drops: resuming is enough).
+bool IsUndecodableWatchEvent(const Status& s);
+
 // One whole frame, for tests and tools. Errors as described above.
 Result<WatchEvent> DecodeWatchFrame(std::string_view frame);
 

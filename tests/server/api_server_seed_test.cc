@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <set>
+#include <string>
 
 #include "tests/testing/api_server_fixture.h"
 
@@ -238,6 +241,53 @@ TEST_F(ApiServerSeedTest, ChurnIsDeterministicForASeed) {
 
 TEST_F(ApiServerSeedTest, ChurnRejectsBadRates) {
   EXPECT_FALSE(server().StartChurn({.ops_per_second = 0}).ok());
+}
+
+// The demo (scripts/demo.sh) runs the Deployment informer example against
+// `kinf serve --seed demo --churn-resources deployments,pods`: its watch must see churned
+// Deployments added, updated and deleted, while Pods churn alongside.
+TEST_F(ApiServerSeedTest, ChurnOfDeploymentsAndPodsAddsUpdatesAndDeletesBoth) {
+  ASSERT_TRUE(server().Seed("demo").ok());
+  const std::string rv = std::to_string(server().ResourceVersion());
+  auto deploys =
+      Watch("/apis/apps/v1/namespaces/default/deployments?watch=true&resourceVersion=" + rv);
+  auto pods = Watch("/api/v1/namespaces/default/pods?watch=true&resourceVersion=" + rv);
+  ChurnOptions churn{.ops_per_second = 400, .seed = 5, .max_objects = 4};
+  churn.resources = {"deployments", "pods"};
+  ASSERT_TRUE(server().StartChurn(churn).ok());
+  for (auto* w : {deploys.get(), pods.get()}) {
+    std::set<std::string> types;
+    while (types.size() < 3) {
+      std::optional<json> e = w->Next();
+      ASSERT_TRUE(e) << "saw only " << ::testing::PrintToString(types);
+      types.insert((*e)["type"].get<std::string>());
+      EXPECT_EQ((*e)["object"]["metadata"]["labels"]["app"], "churn");
+      EXPECT_THAT((*e)["object"]["metadata"]["name"].get<std::string>(), HasSubstr("churn-"));
+    }
+    EXPECT_THAT(types, ElementsAre("ADDED", "DELETED", "MODIFIED"));
+  }
+  server().StopChurn();
+  // A churned Deployment looks like one: a selector matching its template.
+  json list = Get("/apis/apps/v1/namespaces/default/deployments?labelSelector=app%3Dchurn").Json();
+  for (const json& d : list["items"]) {
+    EXPECT_EQ(d["spec"]["selector"]["matchLabels"], d["spec"]["template"]["metadata"]["labels"]);
+    EXPECT_GE(d["spec"]["replicas"].get<int>(), 1);
+  }
+  // The demo's own Deployments are left alone.
+  EXPECT_TRUE(server().Get({"apps", "v1", "deployments"}, "default", "web"));
+}
+
+TEST_F(ApiServerSeedTest, ChurnRejectsUnknownAndClusterScopedResources) {
+  ChurnOptions churn;
+  churn.resources = {"widgets"};
+  EXPECT_THAT(server().StartChurn(churn).ToString(), HasSubstr("no resource widgets"));
+  churn.resources = {"nodes"};
+  EXPECT_THAT(server().StartChurn(churn).ToString(), HasSubstr("not namespaced"));
+  churn.resources = {};
+  EXPECT_FALSE(server().StartChurn(churn).ok());
+  churn.resources = {"deploy", "cm"};  // short names, as kubectl takes them
+  EXPECT_TRUE(server().StartChurn(churn).ok());
+  server().StopChurn();
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 //
 // Reads from: argv. Feeds: the subcommands in commands.h.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "kinf/commands.h"
+#include "kube/logging.h"
 
 namespace {
 
@@ -27,11 +29,24 @@ void Usage(FILE* out) {
   std::fprintf(out, "usage: kinf <command> [flags]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
   std::fprintf(out, "\n`kinf <command> --help` lists a command's flags.\n");
+  std::fprintf(out, "KINF_LOG_LEVEL=debug|info|warning|error sets the log threshold.\n");
+}
+
+// KINF_LOG_LEVEL=debug|info|warning|error: the library's log threshold (default warning).
+void ApplyLogLevel() {
+  const char* level = std::getenv("KINF_LOG_LEVEL");
+  if (level == nullptr) return;
+  std::string l = level;
+  if (l == "debug") kube::SetMinLogSeverity(kube::LogSeverity::kDebug);
+  if (l == "info") kube::SetMinLogSeverity(kube::LogSeverity::kInfo);
+  if (l == "warning") kube::SetMinLogSeverity(kube::LogSeverity::kWarning);
+  if (l == "error") kube::SetMinLogSeverity(kube::LogSeverity::kError);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ApplyLogLevel();
   if (argc < 2) {
     Usage(stderr);
     return 2;

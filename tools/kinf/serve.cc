@@ -44,6 +44,19 @@ bool ParseListen(const std::string& text, std::string* host, uint16_t* port) {
   return true;
 }
 
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args) {
@@ -56,13 +69,21 @@ int RunServe(const std::vector<std::string>& args) {
   int64_t bookmark_seconds = 60;
   double churn = 0;
   std::string churn_ns = "default";
+  std::string churn_resources = "pods";
 
   FlagSet flags("serve");
   flags.String("listen", "ADDRESS[:PORT] to listen on (default 127.0.0.1:0; port 0 picks one)",
                &listen);
   flags.String("seed", "`demo` or a manifest file (YAML documents, JSON object, array or List)",
                &options.seed);
-  flags.Double("churn", "create/update/delete this many Pods per second (deterministic)", &churn);
+  flags.Double("churn",
+               "create/update/delete this many objects per second (deterministic; Pods unless "
+               "--churn-resources says otherwise)",
+               &churn);
+  flags.String("churn-resources",
+               "comma-separated namespaced resources to churn in turn, e.g. deployments,pods "
+               "(default pods)",
+               &churn_resources);
   flags.Int("churn-seed", "seed of the churn sequence (default 1)", &churn_seed);
   flags.String("churn-namespace", "namespace the churned Pods live in (default default)",
                &churn_ns);
@@ -83,8 +104,14 @@ int RunServe(const std::vector<std::string>& args) {
                &options.token_auth_file);
   flags.String("resources", "extra resources to serve (see docs/server.md)",
                &options.resources_file);
-  flags.String("write-kubeconfig", "write a kubeconfig that reaches this server to PATH",
-               &kubeconfig);
+  flags.String(
+      "write-kubeconfig",
+      "write a kubeconfig that reaches this server to PATH (mode 0600: it may hold a token)",
+      &kubeconfig);
+  flags.Bool("insecure-allow-anonymous",
+             "allow listening on a non-loopback address without --token-auth-file or "
+             "--client-ca-file (anyone who reaches it may do anything)",
+             &options.allow_anonymous_non_loopback);
   if (!flags.Parse(args)) return 2;
   if (flags.help_requested()) return 0;
   if (!ParseListen(listen, &options.address, &options.port)) {
@@ -126,8 +153,10 @@ int RunServe(const std::vector<std::string>& args) {
     std::fflush(stdout);
   }
   if (churn > 0) {
-    kube::Status s = (*server)->StartChurn(
-        {.ops_per_second = churn, .seed = static_cast<uint64_t>(churn_seed), .ns = churn_ns});
+    kube::ChurnOptions churn_options{
+        .ops_per_second = churn, .seed = static_cast<uint64_t>(churn_seed), .ns = churn_ns};
+    churn_options.resources = SplitList(churn_resources);
+    kube::Status s = (*server)->StartChurn(churn_options);
     if (!s.ok()) {
       std::fprintf(stderr, "kinf serve: %s\n", s.ToString().c_str());
       return 1;

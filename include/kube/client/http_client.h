@@ -14,6 +14,7 @@
 #define KUBE_CLIENT_HTTP_CLIENT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,6 +119,11 @@ class HttpClient {
 
   // The server URL requests go to, for messages ("https://10.0.0.1:6443").
   virtual const std::string& server() const = 0;
+
+  // The largest watch event (one JSON frame) a watch over this client accepts; the resource
+  // client's decoder ends a watch with one kDataLoss ERROR event at a larger one.
+  virtual size_t max_watch_frame_bytes() const { return kDefaultMaxWatchFrameBytes; }
+  static constexpr size_t kDefaultMaxWatchFrameBytes = size_t{64} << 20;
 };
 
 struct HttpClientOptions {
@@ -127,6 +133,17 @@ struct HttpClientOptions {
   // thread with the server's Retry-After; returning false stops retrying (the last answer is
   // returned). Unset: wait that long, interrupted when the client is destroyed.
   std::function<bool(std::chrono::seconds)> retry_wait;
+
+  // --- Limits (docs/reliability.md, "Limits") ----------------------------------------------------
+  // The largest body `Do` keeps (a list page is one body). A larger one is abandoned as it arrives
+  // (never buffered whole) and `Do` fails with kDataLoss "... response body exceeds the client's
+  // limit of N bytes". 0: no limit.
+  size_t max_response_bytes = size_t{2} << 30;
+  // The largest status line plus headers of one response (`Do` or `Stream`); larger fails the
+  // request with kDataLoss. 0: no limit (libcurl's own per-header limit still applies).
+  size_t max_header_bytes = size_t{1} << 20;
+  // See `HttpClient::max_watch_frame_bytes`. 0: the default.
+  size_t max_watch_frame_bytes = HttpClient::kDefaultMaxWatchFrameBytes;
 };
 
 // Builds the libcurl client for `config`. TLS verification is on unless

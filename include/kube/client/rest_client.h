@@ -107,8 +107,8 @@ class ResourceClient {
   // GET one page of the collection. Follow `continue_token` for the next page.
   Result<ObjectList> List(const ListOptions& options = {}) const;
 
-  // Starts a watch; blocks until the server has answered with headers (bounded by the client's
-  // request timeout). A non-200 answer is returned as the error Status decoded from its body; a
+  // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
+  // kDeadlineExceeded). A non-200 answer is returned as the error Status decoded from its body; a
   // 200 gives a `Watch` whose events are decoded as they arrive. `options.resource_version`
   // "" or "0" starts with synthetic ADDED events (see the protocol notes, §8).
   Result<std::unique_ptr<kube::Watch>> Watch(const ListOptions& options = {}) const;

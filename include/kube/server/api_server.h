@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kube/group_version.h"
 #include "kube/object.h"
@@ -60,15 +61,42 @@ struct ApiServerOptions {
   std::string seed{};
   // Seeds the generator of injected request failures.
   uint64_t fault_seed = 1;
+
+  // --- Limits (docs/reliability.md, "Limits") --------------------------------------------------
+  // A request body larger than this gets 413 RequestEntityTooLarge ("Request entity too large:
+  // limit is N"), as kube-apiserver's 3 MiB `MaxRequestBodyBytes`. A JSON patch with more than
+  // 10,000 operations gets 413 too.
+  size_t max_request_body_bytes = size_t{3} << 20;
+  // Request line and headers larger than this get 431 (kube-apiserver: 1 MiB).
+  size_t max_header_bytes = size_t{1} << 20;
+  // One deadline for a connection to send its next request whole: an idle keep-alive connection,
+  // or one that trickles a request byte by byte (slowloris), is closed when it passes.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
+  // A response, or one chunk of a watch stream, that the client does not read within this long
+  // closes the connection.
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(60);
+  // Open connections (watches included) beyond this answer 429 TooManyRequests (Retry-After: 1)
+  // to their first request and are closed.
+  size_t max_connections = 10000;
+
+  // --- Exposure (docs/security.md) -------------------------------------------------------------
+  // Listening on anything but a loopback address needs authentication (`token_auth_file` or
+  // `client_ca_file`); `Start` refuses otherwise unless this is set (`kinf serve
+  // --insecure-allow-anonymous`).
+  bool allow_anonymous_non_loopback = false;
 };
 
-// `--churn`: a deterministic stream of create/update/delete operations on Pods.
+// `--churn`: a deterministic stream of create/update/delete operations, on Pods by default.
 struct ChurnOptions {
   double ops_per_second = 10;
   uint64_t seed = 1;
   std::string ns = "default";
-  // The churned population stays at or below this many Pods.
+  // The churned population of each resource stays at or below this many objects.
   int max_objects = 50;
+  // Namespaced resources to churn, by plural, singular or short name ("pods", "deploy"); the
+  // operations go to each in turn. Pods and Deployments get realistic specs, other kinds bare
+  // objects. An unknown or cluster-scoped resource is kInvalidArgument.
+  std::vector<std::string> resources = {"pods"};
 };
 
 struct ServerKubeconfigOptions {
@@ -90,7 +118,8 @@ class EmbeddedApiServer {
  public:
   // Binds, seeds and starts serving; returns once the server accepts connections.
   // Errors: kInvalidArgument (bad options, unreadable seed/TLS/token/resources file, a seed object
-  // the server rejects: the message names it), kUnavailable (the port cannot be bound).
+  // the server rejects: the message names it; a non-loopback `address` without authentication,
+  // see `allow_anonymous_non_loopback`), kUnavailable (the port cannot be bound).
   static Result<std::unique_ptr<EmbeddedApiServer>> Start(ApiServerOptions options);
 
   // Stops and joins.
@@ -127,7 +156,8 @@ class EmbeddedApiServer {
   size_t WatchCount() const;
 
   // --- Churn ----------------------------------------------------------------------------------
-  // Starts (or restarts) the churn generator on its own thread.
+  // Starts (or restarts) the churn generator on its own thread. kInvalidArgument for a
+  // non-positive rate or population, or a resource that is unknown or cluster-scoped.
   Status StartChurn(const ChurnOptions& options);
   void StopChurn();
 
@@ -148,7 +178,8 @@ class EmbeddedApiServer {
   void CutWatchStreams();
 
   // Writes a kubeconfig whose current context reaches this server.
-  Status WriteKubeconfig(const std::string& path, const ServerKubeconfigOptions& options = {}) const;
+  Status WriteKubeconfig(const std::string& path,
+                         const ServerKubeconfigOptions& options = {}) const;
 
  private:
   struct Impl;
