@@ -17,6 +17,7 @@
 #include "kube/config/rest_config.h"
 #include "kube/informers/factory.h"
 #include "kube/server/api_server.h"
+#include "tests/testing/convergence.h"
 
 namespace kube {
 namespace {
@@ -25,68 +26,9 @@ using namespace std::chrono_literals;
 
 const GroupVersionResource kConfigMaps{"", "v1", "configmaps"};
 
-// Replays notifications into key -> resourceVersion, checking per-object order.
-class ReplayHandler : public ResourceEventHandler {
- public:
-  explicit ReplayHandler(std::chrono::microseconds delay = 0us) : delay_(delay) {}
-  void OnAdd(const ObjectPtr& o, bool) override { Apply(*o, false); }
-  void OnUpdate(const ObjectPtr&, const ObjectPtr& o) override { Apply(*o, false); }
-  void OnResync(const ObjectPtr&) override {}
-  void OnDelete(const DeletedObject& d) override { Apply(*d.object(), true); }
-
-  std::map<std::string, uint64_t> state() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return state_;
-  }
-  int out_of_order() const { return out_of_order_.load(); }
-
- private:
-  void Apply(const Object& o, bool deleted) {
-    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-    uint64_t rv = std::stoull(std::string(o.resource_version()));
-    std::string key = std::string(o.ns()) + "/" + std::string(o.name());
-    std::lock_guard<std::mutex> l(mu_);
-    uint64_t& last = last_rv_[key];
-    // A tombstone from a relist carries the last cached state, whose version may equal the
-    // last one seen; anything older is a reordering.
-    if (rv < last) out_of_order_++;
-    last = std::max(last, rv);
-    if (deleted) {
-      state_.erase(key);
-    } else {
-      state_[key] = rv;
-    }
-  }
-  std::chrono::microseconds delay_;
-  mutable std::mutex mu_;
-  std::map<std::string, uint64_t> state_;
-  std::map<std::string, uint64_t> last_rv_;
-  std::atomic<int> out_of_order_{0};
-};
-
-std::map<std::string, uint64_t> CacheState(const SharedIndexInformer& informer) {
-  std::map<std::string, uint64_t> out;
-  for (const ObjectPtr& o : informer.GetIndexer()->List()) {
-    out[std::string(o->ns()) + "/" + std::string(o->name())] =
-        std::stoull(std::string(o->resource_version()));
-  }
-  return out;
-}
-
-Result<std::map<std::string, uint64_t>> ServerState(const ResourceClient& client) {
-  std::map<std::string, uint64_t> out;
-  ListOptions options;
-  for (;;) {
-    auto page = client.List(options);
-    if (!page) return page.error();
-    for (const ObjectPtr& o : page->items) {
-      out[std::string(o->ns()) + "/" + std::string(o->name())] =
-          std::stoull(std::string(o->resource_version()));
-    }
-    if (page->continue_token.empty()) return out;
-    options.continue_token = page->continue_token;
-  }
-}
+using testing::CacheState;
+using testing::ReplayHandler;
+using testing::ServerState;
 
 class InformerChaosTest : public ::testing::Test {
  protected:

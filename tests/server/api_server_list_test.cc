@@ -29,8 +29,7 @@ class ApiServerListTest : public ApiServerFixture {
   // Creates c0..c{n-1} in `default` with label `i=<index parity>`.
   void CreateConfigMaps(int n) {
     for (int i = 0; i < n; ++i) {
-      char name[8];
-      std::snprintf(name, sizeof name, "c%02d", i);
+      std::string name = (i < 10 ? "c0" : "c") + std::to_string(i);
       MustCreate(ConfigMapJson("default", name, {{"parity", i % 2 ? "odd" : "even"}}));
     }
   }
