@@ -65,12 +65,14 @@ void Seed(kube::server::Registry& registry, kube::server::ResourceCatalog& catal
 }
 
 void CheckResponse(const HttpRequest& req, const HttpResponse& r) {
+  // A list's body is scattered (prefix, stored items, suffix); FlatBody() joins it.
+  std::string flat = r.FlatBody();
   std::string what = req.method + " " + req.path + " (" + req.content_type +
-                     "): " + std::to_string(r.status) + " " + r.body.substr(0, 300);
+                     "): " + std::to_string(r.status) + " " + flat.substr(0, 300);
   FUZZ_CHECK(r.status >= 200 && r.status < 600, what);
   FUZZ_CHECK(r.status != 500, what);
-  if (r.content_type.starts_with("application/json") && !r.body.empty()) {
-    nlohmann::json body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (r.content_type.starts_with("application/json") && !flat.empty()) {
+    nlohmann::json body = nlohmann::json::parse(flat, nullptr, /*allow_exceptions=*/false);
     FUZZ_CHECK(!body.is_discarded(), "invalid JSON in " + what);
     if (r.status >= 400) {
       FUZZ_CHECK(body.is_object() && body.value("kind", "") == "Status" &&

@@ -193,6 +193,10 @@ std::optional<system_clock::time_point> ParseRfc3339(std::string_view s) {
                                         std::chrono::month(static_cast<unsigned>(mo)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
+  // system_clock counts nanoseconds (years 1678-2261); later expiries saturate
+  // (exec_credential_fuzz).
+  if (y > 2261) return system_clock::time_point::max();
+  if (y < 1678) return system_clock::time_point::min();
   auto t = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
            std::chrono::seconds(sec) + std::chrono::nanoseconds(nanos) - offset;
   return std::chrono::time_point_cast<system_clock::duration>(t);

@@ -113,6 +113,16 @@ TEST_F(ApiServerSeedTest, ManifestErrorsNameTheObject) {
   EXPECT_TRUE(IsInvalid(invalid)) << invalid;
 }
 
+// Found by manifest_fuzz: yaml-cpp passes bytes that are not UTF-8 through, and serializing them
+// later threw inside the server.
+TEST_F(ApiServerSeedTest, YamlThatIsNotUtf8IsRejectedWithAnError) {
+  Status s = server().LoadManifests(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: \x80\xff\n");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("UTF-8"));
+}
+
 TEST_F(ApiServerSeedTest, LargeJsonListLoadsQuickly) {
   constexpr int kPods = 20000;
   std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
