@@ -173,6 +173,22 @@ Result<json> YamlToJson(std::string_view yaml) {
   }
 }
 
+namespace {
+
+// Every entry must be an object (a scalar document, or a scalar in a List's items, is not one;
+// found by manifest_fuzz).
+Result<std::vector<json>> CheckObjects(std::vector<json> objects) {
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (!objects[i].is_object()) {
+      return InvalidArgumentError("manifest entry " + std::to_string(i) + " is a " +
+                                  objects[i].type_name() + ", not an object");
+    }
+  }
+  return objects;
+}
+
+}  // namespace
+
 Result<std::vector<json>> ParseManifests(std::string_view text) {
   std::vector<json> out;
   size_t first = text.find_first_not_of(" \t\r\n");
@@ -183,7 +199,7 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
       return InvalidArgumentError("manifest is not valid JSON (nor YAML starting with '{')");
     }
     Collect(std::move(doc), &out);
-    return out;
+    return CheckObjects(std::move(out));
   }
   try {
     for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
@@ -195,7 +211,7 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("manifest YAML: ") + e.what());
   }
-  return out;
+  return CheckObjects(std::move(out));
 }
 
 Status ApplyManifests(Registry& registry, std::vector<json> objects) {

@@ -123,6 +123,16 @@ TEST_F(ApiServerSeedTest, YamlThatIsNotUtf8IsRejectedWithAnError) {
   EXPECT_THAT(s.message(), HasSubstr("UTF-8"));
 }
 
+// Found by manifest_fuzz: a document that is a plain scalar was handed on as an object.
+TEST_F(ApiServerSeedTest, ManifestEntriesThatAreNotObjectsAreRejected) {
+  for (const char* text : {"just a string\n", "---\n42\n", R"({"kind":"List","items":[1]})"}) {
+    SCOPED_TRACE(text);
+    Status s = server().LoadManifests(text);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr("not an object"));
+  }
+}
+
 TEST_F(ApiServerSeedTest, LargeJsonListLoadsQuickly) {
   constexpr int kPods = 20000;
   std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
