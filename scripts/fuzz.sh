@@ -12,6 +12,7 @@
 # Environment (all optional):
 #   BUILD_DIR   the clang build folder (default: build-clang, shared with scripts/thread-safety.sh)
 #   FUZZ_ARGS   extra libFuzzer flags, e.g. "-jobs=2 -workers=2"
+#   FUZZ_RUNS   run this many inputs from seed 1 instead of SECONDS (CI: repeatable runs)
 # Exit status: 1 when any target found a crash, a leak, a timeout or a broken invariant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,9 +65,16 @@ for t in "${targets[@]}"; do
     cat "${dicts[@]}" >"$build_dir/$t.dict"
     dict_args=(-dict="$build_dir/$t.dict")
   fi
-  echo "=== $t: seed corpus, then ${seconds} s"
+  # FUZZ_RUNS (CI): a fixed number of inputs from a fixed seed, so a run is repeatable.
+  if [[ -n ${FUZZ_RUNS:-} ]]; then
+    budget=(-runs="$FUZZ_RUNS" -seed=1)
+    echo "=== $t: seed corpus, then $FUZZ_RUNS inputs (seed 1)"
+  else
+    budget=(-max_total_time="$seconds")
+    echo "=== $t: seed corpus, then ${seconds} s"
+  fi
   # shellcheck disable=SC2086
-  if ! "$bin" "$work" "fuzz/corpus/$t" "${dict_args[@]}" -max_total_time="$seconds" \
+  if ! "$bin" "$work" "fuzz/corpus/$t" "${dict_args[@]}" "${budget[@]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="fuzz/crashes/$t-" ${FUZZ_ARGS:-} 2>"$build_dir/$t.log"; then
     failed+=("$t")

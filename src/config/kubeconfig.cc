@@ -42,10 +42,14 @@ std::string Getenv(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+// A name from the file, quoted for an error message. Cut at 100 bytes: a malformed file (an
+// unterminated quote) can make a "name" of the rest of the file, credentials included (found by
+// kubeconfig_fuzz).
 std::string Quoted(std::string_view s) {
+  constexpr size_t kMax = 100;
   std::string out = "\"";
-  out += s;
-  out += '"';
+  out += s.substr(0, kMax);
+  out += s.size() > kMax ? "\"..." : "\"";
   return out;
 }
 

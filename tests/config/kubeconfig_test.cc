@@ -506,6 +506,17 @@ TEST_F(KubeconfigTest, NoCurrentContextIsNotFound) {
 
 // --- Context selection and overrides -----------------------------------------------------------
 
+// Found by kubeconfig_fuzz: an unterminated quote makes a "name" of the rest of the file, tokens
+// included; an error quotes at most 100 bytes of a name.
+TEST_F(KubeconfigTest, ErrorsQuoteAtMostTheStartOfALongName) {
+  Write("home/.kube/config", FullKubeconfig());
+  std::string name = std::string(100, 'n') + " token: secret-after-the-cut";
+  Result<RestConfig> c = LoadKubeconfig({.context = name});
+  ASSERT_FALSE(c);
+  EXPECT_THAT(c.error().message(), HasSubstr(std::string(100, 'n') + "\"..."));
+  EXPECT_THAT(c.error().message(), Not(HasSubstr("secret-after-the-cut")));
+}
+
 TEST_F(KubeconfigTest, MissingContextOptionIsNotFoundAndNamesIt) {
   std::string path = Write("home/.kube/config", FullKubeconfig());
   Result<RestConfig> c = LoadKubeconfig({.context = "staging"});
