@@ -82,36 +82,6 @@ void PrintLine(std::string_view text) {
   std::fflush(stdout);
 }
 
-// A JSON string literal.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Key(std::string_view ns, std::string_view name) {
   return std::string(ns) + "/" + std::string(name);
 }
@@ -321,10 +291,10 @@ class ReplicaController {
     std::string spec = deploy.object()->GetJson("spec.template.spec").value_or("{}");
     std::string body =
         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"generateName\":" +
-        Quote(std::string(deploy.name()) + "-") + ",\"namespace\":" + Quote(deploy.ns()) +
-        ",\"labels\":" + labels +
+        kube::JsonQuote(std::string(deploy.name()) + "-") +
+        ",\"namespace\":" + kube::JsonQuote(deploy.ns()) + ",\"labels\":" + labels +
         ",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"," +
-        "\"name\":" + Quote(deploy.name()) + ",\"uid\":" + Quote(deploy.uid()) +
+        "\"name\":" + kube::JsonQuote(deploy.name()) + ",\"uid\":" + kube::JsonQuote(deploy.uid()) +
         ",\"controller\":true,\"blockOwnerDeletion\":true}]},\"spec\":" + spec + "}";
     expectations_.Expect(key, n, 0);
     kube::Status first_error;

@@ -145,6 +145,10 @@ Result<ObjectList> DecodeList(std::string_view json);
 // without `metadata.managedFields`. Returns `obj` itself when it has none.
 ObjectPtr DropManagedFields(const ObjectPtr& obj);
 
+// `s` as a JSON string literal, quotes included, for request bodies built by hand:
+// `"{\"name\":" + JsonQuote(name) + "}"`.
+std::string JsonQuote(std::string_view s);
+
 }  // namespace kube
 
 #endif  // KUBE_OBJECT_H_

@@ -36,6 +36,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "config/exec_credential_internal.h"
+#include "kube/object.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
 
@@ -84,56 +85,21 @@ std::string Base64Encode(std::string_view in) {
   return out;
 }
 
-// A JSON string literal.
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 // The ExecCredential in KUBERNETES_EXEC_INFO, fields in client-go's order.
 std::string ExecInfoJson(const ExecConfig& exec, const RestConfig& cluster) {
   std::string out = "{\"kind\":\"ExecCredential\",\"apiVersion\":";
-  out += JsonString(exec.api_version);
+  out += JsonQuote(exec.api_version);
   out += ",\"spec\":{";
   if (exec.provide_cluster_info) {
-    out += "\"cluster\":{\"server\":" + JsonString(cluster.server);
+    out += "\"cluster\":{\"server\":" + JsonQuote(cluster.server);
     if (!cluster.tls_server_name.empty()) {
-      out += ",\"tls-server-name\":" + JsonString(cluster.tls_server_name);
+      out += ",\"tls-server-name\":" + JsonQuote(cluster.tls_server_name);
     }
     if (cluster.insecure_skip_tls_verify) out += ",\"insecure-skip-tls-verify\":true";
     if (!cluster.ca_data.empty()) {
-      out += ",\"certificate-authority-data\":" + JsonString(Base64Encode(cluster.ca_data));
+      out += ",\"certificate-authority-data\":" + JsonQuote(Base64Encode(cluster.ca_data));
     }
-    if (!cluster.proxy_url.empty()) out += ",\"proxy-url\":" + JsonString(cluster.proxy_url);
+    if (!cluster.proxy_url.empty()) out += ",\"proxy-url\":" + JsonQuote(cluster.proxy_url);
     out += "},";
   }
   out += "\"interactive\":false}}";

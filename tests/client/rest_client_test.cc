@@ -39,7 +39,7 @@ const GroupVersionResource kDeployments{"apps", "v1", "deployments"};
 
 std::string StatusBody(int code, std::string_view reason, std::string_view message) {
   return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)" +
-         testing::JsonQuote(message) + R"(,"reason":")" + std::string(reason) + R"(","code":)" +
+         kube::JsonQuote(message) + R"(,"reason":")" + std::string(reason) + R"(","code":)" +
          std::to_string(code) + "}";
 }
 

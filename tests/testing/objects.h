@@ -29,9 +29,6 @@ ObjectPtr MakeObject(std::string_view api_version, std::string_view kind, std::s
                      std::string_view name, std::string_view rv, const StringMap& labels = {},
                      std::string_view extra_fields = "");
 
-// JSON string literal for `s` (quotes and escapes).
-std::string JsonQuote(std::string_view s);
-
 }  // namespace kube::testing
 
 #endif  // KUBE_TESTS_TESTING_OBJECTS_H_
