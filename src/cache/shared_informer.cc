@@ -300,7 +300,12 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       reflector = reflector_;
       listeners = listeners_;
     }
+    // The handlers first: what they saw was counted before it was queued to them, so the counts
+    // read after are never behind the handlers.
     InformerStats s;
+    const Clock::TimePoint now = clock_->Now();
+    s.handlers.reserve(listeners.size());
+    for (const auto& listener : listeners) s.handlers.push_back(listener->Stats(now));
     s.objects_cached = indexer_->Size();
     s.adds = adds_.load(std::memory_order_relaxed);
     s.updates = updates_.load(std::memory_order_relaxed);
@@ -319,9 +324,6 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       s.errors = c.errors.load(std::memory_order_relaxed);
       s.last_sync_resource_version = reflector->LastSyncResourceVersion();
     }
-    const Clock::TimePoint now = clock_->Now();
-    s.handlers.reserve(listeners.size());
-    for (const auto& listener : listeners) s.handlers.push_back(listener->Stats(now));
     return s;
   }
 
@@ -486,8 +488,9 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     std::vector<Status> results;
     if (!txns.empty()) results = indexer_->Transaction(std::move(txns));
 
+    // Each counter moves before its notification is queued, so a scrape never shows a handler
+    // ahead of the informer's own counts.
     const Clock::TimePoint now = clock_->Now();
-    uint64_t adds = 0, updates = 0, deletes = 0, resyncs = 0;
     size_t t = 0;
     for (Pending& p : run) {
       Delta& d = *p.delta;
@@ -501,16 +504,16 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       if (d.type != DeltaType::kReplaced) MarkPopulatedByWatch(listeners);  // B27
       switch (p.action) {
         case Action::kResync:
-          if (NotifyResync(listeners, p.old, now)) ++resyncs;
+          if (NotifyResync(listeners, p.old, now)) Count(resyncs_, 1);
           break;
         case Action::kUpdate:
-          ++updates;
+          Count(updates_, 1);
           Notify(listeners,
                  Notification{
                      Notification::Kind::kUpdate, false, std::move(p.old), d.object, {}, now});
           break;
         case Action::kAdd: {
-          ++adds;
+          Count(adds_, 1);
           bool initial = !synced_.load(std::memory_order_relaxed);  // B29
           Notify(listeners,
                  Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
@@ -518,23 +521,18 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         }
         case Action::kDelete:
           // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
-          ++deletes;
+          Count(deletes_, 1);
           Notify(listeners, Notification{Notification::Kind::kDelete, false, nullptr, d.object,
                                          std::move(p.key), now});
           break;
       }
     }
-    Count(adds_, adds);
-    Count(updates_, updates);
-    Count(deletes_, deletes);
-    Count(resyncs_, resyncs);
   }
 
   // Only the delta processing (one thread at a time, under `block_deltas_`) writes the delta
   // counters, so a relaxed load and store suffice; readers may see a slightly old value.
   static void Count(std::atomic<uint64_t>& counter, uint64_t n) {
-    if (n != 0)
-      counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
   static void Notify(const std::vector<std::shared_ptr<ProcessorListener>>& listeners,
@@ -561,17 +559,15 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           // B24/B61: whatever the cache holds that the relist did not return was deleted while
           // the watch was down. Every earlier delta has been applied, so none is missed.
           const Clock::TimePoint now = clock_->Now();
-          uint64_t deletes = 0;
           for (const std::string& key : indexer_->ListKeys()) {
             if (relist_seen_.contains(key)) continue;
             ObjectPtr last = indexer_->GetByKey(key);
             if (last == nullptr) continue;
             (void)indexer_->DeleteByKey(key);
-            ++deletes;
+            Count(deletes_, 1);
             Notify(listeners, Notification{Notification::Kind::kDelete, true, nullptr,
                                            std::move(last), key, now});
           }
-          Count(deletes_, deletes);
         }
         relist_active_ = false;
         std::unordered_set<std::string>().swap(relist_seen_);
