@@ -3,7 +3,7 @@
 //
 // Invariants: no exception escapes; an error is kInvalidArgument; every object it yields is a JSON
 // object that survives a dump and parse unchanged; `YamlToJson` of a JSON text of an object gives
-// that object.
+// that object, when its keys fit YAML's limit (below).
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -13,6 +13,27 @@
 #include "fuzz/fuzz_check.h"
 #include "kube/status.h"
 #include "server/seed.h"
+
+namespace {
+
+// YAML 1.2 limits an implicit key to 1024 characters, so JSON with a longer key is not YAML, and
+// yaml-cpp refuses it. A manifest key under the limit can exceed it once JSON escapes its quotes
+// (fuzz/corpus/manifest_fuzz/regression_key_over_1024_characters). 1000 bytes of JSON text are
+// safely below.
+bool HasKeyOverYamlLimit(const nlohmann::json& j) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (nlohmann::json(key).dump().size() > 1000 || HasKeyOverYamlLimit(value)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const nlohmann::json& item : j) {
+      if (HasKeyOverYamlLimit(item)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = kube::fuzz::AsText(data, size);
@@ -28,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string dumped = obj.dump();
     FUZZ_CHECK(nlohmann::json::parse(dumped) == obj, "dump and parse change " + dumped);
     // JSON is YAML: the object's JSON text read as YAML gives the same object.
+    if (HasKeyOverYamlLimit(obj)) continue;
     auto from_yaml = kube::server::YamlToJson(dumped);
     FUZZ_CHECK(from_yaml.has_value(), "YamlToJson refuses JSON: " + dumped);
     FUZZ_CHECK(*from_yaml == obj, "YamlToJson changes " + dumped + " into " + from_yaml->dump());

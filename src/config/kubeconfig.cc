@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -23,6 +24,8 @@
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "config/yaml_stream.h"
 
 namespace kube {
 namespace {
@@ -42,14 +45,17 @@ std::string Getenv(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
-// A name from the file, quoted for an error message. Cut at 100 bytes: a malformed file (an
-// unterminated quote) can make a "name" of the rest of the file, credentials included (found by
-// kubeconfig_fuzz).
+// A name or value from the file, quoted for an error message. A malformed file can make one
+// value of the lines after it: an unterminated quote runs on, folding line breaks into spaces, so
+// "alice" becomes `alice user: token: s3cr3t`. So the quote stops at 100 bytes (found by
+// kubeconfig_fuzz), and at the first line break or ": ", which a plain YAML scalar cannot hold
+// and a swallowed `key: value` line always does.
 std::string Quoted(std::string_view s) {
   constexpr size_t kMax = 100;
+  size_t cut = std::min({s.size(), kMax, s.find('\n'), s.find('\r'), s.find(": "), s.find(":\t")});
   std::string out = "\"";
-  out += s.substr(0, kMax);
-  out += s.size() > kMax ? "\"..." : "\"";
+  out += s.substr(0, cut);
+  out += cut < s.size() ? "\"..." : "\"";
   return out;
 }
 
@@ -701,6 +707,11 @@ void DropUserCredentials(RestConfig* c) {
 Result<Kubeconfig> ParseKubeconfig(std::string_view text, std::string_view path) {
   Kubeconfig kc;
   try {
+    // A check pass over the whole stream first: `YAML::Load` reads one document and silently
+    // drops what follows a stray top-level `,` (`{...},`), where `YAML::LoadAll` would loop
+    // forever (config/yaml_stream.h). Kubeconfigs are small; the second pass costs little.
+    internal::IgnoreYamlEvents ignore;
+    internal::ParseYamlStream(text, ignore);
     YAML::Node root = YAML::Load(std::string(text));
     FileParser parser(path);
     if (Status s = parser.Parse(root, &kc); !s.ok()) return s;

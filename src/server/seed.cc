@@ -7,8 +7,11 @@
 
 #include <cctype>
 #include <exception>
+#include <map>
+#include <optional>
 #include <set>
 
+#include "config/yaml_stream.h"
 #include "server/object_json.h"
 
 namespace kube::server {
@@ -62,31 +65,130 @@ json PlainScalar(const std::string& s) {
   return s;
 }
 
-json NodeToJson(const YAML::Node& node, int depth) {
-  if (depth > 200) throw std::runtime_error("YAML nested too deeply");
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string& tag = node.Tag();
-      if (tag == "!" || tag == "tag:yaml.org,2002:str") return node.Scalar();
-      return PlainScalar(node.Scalar());
+// Builds JSON from yaml-cpp's parse events, one value per document, without the `YAML::Node`
+// graph in between. Scalars are typed as `PlainScalar` says unless quoted or tagged `!!str`; map
+// keys are a scalar's text (a null key is "null", as yaml-cpp's `as<std::string>` gives); a later
+// duplicate key wins. Aliases are expanded, so every node, copies included, counts against
+// `max_nodes`: a few lines of nested aliases would otherwise expand to billions (an "alias
+// bomb"). Throws `YAML::ParserException` with the position for a key that is a map or a list,
+// nesting deeper than 200, or a budget overrun.
+class JsonBuilder final : public YAML::EventHandler {
+ public:
+  explicit JsonBuilder(size_t max_nodes) : max_nodes_(max_nodes) {}
+
+  std::vector<json> TakeDocuments() && { return std::move(documents_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    anchors_.clear();  // anchors are per document
+    document_ = json();
+  }
+  void OnDocumentEnd() override { documents_.push_back(std::move(document_)); }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (ExpectingKey()) return SetKey(mark, "null", nullptr, anchor);
+    Count(mark, 1);
+    Finish(nullptr, anchor, 1);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) throw YAML::ParserException(mark, "unknown alias");
+    if (ExpectingKey()) {
+      if (!it->second.value.is_string()) {
+        throw YAML::ParserException(mark, "a map key that is an alias of a non-string");
+      }
+      return SetKey(mark, it->second.value.get<std::string>(), json(), 0);
     }
-    case YAML::NodeType::Sequence: {
-      json arr = json::array();
-      for (const auto& item : node) arr.push_back(NodeToJson(item, depth + 1));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : node)
-        obj[kv.first.as<std::string>()] = NodeToJson(kv.second, depth + 1);
-      return obj;
+    Count(mark, it->second.nodes);
+    Finish(it->second.value, 0, it->second.nodes);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    json v = (tag == "!" || tag == "tag:yaml.org,2002:str") ? json(value) : PlainScalar(value);
+    if (ExpectingKey()) return SetKey(mark, value, std::move(v), anchor);
+    Count(mark, 1);
+    Finish(std::move(v), anchor, 1);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, json::array(), anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, json::object(), anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    json value;                      // the array or object being filled
+    std::optional<std::string> key;  // in an object: the key read, its value still to come
+    YAML::anchor_t anchor;
+    size_t first_node;  // nodes_ when the collection opened
+  };
+  struct Anchored {
+    json value;
+    size_t nodes;
+  };
+
+  bool ExpectingKey() const {
+    return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().key;
+  }
+
+  void Count(const YAML::Mark& mark, size_t n) {
+    nodes_ += n;
+    if (nodes_ > max_nodes_) {
+      throw YAML::ParserException(
+          mark, "more than " + std::to_string(max_nodes_) + " nodes (aliases expand to copies)");
     }
   }
-  return nullptr;
-}
+
+  void SetKey(const YAML::Mark& mark, std::string key, json value, YAML::anchor_t anchor) {
+    Count(mark, 1);
+    if (anchor != 0) anchors_[anchor] = {std::move(value), 1};
+    stack_.back().key = std::move(key);
+  }
+
+  void Open(const YAML::Mark& mark, json empty, YAML::anchor_t anchor) {
+    if (ExpectingKey()) throw YAML::ParserException(mark, "a map key must be a scalar");
+    if (stack_.size() >= 200) throw YAML::ParserException(mark, "nested too deeply");
+    Count(mark, 1);
+    stack_.push_back({std::move(empty), std::nullopt, anchor, nodes_ - 1});
+  }
+
+  void Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    Finish(std::move(f.value), f.anchor, nodes_ - f.first_node);
+  }
+
+  // Stores a complete value (already counted: `nodes` of it) in its parent or as the document.
+  void Finish(json value, YAML::anchor_t anchor, size_t nodes) {
+    if (anchor != 0) anchors_[anchor] = {value, nodes};
+    if (stack_.empty()) {
+      document_ = std::move(value);
+    } else if (Frame& top = stack_.back(); top.value.is_array()) {
+      top.value.push_back(std::move(value));
+    } else {
+      top.value[*top.key] = std::move(value);
+      top.key.reset();
+    }
+  }
+
+  const size_t max_nodes_;
+  size_t nodes_ = 0;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  json document_;
+  std::vector<json> documents_;
+};
+
+// The node budget of a manifest: generous for any text without aliases (yaml-cpp makes at most
+// two nodes of a byte: `{,,}`), small enough that an alias bomb stops after a moment.
+size_t NodeBudget(std::string_view text) { return 100'000 + 4 * text.size(); }
 
 // Appends `doc` to `out`, expanding `List`s and arrays.
 void Collect(json doc, std::vector<json>* out) {
@@ -167,7 +269,10 @@ json DemoService(const std::string& app, int port) {
 
 Result<json> YamlToJson(std::string_view yaml) {
   try {
-    return NodeToJson(YAML::Load(std::string(yaml)), 0);
+    JsonBuilder builder(NodeBudget(yaml));
+    internal::ParseYamlStream(yaml, builder, /*max_documents=*/1);
+    std::vector<json> docs = std::move(builder).TakeDocuments();
+    return docs.empty() ? json() : std::move(docs.front());
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("YAML: ") + e.what());
   }
@@ -202,9 +307,10 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
     return CheckObjects(std::move(out));
   }
   try {
-    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
-      Collect(NodeToJson(node, 0), &out);
-    }
+    // Not `YAML::LoadAll`, which loops forever on a stray top-level `,` (config/yaml_stream.h).
+    JsonBuilder builder(NodeBudget(text));
+    internal::ParseYamlStream(text, builder);
+    for (json& doc : std::move(builder).TakeDocuments()) Collect(std::move(doc), &out);
     // yaml-cpp passes any bytes through in scalars; JSON (and so the API) needs UTF-8. Dumping
     // throws on invalid UTF-8, here rather than later in the server (found by manifest_fuzz).
     for (const json& obj : out) (void)obj.dump();

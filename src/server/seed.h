@@ -17,11 +17,13 @@ namespace kube::server {
 // Splits a manifest into objects. JSON: one object, an array of objects, or a `List` (its `items`
 // are expanded). Anything else is YAML: one or more `---`-separated documents (each may be a
 // `List` too); empty documents are skipped. kInvalidArgument for text that parses as neither,
-// with the parser's position.
+// with the parser's position, and for YAML whose aliases expand past a node budget. Returns for
+// every input (yaml-cpp's `LoadAll` does not: config/yaml_stream.h).
 Result<std::vector<nlohmann::json>> ParseManifests(std::string_view text);
 
-// A YAML document as JSON (scalars typed as YAML 1.2's core schema: quoted text stays a string).
-// Exposed for tests.
+// The first YAML document of `yaml` as JSON (null when there is none; scalars typed as YAML 1.2's
+// core schema: quoted text stays a string; keys are text). kInvalidArgument as for
+// `ParseManifests`. Used for YAML request bodies; exposed for tests.
 Result<nlohmann::json> YamlToJson(std::string_view yaml);
 
 // Applies every object (create, or replace when it exists), creating missing namespaces. Stops at

@@ -517,6 +517,51 @@ TEST_F(KubeconfigTest, ErrorsQuoteAtMostTheStartOfALongName) {
   EXPECT_THAT(c.error().message(), Not(HasSubstr("secret-after-the-cut")));
 }
 
+// An unterminated quote folds the next line into a name, within 100 bytes this time: the quote in
+// an error stops at the swallowed `key: value`.
+TEST_F(KubeconfigTest, ErrorsStopQuotingANameAtASwallowedLine) {
+  std::string text = std::string("users:\n- name: \"alice\n    token: ") + kToken +
+                     "\"\n  user:\n    as-groups: 5\n";
+  Result<Kubeconfig> kc = ParseKubeconfig(text, "/x/config");
+  ASSERT_FALSE(kc);
+  EXPECT_THAT(kc.error().message(), HasSubstr("(user \"alice token\"...)")) << kc.error();
+  EXPECT_THAT(kc.error().message(), HasSubstr("as-groups")) << kc.error();
+  ExpectNoSecrets(kc.error().message());
+}
+
+// kubeconfig_fuzz's finding (fuzz/corpus/kubeconfig_fuzz/regression_sentinel_in_exec_api_version):
+// the "credential" in the error was the fuzzer's copy of the target's own sentinel text, written
+// into exec.apiVersion, which errors rightly quote. Credentials next to it stay out.
+TEST_F(KubeconfigTest, ExecApiVersionErrorQuotesTheVersionButNoCredential) {
+  std::string path =
+      Write("kc", std::string("current-context: x\n"
+                              "clusters: [{name: c, cluster: {server: \"https://c.example\"}}]\n"
+                              "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+                              "users:\n- name: u\n  user:\n    token: ") +
+                      kToken + "\n    client-key-data: " + B64(kKeyPem) +
+                      "\n    exec:\n      command: aws\n      apiVersion: client.example/v9\n");
+  Result<RestConfig> c = LoadKubeconfig({.explicit_path = path});
+  ASSERT_FALSE(c);
+  EXPECT_THAT(c.error().message(), HasSubstr("exec.apiVersion: unsupported \"client.example/v9\""))
+      << c.error();
+  ExpectNoSecrets(c.error().message());
+}
+
+// yaml-cpp 0.7's `LoadAll` loops forever on a top-level `,` (config/yaml_stream.h); `Load`, which
+// the loader used alone, read the first document and dropped the rest. Both are now an error.
+TEST_F(KubeconfigTest, StrayTopLevelCommaIsAnErrorNotIgnored) {
+  for (const char* text :
+       {",", ",\"kind\":\"Pod\",\"metadata\":{\"name\":",
+        "{\"apiVersion\": \"v1\", \"kind\": \"Config\"},", "[a],", "clusters: []\n---\n,\n"}) {
+    SCOPED_TRACE(text);
+    Result<Kubeconfig> kc = ParseKubeconfig(text, "/x/config");
+    ASSERT_FALSE(kc);
+    EXPECT_EQ(kc.error().code(), StatusCode::kInvalidArgument) << kc.error();
+    EXPECT_THAT(kc.error().message(), HasSubstr("not valid YAML")) << kc.error();
+    EXPECT_THAT(kc.error().message(), HasSubstr("unexpected ','")) << kc.error();
+  }
+}
+
 TEST_F(KubeconfigTest, MissingContextOptionIsNotFoundAndNamesIt) {
   std::string path = Write("home/.kube/config", FullKubeconfig());
   Result<RestConfig> c = LoadKubeconfig({.context = "staging"});
