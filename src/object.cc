@@ -9,8 +9,11 @@
 // cost a few offsets rather than copies; only escaped strings are decoded into a small arena
 // behind the JSON. The final block is sized exactly and written once.
 //
-// Layout of the block a `Rep` heads:
-//   Rep | label and annotation pairs (string_views) | JSON bytes | decoded-string arena
+// One allocation per object (issue #6), laid out as
+//   shared_ptr control block with the Object | Rep | owner references | finalizers |
+//   label and annotation pairs (string_views) | JSON bytes | decoded-string arena
+// `std::allocate_shared` with `ObjectAllocator`, which asks for the control block plus the tail
+// that `Build` sized, so the reference counts, the metadata and the JSON share one malloc chunk.
 // Every `Rep::Ref` is an offset from the JSON's first byte, so the arena continues the JSON.
 //
 // Path access walks the same minified bytes (src/object_path.cc) rather than building a DOM:
@@ -65,22 +68,29 @@ struct Object::Rep {
   uint32_t pair_slots = 0;  // room for pairs in front of the JSON
   uint32_t num_labels = 0;
   uint32_t num_annotations = 0;
-  uint32_t block_size = 0;  // bytes of this block, for MemoryUsage
+  uint32_t num_owner_references = 0;
+  uint32_t num_finalizers = 0;
+  uint32_t block_size = 0;  // bytes of the whole allocation (control block included)
   uint32_t managed_fields_cut_begin = 0;
   uint32_t managed_fields_cut_end = 0;
   bool has_managed_fields = false;
   int64_t generation = 0;
   Ref api_version, kind, name, ns, generate_name, uid, resource_version, creation_timestamp,
       deletion_timestamp;
-  std::vector<OwnerReference> owner_references;
-  std::vector<std::string_view> finalizers;
 
-  // The block is allocated by `ObjectBuilderAccess::Build` with ::operator new; `delete` (from
-  // unique_ptr) must hand it back the same way, without a size.
-  static void operator delete(void* p) { ::operator delete(p); }
-
-  Pair* pairs() { return reinterpret_cast<Pair*>(this + 1); }
-  const Pair* pairs() const { return reinterpret_cast<const Pair*>(this + 1); }
+  // Everything behind the Rep is trivially destructible, so the Rep needs no destructor call.
+  OwnerReference* owner_references() { return reinterpret_cast<OwnerReference*>(this + 1); }
+  const OwnerReference* owner_references() const {
+    return reinterpret_cast<const OwnerReference*>(this + 1);
+  }
+  std::string_view* finalizers() {
+    return reinterpret_cast<std::string_view*>(owner_references() + num_owner_references);
+  }
+  const std::string_view* finalizers() const {
+    return reinterpret_cast<const std::string_view*>(owner_references() + num_owner_references);
+  }
+  Pair* pairs() { return reinterpret_cast<Pair*>(finalizers() + num_finalizers); }
+  const Pair* pairs() const { return reinterpret_cast<const Pair*>(finalizers() + num_finalizers); }
   char* bytes() { return reinterpret_cast<char*>(pairs() + pair_slots); }
   const char* bytes() const { return reinterpret_cast<const char*>(pairs() + pair_slots); }
   std::string_view json() const { return {bytes(), json_size}; }
@@ -189,16 +199,36 @@ Status Malformed(simdjson::error_code err) {
 // operator new.
 size_t AllocatedBytes(size_t n) { return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15}); }
 
+// What `Build` wants behind the control block, and where `ObjectAllocator::allocate` put it.
+// Set and read on one thread within one `std::allocate_shared` call.
+struct TailRequest {
+  size_t bytes = 0;      // the Rep and everything behind it
+  char* tail = nullptr;  // out: where the Rep goes
+  size_t total = 0;      // out: bytes of the whole allocation
+};
+thread_local TailRequest t_tail;
+
 // std::allocate_shared puts the control block and the Object in one allocation; this allocator
-// only routes construction through the class that may call Object's private constructor.
+// makes that allocation `t_tail.bytes` longer, so the Rep and the JSON live there too, and routes
+// construction through the class that may call Object's private constructor. Stateless, so the
+// control block stores nothing for it.
 template <typename T>
 struct ObjectAllocator {
   using value_type = T;
   ObjectAllocator() = default;
   template <typename U>
   ObjectAllocator(const ObjectAllocator<U>&) {}  // NOLINT(runtime/explicit)
-  T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
-  void deallocate(T* p, size_t n) { std::allocator<T>().deallocate(p, n); }
+  T* allocate(size_t n) {
+    // allocate_shared asks for exactly one control block (n == 1).
+    constexpr size_t kAlign = alignof(std::max_align_t);
+    static_assert(alignof(T) <= kAlign);
+    const size_t head = (sizeof(T) * n + kAlign - 1) & ~(kAlign - 1);
+    char* p = static_cast<char*>(::operator new(head + t_tail.bytes));
+    t_tail.tail = p + head;
+    t_tail.total = head + t_tail.bytes;
+    return reinterpret_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { ::operator delete(static_cast<void*>(p)); }
   template <typename U, typename... Args>
   void construct(U* p, Args&&... args);
   template <typename U>
@@ -213,9 +243,10 @@ struct ObjectAllocator {
 struct ObjectBuilderAccess {
   using Rep = Object::Rep;
 
+  // Places a fresh Rep in the tail `ObjectAllocator::allocate` just made.
   template <typename U>
-  static void Construct(U* p, std::unique_ptr<Rep> rep) {
-    ::new (static_cast<void*>(p)) Object(std::move(rep));
+  static void Construct(U* p) {
+    ::new (static_cast<void*>(p)) Object(::new (static_cast<void*>(t_tail.tail)) Rep);
   }
   static const Rep& RepOf(const Object& o) { return *o.rep_; }
 
@@ -301,11 +332,22 @@ Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const Metadat
   if (json_size + arena_size > kMaxObjectBytes * 3) {
     return InvalidArgumentError("object too large");
   }
-  const size_t block = sizeof(Rep) + pair_slots * sizeof(Pair) + json_size + arena_size;
-  std::unique_ptr<Rep> rep(::new (::operator new(block)) Rep);
+  static_assert(alignof(OwnerReference) <= alignof(Rep) && alignof(Pair) <= alignof(Rep));
+  static_assert(sizeof(Rep) % alignof(OwnerReference) == 0 &&
+                sizeof(OwnerReference) % alignof(std::string_view) == 0 &&
+                sizeof(std::string_view) % alignof(Pair) == 0);
+  const size_t block = sizeof(Rep) + md.owner_references.size() * sizeof(OwnerReference) +
+                       md.finalizers.size() * sizeof(std::string_view) + pair_slots * sizeof(Pair) +
+                       json_size + arena_size;
+  t_tail.bytes = block;
+  std::shared_ptr<Object> obj = std::allocate_shared<Object>(ObjectAllocator<Object>());
+  t_tail.bytes = 0;
+  Rep* rep = obj->rep_;
   rep->json_size = static_cast<uint32_t>(json_size);
   rep->pair_slots = static_cast<uint32_t>(pair_slots);
-  rep->block_size = static_cast<uint32_t>(std::min<size_t>(block, UINT32_MAX));
+  rep->num_owner_references = static_cast<uint32_t>(md.owner_references.size());
+  rep->num_finalizers = static_cast<uint32_t>(md.finalizers.size());
+  rep->block_size = static_cast<uint32_t>(std::min<size_t>(t_tail.total, UINT32_MAX));
 
   // The JSON, with the splice, then the arena.
   char* out = rep->bytes();
@@ -386,20 +428,16 @@ Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const Metadat
               p + rep->num_labels);
   }
 
-  if (!md.owner_references.empty()) {
-    rep->owner_references.reserve(md.owner_references.size());
-    for (const auto& o : md.owner_references) {
-      rep->owner_references.push_back(OwnerReference{
-          rep->View(ref(o.api_version)), rep->View(ref(o.kind)), rep->View(ref(o.name)),
-          rep->View(ref(o.uid)), o.controller, o.block_owner_deletion});
-    }
+  OwnerReference* owners = rep->owner_references();
+  for (const auto& o : md.owner_references) {
+    ::new (static_cast<void*>(owners++)) OwnerReference{
+        rep->View(ref(o.api_version)), rep->View(ref(o.kind)), rep->View(ref(o.name)),
+        rep->View(ref(o.uid)),         o.controller,           o.block_owner_deletion};
   }
-  if (!md.finalizers.empty()) {
-    rep->finalizers.reserve(md.finalizers.size());
-    for (const auto& f : md.finalizers) rep->finalizers.push_back(rep->View(ref(f)));
+  std::string_view* finalizers = rep->finalizers();
+  for (const auto& f : md.finalizers) {
+    ::new (static_cast<void*>(finalizers++)) std::string_view(rep->View(ref(f)));
   }
-  std::shared_ptr<Object> obj =
-      std::allocate_shared<Object>(ObjectAllocator<Object>(), std::move(rep));
   return ObjectPtr(std::move(obj));
 }
 
@@ -419,7 +457,9 @@ ObjectPtr ObjectBuilderAccess::WithoutManagedFields(const ObjectPtr& obj) {
   return out ? *std::move(out) : obj;
 }
 
-Object::Object(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Object::Object(Rep* rep) : rep_(rep) {}
+// The Rep and what follows it are trivially destructible; the allocation is the control
+// block's, released by `ObjectAllocator::deallocate`.
 Object::~Object() = default;
 
 Result<ObjectPtr> Object::Parse(std::string_view json) {
@@ -454,10 +494,12 @@ StringMapView Object::labels() const {
 StringMapView Object::annotations() const {
   return StringMapView(std::span(rep_->pairs() + rep_->num_labels, rep_->num_annotations));
 }
-const std::vector<OwnerReference>& Object::owner_references() const {
-  return rep_->owner_references;
+std::span<const OwnerReference> Object::owner_references() const {
+  return {rep_->owner_references(), rep_->num_owner_references};
 }
-const std::vector<std::string_view>& Object::finalizers() const { return rep_->finalizers; }
+std::span<const std::string_view> Object::finalizers() const {
+  return {rep_->finalizers(), rep_->num_finalizers};
+}
 
 std::string_view Object::creation_timestamp() const { return rep_->View(rep_->creation_timestamp); }
 std::string_view Object::deletion_timestamp() const { return rep_->View(rep_->deletion_timestamp); }
@@ -472,16 +514,8 @@ bool Object::has_managed_fields() const { return rep_->has_managed_fields; }
 std::string_view Object::json() const { return rep_->json(); }
 
 size_t Object::MemoryUsage() const {
-  // The control block and this Object share one allocation (std::allocate_shared).
-  constexpr size_t kControlBlock = 2 * sizeof(void*) + sizeof(Object);
-  size_t n = AllocatedBytes(kControlBlock) + AllocatedBytes(rep_->block_size);
-  if (rep_->owner_references.capacity() > 0) {
-    n += AllocatedBytes(rep_->owner_references.capacity() * sizeof(OwnerReference));
-  }
-  if (rep_->finalizers.capacity() > 0) {
-    n += AllocatedBytes(rep_->finalizers.capacity() * sizeof(std::string_view));
-  }
-  return n;
+  // The control block, this Object, the Rep and the JSON share one allocation.
+  return AllocatedBytes(rep_->block_size);
 }
 
 // --- Path access ---------------------------------------------------------------------------------

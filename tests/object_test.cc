@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,11 @@ using ::kube::testing::MustParse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+
+// gmock's container matchers want `const_iterator`, which C++20's std::span lacks.
+std::vector<std::string_view> Vec(std::span<const std::string_view> s) {
+  return {s.begin(), s.end()};
+}
 
 // A Pod with every metadata field the object decodes, pretty-printed as kubectl would.
 constexpr std::string_view kFullPod = R"({
@@ -112,11 +119,38 @@ TEST(ObjectTest, DecodesEveryMetadataField) {
   EXPECT_TRUE(rs.block_owner_deletion);
   EXPECT_FALSE(pod->owner_references()[1].controller);
   EXPECT_FALSE(pod->owner_references()[1].block_owner_deletion);
-  EXPECT_THAT(pod->finalizers(), ElementsAre("example.com/a", "example.com/b"));
+  EXPECT_THAT(Vec(pod->finalizers()), ElementsAre("example.com/a", "example.com/b"));
   EXPECT_EQ(pod->creation_timestamp(), "2024-01-02T03:04:05Z");
   EXPECT_EQ(pod->deletion_timestamp(), "2024-01-02T03:14:05.250Z");
   EXPECT_TRUE(pod->has_managed_fields());
   EXPECT_GE(pod->MemoryUsage(), pod->json().size());
+}
+
+// Issue #6: the reference counts, the metadata and the JSON share one allocation, so the views
+// must stay valid exactly as long as any holder, and a weak pointer must outlive the object.
+TEST(ObjectTest, ViewsLiveAsLongAsTheLastHolder) {
+  ObjectPtr pod = MustParse(kFullPod);
+  std::weak_ptr<const Object> weak = pod;
+  ObjectPtr other = pod;
+  std::span<const OwnerReference> owners = other->owner_references();
+  std::string_view json = other->json();
+  pod.reset();
+  EXPECT_EQ(owners[0].name, "web-7d4b9c8f5");
+  EXPECT_EQ(owners[1].kind, "Node");
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(weak.lock(), other);
+  other.reset();
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(weak.lock(), nullptr);
+}
+
+// One allocation per object: what `MemoryUsage` reports is the JSON plus a bounded overhead
+// (control block, metadata, views), not a multiple of it.
+TEST(ObjectTest, MemoryUsageIsTheJsonPlusBoundedBookkeeping) {
+  ObjectPtr pod = MustParse(kFullPod);
+  const size_t views = 3 * 32 + 2 * 72 + 2 * 16;  // label/annotation pairs, owners, finalizers
+  EXPECT_GE(pod->MemoryUsage(), pod->json().size() + views);
+  EXPECT_LE(pod->MemoryUsage(), pod->json().size() + views + 256);
 }
 
 TEST(ObjectTest, GroupVersionKindOfNamedGroup) {
@@ -148,7 +182,7 @@ TEST(ObjectTest, DecodesEscapesAndKeepsTheBytes) {
   EXPECT_EQ(obj->labels().Get("k\xc3\xa9y"), "a/b");
   EXPECT_EQ(obj->labels().Get("plain"), "x");
   EXPECT_EQ(obj->annotations().Get("note"), "line1\nline2\t\xf0\x9f\x98\x80");
-  EXPECT_THAT(obj->finalizers(), ElementsAre("a\\b"));
+  EXPECT_THAT(Vec(obj->finalizers()), ElementsAre("a\\b"));
   EXPECT_EQ(obj->json(), kJson);
   EXPECT_EQ(obj->GetString("metadata.name").value(), "say-\"hi\"");
   EXPECT_EQ(obj->GetString("metadata.labels[k\xc3\xa9y]").value(), "a/b");
@@ -822,7 +856,7 @@ TEST(DropManagedFieldsTest, RemovesOnlyManagedFields) {
   EXPECT_THAT(dropped->labels(),
               ElementsAre(Pair("app", "web"), Pair("pod-template-hash", "7d4b9c8f5")));
   EXPECT_EQ(dropped->owner_references().size(), 2u);
-  EXPECT_THAT(dropped->finalizers(), ElementsAre("example.com/a", "example.com/b"));
+  EXPECT_THAT(Vec(dropped->finalizers()), ElementsAre("example.com/a", "example.com/b"));
   EXPECT_EQ(dropped->creation_time(), pod->creation_time());
   EXPECT_LT(dropped->MemoryUsage(), pod->MemoryUsage());
   EXPECT_EQ(DropManagedFields(dropped), dropped);

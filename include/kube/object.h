@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,8 +79,9 @@ class Object {
   int64_t generation() const;  // 0 when absent
   StringMapView labels() const;
   StringMapView annotations() const;
-  const std::vector<OwnerReference>& owner_references() const;
-  const std::vector<std::string_view>& finalizers() const;
+  // In document order; the spans live as long as the object.
+  std::span<const OwnerReference> owner_references() const;
+  std::span<const std::string_view> finalizers() const;
   // RFC 3339 text as sent, "" when absent.
   std::string_view creation_timestamp() const;
   std::string_view deletion_timestamp() const;
@@ -119,9 +121,10 @@ class Object {
   friend bool operator==(const Object& a, const Object& b) { return a.json() == b.json(); }
 
  private:
+  // Lives in the same allocation as this object and its shared_ptr control block (src/object.cc).
   struct Rep;
-  explicit Object(std::unique_ptr<Rep> rep);
-  std::unique_ptr<Rep> rep_;
+  explicit Object(Rep* rep);
+  Rep* rep_;
   friend struct ObjectBuilderAccess;
 };
 

@@ -127,6 +127,19 @@ Status DeltaFifo::Replace(std::vector<ObjectPtr> items, std::string resource_ver
   return impl_->Push(std::move(deltas));
 }
 
+Status DeltaFifo::Push(std::vector<Delta> deltas) {
+  for (Delta& d : deltas) {
+    if (d.object == nullptr && (d.type == DeltaType::kAdded || d.type == DeltaType::kUpdated ||
+                                d.type == DeltaType::kDeleted || d.type == DeltaType::kReplaced)) {
+      return InvalidArgumentError("delta FIFO: null object in Push");
+    }
+  }
+  if (impl_->options.transform) {
+    for (Delta& d : deltas) d.object = impl_->Transform(d.type, std::move(d.object));
+  }
+  return impl_->Push(std::move(deltas));
+}
+
 Status DeltaFifo::ReplaceBegin() { return impl_->PushOne(DeltaType::kReplaceBegin, nullptr); }
 
 Status DeltaFifo::ReplacePage(std::vector<ObjectPtr> items) {

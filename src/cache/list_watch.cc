@@ -35,7 +35,10 @@ class ClientListerWatcher final : public ListerWatcher {
     // Open failures (an HTTP error answer, a refused connection) arrive as an ERROR event and
     // then `on_done`, which the reflector handles like a failed open.
     WatchHandle handle =
-        client_.WatchAsync(o, std::move(callbacks.on_event), std::move(callbacks.on_done));
+        callbacks.on_events
+            ? client_.WatchAsyncBatched(o, std::move(callbacks.on_events),
+                                        std::move(callbacks.on_done))
+            : client_.WatchAsync(o, std::move(callbacks.on_event), std::move(callbacks.on_done));
     return std::unique_ptr<ActiveWatch>(std::make_unique<ClientActiveWatch>(std::move(handle)));
   }
 

@@ -26,50 +26,72 @@ void ProcessorListener::Add(Notification n) {
     if (scheduled_) return;
     scheduled_ = true;
   }
-  if (auto executor = executor_.lock()) {
-    executor->Post([self = shared_from_this()] { self->Drain(); });
-  }
+  ScheduleDrain();
 }
 
-void ProcessorListener::Drain() {
-  // A bounded turn, so one busy handler cannot hold a worker while others' notifications wait
-  // (the executor adds workers for handlers that block; this covers handlers that are merely
-  // busy).
-  constexpr int kPerTurn = 256;
-  for (int i = 0; i < kPerTurn; ++i) {
-    Notification n;
-    {
-      MutexLock l(mu_);
-      if (buffer_.empty() || removed_.load(std::memory_order_relaxed) || stopped_) {
-        buffer_.clear();
-        markers_buffered_ = 0;
-        scheduled_ = false;
-        running_ = false;
-        cv_.notify_all();
-        return;
-      }
-      n = std::move(buffer_.front());
-      buffer_.pop_front();
-      if (n.kind == Notification::Kind::kSyncedMarker) --markers_buffered_;
-      running_queued_at_ = n.queued_at;
-      running_ = true;
+void ProcessorListener::AddBatch(std::span<const Notification> batch) {
+  if (batch.empty()) return;
+  {
+    MutexLock l(mu_);
+    if (removed_.load(std::memory_order_relaxed) || stopped_) return;
+    for (const Notification& n : batch) {
+      if (n.kind == Notification::Kind::kSyncedMarker) ++markers_buffered_;
+      buffer_.push_back(n);
     }
-    if (n.kind != Notification::Kind::kSyncedMarker) {
-      delivered_.fetch_add(1, std::memory_order_relaxed);
-    }
-    Deliver(n);
-    {
-      MutexLock l(mu_);
-      running_ = false;
-    }
-    cv_.notify_all();
+    if (scheduled_) return;
+    scheduled_ = true;
   }
+  ScheduleDrain();
+}
+
+void ProcessorListener::ScheduleDrain() {
   if (auto executor = executor_.lock()) {
     executor->Post([self = shared_from_this()] { self->Drain(); });
   } else {
     MutexLock l(mu_);
     scheduled_ = false;
   }
+}
+
+void ProcessorListener::Drain() {
+  // A bounded turn, so one busy handler cannot hold a worker while others' notifications wait
+  // (the executor adds workers for handlers that block; this covers handlers that are merely
+  // busy). One lock round trip per notification: the one that ends a delivery takes the next.
+  constexpr int kPerTurn = 256;
+  Notification n;
+  bool have = false;  // `n` was taken and is to be delivered
+  for (int i = 0; i <= kPerTurn; ++i) {
+    {
+      MutexLock l(mu_);
+      if (have) {
+        running_ = false;  // the previous delivery has returned
+        have = false;
+      }
+      if (buffer_.empty() || removed_.load(std::memory_order_relaxed) || stopped_) {
+        buffer_.clear();
+        markers_buffered_ = 0;
+        scheduled_ = false;
+        cv_.notify_all();
+        return;
+      }
+      if (i < kPerTurn) {
+        n = std::move(buffer_.front());
+        buffer_.pop_front();
+        if (n.kind == Notification::Kind::kSyncedMarker) --markers_buffered_;
+        running_queued_at_ = n.queued_at;
+        running_ = true;
+        have = true;
+      }
+    }
+    if (!have) break;
+    if (n.kind != Notification::Kind::kSyncedMarker) {
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+    }
+    Deliver(n);
+    n = Notification{};  // release the objects before waiting for the lock
+  }
+  cv_.notify_all();  // WaitIdle callers: no delivery is running now
+  ScheduleDrain();   // more is queued: yield the worker, then continue
 }
 
 void ProcessorListener::Deliver(const Notification& n) {

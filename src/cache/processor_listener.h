@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/executor.h"
@@ -40,6 +41,8 @@ class ProcessorListener final : public ResourceEventHandlerRegistration,
 
   // Queues a notification; schedules delivery if none is running. Never blocks.
   void Add(Notification n) KUBE_EXCLUDES(mu_);
+  // Queues copies of `batch` in order, under one lock and with at most one wake-up.
+  void AddBatch(std::span<const Notification> batch) KUBE_EXCLUDES(mu_);
   // Stops delivery: queued notifications are dropped. Idempotent.
   void Remove() KUBE_EXCLUDES(mu_);
   // Waits until no handler call is running (after `Remove`).
@@ -67,6 +70,8 @@ class ProcessorListener final : public ResourceEventHandlerRegistration,
  private:
   void Drain() KUBE_EXCLUDES(mu_);
   void Deliver(const Notification& n);
+  // Posts a `Drain` to the executor (or clears `scheduled_` if it is gone).
+  void ScheduleDrain() KUBE_EXCLUDES(mu_);
 
   const std::shared_ptr<ResourceEventHandler> handler_;
   const std::string name_;

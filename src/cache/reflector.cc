@@ -256,7 +256,14 @@ WatchCallbacks Reflector::CallbacksFor(uint64_t generation) {
   std::weak_ptr<Reflector> weak = weak_from_this();
   WatchCallbacks callbacks;
   callbacks.on_event = [weak, generation](WatchEvent ev) {
-    if (auto self = weak.lock()) self->OnWatchEvent(generation, std::move(ev));
+    if (auto self = weak.lock()) {
+      std::vector<WatchEvent> one;
+      one.push_back(std::move(ev));
+      self->OnWatchEvents(generation, one);
+    }
+  };
+  callbacks.on_events = [weak, generation](std::vector<WatchEvent>& events) {
+    if (auto self = weak.lock()) self->OnWatchEvents(generation, events);
   };
   callbacks.on_done = [weak, generation](Status s) {
     if (auto self = weak.lock()) {
@@ -377,11 +384,16 @@ void Reflector::StartWatchList() {
   ArmProgressTimer(generation);
 }
 
-void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
+void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& events) {
   std::optional<WatchListCheck> check;
   {
     MutexLock l(mu_);
-    OnWatchEventLocked(generation, std::move(ev));
+    std::vector<Delta> deltas;
+    deltas.reserve(events.size());
+    for (WatchEvent& ev : events) OnWatchEventLocked(generation, ev, &deltas);
+    // One push for the chunk: one lock and at most one wake-up of the informer. Under `mu_`, as
+    // each single push was, so a superseded stream can never interleave with its successor.
+    if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
     check = std::exchange(pending_check_, std::nullopt);
   }
   if (check) {
@@ -392,7 +404,8 @@ void Reflector::OnWatchEvent(uint64_t generation, WatchEvent ev) {
   }
 }
 
-void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent ev) {
+void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
+                                   std::vector<Delta>* deltas) {
   if (stopped_ || generation != watch_generation_) return;
   last_progress_ = clock_->Now();
   if (ev.type == WatchEventType::kError) {
@@ -423,7 +436,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent ev) {
       auto end = obj.annotations().Get(kInitialEventsEnd);
       if (watch_list_phase_ && end && *end == "true") {
         // B22: the initial events are complete; the same stream continues as a normal watch.
-        (void)fifo_->ReplaceEnd(rv);
+        deltas->push_back(Delta{DeltaType::kReplaceEnd, nullptr, rv});
         watch_list_phase_ = false;
         last_rv_unavailable_ = false;
         counters_.lists.fetch_add(1, std::memory_order_relaxed);
@@ -433,7 +446,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent ev) {
           watch_list_items_.clear();
         }
       } else {
-        (void)fifo_->Bookmark(rv);  // B14
+        deltas->push_back(Delta{DeltaType::kBookmark, nullptr, rv});  // B14
       }
       last_sync_rv_ = rv;
       rv_frozen_until_non_add_ = false;
@@ -442,17 +455,17 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent ev) {
     case WatchEventType::kAdded:
       if (watch_list_phase_) {
         if (check_watch_list_) watch_list_items_.push_back(ev.object);
-        (void)fifo_->ReplaceItem(ev.object);
+        deltas->push_back(Delta{DeltaType::kReplaced, std::move(ev.object), {}});
       } else {
-        (void)fifo_->Add(ev.object);
+        deltas->push_back(Delta{DeltaType::kAdded, std::move(ev.object), {}});
       }
       if (!rv_frozen_until_non_add_) last_sync_rv_ = rv;  // B51
       return;
     case WatchEventType::kModified:
-      (void)fifo_->Update(ev.object);
+      deltas->push_back(Delta{DeltaType::kUpdated, std::move(ev.object), {}});
       break;
     case WatchEventType::kDeleted:
-      (void)fifo_->Delete(ev.object);
+      deltas->push_back(Delta{DeltaType::kDeleted, std::move(ev.object), {}});
       break;
     case WatchEventType::kError:
       return;

@@ -90,8 +90,11 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   WatchCallbacks CallbacksFor(uint64_t generation);
   void StartWatch();
   void StartWatchList();
-  void OnWatchEvent(uint64_t generation, WatchEvent ev) KUBE_EXCLUDES(mu_);
-  void OnWatchEventLocked(uint64_t generation, WatchEvent ev) KUBE_REQUIRES(mu_);
+  // Events of one chunk of the stream, in order: their deltas go to the FIFO in one push.
+  void OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& events) KUBE_EXCLUDES(mu_);
+  // Appends the deltas `ev` means to `*deltas` and moves the bookkeeping (RVs, watch-list phase).
+  void OnWatchEventLocked(uint64_t generation, WatchEvent& ev, std::vector<Delta>* deltas)
+      KUBE_REQUIRES(mu_);
   void OnWatchDone(uint64_t generation, Status status);
   void OnProgressDeadline(uint64_t generation);
   void ArmProgressTimer(uint64_t generation) KUBE_EXCLUDES(mu_);

@@ -489,8 +489,18 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     if (!txns.empty()) results = indexer_->Transaction(std::move(txns));
 
     // Each counter moves before its notification is queued, so a scrape never shows a handler
-    // ahead of the informer's own counts.
+    // ahead of the informer's own counts. The run's notifications go to every handler as one
+    // batch (one lock and at most one wake-up per handler); a synced marker or a resync, which
+    // go to the handlers on their own, first flush what is collected, so each handler still sees
+    // the deltas' order.
     const Clock::TimePoint now = clock_->Now();
+    std::vector<Notification> batch;
+    batch.reserve(run.size());
+    auto flush = [&] {
+      if (batch.empty()) return;
+      for (const auto& listener : listeners) listener->AddBatch(batch);
+      batch.clear();
+    };
     size_t t = 0;
     for (Pending& p : run) {
       Delta& d = *p.delta;
@@ -501,32 +511,37 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           continue;
         }
       }
-      if (d.type != DeltaType::kReplaced) MarkPopulatedByWatch(listeners);  // B27
+      if (d.type != DeltaType::kReplaced && !replace_seen_ &&
+          !synced_.load(std::memory_order_relaxed)) {
+        flush();
+        MarkPopulatedByWatch(listeners);  // B27
+      }
       switch (p.action) {
         case Action::kResync:
+          flush();
           if (NotifyResync(listeners, p.old, now)) Count(resyncs_, 1);
           break;
         case Action::kUpdate:
           Count(updates_, 1);
-          Notify(listeners,
-                 Notification{
-                     Notification::Kind::kUpdate, false, std::move(p.old), d.object, {}, now});
+          batch.push_back(Notification{
+              Notification::Kind::kUpdate, false, std::move(p.old), d.object, {}, now});
           break;
         case Action::kAdd: {
           Count(adds_, 1);
           bool initial = !synced_.load(std::memory_order_relaxed);  // B29
-          Notify(listeners,
-                 Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
+          batch.push_back(
+              Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
           break;
         }
         case Action::kDelete:
           // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
           Count(deletes_, 1);
-          Notify(listeners, Notification{Notification::Kind::kDelete, false, nullptr, d.object,
-                                         std::move(p.key), now});
+          batch.push_back(Notification{Notification::Kind::kDelete, false, nullptr, d.object,
+                                       std::move(p.key), now});
           break;
       }
     }
+    flush();
   }
 
   // Only the delta processing (one thread at a time, under `block_deltas_`) writes the delta

@@ -5,6 +5,8 @@
 #include "kube/cache/thread_safe_store.h"
 
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,13 +32,171 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// key -> object. The key string lives here and nowhere else.
-using Items = std::unordered_map<std::string, ObjectPtr, StringHash, std::equal_to<>>;
-// Index sets refer to entries of `Items` by address: an unordered_map's nodes never move (growth
+// An object's key (B01) without building it: `ns/name`, or `name` alone, as up to three pieces
+// read as one string. Keys are not stored (issue #6: they would repeat, per object, bytes the
+// object already holds); the store hashes and compares them through this view.
+struct KeyText {
+  std::string_view a, b, c;
+
+  static KeyText Of(const Object& obj) {
+    if (obj.ns().empty()) return {obj.name(), {}, {}};
+    return {obj.ns(), "/", obj.name()};
+  }
+  static KeyText Of(std::string_view key) { return {key, {}, {}}; }
+
+  size_t size() const { return a.size() + b.size() + c.size(); }
+  char at(size_t i) const {
+    if (i < a.size()) return a[i];
+    i -= a.size();
+    return i < b.size() ? b[i] : c[i - b.size()];
+  }
+  // The same hash as `std::hash<std::string_view>` of the whole key.
+  size_t Hash() const {
+    if (b.empty() && c.empty()) return std::hash<std::string_view>{}(a);
+    char buf[256];
+    const size_t n = size();
+    if (n <= sizeof(buf)) {
+      std::memcpy(buf, a.data(), a.size());
+      std::memcpy(buf + a.size(), b.data(), b.size());
+      std::memcpy(buf + a.size() + b.size(), c.data(), c.size());
+      return std::hash<std::string_view>{}(std::string_view(buf, n));
+    }
+    std::string key;
+    key.reserve(n);
+    key.append(a).append(b).append(c);
+    return std::hash<std::string_view>{}(key);
+  }
+  friend bool operator==(const KeyText& x, const KeyText& y) {
+    const size_t n = x.size();
+    if (n != y.size()) return false;
+    for (size_t i = 0; i < n; ++i) {
+      if (x.at(i) != y.at(i)) return false;
+    }
+    return true;
+  }
+};
+
+// One stored object. The object's key is the entry's key; replacing the object with another of
+// the same key (an update) leaves the hash valid, hence `mutable`.
+struct Entry {
+  mutable ObjectPtr obj;
+};
+
+// Not `noexcept`, so libstdc++ caches each node's hash: growing the table or walking a bucket
+// chain never rebuilds a key.
+struct EntryHash {
+  using is_transparent = void;
+  size_t operator()(const Entry& e) const { return KeyText::Of(*e.obj).Hash(); }
+  size_t operator()(const KeyText& k) const { return k.Hash(); }
+};
+struct EntryEq {
+  using is_transparent = void;
+  static KeyText Key(const Entry& e) { return KeyText::Of(*e.obj); }
+  static const KeyText& Key(const KeyText& k) { return k; }
+  template <typename A, typename B>
+  bool operator()(const A& x, const B& y) const {
+    return Key(x) == Key(y);
+  }
+};
+
+// The objects, by key. A node is the `ObjectPtr`, the cached hash and a link (48 bytes of heap
+// per object with glibc), where a map from key strings held a node of 80 bytes plus, for keys
+// over 15 bytes, the key string's own allocation.
+using Items = std::unordered_set<Entry, EntryHash, EntryEq>;
+// Index sets refer to entries of `Items` by address: an unordered_set's nodes never move (growth
 // relinks them), and every entry leaves all index sets before it is erased. Updating an object
 // keeps its entry, so its index sets stay valid as long as the values are unchanged.
-using Entry = Items::value_type;
-using EntrySet = std::unordered_set<const Entry*>;
+//
+// An index set is an open-addressing hash set of those addresses (linear probing, deletion by
+// backward shift, so no tombstones): 8 bytes a slot, at most 3/4 full, where a node-based set
+// costs a 32-byte node plus an 8-byte bucket per entry (issue #6). Iteration order is
+// unspecified, as for the lists it feeds.
+class EntrySet {
+ public:
+  EntrySet() = default;
+  EntrySet(EntrySet&& o) noexcept
+      : slots_(std::move(o.slots_)),
+        size_(std::exchange(o.size_, 0)),
+        mask_(std::exchange(o.mask_, 0)) {}
+  EntrySet& operator=(EntrySet&& o) noexcept {
+    slots_ = std::move(o.slots_);
+    size_ = std::exchange(o.size_, 0);
+    mask_ = std::exchange(o.mask_, 0);
+    return *this;
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  // False if `e` was already there.
+  bool insert(const Entry* e) {
+    if (4 * (size_ + 1) > 3 * Capacity()) Grow();
+    size_t i = Home(e);
+    while (slots_[i] != nullptr) {
+      if (slots_[i] == e) return false;
+      i = (i + 1) & mask_;
+    }
+    slots_[i] = e;
+    ++size_;
+    return true;
+  }
+
+  void erase(const Entry* e) {
+    if (size_ == 0) return;
+    size_t i = Home(e);
+    while (slots_[i] != e) {
+      if (slots_[i] == nullptr) return;
+      i = (i + 1) & mask_;
+    }
+    // Backward shift: move later members of the probe run into the hole when their home slot
+    // allows it, so every member stays reachable from its home without tombstones.
+    size_t hole = i;
+    for (size_t j = (i + 1) & mask_; slots_[j] != nullptr; j = (j + 1) & mask_) {
+      const size_t home = Home(slots_[j]);
+      // `slots_[j]` may fill the hole if its home is not in the cyclic range (hole, j].
+      const bool home_in_range =
+          hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!home_in_range) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = nullptr;
+    --size_;
+  }
+
+  // Calls `f(const Entry*)` for every member.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < Capacity(); ++i) {
+      if (slots_[i] != nullptr) f(slots_[i]);
+    }
+  }
+
+ private:
+  size_t Capacity() const { return slots_ ? mask_ + 1 : 0; }
+  size_t Home(const Entry* e) const {
+    // Fibonacci hashing: the product's top bits (entries are aligned, so the address's low bits
+    // carry little).
+    const uint64_t h = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(e)) * 0x9E3779B97F4A7C15u;
+    return static_cast<size_t>(h >> 32) & mask_;
+  }
+  void Grow() {
+    const size_t old_cap = Capacity();
+    const size_t cap = old_cap == 0 ? 2 : 2 * old_cap;
+    std::unique_ptr<const Entry*[]> old = std::move(slots_);
+    slots_ = std::make_unique<const Entry*[]>(cap);  // value-initialized: all null
+    mask_ = cap - 1;
+    size_ = 0;
+    for (size_t i = 0; i < old_cap; ++i) {
+      if (old[i] != nullptr) insert(old[i]);
+    }
+  }
+
+  std::unique_ptr<const Entry*[]> slots_;
+  size_t size_ = 0;
+  size_t mask_ = 0;  // capacity - 1 (a power of two) once `slots_` is allocated
+};
 // index value -> the entries that have it. Never holds an empty set (B05).
 using ValueIndex = std::unordered_map<std::string, EntrySet, StringHash, std::equal_to<>>;
 
@@ -108,7 +268,6 @@ class ThreadSafeStore::Impl {
 
   Status Put(ObjectPtr obj) KUBE_EXCLUDES(write_mu_, mu_) {
     if (!obj) return InvalidArgumentError("ThreadSafeStore: null object");
-    std::string key = MetaNamespaceKey(*obj);
     std::string rv(obj->resource_version());
     ObjectPtr old;  // released after both locks
     internal::MutexLock w(write_mu_);
@@ -116,10 +275,8 @@ class ThreadSafeStore::Impl {
     if (!values) return values.error();
     internal::WriterMutexLock l(mu_);
     CountWriteLock();
-    auto [it, inserted] = items_.try_emplace(std::move(key));
-    if (!inserted) old = std::move(it->second);
-    it->second = std::move(obj);
-    UpdateIndicesLocked(&*it, old.get(), &*values);
+    const Entry* entry = InsertOrAssign(items_, std::move(obj), &old);
+    UpdateIndicesLocked(entry, old.get(), &*values);
     last_rv_ = std::move(rv);
     return Status::Ok();
   }
@@ -131,9 +288,9 @@ class ThreadSafeStore::Impl {
     internal::WriterMutexLock l(mu_);
     CountWriteLock();
     if (rv != nullptr) last_rv_.assign(*rv);
-    auto it = items_.find(key);
+    auto it = items_.find(KeyText::Of(key));
     if (it == items_.end()) return Status::Ok();
-    old = std::move(it->second);
+    old = std::move(it->obj);
     UpdateIndicesLocked(&*it, old.get(), nullptr);
     items_.erase(it);
     return Status::Ok();
@@ -148,13 +305,13 @@ class ThreadSafeStore::Impl {
     items.reserve(list.size());
     for (ObjectPtr& obj : list) {
       if (!obj) return InvalidArgumentError("ThreadSafeStore::Replace: null object in list");
-      std::string key = MetaNamespaceKey(*obj);
-      items.insert_or_assign(std::move(key), std::move(obj));
+      ObjectPtr replaced;  // a duplicate key in `list`: the last wins
+      InsertOrAssign(items, std::move(obj), &replaced);
     }
     for (const auto& [name, fn] : writer_indexers_) indices[name].fn = fn;
     for (const Entry& entry : items) {
       for (auto& [name, index] : indices) {
-        Result<std::vector<std::string>> values = CallIndexFunc(name, index.fn, *entry.second);
+        Result<std::vector<std::string>> values = CallIndexFunc(name, index.fn, *entry.obj);
         if (!values) return values.error();
         AddToSets(index.values, &entry, *std::move(values));
       }
@@ -189,7 +346,7 @@ class ThreadSafeStore::Impl {
       internal::ReaderMutexLock r(mu_);
       for (const Entry& entry : items_) {
         for (auto& [name, index] : built) {
-          Result<std::vector<std::string>> values = CallIndexFunc(name, index.fn, *entry.second);
+          Result<std::vector<std::string>> values = CallIndexFunc(name, index.fn, *entry.obj);
           if (!values) return values.error();
           AddToSets(index.values, &entry, *std::move(values));
         }
@@ -217,7 +374,6 @@ class ThreadSafeStore::Impl {
       KUBE_EXCLUDES(write_mu_, mu_) {
     std::vector<Status> results(txns.size());
     std::vector<ObjectPtr> released;  // replaced and deleted objects, released after both locks
-    std::vector<std::string> keys(txns.size());
     std::vector<Values> values(txns.size());
     internal::MutexLock w(write_mu_);
     for (size_t i = 0; i < txns.size(); ++i) {
@@ -226,7 +382,6 @@ class ThreadSafeStore::Impl {
         results[i] = InvalidArgumentError("ThreadSafeStore::Transaction: null object");
         continue;
       }
-      keys[i] = MetaNamespaceKey(*t.object);
       if (t.type == StoreTransaction::Type::kDelete) continue;
       Result<Values> v = ComputeValues(writer_indexers_, *t.object);
       if (!v) {
@@ -243,19 +398,17 @@ class ThreadSafeStore::Impl {
       StoreTransaction& t = txns[i];
       if (t.type == StoreTransaction::Type::kDelete) {
         last_rv_.assign(t.object->resource_version());
-        auto it = items_.find(keys[i]);
+        auto it = items_.find(KeyText::Of(*t.object));
         if (it == items_.end()) continue;
-        UpdateIndicesLocked(&*it, it->second.get(), nullptr);
-        released.push_back(std::move(it->second));
+        UpdateIndicesLocked(&*it, it->obj.get(), nullptr);
+        released.push_back(std::move(it->obj));
         items_.erase(it);
         continue;
       }
       last_rv_.assign(t.object->resource_version());
-      auto [it, inserted] = items_.try_emplace(std::move(keys[i]));
       ObjectPtr old;
-      if (!inserted) old = std::move(it->second);
-      it->second = std::move(t.object);
-      UpdateIndicesLocked(&*it, old.get(), &values[i]);
+      const Entry* entry = InsertOrAssign(items_, std::move(t.object), &old);
+      UpdateIndicesLocked(entry, old.get(), &values[i]);
       if (old) released.push_back(std::move(old));
     }
     return results;
@@ -273,8 +426,8 @@ class ThreadSafeStore::Impl {
     std::vector<ObjectPtr> out;
     internal::ReaderMutexLock r(mu_);
     if (selector == nullptr) out.reserve(items_.size());
-    for (const auto& [key, obj] : items_) {
-      if (selector == nullptr || selector->Matches(*obj)) out.push_back(obj);
+    for (const Entry& entry : items_) {
+      if (selector == nullptr || selector->Matches(*entry.obj)) out.push_back(entry.obj);
     }
     return out;
   }
@@ -283,14 +436,14 @@ class ThreadSafeStore::Impl {
     std::vector<std::string> out;
     internal::ReaderMutexLock r(mu_);
     out.reserve(items_.size());
-    for (const auto& [key, obj] : items_) out.push_back(key);
+    for (const Entry& entry : items_) out.push_back(MetaNamespaceKey(*entry.obj));
     return out;
   }
 
   ObjectPtr GetByKey(std::string_view key) const KUBE_EXCLUDES(mu_) {
     internal::ReaderMutexLock r(mu_);
-    auto it = items_.find(key);
-    return it == items_.end() ? nullptr : it->second;
+    auto it = items_.find(KeyText::Of(key));
+    return it == items_.end() ? nullptr : it->obj;
   }
 
   size_t Size() const KUBE_EXCLUDES(mu_) {
@@ -308,9 +461,9 @@ class ThreadSafeStore::Impl {
     auto it = index->values.find(value);
     if (it == index->values.end()) return out;
     if (selector == nullptr) out.reserve(it->second.size());
-    for (const Entry* entry : it->second) {
-      if (selector == nullptr || selector->Matches(*entry->second)) out.push_back(entry->second);
-    }
+    it->second.ForEach([&](const Entry* entry) {
+      if (selector == nullptr || selector->Matches(*entry->obj)) out.push_back(entry->obj);
+    });
     return out;
   }
 
@@ -327,16 +480,16 @@ class ThreadSafeStore::Impl {
       auto it = index->values.find((*values)[0]);
       if (it == index->values.end()) return out;
       out.reserve(it->second.size());
-      for (const Entry* entry : it->second) out.push_back(entry->second);
+      it->second.ForEach([&](const Entry* entry) { out.push_back(entry->obj); });
       return out;
     }
     EntrySet seen;
     for (const std::string& v : *values) {
       auto it = index->values.find(v);
       if (it == index->values.end()) continue;
-      for (const Entry* entry : it->second) {
-        if (seen.insert(entry).second) out.push_back(entry->second);
-      }
+      it->second.ForEach([&](const Entry* entry) {
+        if (seen.insert(entry)) out.push_back(entry->obj);
+      });
     }
     return out;
   }
@@ -350,7 +503,7 @@ class ThreadSafeStore::Impl {
     auto it = index->values.find(value);
     if (it == index->values.end()) return out;
     out.reserve(it->second.size());
-    for (const Entry* entry : it->second) out.push_back(entry->first);
+    it->second.ForEach([&](const Entry* entry) { out.push_back(MetaNamespaceKey(*entry->obj)); });
     return out;
   }
 
@@ -373,6 +526,17 @@ class ThreadSafeStore::Impl {
   }
 
  private:
+  // Files `obj` under its key in `items` (the store's, under `mu_`, or one being built): a new
+  // entry, or the existing one with its object swapped and the old one moved to `*old`.
+  static const Entry* InsertOrAssign(Items& items, ObjectPtr obj, ObjectPtr* old) {
+    auto it = items.find(KeyText::Of(*obj));
+    if (it != items.end()) {
+      *old = std::exchange(it->obj, std::move(obj));
+      return &*it;
+    }
+    return &*items.insert(Entry{std::move(obj)}).first;
+  }
+
   // Counts exclusive acquisitions of `mu_`, for `WriteLocks` (B55).
   void CountWriteLock() { write_locks_.fetch_add(1, std::memory_order_relaxed); }
 

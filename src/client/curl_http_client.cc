@@ -10,7 +10,7 @@
 // Threads: requests are built on the caller's thread, then handed to the loop as commands
 // (`curl_multi_wakeup` makes the loop see them at once). Only the loop touches the multi handle
 // and the easy handles while they are in it. A `Do` caller waits on its transfer's condition
-// variable; a stream's callbacks run on the loop.
+// variable; a stream's callbacks, and a `Do` body sink, run on the loop.
 //
 // The stream guarantee — no callback after `Cancel()` returns — comes from `Transfer::cb_mu`:
 // every stream callback runs holding it and first checks `cancelled`; `Cancel` from another
@@ -27,7 +27,9 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -171,6 +173,10 @@ struct Transfer {
   std::optional<std::chrono::seconds> retry_after;
   bool head_done = false;
   std::string response_body;
+  size_t body_bytes = 0;                            // received so far, kept or sunk
+  std::optional<size_t> content_length;             // of the current response, if sent
+  std::function<void(std::string_view)> body_sink;  // `HttpRequest::body_sink`
+  bool sink_threw = false;                          // loop thread only
   // Limits (HttpClientOptions); 0 = none. A transfer that passes one ends with kDataLoss.
   size_t max_response_bytes = 0;
   size_t max_header_bytes = 0;
@@ -362,6 +368,7 @@ class Loop {
       Status s = StatusForCurl(rc, *t);
       if (!t->limit_error.empty()) s = DataLossError(t->display + ": " + t->limit_error);
       if (t->callback_threw) s = InternalError(t->display + ": a stream callback threw");
+      if (t->sink_threw) s = InternalError(t->display + ": the response body sink threw");
       Complete(*t, std::move(s));
     }
   }
@@ -401,6 +408,10 @@ thread_local const Loop* Loop::current_loop = nullptr;
 
 // --- curl callbacks (loop thread) -------------------------------------------------------------
 
+// Whether the body of `t`'s response goes to `body_sink` rather than into `response_body`: only a
+// 2xx answer's, so that error bodies stay whole for the caller to decode.
+bool SinksBody(const Transfer& t) { return t.body_sink && t.status >= 200 && t.status < 300; }
+
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
@@ -414,6 +425,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (line.substr(0, 5) == "HTTP/") {  // a new response (after 100 Continue, say)
     t->content_type.clear();
     t->retry_after.reset();
+    t->content_length.reset();
     return len;
   }
   if (Trim(line).empty()) {
@@ -422,6 +434,12 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     if (code < 200) return len;  // an interim response; the real one follows
     t->status = static_cast<int>(code);
     t->head_done = true;
+    if (!t->streaming && t->content_length && !SinksBody(*t)) {
+      // Size the body once: a large list otherwise grows by doubling, copying itself each time
+      // and peaking at up to twice its size. Bounded, so a lying header cannot reserve much.
+      constexpr size_t kMaxReserve = size_t{256} << 20;
+      t->response_body.reserve(std::min(*t->content_length, kMaxReserve));
+    }
     if (t->streaming && t->callbacks.on_headers) {
       MutexLock l(t->cb_mu);
       if (t->cancelled.load()) return len;
@@ -443,14 +461,11 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   } else if (EqualsIgnoreCase(name, "Retry-After")) {
     t->retry_after = ParseRetryAfter(value);
   } else if (!t->streaming && EqualsIgnoreCase(name, "Content-Length")) {
-    // Size the body once: a large list otherwise grows by doubling, copying itself each time
-    // and peaking at up to twice its size. Bounded, so a lying header cannot reserve much.
-    constexpr size_t kMaxReserve = size_t{256} << 20;
     size_t length = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     if (ec == std::errc() && end == value.data() + value.size() &&
         (t->max_response_bytes == 0 || length <= t->max_response_bytes)) {
-      t->response_body.reserve(std::min(length, kMaxReserve));
+      t->content_length = length;  // reserved for once the status is known (SinksBody)
     }
   }
   return len;
@@ -460,13 +475,23 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
   if (!t->streaming) {
-    if (t->max_response_bytes > 0 && t->response_body.size() + len > t->max_response_bytes) {
+    if (t->max_response_bytes > 0 && t->body_bytes + len > t->max_response_bytes) {
       t->limit_error = "response body exceeds the client's limit of " +
                        std::to_string(t->max_response_bytes) +
                        " bytes (HttpClientOptions::max_response_bytes)";
       t->response_body.clear();
       t->response_body.shrink_to_fit();
       return CURL_WRITEFUNC_ERROR;
+    }
+    t->body_bytes += len;
+    if (SinksBody(*t)) {
+      try {
+        t->body_sink(std::string_view(data, len));
+      } catch (...) {
+        t->sink_threw = true;
+        return CURL_WRITEFUNC_ERROR;
+      }
+      return len;
     }
     t->response_body.append(data, len);
     return len;
@@ -701,6 +726,7 @@ class CurlHttpClient final : public HttpClient {
     t->url = base_url_ + path;
     t->display = t->method + " " + display_base_ + path;
     t->body = req.body;
+    if (!streaming) t->body_sink = req.body_sink;
     CURL* e = curl_easy_init();
     t->easy = e;
     curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "client/list_decoder.h"
 #include "json/scan.h"
 #include "kube/watch/fake_watch.h"
 #include "watch/event_channel.h"
@@ -313,9 +314,14 @@ Result<ObjectPtr> ResourceClient::Get(std::string_view name,
 Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, false));
+  // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole; a
+  // failed transfer discards the decoder, so a partial list never escapes.
+  internal::ListDecoder decoder;
+  req.body_sink = [&decoder](std::string_view piece) { decoder.Feed(piece); };
   Result<HttpResponse> resp = Send(*http_, req);
   if (!resp) return resp.error();
-  Result<ObjectList> list = DecodeList(resp->body);
+  if (!resp->body.empty()) decoder.Feed(resp->body);  // an HttpClient that does not stream
+  Result<ObjectList> list = decoder.Finish();
   if (!list) {
     return DataLossError("decoding the answer to GET " + req.path + ": " + list.error().message());
   }
@@ -424,9 +430,20 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
 WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
                                        std::function<void(WatchEvent)> on_event,
                                        std::function<void(Status)> on_closed) const {
+  return WatchAsyncBatched(
+      options,
+      [on_event = std::move(on_event)](std::vector<WatchEvent>& events) {
+        for (WatchEvent& e : events) on_event(std::move(e));
+      },
+      std::move(on_closed));
+}
+
+WatchHandle ResourceClient::WatchAsyncBatched(
+    const ListOptions& options, std::function<void(std::vector<WatchEvent>&)> on_events,
+    std::function<void(Status)> on_closed) const {
   // Everything here runs on the I/O thread, one callback at a time: no locks needed.
   struct AsyncState {
-    std::function<void(WatchEvent)> on_event;
+    std::function<void(std::vector<WatchEvent>&)> on_events;
     std::function<void(Status)> on_closed;
     std::atomic<HttpStream*> stream{nullptr};
     internal::WatchDecoder decoder;
@@ -438,7 +455,8 @@ WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
     std::string what;
 
     void Deliver() {
-      for (WatchEvent& e : batch) on_event(std::move(e));
+      if (batch.empty()) return;
+      on_events(batch);
       batch.clear();
     }
     void Close(Status s) {
@@ -449,7 +467,7 @@ WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
   };
   auto st = std::make_shared<AsyncState>();
   st->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
-  st->on_event = std::move(on_event);
+  st->on_events = std::move(on_events);
   st->on_closed = std::move(on_closed);
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, true));

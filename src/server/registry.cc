@@ -52,16 +52,23 @@ std::optional<ApiError> ValidateName(const ResourceInfo& info, const std::string
                  {InvalidValueCause("metadata.name", name, s.message())});
 }
 
-// Everything but metadata, status and the type fields: what moves `generation` when it changes.
-json SpecPart(const json& obj) {
-  json out = obj;
-  if (out.is_object()) {
-    out.erase("metadata");
-    out.erase("status");
-    out.erase("apiVersion");
-    out.erase("kind");
+// Whether `a` and `b` differ outside metadata, status, apiVersion and kind (their "spec" part,
+// which decides `generation`). Walks both objects' members in key order without copying them.
+bool SpecDiffers(const json& a, const json& b) {
+  if (!a.is_object() || !b.is_object()) return a != b;
+  auto skip = [](const std::string& k) {
+    return k == "metadata" || k == "status" || k == "apiVersion" || k == "kind";
+  };
+  auto ia = a.begin();
+  auto ib = b.begin();
+  while (true) {
+    while (ia != a.end() && skip(ia.key())) ++ia;
+    while (ib != b.end() && skip(ib.key())) ++ib;
+    if (ia == a.end() || ib == b.end()) return (ia == a.end()) != (ib == b.end());
+    if (ia.key() != ib.key() || ia.value() != ib.value()) return true;
+    ++ia;
+    ++ib;
   }
-  return out;
 }
 
 bool IsCrd(const ResourceInfo& info) { return info.gvr == kCrds; }
@@ -326,10 +333,9 @@ ApiOr<ObjectPtr> Registry::Create(const ResourceInfo& info, std::string_view ns,
 }
 
 ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const ObjectPtr& current,
-                                              json desired, Subresource sub, uint64_t next_rv,
-                                              bool dry_run) {
+                                              const json& cur, json desired, Subresource sub,
+                                              uint64_t next_rv, bool dry_run) {
   const std::string name(current->name());
-  json cur = ToJson(*current);
   const json& cur_meta = MetaOf(cur);
   std::string want_rv = StringAt(MetaOf(desired), "resourceVersion");
   if (!want_rv.empty() && want_rv != current->resource_version()) {
@@ -375,7 +381,7 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
         }
       }
     }
-    if (info.tracks_generation && SpecPart(result) != SpecPart(cur)) {
+    if (info.tracks_generation && SpecDiffers(result, cur)) {
       meta["generation"] = cur_meta.value("generation", int64_t{0}) + 1;
     }
   }
@@ -403,11 +409,13 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
       storage_.Mutate(info.gvr, StorageKey(info.namespaced ? ns : "", name),
                       [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
                         if (!current) return NotFound(info, name);
-                        ApiOr<json> desired = edit(ToJson(*current));
+                        // Decoded once: the edit and the decision both read it.
+                        const json cur = ToJson(*current);
+                        ApiOr<json> desired = edit(cur);
                         if (!desired.ok()) return desired.error();
                         if (!desired->is_object())
                           return BadRequest("the result is not a JSON object");
-                        auto c = DecideUpdate(info, current, std::move(desired).value(), sub,
+                        auto c = DecideUpdate(info, current, cur, std::move(desired).value(), sub,
                                               next_rv, opts.dry_run);
                         if (c.ok()) deleted = c->op == Storage::Change::Op::kDelete;
                         return c;
@@ -422,7 +430,7 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
 }
 
 ApiOr<ObjectPtr> Registry::Update(const ResourceInfo& info, std::string_view ns,
-                                  std::string_view name, json body, Subresource sub,
+                                  std::string_view name, json&& body, Subresource sub,
                                   const WriteOptions& opts) {
   const json& meta = MetaOf(body);
   std::string body_name = StringAt(meta, "name");
@@ -440,8 +448,10 @@ ApiOr<ObjectPtr> Registry::Update(const ResourceInfo& info, std::string_view ns,
     return BadRequest("the API version in the data (" + api_version +
                       ") does not match the expected API version (" + info.api_version() + ")");
   }
+  // `Write` calls the edit at most once, and only when the object exists: `body` is left
+  // untouched on 404 (`Apply` then creates from it).
   return Write(
-      info, ns, name, [&](const json&) -> ApiOr<json> { return body; }, sub, opts);
+      info, ns, name, [&](const json&) -> ApiOr<json> { return std::move(body); }, sub, opts);
 }
 
 ApiOr<ObjectPtr> Registry::Patch(const ResourceInfo& info, std::string_view ns,
@@ -465,7 +475,7 @@ ApiOr<ObjectPtr> Registry::Apply(const ResourceInfo& info, json body) {
   if (name.empty()) return Create(info, ns, std::move(body));
   if (storage_.Get(info.gvr, StorageKey(ns, name))) {
     meta.erase("resourceVersion");
-    ApiOr<ObjectPtr> updated = Update(info, ns, name, body, Subresource::kNone);
+    ApiOr<ObjectPtr> updated = Update(info, ns, name, std::move(body), Subresource::kNone);
     if (updated.ok() || updated.error().code != 404) return updated;
   }
   return Create(info, ns, std::move(body));

@@ -61,9 +61,10 @@ class Registry {
   ApiOr<ObjectPtr> Create(const ResourceInfo& info, std::string_view ns, nlohmann::json body,
                           const WriteOptions& opts = {});
   // PUT of the object or its status. 404 when absent, 409 Conflict when the body carries another
-  // resourceVersion, 400 when the body names another object.
+  // resourceVersion, 400 when the body names another object. `body` is moved from when the
+  // object exists, and left as it was on any error found before that (404 included).
   ApiOr<ObjectPtr> Update(const ResourceInfo& info, std::string_view ns, std::string_view name,
-                          nlohmann::json body, Subresource sub, const WriteOptions& opts = {});
+                          nlohmann::json&& body, Subresource sub, const WriteOptions& opts = {});
   // PATCH of the object or its status; conditional when the patch sets a resourceVersion.
   ApiOr<ObjectPtr> Patch(const ResourceInfo& info, std::string_view ns, std::string_view name,
                          PatchType type, std::string_view body, Subresource sub,
@@ -98,9 +99,10 @@ class Registry {
   ApiOr<nlohmann::json> PrepareCreate(const ResourceInfo& info, std::string_view ns,
                                       nlohmann::json obj);
   // Everything a write of `desired` over `current` decides (runs under Storage's lock).
+  // `cur` is `current` decoded.
   ApiOr<Storage::Change> DecideUpdate(const ResourceInfo& info, const ObjectPtr& current,
-                                      nlohmann::json desired, Subresource sub, uint64_t next_rv,
-                                      bool dry_run);
+                                      const nlohmann::json& cur, nlohmann::json desired,
+                                      Subresource sub, uint64_t next_rv, bool dry_run);
   ApiOr<ObjectPtr> Write(const ResourceInfo& info, std::string_view ns, std::string_view name,
                          const std::function<ApiOr<nlohmann::json>(const nlohmann::json&)>& edit,
                          Subresource sub, const WriteOptions& opts);

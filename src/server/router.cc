@@ -104,14 +104,19 @@ ApiOr<std::optional<uint64_t>> ParseRvParam(std::string_view text) {
   return std::optional<uint64_t>(rv);
 }
 
-std::string EncodeContinue(uint64_t rv, std::string_view start) {
+// A continue token: kube-apiserver's fields (`v`, `rv`, `start`) plus `n`, how many objects the
+// pages so far returned, so the next page counts `remainingItemCount` without a walk. Tokens
+// are opaque to clients; a token without `n` (or with a wrong one) still works, only slower.
+std::string EncodeContinue(uint64_t rv, std::string_view start, std::optional<size_t> n) {
   json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
+  if (n) j["n"] = *n;
   return Base64UrlEncode(Dump(j));
 }
 
 struct ContinueToken {
   uint64_t rv = 0;  // 0: the latest state (an "inconsistent" continuation)
   std::string start;
+  std::optional<size_t> n;  // objects returned by the earlier pages; nullopt = unknown
 };
 
 ApiOr<ContinueToken> DecodeContinue(std::string_view token) {
@@ -119,10 +124,13 @@ ApiOr<ContinueToken> DecodeContinue(std::string_view token) {
   if (!raw) return BadRequest("continue key is not valid: illegal base64 data");
   json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_unsigned() ||
-      !j.contains("start") || !j["start"].is_string()) {
+      !j.contains("start") || !j["start"].is_string() ||
+      (j.contains("n") && !j["n"].is_number_unsigned())) {
     return BadRequest("continue key is not valid: incorrect encoded start resourceVersion");
   }
-  return ContinueToken{j["rv"].get<uint64_t>(), j["start"].get<std::string>()};
+  ContinueToken t{j["rv"].get<uint64_t>(), j["start"].get<std::string>(), std::nullopt};
+  if (j.contains("n")) t.n = j["n"].get<size_t>();
+  return t;
 }
 
 ApiOr<IncludeObject> IncludeParam(const HttpRequest& req) {
@@ -435,6 +443,10 @@ class Handler {
       auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
       if (ec != std::errc() || p != l.data() + l.size() || limit < 0) limit = 0;
     }
+    // kube-apiserver answers resourceVersion="0" from its watch cache, which ignores `limit`
+    // (cacher.go `computeListLimit`, still so with pagination from cache snapshots): the whole
+    // list comes in one page without `continue`. Continuations keep their limit.
+    if (rv_text == "0" && cont.empty()) limit = 0;
 
     Storage::ListQuery q;
     q.ns = r.ns;
@@ -446,7 +458,10 @@ class Handler {
       ApiOr<ContinueToken> t = DecodeContinue(cont);
       if (!t.ok()) return ErrorResponse(t.error());
       token = *t;
-      if (token->rv > 0) q.at_rv = token->rv;
+      if (token->rv > 0) {
+        q.at_rv = token->rv;
+        q.after_count = token->n;  // counted at that snapshot; meaningless at another
+      }
       q.after_key = token->start;
     } else if (rvm == "Exact") {
       q.at_rv = **rv;
@@ -461,12 +476,12 @@ class Handler {
     if (!page.ok()) {
       if (token && page.error().code == 410) {
         ApiError e = Expired(std::string(kTooOldContinue));
-        e.continue_token = EncodeContinue(0, token->start);
+        e.continue_token = EncodeContinue(0, token->start, std::nullopt);
         return ErrorResponse(e);
       }
       return ErrorResponse(page.error());
     }
-    std::string next = page->more ? EncodeContinue(page->rv, page->last_key) : "";
+    std::string next = page->more ? EncodeContinue(page->rv, page->last_key, page->position) : "";
     std::optional<int64_t> remaining;
     if (page->more && q.count_remaining) remaining = page->remaining;
     if (AcceptsTable(req.accept)) {

@@ -133,22 +133,34 @@ class Storage {
   ObjectPtr Get(const GroupVersionResource& gvr, std::string_view key) const KUBE_EXCLUDES(mu_);
 
   struct ListQuery {
-    std::string ns{};                             // "" = every namespace
-    std::optional<uint64_t> at_rv{};              // nullopt = now; else an exact snapshot
-    std::string after_key{};                      // resume after this key (continue token)
+    std::string ns{};                 // "" = every namespace
+    std::optional<uint64_t> at_rv{};  // nullopt = now; else an exact snapshot
+    std::string after_key{};          // resume after this key (continue token)
+    // How many objects of the listing come at or before `after_key` at the snapshot (what the
+    // earlier pages returned, carried in the continue token). With it, `remaining` is computed
+    // from the collection's size instead of by walking the rest. nullopt with a non-empty
+    // `after_key`: unknown (an inconsistent continuation), the rest is walked.
+    std::optional<size_t> after_count{};
     size_t limit = 0;                             // 0 = no limit
     std::function<bool(const Object&)> filter{};  // null = everything
-    bool count_remaining = false;  // fill `remaining` (callers ask only without selectors)
+    bool count_remaining = false;  // fill `remaining`; ignored with a filter (as kube-apiserver)
   };
   struct ListPage {
     std::vector<ObjectPtr> items;  // key order
     uint64_t rv = 0;               // the snapshot version
     bool more = false;             // items remain after `last_key`
     std::string last_key{};
+    // With `count_remaining`, no filter and `more`: how many objects follow `last_key` at the
+    // snapshot, and how many come up to and including it (the next page's `after_count`).
     int64_t remaining = 0;
+    std::optional<size_t> position{};
   };
   // Lists in key order at a snapshot. Errors: 410 Expired when `at_rv` is older than the history
   // window; 504 when `at_rv` is in the future.
+  //
+  // Cost: O(log n + page) for a page of the current state, plus O(changes since the snapshot)
+  // for an older one; `remaining` is O(1) when `after_count` is known (or the list starts at the
+  // beginning), else O(rest of the collection).
   ApiOr<ListPage> List(const GroupVersionResource& gvr, const ListQuery& q) const
       KUBE_EXCLUDES(mu_);
 
@@ -196,14 +208,25 @@ class Storage {
  private:
   using ObjectMap = std::map<std::string, ObjectPtr, std::less<>>;
 
+  // Per resource, how many objects each namespace holds ("" = cluster-scoped objects): lets a
+  // list count its remaining items without walking them.
+  using NamespaceCounts = std::map<std::string, size_t, std::less<>>;
+
   void CommitLocked(const GroupVersionResource& gvr, const std::string& key, EventType type,
                     ObjectPtr object, ObjectPtr previous, uint64_t rv) KUBE_REQUIRES(mu_);
+  // Adds `delta` (+1 or -1) to the count of `key`'s namespace.
+  void CountLocked(const GroupVersionResource& gvr, std::string_view key, int delta)
+      KUBE_REQUIRES(mu_);
+  // How many objects of `gvr` namespace `ns` holds now ("" = every namespace).
+  size_t SizeLocked(const GroupVersionResource& gvr, std::string_view ns) const
+      KUBE_REQUIRES_SHARED(mu_);
 
   const Options options_;
   mutable internal::SharedMutex mu_;
   uint64_t rv_ KUBE_GUARDED_BY(mu_) = 0;
   uint64_t compacted_rv_ KUBE_GUARDED_BY(mu_) = 0;
   std::unordered_map<GroupVersionResource, ObjectMap> objects_ KUBE_GUARDED_BY(mu_);
+  std::unordered_map<GroupVersionResource, NamespaceCounts> counts_ KUBE_GUARDED_BY(mu_);
   std::deque<EventPtr> history_ KUBE_GUARDED_BY(mu_);
   std::unordered_map<GroupVersionResource, std::vector<std::shared_ptr<Watcher>>> watchers_
       KUBE_GUARDED_BY(mu_);

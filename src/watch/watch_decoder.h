@@ -10,6 +10,12 @@
 // whitespace between frames is skipped. The object is decoded with `Object::Parse` straight from
 // its bytes in the frame (one parse per event; the scanner itself does not copy).
 //
+// The fast path: a raw newline cannot occur inside a JSON string, so when a newline follows a
+// frame's start, the line is tried first as a whole `{"type":"T","object":{...}}` frame (the
+// object's parse validates it), without the bracket scan or a second pass over the envelope. A
+// line of any other shape, or one that does not decode, goes through the scanner as above, so
+// results and errors are the same either way.
+//
 // Any fault ends the stream with exactly one ERROR event and then nothing more:
 //   - a frame that is not valid JSON, lacks `type` or `object`, or whose object fails to decode
 //     -> kDataLoss "malformed watch event: ...";
@@ -63,6 +69,11 @@ class WatchDecoder {
   // error) on a structural error.
   size_t Scan(std::string_view data, size_t pos, std::vector<WatchEvent>* out);
   void DecodeFrame(std::string_view frame, std::vector<WatchEvent>* out);
+  // The fast path for one line that should be a whole frame: appends its event and returns true,
+  // or returns false (appending nothing) for the general path to handle it.
+  bool TryDecodeLine(std::string_view line, std::vector<WatchEvent>* out);
+  // Ends the current frame: clears `partial_` (freeing it if it grew large).
+  void ResetFrame();
   void Fail(Status status, std::vector<WatchEvent>* out);
 
   WatchDecoderOptions options_;

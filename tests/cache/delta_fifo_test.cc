@@ -128,6 +128,47 @@ TEST(DeltaFifoTest, B56TransformRunsOnceAsObjectsEnterTheQueue) {
   EXPECT_EQ(fifo.Len(), 7u);
 }
 
+TEST(DeltaFifoTest, B53PushQueuesABatchInOrderWithOneReadyCall) {
+  std::atomic<int> ready{0};
+  std::atomic<int> transformed{0};
+  DeltaFifo::Options o;
+  o.transform = [&](ObjectPtr obj) {
+    transformed.fetch_add(1);
+    return DropManagedFields(obj);
+  };
+  DeltaFifo fifo(std::move(o), [&] { ready.fetch_add(1); });
+  ASSERT_TRUE(fifo.Add(MakePod("ns", "z", {.rv = "1"})).ok());
+  std::vector<Delta> chunk;
+  chunk.push_back({DeltaType::kAdded, MakePod("ns", "a", {.rv = "2"}), {}});
+  chunk.push_back({DeltaType::kUpdated, MakePod("ns", "a", {.rv = "3"}), {}});
+  chunk.push_back({DeltaType::kDeleted, MakePod("ns", "a", {.rv = "4"}), {}});
+  chunk.push_back({DeltaType::kBookmark, nullptr, "5"});
+  ASSERT_TRUE(fifo.Push(std::move(chunk)).ok());
+  EXPECT_EQ(ready.load(), 1);        // the queue was not empty: no second wake-up
+  EXPECT_EQ(transformed.load(), 4);  // B56: every object, once
+  EXPECT_THAT(Describe(fifo.PopBatch(100)),
+              ElementsAre("Added z@1", "Added a@2", "Updated a@3", "Deleted a@4", "Bookmark rv=5"));
+  std::vector<Delta> next;
+  next.push_back({DeltaType::kAdded, MakePod("ns", "b", {.rv = "6"}), {}});
+  next.push_back({DeltaType::kAdded, MakePod("ns", "c", {.rv = "7"}), {}});
+  ASSERT_TRUE(fifo.Push(std::move(next)).ok());
+  EXPECT_EQ(ready.load(), 2);  // one call for the whole batch
+  EXPECT_EQ(fifo.Len(), 2u);
+}
+
+TEST(DeltaFifoTest, PushRejectsANullObjectAndQueuesNothing) {
+  DeltaFifo fifo({}, nullptr);
+  std::vector<Delta> chunk;
+  chunk.push_back({DeltaType::kAdded, MakePod("ns", "a"), {}});
+  chunk.push_back({DeltaType::kUpdated, nullptr, {}});
+  EXPECT_EQ(fifo.Push(std::move(chunk)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fifo.Len(), 0u);
+  fifo.Close();
+  std::vector<Delta> late;
+  late.push_back({DeltaType::kAdded, MakePod("ns", "b"), {}});
+  EXPECT_EQ(fifo.Push(std::move(late)).code(), StatusCode::kCancelled);
+}
+
 TEST(DeltaFifoTest, B54ResyncIsOneSyncAllDelta) {
   DeltaFifo fifo({}, nullptr);
   ASSERT_TRUE(fifo.Resync().ok());

@@ -137,6 +137,54 @@ TEST_F(ReflectorTest, B14WatchEventsBecomeDeltasAndAdvanceTheVersion) {
   EXPECT_EQ(reflector_->LastSyncResourceVersion(), "14");
 }
 
+TEST_F(ReflectorTest, B14BatchedWatchEventsBecomeDeltasInOrderAndAdvanceTheVersion) {
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "3"})}, "10");
+  Start();
+  auto watch = lw_->WaitForWatch(1);
+  ASSERT_NE(watch, nullptr);
+  Drain();
+  // One chunk of the stream: every event in one call, the same key more than once.
+  std::vector<WatchEvent> chunk;
+  chunk.push_back({WatchEventType::kAdded, MakePod("ns", "c", {.rv = "11"}), {}});
+  chunk.push_back({WatchEventType::kModified, MakePod("ns", "a", {.rv = "12"}), {}});
+  chunk.push_back({WatchEventType::kModified, MakePod("ns", "c", {.rv = "13"}), {}});
+  chunk.push_back({WatchEventType::kDeleted, MakePod("ns", "c", {.rv = "14"}), {}});
+  chunk.push_back({WatchEventType::kBookmark, Bookmark("15"), {}});
+  ASSERT_TRUE(watch->SendBatch(std::move(chunk)));
+  EXPECT_THAT(Drain(), ElementsAre("Added c@11", "Updated a@12", "Updated c@13", "Deleted c@14",
+                                   "Bookmark rv=15"));
+  EXPECT_EQ(reflector_->LastSyncResourceVersion(), "15");
+  // B16: the next watch resumes from the last event of the batch.
+  std::vector<WatchEvent> more;
+  more.push_back({WatchEventType::kModified, MakePod("ns", "a", {.rv = "16"}), {}});
+  ASSERT_TRUE(watch->SendBatch(std::move(more)));
+  watch->End();
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_EQ(w2->options().resource_version, "16");
+  EXPECT_EQ(lw_->list_calls().size(), 1u);
+}
+
+TEST_F(ReflectorTest, B17GoneInsideABatchEndsTheWatchAfterTheEventsBeforeIt) {
+  lw_->SetObjects({}, "10");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  Drain();
+  std::vector<WatchEvent> chunk;
+  chunk.push_back({WatchEventType::kAdded, MakePod("ns", "a", {.rv = "11"}), {}});
+  Status gone = StatusFromHttp(410, "Expired", "too old resource version: 11 (20)");
+  chunk.push_back(ErrorEvent(gone));
+  ASSERT_TRUE(w1->SendBatch(std::move(chunk)));
+  w1->End(gone);
+  EXPECT_THAT(Drain(), ElementsAre("Added a@11"));
+  AdvanceOnceArmed(2s);  // one backoff step (B19)
+  ASSERT_TRUE(lw_->WaitForLists(2));
+  EXPECT_EQ(lw_->list_calls()[1].resource_version, "11");
+  ASSERT_TRUE(Eventually([&] { return ErrorCount() == 1; }));
+  EXPECT_TRUE(IsGone(Errors()[0]));
+}
+
 TEST_F(ReflectorTest, B15WatchTimeoutIsRandomBetweenMinAndTwiceMin) {
   Start({.min_watch_timeout = 10s});
   for (int i = 1; i <= 5; ++i) {

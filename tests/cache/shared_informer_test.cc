@@ -550,6 +550,44 @@ class IndexGate {
 
 // B55: deltas queued together are applied in runs of distinct keys, one store lock per run; a
 // repeated key starts a new run; handlers still get every notification in order.
+TEST_F(SharedInformerTest, B53BatchedChunkReachesEveryHandlerInOrder) {
+  Make();
+  auto h1 = AddRecorder();
+  auto h2 = AddRecorder();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  // One chunk of a watch stream: adds, updates of the same keys, then deletes, as one call.
+  std::vector<WatchEvent> chunk;
+  std::vector<std::string> want;
+  int rv = 11;
+  for (int i = 0; i < 100; ++i) {
+    std::string name = "p" + std::to_string(i);
+    chunk.push_back({WatchEventType::kAdded, MakePod("ns", name, {.rv = std::to_string(rv)}), {}});
+    want.push_back("ADD ns/" + name + "@" + std::to_string(rv++));
+  }
+  for (int i = 0; i < 100; ++i) {
+    std::string name = "p" + std::to_string(i);
+    chunk.push_back(
+        {WatchEventType::kModified, MakePod("ns", name, {.rv = std::to_string(rv)}), {}});
+    want.push_back("UPDATE ns/" + name + "@" + std::to_string(rv - 100) + "->" +
+                   std::to_string(rv));
+    ++rv;
+  }
+  for (int i = 0; i < 100; i += 2) {
+    std::string name = "p" + std::to_string(i);
+    chunk.push_back(
+        {WatchEventType::kDeleted, MakePod("ns", name, {.rv = std::to_string(rv)}), {}});
+    want.push_back("DELETE ns/" + name + "@" + std::to_string(rv++));
+  }
+  ASSERT_TRUE(w->SendBatch(std::move(chunk)));
+  ASSERT_TRUE(h1->WaitFor(want.size()));
+  ASSERT_TRUE(h2->WaitFor(want.size()));
+  EXPECT_EQ(h1->events(), want);
+  EXPECT_EQ(h2->events(), want);
+  EXPECT_EQ(informer_->GetIndexer()->ListKeys().size(), 50u);
+  EXPECT_EQ(informer_->LastSyncResourceVersion(), std::to_string(rv - 1));
+}
+
 TEST_F(SharedInformerTest, B55DistinctKeysAreWrittenTogetherAndARepeatedKeyEndsTheBatch) {
   auto gate = std::make_shared<IndexGate>();
   Make(0ms, {{"name", gate->Func()}});

@@ -86,6 +86,52 @@ TEST(ThreadSafeStoreTest, B01ClusterScopedObjectIsFiledUnderName) {
   EXPECT_EQ(store->Get(*node), node);
 }
 
+// The store keeps no key strings (issue #6); a lookup must still match the whole key text.
+TEST(ThreadSafeStoreTest, B01LookupMatchesOnlyTheWholeKey) {
+  auto store = ThreadSafeStore::Create();
+  ObjectPtr pod = Pod("default", "web");
+  ObjectPtr node = MakeObject("v1", "Node", "", "defaultweb", "1");
+  ASSERT_TRUE(store->Add(pod).ok());
+  ASSERT_TRUE(store->Add(node).ok());
+  EXPECT_EQ(store->GetByKey("default/web"), pod);
+  EXPECT_EQ(store->GetByKey("defaultweb"), node);
+  for (std::string_view miss : {"default/we", "default/web2", "defaul/web", "default/", "/web",
+                                "default//web", "web", "default/web/"}) {
+    SCOPED_TRACE(miss);
+    EXPECT_EQ(store->GetByKey(miss), nullptr);
+  }
+  ASSERT_TRUE(store->DeleteByKey("default/web").ok());
+  EXPECT_THAT(store->ListKeys(), ElementsAre("defaultweb"));
+}
+
+// Keys are text, as in client-go: a cluster-scoped name holding a '/' is the same key as the
+// namespaced object it spells, and the later write replaces the earlier.
+TEST(ThreadSafeStoreTest, B01KeysCompareAsText) {
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  ObjectPtr pod = Pod("a", "b");
+  ObjectPtr odd = MakeObject("v1", "Thing", "", "a/b", "2");
+  ASSERT_TRUE(store->Add(pod).ok());
+  ASSERT_TRUE(store->Add(odd).ok());
+  EXPECT_EQ(store->Size(), 1u);
+  EXPECT_EQ(store->GetByKey("a/b"), odd);
+  EXPECT_THAT(*store->IndexKeys(std::string(kNamespaceIndex), ""), ElementsAre("a/b"));
+  EXPECT_THAT(*store->IndexKeys(std::string(kNamespaceIndex), "a"), IsEmpty());
+}
+
+// Keys longer than the store's stack buffer for hashing hash the same way as short ones.
+TEST(ThreadSafeStoreTest, B01LongKeysAreFoundAndReplaced) {
+  auto store = ThreadSafeStore::Create();
+  const std::string ns(100, 'n');
+  const std::string name(253, 'x');
+  ObjectPtr v1 = Pod(ns, name, "1");
+  ObjectPtr v2 = Pod(ns, name, "2");
+  ASSERT_TRUE(store->Add(v1).ok());
+  ASSERT_TRUE(store->Add(v2).ok());
+  EXPECT_EQ(store->Size(), 1u);
+  EXPECT_EQ(store->GetByKey(ns + "/" + name), v2);
+  EXPECT_THAT(store->ListKeys(), ElementsAre(ns + "/" + name));
+}
+
 TEST(ThreadSafeStoreTest, B01TombstoneKeyIsTheKeyItCarries) {
   DeletedFinalStateUnknown tombstone{"other/name", Pod("default", "web")};
   EXPECT_EQ(DeletionHandlingMetaNamespaceKey(tombstone), "other/name");
@@ -296,6 +342,31 @@ TEST(ThreadSafeStoreTest, B05UpdateWithPartlyOverlappingValues) {
   EXPECT_THAT(store->ListIndexFuncValues("tags"), UnorderedElementsAre("blue", "green"));
   EXPECT_THAT(*store->ByIndex("tags", "blue"), ElementsAre(a2));
   EXPECT_THAT(*store->ByIndex("tags", "green"), ElementsAre(a2));
+}
+
+// Index sets are open-addressing tables (issue #6): many entries under one value, removed in an
+// interleaved order, must leave exactly the others findable, through growth and deletions.
+TEST(ThreadSafeStoreTest, B05ManyEntriesUnderOneValueSurviveInterleavedDeletes) {
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  std::vector<std::string> kept;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(store->Add(Pod("default", "p" + std::to_string(i))).ok());
+  }
+  for (int i = 0; i < 2000; ++i) {
+    if (i % 3 == 0 || i % 7 == 0) {
+      ASSERT_TRUE(store->DeleteByKey("default/p" + std::to_string(i)).ok());
+    } else {
+      kept.push_back("default/p" + std::to_string(i));
+    }
+  }
+  Result<std::vector<std::string>> keys = store->IndexKeys(std::string(kNamespaceIndex), "default");
+  ASSERT_TRUE(keys.has_value());
+  EXPECT_THAT(*keys, ::testing::UnorderedElementsAreArray(kept));
+  Result<std::vector<ObjectPtr>> objects = store->ByIndex(kNamespaceIndex, "default");
+  ASSERT_TRUE(objects.has_value());
+  EXPECT_EQ(objects->size(), kept.size());
+  for (const std::string& key : kept) ASSERT_TRUE(store->DeleteByKey(key).ok());
+  EXPECT_THAT(store->ListIndexFuncValues(kNamespaceIndex), IsEmpty());
 }
 
 TEST(ThreadSafeStoreTest, B05DeleteRemovesIndexEntries) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,10 +31,30 @@ std::string PodFrame(int i) {
          "\"}}}\n";
 }
 
-// Answers /do/* at once and streams events on everything else until the client leaves.
+std::string PodListBody(int n) {
+  std::string body = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},)"
+                     R"("items":[)";
+  for (int i = 1; i <= n; ++i) {
+    if (i > 1) body += ',';
+    body += R"({"metadata":{"name":"p)" + std::to_string(i) + R"(","namespace":"default"}})";
+  }
+  return body + "]}";
+}
+
+// Answers /do/* at once, sends a list in small chunks on /list/*, and streams events on
+// everything else until the client leaves.
 void Handler(const ScriptedRequest& req, ScriptedConn& conn) {
   if (req.target.rfind("/do/", 0) == 0) {
     conn.Respond(200, "application/json", "{\"path\":\"" + req.target + "\"}");
+    return;
+  }
+  if (req.target.rfind("/list/", 0) == 0) {
+    static const std::string body = PodListBody(300);
+    conn.StartChunked(200, "application/json");
+    for (size_t i = 0; i < body.size(); i += 700) {
+      if (!conn.Chunk(std::string_view(body).substr(i, 700))) return;
+    }
+    conn.EndChunked();
     return;
   }
   conn.StartChunked(200, "application/json");
@@ -69,6 +90,32 @@ TEST(ClientStressTest, ConcurrentRequestsShareOneLoop) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(ok.load(), kThreads * kRequests);
+}
+
+TEST(ClientStressTest, ListsDecodedOnTheLoopWhileCallersWait) {
+  // Each list is decoded piece by piece on the I/O thread (HttpRequest::body_sink) and finished
+  // on the calling thread; several at once share the loop.
+  ScriptedServer server(Handler);
+  RestConfig c;
+  c.server = server.url() + "/list";
+  ResourceClient pods(*MakeCurlHttpClient(c), {"", "v1", "pods"}, "default");
+  constexpr int kThreads = 4;
+  constexpr int kLists = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kLists; ++i) {
+        Result<ObjectList> list = pods.List();
+        if (list && list->items.size() == 300 && list->items.back()->name() == "p300" &&
+            list->items.back()->kind() == "Pod" && list->resource_version == "7") {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kLists);
 }
 
 TEST(ClientStressTest, WatchesStoppedWhileEventsFlow) {

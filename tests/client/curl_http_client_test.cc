@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -256,6 +258,58 @@ TEST(CurlHttpClientTest, RetriesServerErrorsOnlyWithRetryAfter) {
   ASSERT_TRUE(without);
   EXPECT_EQ(without->status, 500);
   EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(CurlHttpClientTest, BodySinkGetsOnlyTheSuccessfulBodyInPieces) {
+  // A retried 503 and a 404 keep their bodies whole (the caller decodes errors from them); the
+  // 200's body goes to the sink as it arrives and is not kept.
+  const std::string big(256 * 1024, 'b');
+  std::atomic<int> n{0};
+  ScriptedServer server([&](const ScriptedRequest& req, ScriptedConn& conn) {
+    if (req.target == "/missing") {
+      conn.Respond(404, "application/json", R"({"kind":"Status","code":404})");
+    } else if (++n == 1) {
+      conn.Respond(503, "text/plain", "busy", {"Retry-After: 0"});
+    } else {
+      conn.Respond(200, "application/json", big);
+    }
+  });
+  HttpClientOptions options;
+  options.retry_wait = [](std::chrono::seconds) { return true; };
+  auto client = MustClient(ConfigFor(server), options);
+  std::string sunk;
+  int pieces = 0;
+  HttpRequest req = Req("/big");
+  req.body_sink = [&](std::string_view piece) {
+    sunk.append(piece);
+    ++pieces;
+  };
+  Result<HttpResponse> resp = client->Do(req);
+  ASSERT_TRUE(resp) << resp.error();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "");
+  EXPECT_EQ(sunk, big);
+  EXPECT_GT(pieces, 1);
+  EXPECT_EQ(n.load(), 2);
+
+  sunk.clear();
+  req.path = "/missing";
+  resp = client->Do(req);
+  ASSERT_TRUE(resp) << resp.error();
+  EXPECT_EQ(resp->status, 404);
+  EXPECT_EQ(resp->body, R"({"kind":"Status","code":404})");
+  EXPECT_EQ(sunk, "");
+}
+
+TEST(CurlHttpClientTest, BodySinkThatThrowsFailsTheRequest) {
+  ScriptedServer server(RespondOk);
+  auto client = MustClient(ConfigFor(server));
+  HttpRequest req = Req("/api");
+  req.body_sink = [](std::string_view) { throw std::runtime_error("no room"); };
+  Result<HttpResponse> resp = client->Do(req);
+  ASSERT_FALSE(resp);
+  EXPECT_EQ(resp.error().code(), StatusCode::kInternal);
+  EXPECT_THAT(resp.error().message(), HasSubstr("body sink threw"));
 }
 
 TEST(CurlHttpClientTest, GivesUpAfterMaxAttemptsWithTheLastAnswer) {

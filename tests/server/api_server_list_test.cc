@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "server/router.h"
 #include "tests/testing/api_server_fixture.h"
 
 namespace kube::testing {
@@ -129,6 +130,75 @@ TEST_F(ApiServerListTest, PaginationWithContinueAndRemainingItemCount) {
   EXPECT_THAT(seen, ElementsAre("c00", "c01", "c02", "c03", "c04", "c05", "c06"));
 }
 
+// Every page's remainingItemCount, counted from the position the token carries, while the
+// collection changes between pages (the pages still show the first page's snapshot).
+TEST_F(ApiServerListTest, RemainingItemCountOnEveryPageAcrossChanges) {
+  CreateConfigMaps(11);
+  MustCreate(ConfigMapJson("kube-system", "sys"));
+  for (const std::string& path : {std::string(kConfigMaps), std::string("/api/v1/configmaps")}) {
+    SCOPED_TRACE(path);
+    const int total = static_cast<int>(Get(path).Json()["items"].size());
+    json page = Get(path + "?limit=4").Json();
+    int seen = 0;
+    for (int pages = 1;; ++pages) {
+      ASSERT_LT(pages, 10);
+      seen += static_cast<int>(page["items"].size());
+      if (!page["metadata"].contains("continue")) break;
+      EXPECT_EQ(page["metadata"]["remainingItemCount"], total - seen);
+      MustCreate(ConfigMapJson("default",
+                               "zz" + std::to_string(pages) + (path == kConfigMaps ? "a" : "b")));
+      page =
+          Get(path + "?limit=4&continue=" + page["metadata"]["continue"].get<std::string>()).Json();
+    }
+    EXPECT_EQ(seen, total);
+    EXPECT_FALSE(page["metadata"].contains("remainingItemCount"));
+  }
+}
+
+// A token whose count does not fit its snapshot (not made by this server) still lists the
+// right objects and counts the rest; one whose count is not a number is refused like any
+// malformed token.
+TEST_F(ApiServerListTest, ContinueTokenWithAWrongCount) {
+  CreateConfigMaps(5);
+  json page = Get(std::string(kConfigMaps) + "?limit=2").Json();
+  json token =
+      json::parse(*server::Base64UrlDecode(page["metadata"]["continue"].get<std::string>()));
+  ASSERT_EQ(token["n"], 2);
+  token["n"] = 1000;
+  json rest =
+      Get(std::string(kConfigMaps) + "?limit=2&continue=" + server::Base64UrlEncode(token.dump()))
+          .Json();
+  EXPECT_THAT(Names(rest), ElementsAre("c02", "c03"));
+  EXPECT_EQ(rest["metadata"]["remainingItemCount"], 1);
+  token["n"] = "two";
+  EXPECT_EQ(
+      Get(std::string(kConfigMaps) + "?limit=2&continue=" + server::Base64UrlEncode(token.dump()))
+          .code,
+      400);
+}
+
+// kube-apiserver's watch cache serves resourceVersion="0" whole whatever the limit (what an
+// informer's first list asks for: B11, B13); a continuation keeps its limit.
+TEST_F(ApiServerListTest, ResourceVersionZeroIgnoresLimit) {
+  CreateConfigMaps(5);
+  json all = Get(std::string(kConfigMaps) + "?limit=2&resourceVersion=0").Json();
+  EXPECT_THAT(Names(all), ElementsAre("c00", "c01", "c02", "c03", "c04"));
+  EXPECT_FALSE(all["metadata"].contains("continue"));
+  EXPECT_FALSE(all["metadata"].contains("remainingItemCount"));
+  json not_older =
+      Get(std::string(kConfigMaps) + "?limit=2&resourceVersion=0&resourceVersionMatch=NotOlderThan")
+          .Json();
+  EXPECT_EQ(not_older["items"].size(), 5u);
+  // Any other version pages as asked.
+  json paged = Get(std::string(kConfigMaps) + "?limit=2").Json();
+  ASSERT_TRUE(paged["metadata"].contains("continue"));
+  json next = Get(std::string(kConfigMaps) + "?limit=2&resourceVersion=0&continue=" +
+                  paged["metadata"]["continue"].get<std::string>())
+                  .Json();
+  EXPECT_THAT(Names(next), ElementsAre("c02", "c03"));
+  EXPECT_EQ(next["metadata"]["remainingItemCount"], 1);
+}
+
 TEST_F(ApiServerListTest, RemainingItemCountOmittedWithSelector) {
   CreateConfigMaps(6);
   json page = Get(std::string(kConfigMaps) + "?limit=1&labelSelector=parity%3Deven").Json();
@@ -155,6 +225,17 @@ TEST_F(ApiServerListTest, ContinueTokenOlderThanHistoryIsExpired) {
       Get(std::string(kConfigMaps) + "?continue=" + s["metadata"]["continue"].get<std::string>())
           .Json();
   EXPECT_THAT(Names(rest), ElementsAre("c02", "c03", "later"));
+  // Paged, it counts what is left of the latest state.
+  json part = Get(std::string(kConfigMaps) +
+                  "?limit=1&continue=" + s["metadata"]["continue"].get<std::string>())
+                  .Json();
+  EXPECT_THAT(Names(part), ElementsAre("c02"));
+  EXPECT_EQ(part["metadata"]["remainingItemCount"], 2);
+  json part2 = Get(std::string(kConfigMaps) +
+                   "?limit=1&continue=" + part["metadata"]["continue"].get<std::string>())
+                   .Json();
+  EXPECT_THAT(Names(part2), ElementsAre("c03"));
+  EXPECT_EQ(part2["metadata"]["remainingItemCount"], 1);
 }
 
 TEST_F(ApiServerListTest, ContinueTokenStillValidWhenNothingChanged) {

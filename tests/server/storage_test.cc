@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "tests/testing/objects.h"
 
 namespace kube::server {
@@ -104,6 +106,107 @@ TEST(StorageTest, ListPagesAndCountsRemaining) {
   ASSERT_TRUE(p2.ok());
   EXPECT_THAT(Names(*p2), ElementsAre("c", "d", "e"));
   EXPECT_FALSE(p2->more);
+}
+
+// Pages through `ns` at `rv` with pages of `limit`, carrying the position like the router's
+// continue token does (`carry` false: an unknown position, counted by walking). Returns
+// (names, remaining) of each page.
+std::vector<std::pair<std::vector<std::string>, int64_t>> PageThrough(const Storage& s,
+                                                                      const std::string& ns,
+                                                                      uint64_t rv, size_t limit,
+                                                                      bool carry) {
+  std::vector<std::pair<std::vector<std::string>, int64_t>> pages;
+  Storage::ListQuery q{.ns = ns, .at_rv = rv, .limit = limit, .count_remaining = true};
+  for (int guard = 0; guard < 100; ++guard) {
+    auto page = s.List(kCm, q);
+    EXPECT_TRUE(page.ok());
+    if (!page.ok()) break;
+    EXPECT_EQ(page->rv, rv);
+    pages.emplace_back(Names(*page), page->more ? page->remaining : 0);
+    if (!page->more) break;
+    q.after_key = page->last_key;
+    q.after_count = carry ? page->position : std::nullopt;
+  }
+  return pages;
+}
+
+TEST(StorageTest, RemainingCountFromThePositionMatchesAWalkAtAnOlderSnapshot) {
+  Storage s({});
+  for (int i = 0; i < 9; ++i) Put(s, kCm, "default", "n" + std::to_string(i));
+  Put(s, kCm, "aaa", "before");  // other namespaces on both sides of `default`
+  Put(s, kCm, "zzz", "after");
+  uint64_t then = s.CurrentRv();
+  // Changes after the snapshot: the pages must still count what existed then.
+  Put(s, kCm, "default", "n10");
+  Remove(s, "default", "n3");
+  Put(s, kCm, "default", "n5", "changed");
+  Remove(s, "zzz", "after");
+  for (const std::string ns : {"default", ""}) {
+    SCOPED_TRACE(ns);
+    auto fast = PageThrough(s, ns, then, 4, /*carry=*/true);
+    auto walked = PageThrough(s, ns, then, 4, /*carry=*/false);
+    EXPECT_EQ(fast, walked);
+    size_t total = ns.empty() ? 11 : 9;
+    ASSERT_EQ(fast.size(), (total + 3) / 4);
+    size_t seen = 0;
+    for (const auto& [names, remaining] : fast) {
+      seen += names.size();
+      EXPECT_EQ(remaining, static_cast<int64_t>(total - seen));
+    }
+  }
+}
+
+TEST(StorageTest, PositionThatDoesNotFitTheSnapshotFallsBackToCounting) {
+  Storage s({});
+  for (const char* n : {"a", "b", "c", "d", "e"}) Put(s, kCm, "default", n);
+  uint64_t rv = s.CurrentRv();
+  for (size_t bogus : {size_t{4}, size_t{1000}, SIZE_MAX}) {
+    SCOPED_TRACE(bogus);
+    auto page = s.List(kCm, {.ns = "default",
+                             .at_rv = rv,
+                             .after_key = "default/a",
+                             .after_count = bogus,
+                             .limit = 2,
+                             .count_remaining = true});
+    ASSERT_TRUE(page.ok());
+    EXPECT_THAT(Names(*page), ElementsAre("b", "c"));
+    EXPECT_EQ(page->remaining, 2);
+    EXPECT_EQ(page->position, 3u);
+  }
+}
+
+TEST(StorageTest, SelectorsGetNoRemainingCount) {
+  Storage s({});
+  for (const char* n : {"a", "b", "c", "d"}) Put(s, kCm, "default", n);
+  auto page = s.List(kCm, {.ns = "default",
+                           .limit = 1,
+                           .filter = [](const Object& o) { return o.name() != "b"; },
+                           .count_remaining = true});
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->more);
+  EXPECT_EQ(page->remaining, 0);
+  EXPECT_FALSE(page->position.has_value());
+}
+
+TEST(StorageTest, NamespaceCountsFollowDeletesOfNamespacesAndResources) {
+  Storage s({});
+  for (const char* n : {"a", "b", "c"}) Put(s, kCm, "gone", n);
+  for (const char* n : {"a", "b", "c"}) Put(s, kCm, "kept", n);
+  s.RemoveNamespaceContents("gone");
+  Put(s, kCm, "gone", "y");
+  Put(s, kCm, "gone", "z");
+  auto page = s.List(kCm, {.ns = "gone", .limit = 1, .count_remaining = true});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->remaining, 1);
+  auto kept = s.List(kCm, {.ns = "kept", .limit = 1, .count_remaining = true});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->remaining, 2);
+  s.RemoveResource(kCm);
+  Put(s, kCm, "kept", "new");
+  Put(s, kCm, "kept", "newer");
+  kept = s.List(kCm, {.ns = "kept", .limit = 1, .count_remaining = true});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->remaining, 1);
 }
 
 TEST(StorageTest, VersionsOutsideTheWindowAreRefused) {

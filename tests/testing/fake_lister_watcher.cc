@@ -11,6 +11,17 @@ bool FakeWatchStream::Send(WatchEvent ev) {
   return true;
 }
 
+bool FakeWatchStream::SendBatch(std::vector<WatchEvent> events) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (done_) return false;
+  if (callbacks_.on_events) {
+    callbacks_.on_events(events);
+  } else if (callbacks_.on_event) {
+    for (WatchEvent& ev : events) callbacks_.on_event(std::move(ev));
+  }
+  return true;
+}
+
 bool FakeWatchStream::End(Status status) {
   std::lock_guard<std::mutex> l(mu_);
   if (done_) return false;

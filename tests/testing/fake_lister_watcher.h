@@ -32,6 +32,9 @@ class FakeWatchStream {
   bool Send(WatchEventType type, ObjectPtr obj) {
     return Send(WatchEvent{type, std::move(obj), {}});
   }
+  // Delivers several events in one `on_events` call, as the HTTP source does for one chunk (or
+  // one `on_event` each when the consumer set no `on_events`); false when stopped or ended.
+  bool SendBatch(std::vector<WatchEvent> events);
   // Ends the stream with `status` (OK = clean end); false when already stopped or ended.
   bool End(Status status = Status::Ok());
   bool stopped() const;

@@ -327,5 +327,78 @@ TEST(WatchDecoderTest, ManyFramesInOneChunk) {
   EXPECT_EQ(events[999].object->name(), "pod-999");
 }
 
+// A line that is a whole frame takes the fast path (no bracket scan); the same bytes without the
+// newline go through the scanner. Both must give the same events and the same errors.
+TEST(WatchDecoderTest, NewlineFastPathAndScannerAgree) {
+  WatchDecoderOptions options;
+  options.max_depth = 64;
+  const std::string pod = R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}})";
+  const std::vector<std::string> lines = {
+      PodFrame("ADDED", 1),
+      PodFrame("DELETED", 2) + "\r",
+      std::string(kExpiredFrame),
+      BookmarkFrame("7", true),
+      // Another member after the object, a repeated object or type: the last one counts.
+      R"({"type":"ADDED","object":)" + pod + R"(,"x":{"y":[1]}})",
+      R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"b"}},"object":)" + pod + "}",
+      R"({"type":"ADDED","object":)" + pod + R"(,"type":"DELETED"})",
+      // Two frames on one line.
+      PodFrame("ADDED", 3) + PodFrame("MODIFIED", 3),
+      PodFrame("ADDED", 4) + " \t " + PodFrame("MODIFIED", 4),
+      // Nesting just inside and just beyond the limit (the frame adds one level).
+      R"({"type":"ADDED","object":{"kind":"Pod","x":)" + std::string(62, '[') +
+          std::string(62, ']') + "}}",
+      R"({"type":"ADDED","object":{"kind":"Pod","x":)" + std::string(63, '[') +
+          std::string(63, ']') + "}}",
+      // Errors.
+      R"({"type":"ADDED","object":{"kind":"Pod","x":tru}})",
+      R"({"type":"ADDED","object":{"kind":"Pod"}}})",
+      R"({"type":"CHANGED","object":{"kind":"Pod"}})",
+      R"({"type":"ADDED","object":[1]})",
+  };
+  for (const std::string& line : lines) {
+    SCOPED_TRACE(line.substr(0, 80));
+    const std::vector<std::string> fast = Describe(DecodeWhole(line + "\n", options));
+    const std::vector<std::string> scanned = Describe(DecodeWhole(line + " ", options));
+    EXPECT_EQ(fast, scanned);
+    EXPECT_FALSE(fast.empty());
+  }
+  // A frame broken over lines: the first line alone ends in '}' but is not a frame.
+  std::vector<WatchEvent> events =
+      DecodeWhole(R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"c"}})"
+                  "\n}\n" +
+                      PodFrame("ADDED", 5) + "\n",
+                  options);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].object->name(), "c");
+  EXPECT_EQ(events[1].object->name(), "pod-5");
+}
+
+// Frames split across chunks, each chunk ending mid-frame: the part before the cut is scanned,
+// the part after it is decoded by line, and a line that is not the frame's end falls back to
+// the scanner's saved state.
+TEST(WatchDecoderTest, FrameContinuedInTheNextChunkDecodesByLine) {
+  std::string stream;
+  for (int i = 0; i < 50; ++i) stream += PodFrame(i % 3 ? "MODIFIED" : "ADDED", i) + "\n";
+  // A pretty-printed frame in the middle: its lines are not frames.
+  stream +=
+      "{\n  \"type\": \"ADDED\",\n  \"object\": {\"kind\":\"Pod\",\"metadata\":"
+      "{\"name\":\"pretty\"}}\n}\n";
+  stream += PodFrame("ADDED", 99) + "\n";
+  const std::vector<std::string> whole = Describe(DecodeWhole(stream));
+  ASSERT_THAT(whole, SizeIs(52));
+  std::mt19937 rng(7);
+  for (int rep = 0; rep < 200; ++rep) {
+    std::vector<std::string_view> chunks;
+    std::string_view rest = stream;
+    while (!rest.empty()) {
+      size_t k = std::min<size_t>(rest.size(), 1 + rng() % 1500);
+      chunks.push_back(rest.substr(0, k));
+      rest.remove_prefix(k);
+    }
+    ASSERT_EQ(Describe(DecodeChunks(chunks)), whole) << rep;
+  }
+}
+
 }  // namespace
 }  // namespace kube::internal

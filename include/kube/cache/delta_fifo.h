@@ -86,6 +86,12 @@ class DeltaFifo {
   // Never blocks: it is called on the transport's I/O thread.
   Status ReplaceItem(ObjectPtr obj);
 
+  // Queues several deltas in order under one lock, with at most one `on_ready` call: a watch
+  // chunk's events become one push and one wake-up of the consumer. Object deltas are transformed
+  // as `Add` does; a null object for an object delta is kInvalidArgument (nothing is queued).
+  // Never blocks, even for `kReplaced` items. kCancelled after `Close`.
+  Status Push(std::vector<Delta> deltas);
+
   // Removes and returns up to `max` deltas in order; empty when there are none. Never blocks.
   std::vector<Delta> PopBatch(size_t max);
   // Blocks until a delta is queued or the queue is closed (then returns an empty vector).

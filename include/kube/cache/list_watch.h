@@ -10,6 +10,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "kube/client/rest_client.h"
 #include "kube/group_version.h"
@@ -31,6 +32,10 @@ class ActiveWatch {
 struct WatchCallbacks {
   // Each event, in order, on an I/O thread. Must not block.
   std::function<void(WatchEvent)> on_event;
+  // Optional: several events at once, in order (the callee may move from them), instead of one
+  // `on_event` call each. A source that can (the HTTP one: every event a chunk of the stream
+  // completes) calls it when set; others call `on_event`. Must not block.
+  std::function<void(std::vector<WatchEvent>&)> on_events;
   // Once, when the stream ends by itself: OK for a clean end (server timeout, EOF), otherwise
   // why (a decode error, a broken connection). Not called after `Stop()`. An ERROR event is
   // delivered through `on_event` and followed by `on_done` with that event's status.

@@ -49,10 +49,11 @@ struct StoreTransaction {
 //   B05); the caller gets the function's status with the key and index name added.
 // - `LastStoreSyncResourceVersion()` is always tracked (client-go only under `AtomicFIFO`, B49).
 //
-// Cost (for the capacity planning of issue #6): each key string is stored once, in the main map;
-// index sets point at the main map's entries rather than copying keys. Per object that is one
-// hash node (key + `ObjectPtr` + cached hash) plus, per index value, one set node (a pointer).
-// Index values are stored once per distinct value.
+// Cost (for the capacity planning of issue #6): no key strings are stored; an object is filed
+// under the key it spells, and hashed and compared through it. Per object that is one hash node
+// (`ObjectPtr` + cached hash + link, 48 bytes with glibc) and a bucket, plus, per index value it
+// has, one 8-byte slot in that value's open-addressing set (at most 3/4 full). Index values are
+// stored once per distinct value. `ListKeys` and `IndexKeys` build the keys they return.
 class ThreadSafeStore final : public Indexer {
  public:
   // An empty store with `indexers` (which may be empty: B06, a bare store has no namespace index).

@@ -40,6 +40,15 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   // Whole-request limit. Negative: `RestConfig::timeout` for `Do`, none for `Stream`. 0: none.
   std::chrono::milliseconds timeout{-1};
+  // `Do` only. When set, the body of a 2xx answer is not kept in `HttpResponse::body` (which stays
+  // empty) but handed here piece by piece, in order, as it arrives, so that a large list is
+  // decoded during the transfer and never held whole. Other answers (errors, retried 429/5xx) are
+  // kept whole as usual. Runs on the client's I/O thread: it must return quickly, and the view is
+  // valid during the call only. A transfer that fails after some pieces makes `Do` return the
+  // error: keep nothing from the pieces until `Do` has returned OK. `max_response_bytes` counts
+  // these bytes too. If it throws, `Do` fails with kInternal. An `HttpClient` that cannot stream
+  // may ignore it and return the body whole.
+  std::function<void(std::string_view)> body_sink;
 };
 
 // A complete response, whatever its HTTP status.
@@ -135,9 +144,9 @@ struct HttpClientOptions {
   std::function<bool(std::chrono::seconds)> retry_wait;
 
   // --- Limits (docs/reliability.md, "Limits") ----------------------------------------------------
-  // The largest body `Do` keeps (a list page is one body). A larger one is abandoned as it arrives
-  // (never buffered whole) and `Do` fails with kDataLoss "... response body exceeds the client's
-  // limit of N bytes". 0: no limit.
+  // The largest body `Do` keeps or hands to `HttpRequest::body_sink` (a list page is one body). A
+  // larger one is abandoned as it arrives (never buffered whole) and `Do` fails with kDataLoss
+  // "... response body exceeds the client's limit of N bytes". 0: no limit.
   size_t max_response_bytes = size_t{2} << 30;
   // The largest status line plus headers of one response (`Do` or `Stream`); larger fails the
   // request with kDataLoss. 0: no limit (libcurl's own per-header limit still applies).

@@ -104,7 +104,9 @@ class ResourceClient {
   // GET one object. `resource_version` "" = most recent, "0" = any.
   Result<ObjectPtr> Get(std::string_view name, std::string_view resource_version = "") const;
 
-  // GET one page of the collection. Follow `continue_token` for the next page.
+  // GET one page of the collection. Follow `continue_token` for the next page. The body is decoded
+  // while it arrives (through `HttpRequest::body_sink`) and never held whole; the result, or the
+  // error, is `DecodeList`'s for that body, and a failed transfer gives no items at all.
   Result<ObjectList> List(const ListOptions& options = {}) const;
 
   // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
@@ -120,6 +122,12 @@ class ResourceClient {
   // it). Neither runs after the handle is cancelled or destroyed. Returns at once.
   WatchHandle WatchAsync(const ListOptions& options, std::function<void(WatchEvent)> on_event,
                          std::function<void(Status)> on_closed = nullptr) const;
+  // As `WatchAsync`, but `on_events` receives every event that one chunk of the stream completes
+  // in a single call (in order, never empty; it may move from them): one call, and one wake-up of
+  // whatever queue it feeds, per chunk instead of per event.
+  WatchHandle WatchAsyncBatched(const ListOptions& options,
+                                std::function<void(std::vector<WatchEvent>&)> on_events,
+                                std::function<void(Status)> on_closed = nullptr) const;
 
   // POST. The object's namespace is this client's, or the object's own when the client has none.
   Result<ObjectPtr> Create(const Object& object, const WriteOptions& options = {}) const;

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,10 +76,8 @@ class TypedObject {
   int64_t generation() const { return object_->generation(); }
   StringMapView labels() const { return object_->labels(); }
   StringMapView annotations() const { return object_->annotations(); }
-  const std::vector<OwnerReference>& owner_references() const {
-    return object_->owner_references();
-  }
-  const std::vector<std::string_view>& finalizers() const { return object_->finalizers(); }
+  std::span<const OwnerReference> owner_references() const { return object_->owner_references(); }
+  std::span<const std::string_view> finalizers() const { return object_->finalizers(); }
   std::string_view creation_timestamp() const { return object_->creation_timestamp(); }
   std::string_view deletion_timestamp() const { return object_->deletion_timestamp(); }
   std::optional<std::chrono::system_clock::time_point> creation_time() const {

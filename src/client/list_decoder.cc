@@ -1,0 +1,270 @@
+#include "client/list_decoder.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "json/scan.h"
+
+namespace kube::internal {
+namespace {
+
+// Items nested this deep are kept rather than dropped: inside the list they sit two levels
+// deeper, where simdjson's DOM (1024 levels) may refuse the body that the item alone passes.
+constexpr size_t kKeepDepth = 1000;
+
+// A string value without escapes gives its body; anything else (escapes, another type) nullopt.
+// As `DecodeList` reads `apiVersion` and `kind` before `items`.
+std::optional<std::string_view> PlainString(std::string_view value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
+  std::string_view body = value.substr(1, value.size() - 2);
+  if (body.find('\\') != std::string_view::npos) return std::nullopt;
+  return body;
+}
+
+// What a list's items default to: its kind without "List" (as `DecodeList` does).
+std::string_view ItemKind(std::string_view list_kind) {
+  constexpr std::string_view kSuffix = "List";
+  if (list_kind.size() >= kSuffix.size() &&
+      list_kind.substr(list_kind.size() - kSuffix.size()) == kSuffix) {
+    return list_kind.substr(0, list_kind.size() - kSuffix.size());
+  }
+  return "";
+}
+
+// How many bytes of `text` are '{' or '[' (they differ only in bit 0x20).
+size_t CountOpeners(std::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  size_t count = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  // SSE2 is part of x86-64: no run-time dispatch needed.
+  // Per-byte counters (a match is -1, subtracted), summed before they can overflow.
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i bit5 = _mm_set1_epi8(0x20);
+  const __m128i open = _mm_set1_epi8('{');
+  __m128i acc = zero;
+  int rounds = 0;
+  auto flush = [&] {
+    __m128i sums = _mm_sad_epu8(acc, zero);
+    count += static_cast<size_t>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4));
+    acc = zero;
+    rounds = 0;
+  };
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), bit5);
+    acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, open));
+    if (++rounds == 255) flush();
+  }
+  flush();
+#endif
+  for (; i < n; ++i) count += (p[i] | 0x20) == '{';
+  return count;
+}
+
+// Whether the valid JSON `item` nests `limit` or more levels deep. Counting brackets first spares
+// the exact walk for all but bracket-heavy items.
+bool NestsAtLeast(std::string_view item, size_t limit) {
+  if (CountOpeners(item) < limit) return false;
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < item.size(); ++i) {
+    const char c = item[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if ((c | 0x20) == '{') {
+      if (++depth >= limit) return true;
+    } else if ((c | 0x20) == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void ListDecoder::Feed(std::string_view piece) {
+  switch (state_) {
+    case State::kHeader:
+      head_.append(piece);
+      ScanHeader();
+      break;
+    case State::kItems:
+      buf_.append(piece);
+      ScanItems();
+      break;
+    case State::kSuffix:
+      suffix_.append(piece);
+      break;
+    case State::kKeep:
+      (keep_all_ ? head_ : buf_).append(piece);
+      break;
+  }
+  NoteHeld();
+}
+
+// Walks the top-level members before `items` the way `DecodeList` does, re-reading the member in
+// progress when a piece ends inside it (header members are small).
+void ListDecoder::ScanHeader() {
+  namespace json = internal::json;
+  const std::string_view t = head_;
+  const size_t n = t.size();
+  auto keep_all = [this] {
+    state_ = State::kKeep;
+    keep_all_ = true;
+  };
+  while (true) {
+    size_t i = json::SkipSpace(t, cursor_);
+    if (i >= n) return;
+    if (!opened_) {
+      if (t[i] != '{') return keep_all();
+      opened_ = true;
+      cursor_ = i + 1;
+      continue;
+    }
+    if (t[i] != '"') return keep_all();  // includes `{}`: DecodeList explains
+    size_t key_end = json::SkipString(t, i);
+    if (key_end == json::kNpos) return;
+    std::string_view key = t.substr(i + 1, key_end - i - 2);
+    // An escaped key could decode to "items", "kind" or "apiVersion", which the DOM would match
+    // and the byte scan would not.
+    if (key.find('\\') != std::string_view::npos) return keep_all();
+    size_t colon = json::SkipSpace(t, key_end);
+    if (colon >= n) return;
+    if (t[colon] != ':') return keep_all();
+    size_t value = json::SkipSpace(t, colon + 1);
+    if (value >= n) return;
+    if (key == "items") {
+      if (t[value] != '[' || !header_plain_ || !have_api_version_ || !have_kind_) {
+        return keep_all();
+      }
+      buf_.assign(t.substr(value + 1));
+      head_.resize(value + 1);
+      item_kind_ = ItemKind(kind_);
+      state_ = State::kItems;
+      cursor_ = 0;
+      return ScanItems();
+    }
+    size_t value_end = json::SkipValue(t, value);
+    if (value_end == json::kNpos || value_end >= n) return;
+    if (key == "apiVersion" || key == "kind") {
+      // The first occurrence counts, as in DecodeList (and the DOM's `at_key`).
+      bool& have = key == "kind" ? have_kind_ : have_api_version_;
+      if (!have && header_plain_) {
+        std::optional<std::string_view> s = PlainString(t.substr(value, value_end - value));
+        if (s) {
+          (key == "kind" ? kind_ : api_version_).assign(*s);
+          have = true;
+        } else {
+          header_plain_ = false;
+        }
+      }
+    }
+    size_t next = json::SkipSpace(t, value_end);
+    if (next >= n) return;
+    if (t[next] != ',') return keep_all();  // a '}' here: no items
+    cursor_ = next + 1;
+  }
+}
+
+void ListDecoder::ScanItems() {
+  namespace json = internal::json;
+  const std::string_view t = buf_;
+  const size_t n = t.size();
+  while (true) {
+    const size_t begin = json::SkipSpace(t, cursor_);
+    if (begin >= n) break;
+    if (item_end_ == 0) {
+      if (t[begin] == ']' && items_.empty()) {
+        // `[]`: with no item decoded, the cursor has not passed a ','.
+        suffix_.assign(t.substr(begin));
+        buf_.clear();
+        state_ = State::kSuffix;
+        return;
+      }
+      if (t[begin] != '{') return KeepFromCursor();
+      // Search for the end again only once the item has doubled: linear even for an item
+      // that arrives in many small pieces.
+      if (n - begin < next_try_) break;
+      size_t end = json::SkipValue(t, begin);
+      if (end == json::kNpos) {
+        next_try_ = 2 * (n - begin);
+        break;
+      }
+      item_end_ = end;
+      next_try_ = 0;
+    }
+    const size_t sep = json::SkipSpace(t, item_end_);
+    if (sep >= n) break;
+    if (t[sep] != ',' && t[sep] != ']') return KeepFromCursor();
+    const std::string_view item = t.substr(begin, item_end_ - begin);
+    Result<ObjectPtr> obj = Object::Parse(item, api_version_, item_kind_);
+    if (!obj || NestsAtLeast(item, kKeepDepth)) return KeepFromCursor();
+    items_.push_back(*std::move(obj));
+    item_end_ = 0;
+    if (t[sep] == ']') {
+      suffix_.assign(t.substr(sep));
+      buf_.clear();
+      state_ = State::kSuffix;
+      return;
+    }
+    cursor_ = sep + 1;
+  }
+  // Drop what was decoded; keep the item in progress.
+  buf_.erase(0, cursor_);
+  if (item_end_ != 0) item_end_ -= cursor_;
+  cursor_ = 0;
+}
+
+// From here on nothing is dropped; the items dropped so far become `{}` placeholders.
+void ListDecoder::KeepFromCursor() {
+  buf_.erase(0, cursor_);
+  cursor_ = 0;
+  item_end_ = 0;
+  placeholders_ = items_.size();
+  state_ = State::kKeep;
+}
+
+void ListDecoder::NoteHeld() {
+  peak_held_ = std::max(peak_held_, head_.capacity() + buf_.capacity() + suffix_.capacity());
+}
+
+Result<ObjectList> ListDecoder::Finish() {
+  if (state_ == State::kHeader || keep_all_) return DecodeList(head_);
+  if (state_ == State::kItems) KeepFromCursor();  // the body ended inside `items`
+  std::string reduced = std::move(head_);
+  if (state_ == State::kSuffix) {
+    reduced += suffix_;  // `[` + `]...`: the list without its items
+  } else {
+    reduced.reserve(reduced.size() + 3 * placeholders_ + buf_.size());
+    for (size_t i = 0; i < placeholders_; ++i) reduced += "{},";
+    reduced += buf_;
+  }
+  Result<ObjectList> list = DecodeList(reduced);
+  if (!list || items_.empty()) return list;
+  // Defensive: the header checks in ScanHeader make these hold.
+  if (list->api_version != api_version_ || list->kind != kind_) {
+    return InternalError("list decoder: the list's apiVersion/kind changed after its items");
+  }
+  if (state_ == State::kSuffix) {
+    if (!list->items.empty()) return InternalError("list decoder: items outside `items`");
+    list->items = std::move(items_);
+  } else {
+    if (list->items.size() < items_.size()) return InternalError("list decoder: items lost");
+    std::move(items_.begin(), items_.end(), list->items.begin());
+  }
+  return list;
+}
+
+}  // namespace kube::internal

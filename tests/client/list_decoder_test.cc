@@ -1,0 +1,293 @@
+// ListDecoder (src/client/list_decoder.h): a list body decoded while it arrives must give exactly
+// what `DecodeList` gives for the whole body — the same list, or the same error — however the
+// body is cut into pieces, and must not hold the body meanwhile.
+#include "client/list_decoder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/object.h"
+#include "tests/testing/objects.h"
+
+namespace kube::internal {
+namespace {
+
+using ::kube::testing::MakePod;
+using ::kube::testing::PodOptions;
+
+// A Pod as kubectl prints it: escapes, numbers, literals, nesting, whitespace.
+constexpr std::string_view kPrettyPod = R"({
+  "metadata": {
+    "name": "web-7d4b9c8f5-x2x9q", "namespace": "prod", "resourceVersion": "123456",
+    "generation": 3, "labels": {"app": "web", "tier": "fr\u00f8nt"},
+    "annotations": {"note": "a \"quoted\" \\ value"},
+    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                         "uid": "u1", "controller": true}],
+    "managedFields": [{"manager": "kcm", "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}}}]
+  },
+  "spec": {"nodeName": "node-1", "ratio": 0.5, "paused": false, "nothing": null,
+           "containers": [{"name": "main", "image": "nginx:1.25", "args": ["-g", "daemon off;"]}]},
+  "status": {"phase": "Running"}
+})";
+
+std::string PodListBody(size_t n,
+                        std::string_view header = R"("kind":"PodList","apiVersion":"v1",)"
+                                                  R"("metadata":{"resourceVersion":"9"})") {
+  std::string body = "{" + std::string(header) + R"(,"items":[)";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) body += ',';
+    body +=
+        MakePod("default", "pod-" + std::to_string(i), PodOptions{.rv = std::to_string(i)})->json();
+  }
+  return body + "]}";
+}
+
+// Feeds `body` in pieces of `piece` bytes (0: whole).
+Result<ObjectList> Stream(std::string_view body, size_t piece, ListDecoder* d) {
+  if (piece == 0) piece = body.size() + 1;
+  for (size_t i = 0; i < body.size(); i += piece) d->Feed(body.substr(i, piece));
+  return d->Finish();
+}
+
+Result<ObjectList> Stream(std::string_view body, size_t piece) {
+  ListDecoder d;
+  return Stream(body, piece, &d);
+}
+
+// The decoder's answer equals DecodeList's, field by field, or error by error.
+void ExpectSameAsDecodeList(std::string_view body, const Result<ObjectList>& got) {
+  Result<ObjectList> want = DecodeList(body);
+  ASSERT_EQ(got.has_value(), want.has_value())
+      << (want ? got.error().message() : want.error().message());
+  if (!want) {
+    EXPECT_EQ(got.error().code(), want.error().code());
+    EXPECT_EQ(got.error().message(), want.error().message());
+    return;
+  }
+  EXPECT_EQ(got->api_version, want->api_version);
+  EXPECT_EQ(got->kind, want->kind);
+  EXPECT_EQ(got->resource_version, want->resource_version);
+  EXPECT_EQ(got->continue_token, want->continue_token);
+  EXPECT_EQ(got->remaining_item_count, want->remaining_item_count);
+  ASSERT_EQ(got->items.size(), want->items.size());
+  for (size_t i = 0; i < want->items.size(); ++i) {
+    EXPECT_EQ(got->items[i]->json(), want->items[i]->json()) << i;
+    EXPECT_EQ(got->items[i]->kind(), want->items[i]->kind()) << i;
+    EXPECT_EQ(got->items[i]->name(), want->items[i]->name()) << i;
+  }
+}
+
+void ExpectSameInAnyPieces(std::string_view body) {
+  for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{64}}) {
+    SCOPED_TRACE("piece " + std::to_string(piece));
+    ExpectSameAsDecodeList(body, Stream(body, piece));
+  }
+}
+
+TEST(ListDecoderTest, MatchesDecodeListOnListsAndBadLists) {
+  const std::string pod(kPrettyPod);
+  const std::string_view cases[] = {
+      // DecodeListTest's inputs.
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"991","continue":"tok",)"
+      R"("remainingItemCount":42},"items":[{"metadata":{"name":"a","namespace":"ns"}},)"
+      R"({"apiVersion":"v9","kind":"Custom","metadata":{"name":"b"}},{"kind":"Other"}]})",
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]})",
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[ ]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":null})",
+      R"({"items":null,"kind":"PodList"})",
+      R"({"kind":"List","apiVersion":"v1","items":[{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","it\u0065ms":[{"metadata":{"name":"a"}}]})",
+      R"({"kind":"PodList","items":[{},{"metadata":{"name":1}}]})",
+      R"({"kind":"PodList","items":[{},{},3]})",
+      R"({"kind":"PodList","items":[{},{"a":tru}]})",
+      R"({"kind":"PodList"})",
+      R"({})",
+      R"({"items":{}})",
+      R"({"items":"x"})",
+      R"([])",
+      R"({"items":[],"metadata":{"resourceVersion":5}})",
+      R"({"items":[],"metadata":{"remainingItemCount":"5"}})",
+      R"({"items":[],"kind":1})",
+      R"({"items":[],"metadata":[]})",
+      R"({"items":[{} {}]})",
+      R"({"items":[{},]})",
+      R"({"items":[{}]} x)",
+      R"({"items":[{}],})",
+      R"({"items":[{}], "kind":tru})",
+      R"({"items":[{}]])",
+      "",
+      "   ",
+      R"({"kind":"PodList","apiVersion":"v\u0031","items":[{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","kind":"NodeList","items":[{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{"metadata":{"name":1}}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":1}}],"x":tru})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":1}} {}]})",
+      // The streamed path: header first, then odd items, separators and endings.
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{}],"metadata":{"resourceVersion":"3"}})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{}],"metadata":{"resourceVersion":3}})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{},]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{}})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{}],})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},[],{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},"x",{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{"a":01},{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{},{"a":1},{"a":01}],"x":tru})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{}],"items":[{"b":2}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{}],"\u0069tems":[{"b":2}]})",
+      R"({"kind":"PodList","apiVersion":"v1","\u0069tems":[{"b":2}],"items":[{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{}],"apiVersion":"v2","kind":"X"})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{}],"\u006bind":"X"})",
+      R"({"kind":"PodList","apiVersion":1,"items":[{}]})",
+      R"({"kind":"PodList","apiVersion":null,"items":[{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a\ud800"}}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}}]} )",
+      R"( { "kind" : "PodList" , "apiVersion" : "v1" , "items" : [ { } , { } ] } )",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"s":"]}\"{["},{}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"a":"\x01"}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"a":1}}]})",
+      R"({"kind":"PodList","apiVersion":"v1","items":[{"a":[}]})",
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"continue":"c"},"items":[{"b":1}])",
+  };
+  for (std::string_view body : cases) {
+    SCOPED_TRACE(body);
+    ExpectSameInAnyPieces(body);
+  }
+  const std::string pretty = R"({ "kind": "PodList", "apiVersion": "v1", "items": [
+    )" + pod + ",\n    " + pod +
+                             "\n  ],\n  \"metadata\": {\"resourceVersion\": \"12\"}\n}\n";
+  SCOPED_TRACE(pretty);
+  ExpectSameInAnyPieces(pretty);
+}
+
+TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) {
+  // As ObjectTest.AcceptsExactlyWhatSimdjsonAccepts does for one object: random edits anywhere
+  // in a list of realistic Pods, fed in random pieces. Most edits break the JSON; the rest change
+  // values, keys or the header.
+  const std::string pod(kPrettyPod);
+  const std::string base = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":)"
+                           R"("5","continue":"x"},"items":[)" +
+                           pod + "," + pod + "," + pod + "]}";
+  constexpr std::string_view kAlphabet = "{}[],:\"\\ 0123456789.eE+-tfnrul\x01u";
+  std::mt19937 rng(7);
+  int accepted = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string doc = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % doc.size();
+      char c = kAlphabet[rng() % kAlphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          doc[at] = c;
+          break;
+        case 1:
+          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          doc.erase(at, 1 + rng() % 3);
+          break;
+      }
+    }
+    ListDecoder d;
+    for (size_t i = 0; i < doc.size();) {
+      size_t piece = 1 + rng() % 300;
+      d.Feed(std::string_view(doc).substr(i, piece));
+      i += piece;
+    }
+    Result<ObjectList> got = d.Finish();
+    accepted += got.has_value();
+    SCOPED_TRACE(doc);
+    ExpectSameAsDecodeList(doc, got);
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(accepted, 100);  // enough edits leave a valid list to compare
+}
+
+TEST(ListDecoderTest, MatchesDecodeListOnEveryTruncation) {
+  const std::string body = PodListBody(3);
+  ASSERT_TRUE(DecodeList(body).has_value());
+  for (size_t len = 0; len <= body.size(); ++len) {
+    SCOPED_TRACE(len);
+    std::string_view cut = std::string_view(body).substr(0, len);
+    Result<ObjectList> got = Stream(cut, 5);
+    EXPECT_EQ(got.has_value(), len == body.size());
+    ExpectSameAsDecodeList(cut, got);
+    if (HasFailure()) break;
+  }
+}
+
+TEST(ListDecoderTest, HeaderAfterItemsDecodesTheSame) {
+  // Not how API servers write lists: the decoder keeps the body and decodes it at the end.
+  const std::string body =
+      R"({"items":[{"metadata":{"name":"a"}}],"metadata":{"resourceVersion":"7"},)"
+      R"("apiVersion":"v1","kind":"PodList"})";
+  Result<ObjectList> got = Stream(body, 3);
+  ASSERT_TRUE(got) << got.error();
+  EXPECT_EQ(got->items.at(0)->json(),
+            R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}})");
+  ExpectSameAsDecodeList(body, got);
+}
+
+TEST(ListDecoderTest, DecodesItemsWhileTheBodyArrivesAndHoldsLittleOfIt) {
+  const std::string body = PodListBody(2000);
+  ListDecoder d;
+  constexpr size_t kPiece = 16 * 1024;  // libcurl's write size
+  for (size_t i = 0; i < body.size(); i += kPiece) {
+    d.Feed(std::string_view(body).substr(i, kPiece));
+    if (i == body.size() / 2 / kPiece * kPiece) {
+      EXPECT_GT(d.items_decoded(), 900u) << "items wait for the end of the body";
+    }
+  }
+  Result<ObjectList> list = d.Finish();
+  ASSERT_TRUE(list) << list.error();
+  ASSERT_EQ(list->items.size(), 2000u);
+  EXPECT_EQ(list->items[1999]->name(), "pod-1999");
+  EXPECT_EQ(list->items[1999]->kind(), "Pod");
+  EXPECT_EQ(list->resource_version, "9");
+  // A piece, the item in progress and the header: far below the body's size.
+  EXPECT_LT(d.peak_held_bytes(), 4 * kPiece) << "body " << body.size();
+  EXPECT_GT(body.size(), 20 * kPiece);
+}
+
+TEST(ListDecoderTest, AnItemInManySmallPiecesIsFoundOnce) {
+  // A 1 MiB item in 100-byte pieces: the end is searched for each time the item doubles, so
+  // it holds at most about twice the item.
+  const std::string big =
+      R"({"metadata":{"name":"big"},"data":{"k":")" + std::string(size_t{1} << 20, 'x') + R"("}})";
+  const std::string body = R"({"kind":"ConfigMapList","apiVersion":"v1","items":[{},)" + big +
+                           R"(,{}],"metadata":{"resourceVersion":"4"}})";
+  ListDecoder d;
+  Result<ObjectList> got = Stream(body, 100, &d);
+  ASSERT_TRUE(got) << got.error();
+  ASSERT_EQ(got->items.size(), 3u);
+  EXPECT_EQ(got->items[1]->name(), "big");
+  EXPECT_EQ(got->items[1]->kind(), "ConfigMap");
+  EXPECT_LT(d.peak_held_bytes(), 3 * big.size());
+  ExpectSameAsDecodeList(body, got);
+}
+
+TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) {
+  // An item 1,023 levels deep decodes alone, but not inside a list body under simdjson's DOM
+  // (1,024 levels): whether a later fault reports "malformed JSON" for the depth or for the
+  // fault must match DecodeList, so the decoder keeps such items instead of dropping them.
+  const std::string deep = R"({"a":)" + std::string(1022, '[') + std::string(1022, ']') + "}";
+  const std::string head = R"({"kind":"PodList","apiVersion":"v1","items":[{},)";
+  // Brackets inside strings do not nest: such an item is streamed like any other.
+  const std::string braces =
+      R"({"data":")" + std::string(3000, '{') + std::string(3000, '[') + R"(","more":{"x":[1]}})";
+  for (const std::string& body :
+       {head + deep + "]}", head + deep + R"(],"x":tru})", head + deep + R"(,{}] x)",
+        head + "{}," + deep + "]}}", head + braces + "]}", head + braces + R"(],"x":tru})"}) {
+    SCOPED_TRACE(body.substr(body.size() - 20));
+    ExpectSameInAnyPieces(body);
+  }
+}
+
+}  // namespace
+}  // namespace kube::internal
