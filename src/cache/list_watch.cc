@@ -28,6 +28,14 @@ class ClientListerWatcher final : public ListerWatcher {
     return client_.List(o);
   }
 
+  Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
+                                   std::function<void(std::vector<ObjectPtr>)> on_items) override {
+    if (stop.stop_requested()) return CancelledError("list cancelled");
+    ListOptions o = options;
+    if (tweak_) tweak_(o);
+    return client_.List(o, std::move(on_items));
+  }
+
   Result<std::unique_ptr<ActiveWatch>> Watch(const ListOptions& options,
                                              WatchCallbacks callbacks) override {
     ListOptions o = options;

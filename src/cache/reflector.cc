@@ -208,8 +208,32 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
   options.resource_version = rv;
   options.limit = limit;
   std::string list_rv;
+  // B21: objects of another kind are skipped.
+  auto keep_expected = [this](std::vector<ObjectPtr>& items) {
+    if (!options_.expected_gvk) return;
+    const GroupVersionKind& want = *options_.expected_gvk;
+    std::erase_if(items, [&](const ObjectPtr& o) {
+      if (o->kind() == want.kind && o->api_version() == want.group_version().ToString()) {
+        return false;
+      }
+      KUBE_LOG(kWarning, "reflector")
+          << name_ << ": skipping listed object of kind " << o->api_version() << "/" << o->kind();
+      return true;
+    });
+  };
+  // Items reach the FIFO in batches while a page arrives, so each old object can be replaced
+  // (and freed) before the whole new list exists: a relist of one large page never holds two
+  // copies of the collection. This runs on the source's I/O thread, so it pushes without
+  // waiting for the informer to drain (`Push` never blocks; `ReplacePage` may).
+  auto on_items = [this, &keep_expected](std::vector<ObjectPtr> items) {
+    keep_expected(items);
+    std::vector<Delta> deltas;
+    deltas.reserve(items.size());
+    for (ObjectPtr& obj : items) deltas.push_back(Delta{DeltaType::kReplaced, std::move(obj), {}});
+    if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
+  };
   for (bool first = true;; first = false) {
-    Result<ObjectList> page = lw_->List(options, stop_.get_token());
+    Result<ObjectList> page = lw_->ListInBatches(options, stop_.get_token(), on_items);
     if (!page) {
       if (!options.continue_token.empty() && IsGone(page.error())) {
         // B13: the continue token expired mid-list: redo the whole list once, unpaginated, at
@@ -224,17 +248,7 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
     if (first && !page->continue_token.empty()) *paginated = true;
     list_rv = page->resource_version;
     std::vector<ObjectPtr> items = std::move(page->items);
-    if (options_.expected_gvk) {
-      const GroupVersionKind& want = *options_.expected_gvk;
-      std::erase_if(items, [&](const ObjectPtr& o) {
-        if (o->kind() == want.kind && o->api_version() == want.group_version().ToString()) {
-          return false;
-        }
-        KUBE_LOG(kWarning, "reflector")
-            << name_ << ": skipping listed object of kind " << o->api_version() << "/" << o->kind();
-        return true;
-      });
-    }
+    keep_expected(items);
     s = fifo_->ReplacePage(std::move(items));
     if (!s.ok()) return s;
     if (page->continue_token.empty()) break;

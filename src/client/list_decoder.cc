@@ -1,6 +1,7 @@
 #include "client/list_decoder.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <utility>
 
@@ -186,7 +187,7 @@ void ListDecoder::ScanItems() {
     const size_t begin = json::SkipSpace(t, cursor_);
     if (begin >= n) break;
     if (item_end_ == 0) {
-      if (t[begin] == ']' && items_.empty()) {
+      if (t[begin] == ']' && items_decoded() == 0) {
         // `[]`: with no item decoded, the cursor has not passed a ','.
         suffix_.assign(t.substr(begin));
         buf_.clear();
@@ -212,6 +213,10 @@ void ListDecoder::ScanItems() {
     Result<ObjectPtr> obj = Object::Parse(item, api_version_, item_kind_);
     if (!obj || NestsAtLeast(item, kKeepDepth)) return KeepFromCursor();
     items_.push_back(*std::move(obj));
+    if (sink_ && items_.size() >= batch_) {
+      handed_ += items_.size();
+      sink_(std::exchange(items_, {}));
+    }
     item_end_ = 0;
     if (t[sep] == ']') {
       suffix_.assign(t.substr(sep));
@@ -232,7 +237,7 @@ void ListDecoder::KeepFromCursor() {
   buf_.erase(0, cursor_);
   cursor_ = 0;
   item_end_ = 0;
-  placeholders_ = items_.size();
+  placeholders_ = items_decoded();
   state_ = State::kKeep;
 }
 
@@ -252,7 +257,7 @@ Result<ObjectList> ListDecoder::Finish() {
     reduced += buf_;
   }
   Result<ObjectList> list = DecodeList(reduced);
-  if (!list || items_.empty()) return list;
+  if (!list || items_decoded() == 0) return list;
   // Defensive: the header checks in ScanHeader make these hold.
   if (list->api_version != api_version_ || list->kind != kind_) {
     return InternalError("list decoder: the list's apiVersion/kind changed after its items");
@@ -261,10 +266,18 @@ Result<ObjectList> ListDecoder::Finish() {
     if (!list->items.empty()) return InternalError("list decoder: items outside `items`");
     list->items = std::move(items_);
   } else {
-    if (list->items.size() < items_.size()) return InternalError("list decoder: items lost");
-    std::move(items_.begin(), items_.end(), list->items.begin());
+    // The first `handed_` placeholders stand for items the sink has; the next ones for `items_`.
+    if (list->items.size() < items_decoded()) return InternalError("list decoder: items lost");
+    const auto handed = static_cast<std::ptrdiff_t>(handed_);
+    std::move(items_.begin(), items_.end(), list->items.begin() + handed);
+    list->items.erase(list->items.begin(), list->items.begin() + handed);
   }
   return list;
+}
+
+void ListDecoder::SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink, size_t batch) {
+  sink_ = std::move(sink);
+  batch_ = std::max<size_t>(batch, 1);
 }
 
 }  // namespace kube::internal

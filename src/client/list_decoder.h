@@ -27,6 +27,7 @@
 #define KUBE_SRC_CLIENT_LIST_DECODER_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,13 @@ class ListDecoder {
   ListDecoder(const ListDecoder&) = delete;
   ListDecoder& operator=(const ListDecoder&) = delete;
 
+  // Hands decoded items on in batches of `batch` as they are decoded, instead of keeping them
+  // for `Finish` (which then returns only the rest). Items handed on are well-formed objects of
+  // a list whose header has been checked, but the body may still turn out broken after them:
+  // the caller must treat them like the pages of a paginated list that fails halfway. Set it
+  // before the first `Feed`. The sink runs inside `Feed`.
+  void SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink, size_t batch);
+
   // Takes the next piece of the body. Never fails; errors wait for `Finish`.
   void Feed(std::string_view piece);
 
@@ -51,8 +59,8 @@ class ListDecoder {
   // Call once.
   Result<ObjectList> Finish();
 
-  // Items decoded so far.
-  size_t items_decoded() const { return items_.size(); }
+  // Items decoded so far (handed on or kept).
+  size_t items_decoded() const { return handed_ + items_.size(); }
   // The most body bytes held at once, for tests and benchmarks.
   size_t peak_held_bytes() const { return peak_held_; }
 
@@ -95,6 +103,11 @@ class ListDecoder {
 
   std::vector<ObjectPtr> items_;
   size_t peak_held_ = 0;
+
+  // SetItemSink.
+  std::function<void(std::vector<ObjectPtr>)> sink_;
+  size_t batch_ = 0;
+  size_t handed_ = 0;  // items given to `sink_`
 };
 
 }  // namespace kube::internal

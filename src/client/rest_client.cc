@@ -312,11 +312,18 @@ Result<ObjectPtr> ResourceClient::Get(std::string_view name,
 }
 
 Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
+  return List(options, nullptr);
+}
+
+Result<ObjectList> ResourceClient::List(const ListOptions& options,
+                                        std::function<void(std::vector<ObjectPtr>)> on_items,
+                                        size_t batch) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, false));
-  // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole; a
-  // failed transfer discards the decoder, so a partial list never escapes.
+  // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole;
+  // without `on_items` a failed transfer discards the decoder, so a partial list never escapes.
   internal::ListDecoder decoder;
+  if (on_items) decoder.SetItemSink(std::move(on_items), batch);
   req.body_sink = [&decoder](std::string_view piece) { decoder.Feed(piece); };
   Result<HttpResponse> resp = Send(*http_, req);
   if (!resp) return resp.error();

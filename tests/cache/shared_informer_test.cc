@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -113,6 +115,67 @@ TEST_F(SharedInformerTest, B24B61RelistDeletesVanishedObjectsWithTheirLastState)
   EXPECT_THAT(h->events(), ElementsAre("UPDATE ns/a@1->15", "DELETE ns/b@2 unknown"));
   EXPECT_EQ(informer_->GetIndexer()->Size(), 1u);
   EXPECT_EQ(informer_->Stats().relists_after_gone, 1u);
+}
+
+// A source that hands each listed page on in batches of two while it "arrives", as the HTTP
+// source does with a large body; `fail_next` makes the next list break after its batches.
+class BatchingListerWatcher : public FakeListerWatcher {
+ public:
+  Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
+                                   std::function<void(std::vector<ObjectPtr>)> on_items) override {
+    Result<ObjectList> page = List(options, stop);
+    if (!page) return page;
+    std::vector<ObjectPtr> items = std::exchange(page->items, {});
+    size_t i = 0;
+    for (; i + 2 <= items.size(); i += 2) on_items({items[i], items[i + 1]});
+    page->items.assign(items.begin() + static_cast<std::ptrdiff_t>(i), items.end());
+    if (fail_next.exchange(false)) return UnavailableError("connection reset in the list body");
+    return page;
+  }
+  std::atomic<bool> fail_next{false};
+};
+
+TEST_F(SharedInformerTest, B24RelistHandedOnInBatchesEndsWithTheServersStateEvenAfterABrokenBody) {
+  auto lw = std::make_shared<BatchingListerWatcher>();
+  lw_ = lw;
+  Make();
+  auto h = AddRecorder();
+  auto w1 = RunAndSync({MakePod("ns", "a", {.rv = "1"}), MakePod("ns", "b", {.rv = "2"}),
+                        MakePod("ns", "c", {.rv = "3"}), MakePod("ns", "d", {.rv = "4"}),
+                        MakePod("ns", "e", {.rv = "5"})},
+                       "10");
+  ASSERT_NE(w1, nullptr);
+  ASSERT_TRUE(h->WaitFor(5));
+  EXPECT_THAT(h->Take(),
+              ElementsAre("ADD ns/a@1 initial", "ADD ns/b@2 initial", "ADD ns/c@3 initial",
+                          "ADD ns/d@4 initial", "ADD ns/e@5 initial"));
+  // The watch breaks with 410; meanwhile `a` changed, `d` and `e` were deleted, `f` created. The
+  // first relist breaks after its batches went out; the retry completes.
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "15"}), MakePod("ns", "b", {.rv = "2"}),
+                   MakePod("ns", "c", {.rv = "3"}), MakePod("ns", "f", {.rv = "16"})},
+                  "20");
+  lw->fail_next = true;
+  Status gone = StatusFromHttp(410, "Expired", "too old resource version");
+  w1->Send(ErrorEvent(gone));
+  w1->End(gone);
+  // Each relist waits for a backoff step on the fake clock.
+  for (int i = 0; i < 200; ++i) {
+    if (lw_->list_calls().size() >= 3 && informer_->GetIndexer()->Size() == 4) break;
+    if (clock_->WaitForTimers(1, 50ms)) clock_->Advance(2s);
+  }
+  EXPECT_EQ(lw_->list_calls().size(), 3u);
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_EQ(w2->options().resource_version, "20");
+  EXPECT_THAT(informer_->GetIndexer()->ListKeys(),
+              UnorderedElementsAre("ns/a", "ns/b", "ns/c", "ns/f"));
+  EXPECT_EQ(informer_->GetIndexer()->GetByKey("ns/a")->resource_version(), "15");
+  // Each vanished object is deleted exactly once, with its last state, and `f` added once.
+  std::vector<std::string> events = h->events();
+  auto count = [&](const std::string& e) { return std::count(events.begin(), events.end(), e); };
+  EXPECT_EQ(count("DELETE ns/d@4 unknown"), 1);
+  EXPECT_EQ(count("DELETE ns/e@5 unknown"), 1);
+  EXPECT_EQ(count("ADD ns/f@16"), 1);
 }
 
 TEST_F(SharedInformerTest, B24DeleteIsNotMissedForAnObjectWhoseAddWasStillQueued) {

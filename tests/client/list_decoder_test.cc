@@ -289,5 +289,76 @@ TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) {
   }
 }
 
+// With a sink, the items handed on in batches and then the ones `Finish` returns are exactly
+// DecodeList's, in order; a broken body gives DecodeList's error.
+void ExpectSameWithSink(std::string_view body, size_t piece, size_t batch) {
+  ListDecoder d;
+  std::vector<ObjectPtr> handed;
+  size_t batches = 0;
+  d.SetItemSink(
+      [&](std::vector<ObjectPtr> items) {
+        EXPECT_FALSE(items.empty());
+        EXPECT_LE(items.size(), batch);
+        ++batches;
+        for (ObjectPtr& o : items) handed.push_back(std::move(o));
+      },
+      batch);
+  Result<ObjectList> got = Stream(body, piece, &d);
+  Result<ObjectList> want = DecodeList(body);
+  ASSERT_EQ(got.has_value(), want.has_value());
+  if (!want) {
+    EXPECT_EQ(got.error().message(), want.error().message());
+    return;
+  }
+  EXPECT_EQ(got->resource_version, want->resource_version);
+  EXPECT_EQ(got->continue_token, want->continue_token);
+  for (ObjectPtr& o : got->items) handed.push_back(std::move(o));
+  ASSERT_EQ(handed.size(), want->items.size());
+  for (size_t i = 0; i < handed.size(); ++i) EXPECT_EQ(handed[i]->json(), want->items[i]->json());
+}
+
+TEST(ListDecoderTest, SinkGetsBatchesWhileTheBodyArrives) {
+  const std::string body = PodListBody(2100);
+  ListDecoder d;
+  std::vector<size_t> sizes;
+  d.SetItemSink([&](std::vector<ObjectPtr> items) { sizes.push_back(items.size()); }, 500);
+  const size_t piece = 16 * 1024;
+  size_t fed = 0;
+  for (; fed + piece < body.size(); fed += piece) d.Feed(std::string_view(body).substr(fed, piece));
+  // Before the last piece the batches are out: nothing waited for the end of the body.
+  EXPECT_GE(sizes.size(), 3u);
+  d.Feed(std::string_view(body).substr(fed));
+  Result<ObjectList> list = d.Finish();
+  ASSERT_TRUE(list.has_value()) << list.error();
+  EXPECT_EQ(sizes, (std::vector<size_t>{500, 500, 500, 500}));
+  ASSERT_EQ(list->items.size(), 100u);
+  EXPECT_EQ(list->items.front()->name(), "pod-2000");
+  EXPECT_EQ(list->items.back()->name(), "pod-2099");
+}
+
+TEST(ListDecoderTest, SinkAndFinishTogetherMatchDecodeList) {
+  for (size_t batch : {size_t{1}, size_t{2}, size_t{500}}) {
+    for (size_t piece : {size_t{0}, size_t{1}, size_t{64}}) {
+      SCOPED_TRACE("batch " + std::to_string(batch) + ", piece " + std::to_string(piece));
+      ExpectSameWithSink(PodListBody(5), piece, batch);
+      ExpectSameWithSink(PodListBody(0), piece, batch);
+      // An item that fails after some were handed on: DecodeList's error, nothing else returned.
+      std::string broken = PodListBody(5);
+      broken.insert(broken.size() - 2, ",{\"x\":tru}");
+      ExpectSameWithSink(broken, piece, batch);
+      // A body cut inside the third item.
+      const std::string full = PodListBody(5);
+      ExpectSameWithSink(std::string_view(full).substr(0, full.size() * 3 / 5), piece, batch);
+      // An item nested so deep the decoder keeps the rest of the body (placeholders).
+      std::string deep = PodListBody(4);
+      const std::string nest =
+          "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"deep\"},\"x\":" + std::string(1100, '[') +
+          std::string(1100, ']') + "}";
+      deep.insert(deep.size() - 2, "," + nest);
+      ExpectSameWithSink(deep, piece, batch);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kube::internal

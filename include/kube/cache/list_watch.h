@@ -47,6 +47,15 @@ class ListerWatcher {
   virtual ~ListerWatcher() = default;
   // One page of the list. Blocks; `stop` cancels it (kCancelled).
   virtual Result<ObjectList> List(const ListOptions& options, std::stop_token stop) = 0;
+  // The same page, with items handed to `on_items` in batches while it arrives (on the source's
+  // I/O thread, which `on_items` must not block); the result holds the items not handed on. If
+  // the page then fails, the batches handed on stand like the pages of a paginated list that
+  // failed halfway. The default hands nothing on: it is `List`.
+  virtual Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
+                                           std::function<void(std::vector<ObjectPtr>)> on_items) {
+    (void)on_items;
+    return List(options, stop);
+  }
   // Opens a watch. A source may report a failure to open here, or (as the HTTP one does) as
   // an ERROR event followed by `on_done`; the reflector treats both alike.
   virtual Result<std::unique_ptr<ActiveWatch>> Watch(const ListOptions& options,

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kube/client/http_client.h"
 #include "kube/group_version.h"
@@ -108,6 +109,14 @@ class ResourceClient {
   // while it arrives (through `HttpRequest::body_sink`) and never held whole; the result, or the
   // error, is `DecodeList`'s for that body, and a failed transfer gives no items at all.
   Result<ObjectList> List(const ListOptions& options = {}) const;
+  // The same, but items are handed to `on_items` in batches of about `batch` while the body
+  // arrives, on the HTTP client's I/O thread (which `on_items` must not block), and the result
+  // holds only the items not handed on. A body that breaks after some batches is an error as
+  // above, but those batches have been delivered: treat them like the pages of a paginated list
+  // that failed halfway. A reflector uses this so that a relist never holds a whole second copy.
+  Result<ObjectList> List(const ListOptions& options,
+                          std::function<void(std::vector<ObjectPtr>)> on_items,
+                          size_t batch = 500) const;
 
   // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
   // kDeadlineExceeded). A non-200 answer is returned as the error Status decoded from its body; a
