@@ -139,7 +139,7 @@ def build_result(args, raw, total_pods, json_bytes):
     result = {
         "suite": "kube-informer end-to-end (issue #6)",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": commit(),
+        "commit": args.commit,
         "machine": machine(),
         "pods": args.pods,
         "objects": total_pods,
@@ -200,6 +200,9 @@ def main():
     ap.add_argument("--burst-events", type=int, default=50000)
     ap.add_argument("--peer-burst-events", type=int, default=20000)
     args = ap.parse_args()
+    # Before the first partial result is written: the results file is tracked, and writing it
+    # would otherwise mark the tree dirty.
+    args.commit = commit()
     peers = [p for p in args.peers.split(",") if p]
 
     tmp = tempfile.mkdtemp(prefix="kinf-e2e-")
