@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/mutate_json.h"
 #include "tests/testing/objects.h"
 
 namespace kube {
@@ -302,28 +303,11 @@ TEST(ObjectTest, RejectsMalformedJson) {
 // must accept exactly what simdjson's DOM parser accepts. Mutates a Pod at random, many times.
 TEST(ObjectTest, AcceptsExactlyWhatSimdjsonAccepts) {
   const std::string base = std::string(kFullPod) + R"( )";
-  constexpr std::string_view kAlphabet = "{}[],:\"\\ 0123456789.eE+-tfnrul\x01u";
   std::mt19937 rng(42);
   simdjson::dom::parser dom;
   int accepted = 0;
   for (int round = 0; round < 4000; ++round) {
-    std::string doc = base;
-    int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      size_t at = rng() % doc.size();
-      char c = kAlphabet[rng() % kAlphabet.size()];
-      switch (rng() % 3) {
-        case 0:
-          doc[at] = c;
-          break;
-        case 1:
-          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          doc.erase(at, 1 + rng() % 3);
-          break;
-      }
-    }
+    const std::string doc = ::kube::testing::MutateJson(base, rng);
     simdjson::padded_string padded(doc);
     simdjson::dom::element root;
     const simdjson::error_code dom_error = dom.parse(padded).get(root);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kube/object.h"
+#include "tests/testing/mutate_json.h"
 #include "tests/testing/objects.h"
 
 namespace kube::internal {
@@ -173,27 +174,10 @@ TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) {
   const std::string base = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":)"
                            R"("5","continue":"x"},"items":[)" +
                            pod + "," + pod + "," + pod + "]}";
-  constexpr std::string_view kAlphabet = "{}[],:\"\\ 0123456789.eE+-tfnrul\x01u";
   std::mt19937 rng(7);
   int accepted = 0;
   for (int round = 0; round < 3000; ++round) {
-    std::string doc = base;
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      size_t at = rng() % doc.size();
-      char c = kAlphabet[rng() % kAlphabet.size()];
-      switch (rng() % 3) {
-        case 0:
-          doc[at] = c;
-          break;
-        case 1:
-          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          doc.erase(at, 1 + rng() % 3);
-          break;
-      }
-    }
+    const std::string doc = ::kube::testing::MutateJson(base, rng);
     ListDecoder d;
     for (size_t i = 0; i < doc.size();) {
       size_t piece = 1 + rng() % 300;
