@@ -1,4 +1,4 @@
-// Where a cached object's bytes go (issue #6): objects, the transform, the store.
+// Where a cached object's bytes go: objects, the transform, the store.
 //
 //   build/bench/cache_memory N [--drop-managed-fields] [--streaming]
 //

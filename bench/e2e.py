@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end benchmark driver (issue #6): our informer and the peers against one server.
+"""End-to-end benchmark driver: our informer and the peers against one server.
 
 Starts `informer_bench serve` with N Pods, then, for each repetition, runs every measurement in
 a fresh process: our informer (`informer_bench client sync|watch|factory`, with and without the

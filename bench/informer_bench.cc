@@ -1,4 +1,4 @@
-// informer_bench: the end-to-end benchmark of issue #6, our side.
+// informer_bench: our side of the end-to-end benchmark (bench/run.sh, docs/benchmarks.md).
 //
 // One binary, two roles, always in separate processes:
 //

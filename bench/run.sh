@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark of issue #6, in one command (docs/benchmarks.md):
+# The end-to-end benchmark, in one command (docs/benchmarks.md):
 #
 #   bench/run.sh            N = 10,000 and 100,000, 3 repetitions, our informer and the peers
 #   bench/run.sh --quick    N = 2,000, 1 repetition (a smoke run of the harness, ~1 minute)

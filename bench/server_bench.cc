@@ -1,4 +1,4 @@
-// The embedded API server's figures (issue #3): list throughput, watch fan-out, idle watch
+// The embedded API server's figures: list throughput, watch fan-out, idle watch
 // streams and seed load time, over HTTP on loopback.
 //
 //   server_bench [--pods N] [--reps N] [--watchers N] [--idle-watchers N] [--threads N]

@@ -9,7 +9,7 @@
 // cost a few offsets rather than copies; only escaped strings are decoded into a small arena
 // behind the JSON. The final block is sized exactly and written once.
 //
-// One allocation per object (issue #6), laid out as
+// One allocation per object, laid out as
 //   shared_ptr control block with the Object | Rep | owner references | finalizers |
 //   label and annotation pairs (string_views) | JSON bytes | decoded-string arena
 // `std::allocate_shared` with `ObjectAllocator`, which asks for the control block plus the tail

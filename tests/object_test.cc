@@ -127,7 +127,7 @@ TEST(ObjectTest, DecodesEveryMetadataField) {
   EXPECT_GE(pod->MemoryUsage(), pod->json().size());
 }
 
-// Issue #6: the reference counts, the metadata and the JSON share one allocation, so the views
+// The reference counts, the metadata and the JSON share one allocation, so the views
 // must stay valid exactly as long as any holder, and a weak pointer must outlive the object.
 TEST(ObjectTest, ViewsLiveAsLongAsTheLastHolder) {
   ObjectPtr pod = MustParse(kFullPod);

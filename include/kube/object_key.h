@@ -2,6 +2,8 @@
 //
 // Feeds: the delta FIFO and the indexer, which file every object under its key.
 // client-go: tools/cache/store.go (MetaNamespaceKeyFunc), delta_fifo.go (DeletedFinalStateUnknown).
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_OBJECT_KEY_H_
 #define KUBE_OBJECT_KEY_H_
 

@@ -2,7 +2,7 @@
 //
 // client-go gives every informer and every handler goroutines of its own; threads are dearer, so
 // here many informers and handlers share a small pool. A handler that blocks must still never
-// delay the others (issue #5), so the pool compensates as Go's scheduler does for a goroutine
+// delay the others, so the pool compensates as Go's scheduler does for a goroutine
 // blocked in a system call: when every worker has been busy on one task for longer than
 // `blocked_after` and work is waiting, one more worker starts. Extra workers retire after being
 // idle for `idle_retire`. The thread count therefore grows with the number of handlers that are

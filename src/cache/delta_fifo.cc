@@ -72,8 +72,9 @@ struct DeltaFifo::Impl {
   }
 
   ObjectPtr Transform(DeltaType type, ObjectPtr obj) const {
-    // B56: the transform runs once per object as it enters the queue; deletions carry the
-    // object as the watch sent it, transformed like any other, so handlers see one shape.
+    // B56 (docs/behaviours.md): the transform runs once per object as it enters the queue;
+    // deletions carry the object as the watch sent it, transformed like any other, so handlers see
+    // one shape.
     if (!options.transform || obj == nullptr || type == DeltaType::kSyncAll) return obj;
     ObjectPtr out = options.transform(obj);
     return out != nullptr ? out : obj;

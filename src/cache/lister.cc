@@ -2,6 +2,8 @@
 //
 // Reads from: an `Indexer`. Feeds: controllers and typed listers.
 // client-go: tools/cache/listers.go.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/lister.h"
 
 #include <atomic>

@@ -1,5 +1,5 @@
-// The reflector state machine. Behaviour numbers (B11...) refer to
-// ../shared/reference/client-go-informer-behaviour.md.
+// The reflector state machine. Behaviour numbers (B11...) name the contracts of
+// docs/behaviours.md, each with its tests.
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -460,7 +460,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
           watch_list_items_.clear();
         }
       } else {
-        deltas->push_back(Delta{DeltaType::kBookmark, nullptr, rv});  // B14
+        deltas->push_back(Delta{DeltaType::kBookmark, nullptr, rv});  // B14: the RV only
       }
       last_sync_rv_ = rv;
       rv_frozen_until_non_add_ = false;
@@ -473,7 +473,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
       } else {
         deltas->push_back(Delta{DeltaType::kAdded, std::move(ev.object), {}});
       }
-      if (!rv_frozen_until_non_add_) last_sync_rv_ = rv;  // B51
+      if (!rv_frozen_until_non_add_) last_sync_rv_ = rv;  // B51: not for adds from ""/"0"
       return;
     case WatchEventType::kModified:
       deltas->push_back(Delta{DeltaType::kUpdated, std::move(ev.object), {}});
@@ -542,14 +542,14 @@ void Reflector::OnWatchDone(uint64_t generation, Status status) {
     return;
   }
   if (IsTooManyRequests(err)) {
-    RetryWatchAfterBackoff(err);  // B18
+    RetryWatchAfterBackoff(err);  // B18: a 429 retries the watch, not the list
     return;
   }
   if (IsTooLargeResourceVersion(err)) {
     MutexLock l(mu_);
-    last_rv_unavailable_ = true;  // B58
+    last_rv_unavailable_ = true;  // B58: the next list asks for ""
   }
-  RoundEnded(err);  // B52 and the rest: relist after backoff
+  RoundEnded(err);  // B52 (a 500) and any other error: relist after backoff
 }
 
 void Reflector::ArmProgressTimer(uint64_t generation) {

@@ -8,6 +8,8 @@
 // itself is a blocking call inside such a task. Watch events arrive on the transport's I/O
 // thread and go straight into the FIFO (which never blocks them). Timers (backoff, progress
 // deadline) post back onto the serial queue. No thread of its own.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_REFLECTOR_IMPL_H_
 #define KUBE_CACHE_REFLECTOR_IMPL_H_
 
@@ -67,7 +69,7 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
             std::shared_ptr<Executor> executor);
   ~Reflector();
 
-  // Sets the B20 error handler (before Start).
+  // Sets the handler that receives every round's error (B20). Before Start.
   void SetErrorHandler(std::function<void(const Status&)> handler);
   // The informer's transform, for the B60 consistency check (before Start).
   void SetTransform(std::function<ObjectPtr(ObjectPtr)> transform);
@@ -116,7 +118,7 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   std::shared_ptr<SerialQueue> queue_;
   std::function<void(const Status&)> error_handler_;
   std::function<ObjectPtr(ObjectPtr)> transform_;
-  const bool check_watch_list_;  // B60
+  const bool check_watch_list_;  // B60: compare each watch-list with a list
   Counters counters_;
   std::stop_source stop_;
 
@@ -126,8 +128,8 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   bool stopped_ KUBE_GUARDED_BY(mu_) = false;
   std::string last_sync_rv_ KUBE_GUARDED_BY(mu_);
   bool last_rv_unavailable_ KUBE_GUARDED_BY(mu_) = false;  // B11: next list uses ""
-  bool paginated_result_ KUBE_GUARDED_BY(mu_) = false;     // B13
-  bool watch_list_supported_ KUBE_GUARDED_BY(mu_) = true;  // B57 improvement
+  bool paginated_result_ KUBE_GUARDED_BY(mu_) = false;     // B13: a "0" list came in pages
+  bool watch_list_supported_ KUBE_GUARDED_BY(mu_) = true;  // B57: off once a server ignores it
   std::mt19937_64 rng_ KUBE_GUARDED_BY(mu_);
   Backoff backoff_ KUBE_GUARDED_BY(mu_);
   std::optional<Clock::TimePoint> permanent_streak_ KUBE_GUARDED_BY(mu_);

@@ -1,5 +1,5 @@
 // The shared informer: applies deltas to the indexer and fans notifications out to handlers.
-// Behaviour numbers (B28...) refer to ../shared/reference/client-go-informer-behaviour.md.
+// Behaviour numbers (B28...) name the contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/shared_informer.h"
 
 #include <atomic>
@@ -26,8 +26,8 @@ using internal::Notification;
 using internal::ProcessorListener;
 using internal::SerialQueue;
 
-constexpr std::chrono::milliseconds kMinimumResyncPeriod{1000};  // B33
-constexpr size_t kBatchSize = 1000;                              // B55
+constexpr std::chrono::milliseconds kMinimumResyncPeriod{1000};  // B33: the shortest resync
+constexpr size_t kBatchSize = 1000;                              // B55: deltas per pop
 
 class FuncsHandler final : public ResourceEventHandler {
  public:
@@ -514,7 +514,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       if (d.type != DeltaType::kReplaced && !replace_seen_ &&
           !synced_.load(std::memory_order_relaxed)) {
         flush();
-        MarkPopulatedByWatch(listeners);  // B27
+        MarkPopulatedByWatch(listeners);  // B27: a watch before any list
       }
       switch (p.action) {
         case Action::kResync:
@@ -528,7 +528,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           break;
         case Action::kAdd: {
           Count(adds_, 1);
-          bool initial = !synced_.load(std::memory_order_relaxed);  // B29
+          bool initial = !synced_.load(std::memory_order_relaxed);  // B29: before sync
           batch.push_back(
               Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
           break;
@@ -613,7 +613,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         return;
       }
       case DeltaType::kBookmark:
-        indexer_->Bookmark(d.resource_version);  // B49
+        indexer_->Bookmark(d.resource_version);  // B49: the store's RV only
         return;
     }
   }

@@ -2,6 +2,8 @@
 //
 // Reads from: the shared informer's writes. Feeds: listers and `GetIndexer()` users.
 // client-go: tools/cache/thread_safe_store.go.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/thread_safe_store.h"
 
 #include <atomic>
@@ -33,7 +35,7 @@ struct StringHash {
 };
 
 // An object's key (B01) without building it: `ns/name`, or `name` alone, as up to three pieces
-// read as one string. Keys are not stored (issue #6: they would repeat, per object, bytes the
+// read as one string. Keys are not stored (they would repeat, per object, bytes the
 // object already holds); the store hashes and compares them through this view.
 struct KeyText {
   std::string_view a, b, c;
@@ -109,7 +111,7 @@ using Items = std::unordered_set<Entry, EntryHash, EntryEq>;
 //
 // An index set is an open-addressing hash set of those addresses (linear probing, deletion by
 // backward shift, so no tombstones): 8 bytes a slot, at most 3/4 full, where a node-based set
-// costs a 32-byte node plus an 8-byte bucket per entry (issue #6). Iteration order is
+// costs a 32-byte node plus an 8-byte bucket per entry. Iteration order is
 // unspecified, as for the lists it feeds.
 class EntrySet {
  public:

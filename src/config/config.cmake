@@ -1,4 +1,4 @@
-# Configuration loading (issue #4): kubeconfig, in-cluster config, exec credential plugins.
+# Configuration loading: kubeconfig, in-cluster config, exec credential plugins.
 # Sets KUBE_INFORMER_CONFIG_SOURCES for the kube_informer_client target (src/client) and for
 # tests/config/config_tests.cmake. The sources need yaml-cpp (link it PRIVATE) and
 # ${PROJECT_SOURCE_DIR}/src on the include path (for base/mutex.h).

@@ -6,8 +6,8 @@
 // `YAML::EventHandler` (the caller's).
 //
 // Why: `YAML::LoadAll` in yaml-cpp 0.7 (Debian 12) never returns on some inputs as small as one
-// byte (`,`), and grows memory while it spins (found by manifest_fuzz; upstream
-// jbeder/yaml-cpp#1040, fixed after 0.8 by #1318/#1319). Its parser, at the top of a document,
+// byte (`,`), and grows memory while it spins (found by manifest_fuzz; a known yaml-cpp defect,
+// fixed upstream after 0.8). Its parser, at the top of a document,
 // meets a token no node can start with (a flow-collection `,`, or one left over after a document:
 // `[a],`, `- a\n,`), reports an empty document and consumes nothing; `LoadAll` then asks for the
 // next document at the same token, forever. `YAML::Load` reads one document and so returns, but

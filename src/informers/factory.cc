@@ -1,5 +1,5 @@
-// The shared informer factory. Behaviour numbers (B38...) refer to
-// ../shared/reference/client-go-informer-behaviour.md.
+// The shared informer factory. Behaviour numbers (B38...) name the contracts of
+// docs/behaviours.md, each with its tests.
 #include "kube/informers/factory.h"
 
 #include <map>
@@ -69,12 +69,12 @@ std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
     const GroupVersionResource& gvr, const ResourceScope& scope) {
   MutexLock l(impl_->mu);
   auto it = impl_->informers.find(gvr);
-  if (it != impl_->informers.end()) return it->second;  // B38
+  if (it != impl_->informers.end()) return it->second;  // B38: one per resource
   const SharedInformerFactoryOptions& o = impl_->options;
   SharedInformerOptions io;
   auto custom = o.custom_resync.find(gvr);
   io.resync_period = custom != o.custom_resync.end() ? custom->second : o.default_resync;
-  io.indexers = {{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}};  // B06
+  io.indexers = {{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}};  // B06: always
   io.name = (o.name.empty() ? "" : o.name + " ") + gvr.ToString();
   io.reflector = o.reflector;
   if (!scope.kind.empty())
@@ -98,7 +98,7 @@ void SharedInformerFactory::Start() {
   std::vector<std::shared_ptr<SharedIndexInformer>> to_start;
   {
     MutexLock l(impl_->mu);
-    if (impl_->shutting_down) return;  // B40
+    if (impl_->shutting_down) return;  // B40: not after Shutdown
     for (const auto& [gvr, informer] : impl_->informers) {
       if (impl_->started.emplace(gvr, true).second) to_start.push_back(informer);
     }

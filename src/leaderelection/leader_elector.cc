@@ -207,8 +207,8 @@ struct LeaderElector::Impl {
       while (true) {
         renewed = TryAcquireOrRenew(Remaining(deadline));
         if (renewed) break;
-        // Improvement on client-go, which keeps retrying until the deadline: once another
-        // holder is on record, the lease is theirs; stop now.
+        // Unlike client-go, which keeps retrying until the deadline: once another holder is on
+        // record, the lease is theirs, so the leader stops at once.
         if (!ObservedIsMe()) break;
         Clock::TimePoint now = clock->Now();
         if (now >= deadline) break;

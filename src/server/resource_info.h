@@ -52,7 +52,7 @@ using ResourceInfoPtr = std::shared_ptr<const ResourceInfo>;
 // rare (a CRD).
 class ResourceCatalog {
  public:
-  // The built-in kinds of issue #3: core/v1 namespaces, pods, services, endpoints, configmaps,
+  // The built-in kinds: core/v1 namespaces, pods, services, endpoints, configmaps,
   // secrets, nodes, events, serviceaccounts; apps/v1 deployments, replicasets, statefulsets,
   // daemonsets; discovery.k8s.io/v1 endpointslices; batch/v1 jobs, cronjobs;
   // coordination.k8s.io/v1 leases; apiextensions.k8s.io/v1 customresourcedefinitions.

@@ -439,7 +439,7 @@ TEST_F(ReflectorTest, B57WatchListWithoutTheEndBookmarkFallsBackToListAndWatch) 
   w1->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "4"}));
   w1->End();  // the server ignored sendInitialEvents and never sent the bookmark
   AdvanceOnceArmed(2s);
-  ASSERT_TRUE(lw_->WaitForLists(1));  // improvement over client-go: list+watch from now on
+  ASSERT_TRUE(lw_->WaitForLists(1));  // unlike client-go: list+watch from now on
   auto w2 = lw_->WaitForWatch(2);
   ASSERT_NE(w2, nullptr);
   EXPECT_FALSE(w2->options().send_initial_events.value_or(false));

@@ -902,7 +902,7 @@ TEST_F(SharedInformerTest, StatsCountDeltasListsWatchesAndHandlers) {
   }
   cv.notify_all();
   ASSERT_TRUE(slow->WaitFor(fast->size()));
-  // Delivered, and returned from the last call (until then its lag counts the call in progress).
+  // Delivered, and returned from the last call (a call in progress counts in the lag).
   s = informer_->Stats();
   for (int i = 0; i < 2000 && (s.handlers[1].delivered < fast->size() ||
                                s.handlers[1].lag != std::chrono::nanoseconds(0));

@@ -86,7 +86,7 @@ TEST(ThreadSafeStoreTest, B01ClusterScopedObjectIsFiledUnderName) {
   EXPECT_EQ(store->Get(*node), node);
 }
 
-// The store keeps no key strings (issue #6); a lookup must still match the whole key text.
+// The store keeps no key strings; a lookup must still match the whole key text.
 TEST(ThreadSafeStoreTest, B01LookupMatchesOnlyTheWholeKey) {
   auto store = ThreadSafeStore::Create();
   ObjectPtr pod = Pod("default", "web");
@@ -344,7 +344,7 @@ TEST(ThreadSafeStoreTest, B05UpdateWithPartlyOverlappingValues) {
   EXPECT_THAT(*store->ByIndex("tags", "green"), ElementsAre(a2));
 }
 
-// Index sets are open-addressing tables (issue #6): many entries under one value, removed in an
+// Index sets are open-addressing tables: many entries under one value, removed in an
 // interleaved order, must leave exactly the others findable, through growth and deletions.
 TEST(ThreadSafeStoreTest, B05ManyEntriesUnderOneValueSurviveInterleavedDeletes) {
   auto store = ThreadSafeStore::Create(StandardIndexers());

@@ -1,7 +1,7 @@
-# Tests of configuration loading (issue #4); included by tests/CMakeLists.txt.
+# Tests of configuration loading; included by tests/CMakeLists.txt.
 # config_test: kubeconfig loading and merging, in-cluster config, exec credential plugins.
-# Links kube_informer_client when that target already carries the config sources; until then it
-# compiles them itself.
+# Links kube_informer_client when that target carries the config sources; otherwise it compiles
+# them itself.
 if(TARGET config_test)
   return()
 endif()

@@ -14,6 +14,8 @@
 // the indexer *after* every earlier delta has been applied: a delete can never be missed for an
 // object whose add was still queued (B24's concern), and the relisted collection never has to be
 // held whole in memory next to the cache (see `Replace`).
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_DELTA_FIFO_H_
 #define KUBE_CACHE_DELTA_FIFO_H_
 

@@ -62,7 +62,8 @@ class ListerWatcher {
                                                      WatchCallbacks callbacks) = 0;
 };
 
-// Adds list options (selectors, ...) to every list and watch (`WithTweakListOptions`, B39).
+// Adds list options (selectors, ...) to every list and watch (client-go's `WithTweakListOptions`;
+// B39 in docs/behaviours.md).
 using TweakListOptionsFunc = std::function<void(ListOptions&)>;
 
 // A ListerWatcher for `gvr` in namespace `ns` ("" = all namespaces, or a cluster-scoped

@@ -1,9 +1,12 @@
 // [7] Lister and NamespaceLister: read-only queries over an informer's indexer.
 //
 // Reads from: an `Indexer`, usually the `ThreadSafeStore` a shared informer fills.
-// Feeds: controllers and user code (`factory.ForResource(...).Lister()`); typed listers (issue #5).
+// Feeds: controllers and user code (`factory->ForResource(gvr).GetLister()`), and the typed listers
+// of informers/typed_informer.h, which wrap it.
 // client-go: tools/cache/listers.go (GenericLister, GenericNamespaceLister) and the generated
 // listers in listers/*.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_LISTER_H_
 #define KUBE_CACHE_LISTER_H_
 
@@ -38,8 +41,9 @@ class NamespaceLister;
 // thread-safe. Ownership: shares the indexer; copying a lister is cheap (one shared pointer), so
 // pass it by value. Objects returned are the indexer's own, shared and immutable (B08).
 //
-// Typed listers (issue #5) are meant to be thin wrappers holding a `Lister` and converting each
-// `ObjectPtr` into their typed view; nothing here depends on the kind.
+// The typed listers (`TypedLister<T>`, `TypedNamespaceLister<T>` in informers/typed_informer.h,
+// e.g. `DeploymentLister`) are thin wrappers holding a `Lister` and converting each `ObjectPtr`
+// into their typed view; nothing here depends on the kind.
 //
 // With a `ThreadSafeStore` the label filtering runs inside the store's read lock, so objects that
 // do not match are never copied out; any other `Indexer` works through its public interface.

@@ -4,6 +4,8 @@
 // Reads from: a ListerWatcher (HTTP through the resource client, or a test fake).
 // Feeds: the delta FIFO.
 // client-go: tools/cache/reflector.go, tools/pager/pager.go.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_REFLECTOR_H_
 #define KUBE_CACHE_REFLECTOR_H_
 
@@ -29,16 +31,18 @@ struct ReflectorOptions {
   int64_t page_size = 0;
   // B22: start with a streaming list (`sendInitialEvents=true`) instead of list+watch.
   bool use_watch_list = false;
-  // Improvement: a watch that delivers no event and no bookmark for this long is taken as a
-  // half-open connection and restarted from the last resourceVersion. 0 = never.
+  // Unlike client-go, which trusts a silent watch until its timeout: a watch that delivers no
+  // event and no bookmark for this long is taken as a half-open connection and restarted from the
+  // last resourceVersion. 0 = never.
   std::chrono::milliseconds watch_progress_timeout{std::chrono::minutes(3)};
   // B19 backoff: initial, cap, reset after quiet, jitter factor.
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_cap{30000};
   std::chrono::milliseconds backoff_reset_after{120000};
   double backoff_jitter = 1.0;
-  // Improvement: a list refused with 403/404 (a deleted CRD, missing RBAC) backs off up to this
-  // longer cap and is reported once per streak, rather than retried every 30 s forever.
+  // Unlike client-go, which retries every 30 s forever: a list refused with 403/404 (a deleted
+  // CRD, missing RBAC) backs off up to this longer cap, with one warning per streak (every error
+  // still reaches the watch error handler).
   std::chrono::milliseconds permanent_error_backoff_cap{std::chrono::minutes(5)};
   // B21: when set, events and list items of another kind are reported and skipped.
   std::optional<GroupVersionKind> expected_gvk;

@@ -4,6 +4,8 @@
 // Feeds: registered handlers (each through its own unbounded, in-order buffer) and listers (the
 // indexer).
 // client-go: tools/cache/shared_informer.go, controller.go.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_SHARED_INFORMER_H_
 #define KUBE_CACHE_SHARED_INFORMER_H_
 
@@ -203,9 +205,9 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   virtual bool HasSynced() const = 0;
   // Blocks until `HasSynced()`, stop, or `timeout`.
   virtual bool WaitForCacheSync(std::chrono::milliseconds timeout) const = 0;
-  // Improvement over client-go: also waits until every handler registered now has *returned*
-  // from its initial-list OnAdd calls (each registration's `HasSynced`), so a controller that
-  // starts workers afterwards never races its own handlers.
+  // Unlike client-go's `WaitForCacheSync`, also waits until every handler registered now has
+  // *returned* from its initial-list OnAdd calls (each registration's `HasSynced`), so a controller
+  // that starts workers afterwards never races its own handlers.
   virtual bool WaitForHandlersSync(std::chrono::milliseconds timeout) const = 0;
   // B36: the reflector's last synced resourceVersion; "" before the first list.
   virtual std::string LastSyncResourceVersion() const = 0;

@@ -3,6 +3,8 @@
 // Reads from: the shared informer, which applies each delta popped from the FIFO.
 // Feeds: listers and handlers (through the informer), user code via `GetIndexer()`.
 // client-go: tools/cache/store.go, tools/cache/index.go.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_STORE_H_
 #define KUBE_CACHE_STORE_H_
 

@@ -3,6 +3,8 @@
 // Reads from: the shared informer (Add/Update/Delete per delta, Replace on a relist, Bookmark).
 // Feeds: listers (`List`, `ByIndex`), handlers and user code through `GetIndexer()`.
 // client-go: tools/cache/thread_safe_store.go (threadSafeMap), store.go (cache, NewIndexer).
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_CACHE_THREAD_SAFE_STORE_H_
 #define KUBE_CACHE_THREAD_SAFE_STORE_H_
 
@@ -49,11 +51,11 @@ struct StoreTransaction {
 //   B05); the caller gets the function's status with the key and index name added.
 // - `LastStoreSyncResourceVersion()` is always tracked (client-go only under `AtomicFIFO`, B49).
 //
-// Cost (for the capacity planning of issue #6): no key strings are stored; an object is filed
-// under the key it spells, and hashed and compared through it. Per object that is one hash node
-// (`ObjectPtr` + cached hash + link, 48 bytes with glibc) and a bucket, plus, per index value it
-// has, one 8-byte slot in that value's open-addressing set (at most 3/4 full). Index values are
-// stored once per distinct value. `ListKeys` and `IndexKeys` build the keys they return.
+// Cost (for capacity planning; bench/cache_memory measures it): no key strings are stored; an
+// object is filed under the key it spells, and hashed and compared through it. Per object that is
+// one hash node (`ObjectPtr` + cached hash + link, 48 bytes with glibc) and a bucket, plus, per
+// index value it has, one 8-byte slot in that value's open-addressing set (at most 3/4 full). Index
+// values are stored once per distinct value. `ListKeys` and `IndexKeys` build the keys they return.
 class ThreadSafeStore final : public Indexer {
  public:
   // An empty store with `indexers` (which may be empty: B06, a bare store has no namespace index).

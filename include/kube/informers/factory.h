@@ -6,6 +6,8 @@
 // Reads from: an HttpClient (or any ListerWatcher source, for tests).
 // Feeds: controllers, through shared informers and listers.
 // client-go: informers/factory.go, informers/generic.go, dynamic/dynamicinformer.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_INFORMERS_FACTORY_H_
 #define KUBE_INFORMERS_FACTORY_H_
 
@@ -104,8 +106,8 @@ class SharedInformerFactory {
   // B41: waits until every *started* informer has synced, the factory shuts down, or `timeout`
   // passes; returns each started informer's result.
   std::map<GroupVersionResource, bool> WaitForCacheSync(std::chrono::milliseconds timeout);
-  // Improvement over client-go: also waits until every handler registered so far has returned
-  // from its initial-list adds (see SharedIndexInformer::WaitForHandlersSync).
+  // Unlike client-go's `WaitForCacheSync`, also waits until every handler registered so far has
+  // returned from its initial-list adds (see SharedIndexInformer::WaitForHandlersSync).
   std::map<GroupVersionResource, bool> WaitForHandlersSync(std::chrono::milliseconds timeout);
   // B42: stops every informer and waits for their work to end. Unlike client-go's (which only
   // waits for informers stopped by the caller's channel), ours also stops them: a C++ owner has

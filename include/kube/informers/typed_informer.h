@@ -11,6 +11,8 @@
 // shared pointer, never the object, and reading a typed field parses the field out of the object's
 // JSON on demand. So views are cheap to create and pass around, but a field read in a hot loop
 // should be read once and kept.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_INFORMERS_TYPED_INFORMER_H_
 #define KUBE_INFORMERS_TYPED_INFORMER_H_
 

@@ -5,12 +5,13 @@
 // Feeds: the application's leading work (`on_started_leading`), typically its controllers.
 // client-go: tools/leaderelection/leaderelection.go.
 //
-// The protocol (B48): a candidate reads the lock; when nobody holds it, or the holder has not
-// renewed for the holder's lease duration as measured on this candidate's own clock, it writes
-// itself in (a conditional update: of two candidates racing, one gets 409 Conflict). The leader
-// renews every `retry_period`; when renewals keep failing for `renew_deadline` it stops leading.
-// Because `renew_deadline < lease_duration`, the old leader has stopped before anyone else may
-// take over — as long as clocks advance at the same rate (no clock is compared across machines).
+// The protocol (B48 in docs/behaviours.md): a candidate reads the lock; when nobody holds it, or
+// the holder has not renewed for the holder's lease duration as measured on this candidate's own
+// clock, it writes itself in (a conditional update: of two candidates racing, one gets 409
+// Conflict). The leader renews every `retry_period`; when renewals keep failing for
+// `renew_deadline` it stops leading. Because `renew_deadline < lease_duration`, the old leader has
+// stopped before anyone else may take over — as long as clocks advance at the same rate (no clock
+// is compared across machines).
 //
 // Example:
 //   auto lock = kube::LeaseLock::Create(http, "default", "my-controller",

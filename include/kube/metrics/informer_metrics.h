@@ -24,6 +24,8 @@
 // A resourceVersion is opaque by contract, hence the info-style fallback; a label holding the
 // version would make a new time series at every change, so it is only used when no number is
 // available. Versions above 2^53 lose precision as a gauge.
+//
+// (B20) names a behaviour contract of docs/behaviours.md.
 #ifndef KUBE_METRICS_INFORMER_METRICS_H_
 #define KUBE_METRICS_INFORMER_METRICS_H_
 

@@ -24,6 +24,8 @@
 // Items are values (typically `std::string` keys "ns/name"); `T` needs `std::hash<T>`,
 // `operator==` and copy construction. Delays run on the options' `Clock`: the real clock's single
 // process-wide timer thread (no thread per queue), or `FakeClock` in tests.
+//
+// Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #ifndef KUBE_WORKQUEUE_WORKQUEUE_H_
 #define KUBE_WORKQUEUE_WORKQUEUE_H_
 
