@@ -74,7 +74,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   // The informer's transform, for the B60 consistency check (before Start).
   void SetTransform(std::function<ObjectPtr(ObjectPtr)> transform);
   void Start() KUBE_EXCLUDES(mu_);
-  // Stops the watch, cancels a running list and timers, and waits for the running task.
+  // Stops the watch and the timers and waits for the running task. A list in progress is not
+  // cancelled: over HTTP, Stop waits until its request returns (the transfer ends or fails, or the
+  // request timeout passes: `RestConfig::timeout`, 30 s by default, per attempt).
   void Stop() KUBE_EXCLUDES(mu_);
 
   std::string LastSyncResourceVersion() const KUBE_EXCLUDES(mu_);

@@ -49,13 +49,19 @@ struct Delta {
   std::string resource_version;  // set for kReplaceEnd/kBookmark
 };
 
-// Thread-safe. Producers never wait for the consumer, except `Replace` and `ReplacePage` under
-// back-pressure (see `Options::max_replace_backlog`).
+// Thread-safe. Producers never wait for the consumer, except `ReplacePage` (see
+// `Options::max_replace_backlog`). Back-pressure holds only between pages: `ReplacePage` waits,
+// before queuing its page, until at most `max_replace_backlog` `kReplaced` deltas are queued, then
+// queues the whole page. `Replace`, `ReplaceItem` and `Push` never wait, so relist items pushed
+// while a page arrives (the reflector hands a page's items on in batches through `Push`, from the
+// transport's I/O thread) are not bounded. For the reflector's paginated relist this keeps the
+// relist items queued at about `max_replace_backlog` plus one page (500 items); a list served in
+// one page (no limit) and the initial events of a streaming list (watch-list) are not bounded.
 class DeltaFifo {
  public:
   struct Options {
-    // A relist page waits while this many `kReplaced` deltas are still queued, so a relist never
-    // piles up the whole collection in the queue next to the cache. 0 = no limit.
+    // `ReplacePage` waits while more than this many `kReplaced` deltas are queued (see the class
+    // comment for what that bounds). 0 = no limit.
     size_t max_replace_backlog = 2048;
     // Applied to every object as it is queued (B35/B56): never to tombstones or resyncs.
     std::function<ObjectPtr(ObjectPtr)> transform;
@@ -79,8 +85,9 @@ class DeltaFifo {
   Status Replace(std::vector<ObjectPtr> items, std::string resource_version);
   // The same, streamed: call `ReplaceBegin`, then `ReplacePage` per page, then `ReplaceEnd`. A
   // relist that fails halfway simply starts again with `ReplaceBegin`; the partial pages were
-  // real states and do no harm. `ReplacePage` blocks while the queue holds more than
-  // `max_replace_backlog` relist items (returns kCancelled if the queue closes meanwhile).
+  // real states and do no harm. `ReplacePage` first blocks while the queue holds more than
+  // `max_replace_backlog` relist items (kCancelled if the queue closes meanwhile), then queues all
+  // of `items` at once, however many.
   Status ReplaceBegin();
   Status ReplacePage(std::vector<ObjectPtr> items);
   Status ReplaceEnd(std::string resource_version);

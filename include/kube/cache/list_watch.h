@@ -45,7 +45,9 @@ struct WatchCallbacks {
 class ListerWatcher {
  public:
   virtual ~ListerWatcher() = default;
-  // One page of the list. Blocks; `stop` cancels it (kCancelled).
+  // One page of the list. Blocks. A source may end early with kCancelled once `stop` is
+  // requested; the HTTP one (`ListWatchFromClient`) checks `stop` only before sending the request,
+  // and then waits for the answer (or the request timeout).
   virtual Result<ObjectList> List(const ListOptions& options, std::stop_token stop) = 0;
   // The same page, with items handed to `on_items` in batches while it arrives (on the source's
   // I/O thread, which `on_items` must not block); the result holds the items not handed on. If

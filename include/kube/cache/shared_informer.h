@@ -196,7 +196,9 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   // B36: starts list+watch in the background and returns. A second call logs and returns.
   virtual void Run() = 0;
   // Stops everything and waits for running handler calls. Idempotent; must not be called from a
-  // handler of this informer (it would wait for itself).
+  // handler of this informer (it would wait for itself). A list in progress is not cancelled:
+  // Stop waits until its HTTP request returns (at most the request timeout, `RestConfig::timeout`,
+  // per attempt).
   virtual void Stop() = 0;
   virtual bool IsStopped() const = 0;
 

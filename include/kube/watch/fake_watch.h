@@ -1,6 +1,8 @@
 // FakeWatch: a `Watch` whose events a test (or a user's test) sends by hand.
 //
-// Feeds: whatever consumes a `Watch` — the reflector's tests, informer tests, user code.
+// Feeds: whatever consumes a `Watch`: user code and its tests (here, tests/client/ checks it). The
+// reflector and informer tests do not use it: the reflector watches through callbacks
+// (`ListerWatcher::Watch`), faked by tests/testing/fake_lister_watcher.h.
 // client-go: k8s.io/apimachinery/pkg/watch/watch.go (`FakeWatcher`, `NewFake`).
 #ifndef KUBE_WATCH_FAKE_WATCH_H_
 #define KUBE_WATCH_FAKE_WATCH_H_

@@ -1,8 +1,11 @@
 // Watch: the changes to a collection, one event at a time, in the server's commit order.
 //
 // Reads from: the watch decoder (src/watch/watch_decoder.cc) over an HTTP stream
-// (client/rest_client.h), or a `FakeWatch` (watch/fake_watch.h) in tests.
-// Feeds: the reflector (cache/reflector.h) and any user loop.
+// (`ResourceClient::Watch`, client/rest_client.h), or a `FakeWatch` (watch/fake_watch.h) in tests.
+// Feeds: user code that pulls events in its own loop. The reflector does not use the `Watch`
+// interface: it watches through `ListerWatcher::Watch` (cache/list_watch.h), whose callbacks
+// (`ResourceClient::WatchAsync`/`WatchAsyncBatched` over HTTP) receive the same `WatchEvent`s on
+// the transport's I/O thread.
 // client-go: k8s.io/apimachinery/pkg/watch/watch.go (Interface, Event), streamwatcher.go.
 #ifndef KUBE_WATCH_WATCH_H_
 #define KUBE_WATCH_WATCH_H_
