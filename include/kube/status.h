@@ -130,8 +130,9 @@ bool IsTooManyRequests(const Status& s);
 bool IsInvalid(const Status& s);
 bool IsTimeout(const Status& s);
 bool IsInternalError(const Status& s);
-// A 504 or cause saying "Too large resource version": the next list must ask for resourceVersion
-// "" (B58 in docs/behaviours.md).
+// True when the message names `Too large resource version` or the cause `ResourceVersionTooLarge`
+// (the server cannot serve that resourceVersion yet); the reflector's next list then asks for
+// resourceVersion "" (B58 in docs/behaviours.md).
 bool IsTooLargeResourceVersion(const Status& s);
 
 // Thrown by `Result<T>::value()` on an error: a programming error, never a routine failure.
