@@ -1,5 +1,6 @@
-// Tests for Lister and NamespaceLister (B09, B10), over a ThreadSafeStore directly (the fast path,
-// label filtering under the store's lock) and through a plain `Indexer` wrapper (the generic path).
+// Tests for Lister and NamespaceLister (B09, B10 of docs/behaviours.md), over a ThreadSafeStore
+// directly (the fast path, label filtering under the store's lock) and through a plain `Indexer`
+// wrapper (the generic path).
 #include "kube/cache/lister.h"
 
 #include <gmock/gmock.h>

@@ -1,5 +1,5 @@
-// Reflector behaviours B11-B22, B50-B52, B57, B58, driven by a scripted ListerWatcher and a fake
-// clock. The reflector feeds a real DeltaFifo, which the tests read back.
+// Reflector behaviours B11-B22, B50-B52, B57, B58 (docs/behaviours.md), driven by a scripted
+// ListerWatcher and a fake clock. The reflector feeds a real DeltaFifo, which the tests read back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

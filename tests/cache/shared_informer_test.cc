@@ -1,5 +1,5 @@
-// SharedIndexInformer behaviours B06-B07, B24-B37, B53-B55, B59-B63 and its statistics, against a
-// scripted ListerWatcher and a fake clock.
+// SharedIndexInformer behaviours B06-B07, B24-B37, B53-B55, B59-B63 (docs/behaviours.md) and its
+// statistics, against a scripted ListerWatcher and a fake clock.
 #include "kube/cache/shared_informer.h"
 
 #include <gmock/gmock.h>

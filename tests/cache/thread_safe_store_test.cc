@@ -1,5 +1,5 @@
 // Tests for ThreadSafeStore: keys, store semantics, indexes and the last-write version
-// (B01-B08 and B49 of the reference behaviours; the lister ones, B09-B10, are in lister_test.cc).
+// (B01-B08 and B49 of docs/behaviours.md; the lister ones, B09-B10, are in lister_test.cc).
 #include "kube/cache/thread_safe_store.h"
 
 #include <gmock/gmock.h>

@@ -1,4 +1,5 @@
-// SharedInformerFactory behaviours B38-B42 and typed informers, over scripted ListerWatchers.
+// SharedInformerFactory behaviours B38-B42 (docs/behaviours.md) and typed informers, over
+// scripted ListerWatchers.
 #include "kube/informers/factory.h"
 
 #include <gmock/gmock.h>

@@ -1,4 +1,4 @@
-// Rate limiters: reference behaviour B47.
+// Rate limiters: behaviour B47 of docs/behaviours.md.
 #include "kube/workqueue/rate_limiter.h"
 
 #include <gtest/gtest.h>

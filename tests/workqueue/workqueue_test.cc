@@ -1,4 +1,4 @@
-// Queue, DelayingQueue and RateLimitingQueue: reference behaviours B43-B46.
+// Queue, DelayingQueue and RateLimitingQueue: behaviours B43-B46 of docs/behaviours.md.
 #include "kube/workqueue/workqueue.h"
 
 #include <gmock/gmock.h>
