@@ -687,6 +687,8 @@ void Reflector::CheckWatchListConsistency(const std::string& rv, std::vector<Obj
 }
 
 void Reflector::ReportError(const Status& status) {
+  // A stop cancels what is in flight (the FIFO closes, a list is abandoned): not an error.
+  if (stop_.stop_requested() && status.code() == StatusCode::kCancelled) return;
   counters_.errors.fetch_add(1, std::memory_order_relaxed);
   if (error_handler_) {
     try {

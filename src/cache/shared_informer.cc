@@ -223,8 +223,10 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       fifo = fifo_;
       listeners = listeners_;
     }
-    if (reflector) reflector->Stop();
+    // Close the FIFO first: a paged relist may be waiting in `ReplacePage` for a drain that
+    // `stopping_` has just ended, and only the close releases it so the reflector can stop.
     if (fifo) fifo->Close();
+    if (reflector) reflector->Stop();
     // Wait for a delta batch in progress: a barrier through the processing queue.
     if (fifo && !executor_->InWorker()) {
       Mutex m;

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -424,6 +426,49 @@ TEST_F(SharedInformerTest, B63WaitForCacheSyncReturnsFalseWhenStoppedFirst) {
     informer_->Stop();
   });
   EXPECT_FALSE(informer_->WaitForCacheSync(30s));
+  stopper.join();
+}
+
+// A paged relist waits between pages while the informer drains (`max_replace_backlog`); a Stop
+// that arrives while the list waits there must end it, not wait for a drain that has stopped.
+TEST_F(SharedInformerTest, StopEndsAPagedListWaitingForTheInformerToDrain) {
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool gate_open = false;
+  std::atomic<bool> entered{false};
+  // The index function runs on the drain: holding it holds every queued relist item.
+  IndexFunc slow_index = [&](const Object& obj) -> std::vector<std::string> {
+    entered = true;
+    std::unique_lock l(gate_mu);
+    gate_cv.wait(l, [&] { return gate_open; });
+    return {std::string(obj.ns())};
+  };
+  Make(0ms, {{"slow", slow_index}});
+  std::vector<ObjectPtr> first_page;
+  for (int i = 0; i < 5000; ++i) first_page.push_back(MakePod("ns", "p" + std::to_string(i)));
+  lw_->PushListResult(MakeList(std::move(first_page), "10", "next"));
+  lw_->PushListResult(MakeList({MakePod("ns", "last")}, "10"));
+  informer_->Run();
+  ASSERT_TRUE(lw_->WaitForLists(2));  // the second page waits: 4,000 of the first are queued
+  for (int i = 0; i < 10000 && !entered.load(); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(entered.load());
+
+  std::promise<void> stopped;
+  std::future<void> stop_done = stopped.get_future();
+  std::thread stopper([&] {
+    informer_->Stop();
+    stopped.set_value();
+  });
+  while (!informer_->IsStopped()) std::this_thread::yield();
+  {
+    std::lock_guard l(gate_mu);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
+  if (stop_done.wait_for(30s) != std::future_status::ready) {
+    std::fprintf(stderr, "Stop() is still waiting for the paged list after 30 s\n");
+    std::_Exit(1);  // the informer cannot be torn down; do not hang the suite
+  }
   stopper.join();
 }
 
