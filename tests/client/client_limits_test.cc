@@ -11,6 +11,7 @@
 #include "kube/client/http_client.h"
 #include "kube/client/rest_client.h"
 #include "tests/client/scripted_server.h"
+#include "watch/watch_decoder.h"
 
 namespace kube {
 namespace {
@@ -110,6 +111,37 @@ TEST(ClientLimitsTest, WatchFrameOverTheLimitEndsTheWatchWithOneError) {
   EXPECT_EQ(events[1].type, WatchEventType::kError);
   EXPECT_EQ(events[1].error.code(), StatusCode::kDataLoss);
   EXPECT_EQ(events[1].error.message(), "watch event 2 exceeds the 4096-byte frame limit");
+}
+
+// A server that streams one frame that never ends, far past a small limit: the watch ends with
+// one ERROR event, and the decoder never held much more than the limit (counted, not measured
+// as RSS: a doubling buffer would reach 4 MiB of capacity for this 3 MiB limit, and hold its old
+// and new buffers at once while growing).
+TEST(ClientLimitsTest, UnterminatedFrameOverTheLimitIsRefusedHoldingAboutTheLimit) {
+  constexpr size_t kLimit = size_t{3} << 20;
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.StartChunked(200, "application/json");
+    conn.Chunk(Frame("ADDED", PodJson("small", "2")));
+    conn.Chunk(R"({"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","data":")");
+    const std::string filler(50000, 'x');
+    for (size_t sent = 0; sent < 4 * kLimit; sent += filler.size()) {
+      if (!conn.Chunk(filler)) return;  // the client has gone
+    }
+    conn.EndChunked();
+  });
+  internal::PendingFrame::ResetHighWaterForTesting();
+  ResourceClient pods(ClientFor(server, {.max_watch_frame_bytes = kLimit}), kPods, "default");
+  Result<std::unique_ptr<Watch>> w = pods.Watch({.resource_version = "1"});
+  ASSERT_TRUE(w) << w.error();
+  std::vector<WatchEvent> events;
+  while (std::optional<WatchEvent> e = (*w)->Next()) events.push_back(*e);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[1].type, WatchEventType::kError);
+  EXPECT_EQ(events[1].error.message(), "watch event 2 exceeds the 3145728-byte frame limit");
+  EXPECT_GE(internal::PendingFrame::HighWaterForTesting(), kLimit / 2);
+  EXPECT_LE(internal::PendingFrame::HighWaterForTesting(),
+            kLimit + internal::PendingFrame::kBlockBytes);
 }
 
 // --- Bad input --------------------------------------------------------------------------------
