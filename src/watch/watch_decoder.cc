@@ -247,7 +247,11 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
     if (const void* nl = std::memchr(data, '\n', n); nl != nullptr) {
       const size_t line_end = static_cast<const char*>(nl) - data;
       const size_t had = partial_.size();
-      if (had + line_end <= options_.max_frame_bytes) {
+      // Tried again only once the frame has doubled since the last try that failed: a frame
+      // with a newline in every chunk would otherwise be joined and parsed once per chunk.
+      if (had + line_end <= options_.max_frame_bytes && had + line_end >= next_line_try_) {
+        continued_line_bytes_tried_ += had + line_end;
+        next_line_try_ = 2 * (had + line_end);
         partial_.Append(std::string_view(data, line_end));
         if (TryDecodeLine(partial_.View(), out)) {
           ResetFrame();
@@ -313,6 +317,7 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
 
 void WatchDecoder::ResetFrame() {
   in_frame_ = false;
+  next_line_try_ = 0;
   partial_.Clear();  // keeps at most one small block for the stream's life
 }
 

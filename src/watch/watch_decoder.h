@@ -99,6 +99,9 @@ class WatchDecoder {
   bool has_partial_frame() const { return in_frame_; }
   // Events decoded so far (for messages).
   size_t frames() const { return frames_; }
+  // Bytes of frames continued from earlier chunks that the newline fast path has tried to
+  // decode, retries included: linear in the stream's size.
+  size_t ContinuedLineBytesTriedForTesting() const { return continued_line_bytes_tried_; }
 
  private:
   // Scans `data[pos, end)` with the current bracket state. Returns the index one past the frame's
@@ -123,6 +126,9 @@ class WatchDecoder {
   std::string stack_;     // open brackets, '{' or '['
   // Bytes of the current frame received in earlier chunks (empty when it started in this chunk).
   PendingFrame partial_;
+  // The fast path tries a continued frame again only once it has this many bytes.
+  size_t next_line_try_ = 0;
+  size_t continued_line_bytes_tried_ = 0;
 };
 
 // Whether `s` is one of the decoder's errors for an event that cannot be decoded at all

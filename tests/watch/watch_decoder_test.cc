@@ -350,6 +350,26 @@ TEST(WatchDecoderTest, LargeFramesAcrossBlocksDecode) {
   }
 }
 
+// A frame spanning thousands of chunks, each with a newline after a '}' (JSON allows newlines
+// between tokens): the newline fast path tries the frame again only once it has doubled, so the
+// work stays linear instead of one join and parse of the whole frame per chunk.
+TEST(WatchDecoderTest, FrameWithANewlineInEveryChunkIsTriedLinearly) {
+  std::string piece = R"(,{"a":")" + std::string(1000, 'x') + "\"}\n";
+  std::string stream = R"({"type":"ADDED","object":{"apiVersion":"v1","kind":"Pod",)"
+                       R"("metadata":{"name":"p","resourceVersion":"5"},"items":[{})";
+  const size_t pieces = 4000;
+  WatchDecoder decoder;
+  std::vector<WatchEvent> events;
+  decoder.Feed(stream, &events);
+  for (size_t i = 0; i < pieces; ++i) decoder.Feed(piece, &events);
+  decoder.Feed("]}}\n", &events);
+  decoder.Finish(&events);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[0].object->name(), "p");
+  EXPECT_LT(decoder.ContinuedLineBytesTriedForTesting(), 4 * pieces * piece.size());
+}
+
 TEST(WatchDecoderTest, DeepNestingIsRefused) {
   WatchDecoderOptions options;
   options.max_depth = 64;
