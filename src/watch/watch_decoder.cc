@@ -430,6 +430,17 @@ Status StatusFromStatusObject(const Object& object, int http_code) {
   }
   if (status_code == 0) status_code = 500;
   std::string text = message ? *message : std::string();
+  // Messages are logged and copied with every retry: a server's megabytes are cut short.
+  constexpr size_t kMaxMessage = 16 * 1024;
+  if (text.size() > kMaxMessage) {
+    const size_t cut = text.size() - kMaxMessage;
+    text.resize(kMaxMessage);
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) {
+      text.pop_back();  // not in the middle of a UTF-8 sequence
+    }
+    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) text.pop_back();
+    text += "... (" + std::to_string(cut) + " more bytes)";
+  }
   if (text.empty()) {
     text = "the server reported an error (HTTP " + std::to_string(status_code) +
            (reason && !reason->empty() ? ", " + *reason : std::string()) + ")";

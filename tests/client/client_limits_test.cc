@@ -144,6 +144,81 @@ TEST(ClientLimitsTest, UnterminatedFrameOverTheLimitIsRefusedHoldingAboutTheLimi
             kLimit + internal::PendingFrame::kBlockBytes);
 }
 
+// --- Hostile servers ---------------------------------------------------------------------------
+
+// A Retry-After beyond `max_retry_after` (31 years here) is not slept on: the answer comes back
+// at once. Smaller ones are waited for; unparseable or negative ones are not retries at all.
+TEST(HostileServerTest, AbsurdRetryAfterIsReturnedInsteadOfWaitedOn) {
+  for (const char* retry_after : {"999999999", "61", "1000000000000000000", "1e18", "-5", "2"}) {
+    SCOPED_TRACE(retry_after);
+    ScriptedServer server([&](const ScriptedRequest&, ScriptedConn& conn) {
+      conn.Respond(429, "application/json",
+                   R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                   R"("reason":"TooManyRequests","code":429,"message":"slow down"})",
+                   {std::string("Retry-After: ") + retry_after});
+    });
+    RestConfig c;
+    c.server = server.url();
+    c.source = "test";
+    std::vector<std::chrono::seconds> waits;
+    HttpClientOptions options;
+    options.max_attempts = 3;
+    options.retry_wait = [&waits](std::chrono::seconds d) {
+      waits.push_back(d);
+      return true;
+    };
+    Result<std::shared_ptr<HttpClient>> client = MakeCurlHttpClient(c, std::move(options));
+    ASSERT_TRUE(client) << client.error();
+    ResourceClient pods(*client, kPods, "default");
+    Result<ObjectList> list = pods.List();
+    ASSERT_FALSE(list);
+    EXPECT_EQ(list.error().http_code(), 429);
+    if (std::string(retry_after) == "2") {
+      EXPECT_THAT(waits, ::testing::ElementsAre(std::chrono::seconds(2), std::chrono::seconds(2)));
+      EXPECT_EQ(server.requests().size(), 3u);
+    } else {
+      EXPECT_THAT(waits, ::testing::IsEmpty());
+      EXPECT_EQ(server.requests().size(), 1u);
+    }
+  }
+}
+
+// A Status whose message is a megabyte: the error keeps its first 16 KiB, so logging it on every
+// retry does not copy the server's megabytes.
+TEST(HostileServerTest, HugeStatusMessageIsCutShort) {
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(500, "application/json",
+                 R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":500,)"
+                 R"("reason":"InternalError","message":")" +
+                     std::string(size_t{1} << 20, 'm') + R"("})");
+  });
+  ResourceClient pods(ClientFor(server), kPods, "default");
+  Result<ObjectList> list = pods.List();
+  ASSERT_FALSE(list);
+  EXPECT_EQ(list.error().http_code(), 500);
+  EXPECT_LT(list.error().message().size(), 17u * 1024);
+  EXPECT_THAT(list.error().message(), HasSubstr("mmm... (1032192 more bytes)"));
+}
+
+// A server that answers every continue token with the same token: the page is kDataLoss rather
+// than a list a pager would follow forever.
+TEST(HostileServerTest, ContinueTokenAnsweredWithItselfIsDataLoss) {
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(200, "application/json",
+                 R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5",)"
+                 R"("continue":"again","remainingItemCount":9223372036854775807},"items":[]})");
+  });
+  ResourceClient pods(ClientFor(server), kPods, "default");
+  Result<ObjectList> first = pods.List({.limit = 1});
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(first->continue_token, "again");
+  Result<ObjectList> next = pods.List({.limit = 1, .continue_token = first->continue_token});
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(next.error().message(),
+              HasSubstr("the server answered a continue token with the same token"));
+}
+
 // --- Bad input --------------------------------------------------------------------------------
 
 TEST(BadInputTest, WrongJsonTypeIsDataLossNamingTheField) {
