@@ -592,7 +592,8 @@ class CurlHttpClient final : public HttpClient {
         --attempt;
         continue;
       }
-      bool retriable = (response.status == 429 || response.status >= 500) && response.retry_after;
+      bool retriable = (response.status == 429 || response.status >= 500) && response.retry_after &&
+                       *response.retry_after <= options_.max_retry_after;
       if (!retriable || attempt >= max_attempts) return response;
       KUBE_LOG(kInfo, kComponent) << t->display << " answered " << response.status
                                   << "; retrying in " << response.retry_after->count() << "s";

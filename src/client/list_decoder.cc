@@ -135,6 +135,11 @@ void ListDecoder::ScanHeader() {
       continue;
     }
     if (t[i] != '"') return keep_all();  // includes `{}`: DecodeList explains
+    // The member in progress is searched again only once it has doubled: linear even for a huge
+    // member (a server's or an attacker's) arriving in many small pieces.
+    if (n - i < next_try_) return;
+    header_bytes_scanned_ += n - i;
+    next_try_ = 2 * (n - i);
     size_t key_end = json::SkipString(t, i);
     if (key_end == json::kNpos) return;
     std::string_view key = t.substr(i + 1, key_end - i - 2);
@@ -155,6 +160,7 @@ void ListDecoder::ScanHeader() {
       item_kind_ = ItemKind(kind_);
       state_ = State::kItems;
       cursor_ = 0;
+      next_try_ = 0;
       return ScanItems();
     }
     size_t value_end = json::SkipValue(t, value);
@@ -176,6 +182,7 @@ void ListDecoder::ScanHeader() {
     if (next >= n) return;
     if (t[next] != ',') return keep_all();  // a '}' here: no items
     cursor_ = next + 1;
+    next_try_ = 0;
   }
 }
 

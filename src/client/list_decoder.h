@@ -63,6 +63,9 @@ class ListDecoder {
   size_t items_decoded() const { return handed_ + items_.size(); }
   // The most body bytes held at once, for tests and benchmarks.
   size_t peak_held_bytes() const { return peak_held_; }
+  // Bytes of header members (before `items`) searched so far, re-searches included: linear in
+  // the header's size however it is cut into pieces.
+  size_t HeaderBytesScannedForTesting() const { return header_bytes_scanned_; }
 
  private:
   enum class State {
@@ -94,8 +97,9 @@ class ListDecoder {
   // kItems (and kKeep after it): `buf_[cursor_...]` is undecoded; `cursor_` sits after '[' or
   // after the last item's ','.
   std::string buf_;
-  size_t item_end_ = 0;      // one past the current item once found, else 0
-  size_t next_try_ = 0;      // retry the end search once the item has this many bytes
+  size_t item_end_ = 0;  // one past the current item once found, else 0
+  size_t next_try_ = 0;  // retry the end search once the item (or header member) is this big
+  size_t header_bytes_scanned_ = 0;
   size_t placeholders_ = 0;  // items dropped before a kept one (kKeep only)
 
   // kSuffix.

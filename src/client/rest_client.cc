@@ -332,6 +332,12 @@ Result<ObjectList> ResourceClient::List(const ListOptions& options,
   if (!list) {
     return DataLossError("decoding the answer to GET " + req.path + ": " + list.error().message());
   }
+  if (!options.continue_token.empty() && list->continue_token == options.continue_token) {
+    // A pager following it would ask for the same page forever.
+    return DataLossError("GET " + req.path +
+                         ": the server answered a continue token with the same token (a list "
+                         "that never ends)");
+  }
   return list;
 }
 

@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,10 +45,33 @@ std::string Str(const json& j, std::initializer_list<std::string_view> path,
   return v != nullptr && v->is_string() ? v->get<std::string>() : fallback;
 }
 
+// The integer fields these printers read are int32 in the Go types, which refuse a fraction,
+// a number outside int32 or a value of another type at decode time. Such a value reads as absent
+// here (the caller's fallback), so no cell ever shows a wrapped or undefined number.
 std::optional<int64_t> OptInt(const json& j, std::initializer_list<std::string_view> path) {
+  constexpr int64_t kMin = std::numeric_limits<int32_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
   const json* v = At(j, path);
-  if (v == nullptr || !v->is_number()) return std::nullopt;
-  return v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>();
+  if (v == nullptr) return std::nullopt;
+  if (v->is_number_unsigned()) {
+    const uint64_t u = v->get<uint64_t>();
+    if (u > static_cast<uint64_t>(kMax)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v->is_number_integer()) {
+    const int64_t i = v->get<int64_t>();
+    if (i < kMin || i > kMax) return std::nullopt;
+    return i;
+  }
+  if (v->is_number_float()) {
+    // Only whole numbers in range (3.0 as the client wrote 3); the comparisons are false for NaN.
+    const double d = v->get<double>();
+    if (!(d >= static_cast<double>(kMin) && d <= static_cast<double>(kMax)) || std::trunc(d) != d) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
 }
 
 int64_t Int(const json& j, std::initializer_list<std::string_view> path, int64_t fallback = 0) {
@@ -78,6 +104,47 @@ std::string OrNone(std::string s, std::string_view none = "<none>") {
 
 // --- time ----------------------------------------------------------------------------------------
 
+// Times are kept as Go's time.Time holds them: any RFC 3339 year (0000-9999), in seconds and
+// nanoseconds since the Unix epoch, with no conversion to system_clock (whose nanosecond count
+// only spans the years 1678-2261). Durations between them saturate at Go's time.Duration bounds
+// (about 292 years), as time.Sub does.
+struct Instant {
+  int64_t secs = 0;
+  int64_t nanos = 0;  // [0, 1e9)
+  friend bool operator<(const Instant& a, const Instant& b) {
+    return a.secs != b.secs ? a.secs < b.secs : a.nanos < b.nanos;
+  }
+};
+
+constexpr int64_t kNanosPerSecond = 1000000000;
+// 0001-01-01T00:00:00Z, Go's zero time: metav1.Time.IsZero() and "<unknown>" in the printers.
+constexpr int64_t kZeroTimeSecs = -62135596800;
+// time.Duration's bounds in whole seconds (math.MaxInt64 nanoseconds).
+constexpr int64_t kMaxDurationSecs = std::numeric_limits<int64_t>::max() / kNanosPerSecond;
+
+bool IsZero(const Instant& t) { return t.secs == kZeroTimeSecs && t.nanos == 0; }
+
+Instant FromClock(Clock::time_point t) {
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  int64_t secs = ns / kNanosPerSecond, nanos = ns % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    --secs;
+  }
+  return {secs, nanos};
+}
+
+// a - b as Go's Time.Sub computes it, in whole seconds truncated toward zero (what HumanDuration
+// reads): saturates at about +-292 years instead of overflowing.
+std::chrono::seconds Sub(const Instant& a, const Instant& b) {
+  const int64_t secs = a.secs - b.secs;  // |secs| < 2^39 for years 0000-9999
+  if (secs > kMaxDurationSecs - 1) return std::chrono::seconds(kMaxDurationSecs);
+  if (secs < -kMaxDurationSecs + 1) return std::chrono::seconds(-kMaxDurationSecs);
+  const int64_t ns = secs * kNanosPerSecond + (a.nanos - b.nanos);
+  return std::chrono::seconds(ns / kNanosPerSecond);
+}
+
 // Days since 1970-01-01 for a civil date (proleptic Gregorian).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -88,48 +155,105 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-// RFC 3339 ("2024-05-01T10:00:00Z", fractions and offsets allowed); nullopt otherwise.
-std::optional<Clock::time_point> ParseTime(std::string_view s) {
+// Reads exactly `n` decimal digits at s[pos..pos+n).
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// RFC 3339 as Go's time.Parse(time.RFC3339) takes it ("2024-05-01T10:00:00Z", an optional
+// fraction, "Z" or a numeric offset; fields in range); nullopt otherwise.
+std::optional<Instant> ParseTime(std::string_view s) {
   int y, mo, d, h, mi, sec;
-  int n = 0;
-  std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-      n != 19) {
+  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || s[10] != 'T' || !Digits(s, 11, 2, &h) ||
+      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) {
     return std::nullopt;
   }
   size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  int64_t nanos = 0;
+  if (s[i] == '.') {
+    const size_t start = ++i;
+    int64_t scale = kNanosPerSecond / 10;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      nanos += (s[i] - '0') * scale;  // digits past the ninth add 0
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
   }
   int64_t offset = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+  if (i < s.size() && s[i] == 'Z') {
     ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-')) {
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh, om;
-    if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    if (!Digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !Digits(s, i + 4, 2, &om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
     offset = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
     i += 6;
   } else {
     return std::nullopt;
   }
-  if (i != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-  int64_t secs = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                 h * 3600 + mi * 60 + sec - offset;
-  return Clock::time_point(std::chrono::seconds(secs));
+  if (i != s.size()) return std::nullopt;
+  const int64_t secs =
+      DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+      mi * 60 + sec - offset;
+  return Instant{secs, nanos};
 }
 
-std::optional<Clock::time_point> TimeAt(const json& j,
-                                        std::initializer_list<std::string_view> path) {
+// The field at `path` as a time; nullopt when absent, not a string or not RFC 3339 (a typed Go
+// object would refuse the last two at decode time; here they read as unset).
+std::optional<Instant> TimeAt(const json& j, std::initializer_list<std::string_view> path) {
   const json* v = At(j, path);
   if (v == nullptr || !v->is_string()) return std::nullopt;
   return ParseTime(v->get_ref<const std::string&>());
 }
 
-// kubectl's "time since": "<unknown>" when absent.
-std::string Since(std::optional<Clock::time_point> t, Clock::time_point now) {
-  if (!t) return "<unknown>";
-  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
+// The printers' translateTimestampSince: "<unknown>" when unset or Go's zero time, else the
+// human duration since `t` ("<invalid>" for a time more than a second ahead of `now`).
+std::string Since(std::optional<Instant> t, Clock::time_point now) {
+  if (!t || IsZero(*t)) return "<unknown>";
+  return HumanDuration(Sub(FromClock(now), *t));
+}
+
+// `t` as time.RFC3339 in UTC ("2024-05-01T10:00:00Z"), Go's zero time when unset.
+std::string FormatRfc3339(std::optional<Instant> t) {
+  const int64_t secs = t ? t->secs : kZeroTimeSecs;
+  const int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400;
+  const int64_t rem = secs - days * 86400;
+  // Civil date from days since 1970-01-01 (proleptic Gregorian), the inverse of DaysFromCivil.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2);
+  char buf[80];  // the longest any int64 fields could print
+  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                static_cast<long long>(rem % 60));
+  return buf;
 }
 
 // --- selectors -----------------------------------------------------------------------------------
@@ -288,11 +412,11 @@ std::string PodStatusReason(const json& pod) {
 std::vector<json> PodRow(const json& pod, Clock::time_point now) {
   int64_t total = static_cast<int64_t>(Arr(pod, {"spec", "containers"}).size());
   int64_t ready = 0, restarts = 0;
-  std::optional<Clock::time_point> last_restart;
+  std::optional<Instant> last_restart;
   auto note_restart = [&](const json& s) {
     restarts += Int(s, {"restartCount"});
     if (auto t = TimeAt(s, {"lastState", "terminated", "finishedAt"}); t) {
-      if (!last_restart || *t > *last_restart) last_restart = t;
+      if (!last_restart || *last_restart < *t) last_restart = t;
     }
   };
   for (const json& s : Arr(pod, {"status", "containerStatuses"})) {
@@ -313,7 +437,7 @@ std::vector<json> PodRow(const json& pod, Clock::time_point now) {
     if (r != nullptr && r->is_boolean() && r->get<bool>()) ++ready;
   }
   std::string restarts_cell = std::to_string(restarts);
-  if (restarts != 0 && last_restart) {
+  if (restarts != 0 && last_restart && !IsZero(*last_restart)) {
     restarts_cell += " (" + Since(last_restart, now) + " ago)";
   }
   std::string gates = "<none>";
@@ -477,8 +601,8 @@ std::string JobCompletions(const json& job) {
 std::string JobDuration(const json& job, Clock::time_point now) {
   auto start = TimeAt(job, {"status", "startTime"});
   if (!start) return "";
-  auto end = TimeAt(job, {"status", "completionTime"}).value_or(now);
-  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(end - *start));
+  auto end = TimeAt(job, {"status", "completionTime"}).value_or(FromClock(now));
+  return HumanDuration(Sub(end, *start));
 }
 
 std::string BoolPtr(const json& obj, std::initializer_list<std::string_view> path) {
@@ -491,9 +615,9 @@ std::string BoolPtr(const json& obj, std::initializer_list<std::string_view> pat
 // -----------------------------------------------------------------------------------------
 
 std::string EventLastSeen(const json& ev, Clock::time_point now) {
-  std::optional<Clock::time_point> first = TimeAt(ev, {"firstTimestamp"});
+  std::optional<Instant> first = TimeAt(ev, {"firstTimestamp"});
   if (!first) first = TimeAt(ev, {"eventTime"});
-  std::optional<Clock::time_point> last = TimeAt(ev, {"series", "lastObservedTime"});
+  std::optional<Instant> last = TimeAt(ev, {"series", "lastObservedTime"});
   if (!last) last = TimeAt(ev, {"lastTimestamp"});
   if (!last) last = first;
   if (!last) last = TimeAt(ev, {"metadata", "creationTimestamp"});
@@ -812,15 +936,28 @@ const Printer& DefaultPrinter() {
   static const Printer p{
       {kNameColumn, {"Created At", "date", "Time the object was created.", 0, ""}},
       [](const json& o, Clock::time_point) -> std::vector<json> {
-        return {Name(o), Str(o, {"metadata", "creationTimestamp"})};
+        return {Name(o), FormatRfc3339(TimeAt(o, {"metadata", "creationTimestamp"}))};
       }};
   return p;
+}
+
+// The Age cell of a custom resource, as the CRD table convertor fills a "date" column: null when
+// the field is absent or not a string, "<invalid>" when it is not RFC 3339, "<unknown>" for ""
+// or Go's zero time.
+json CustomResourceAge(const json& o, Clock::time_point now) {
+  const json* v = At(o, {"metadata", "creationTimestamp"});
+  if (v == nullptr || !v->is_string()) return nullptr;
+  const std::string& s = v->get_ref<const std::string&>();
+  if (s.empty()) return "<unknown>";
+  std::optional<Instant> t = ParseTime(s);
+  if (!t) return "<invalid>";
+  return Since(t, now);
 }
 
 const Printer& CustomResourcePrinter() {
   static const Printer p{{kNameColumn, {"Age", "date", "Time since the object was created."}},
                          [](const json& o, Clock::time_point now) -> std::vector<json> {
-                           return {Name(o), Age(o, now)};
+                           return {Name(o), CustomResourceAge(o, now)};
                          }};
   return p;
 }

@@ -6,6 +6,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -42,14 +44,97 @@ bool IsValidJson(std::string_view value) {
          simdjson::SUCCESS;
 }
 
+std::atomic<size_t> pending_high_water{0};
+
 }  // namespace
+
+void PendingFrame::SetHeld(size_t held) {
+  held_ = held;
+  size_t seen = pending_high_water.load(std::memory_order_relaxed);
+  while (held > seen && !pending_high_water.compare_exchange_weak(seen, held)) {
+  }
+}
+
+void PendingFrame::Append(std::string_view bytes) {
+  if (bytes.empty()) return;
+  size_ += bytes.size();
+  if (blocks_.empty()) blocks_.emplace_back();
+  std::string* last = &blocks_.back();
+  if (blocks_.size() == 1 && last->size() + bytes.size() <= kBlockBytes) {
+    const size_t before = last->capacity();
+    if (last->size() + bytes.size() > before) {
+      // The first block doubles while small; count its old and new buffers at once.
+      std::string grown;
+      grown.reserve(std::max(last->size() + bytes.size(), std::min(2 * before, kBlockBytes)));
+      SetHeld(held_ + grown.capacity());
+      grown.append(*last);
+      last->swap(grown);
+      SetHeld(held_ - grown.capacity());
+      std::string().swap(grown);
+    }
+    last->append(bytes);
+    return;
+  }
+  // Fill the last block's spare room, then start a new block: no block ever reallocates.
+  const size_t room = last->capacity() - last->size();
+  if (room > 0) {
+    const size_t take = std::min(room, bytes.size());
+    last->append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+  }
+  if (bytes.empty()) return;
+  std::string block;
+  block.reserve(std::max(kBlockBytes, bytes.size()));
+  block.append(bytes);
+  SetHeld(held_ + block.capacity());
+  blocks_.push_back(std::move(block));
+}
+
+std::string_view PendingFrame::View() {
+  if (blocks_.empty()) return {};
+  if (blocks_.size() > 1) {
+    std::string joined;
+    joined.reserve(size_);
+    SetHeld(held_ + joined.capacity());
+    for (std::string& b : blocks_) {
+      joined.append(b);
+      const size_t cap = b.capacity();
+      std::string().swap(b);
+      SetHeld(held_ - cap);
+    }
+    blocks_.clear();
+    blocks_.push_back(std::move(joined));
+  }
+  return blocks_.front();
+}
+
+void PendingFrame::Truncate(size_t n) {
+  View();
+  if (blocks_.empty()) return;
+  blocks_.front().resize(n);
+  size_ = n;
+}
+
+void PendingFrame::Clear() {
+  size_ = 0;
+  if (blocks_.size() == 1 && blocks_.front().capacity() <= kBlockBytes) {
+    blocks_.front().clear();  // kept for the next frame
+    return;
+  }
+  blocks_.clear();
+  blocks_.shrink_to_fit();
+  SetHeld(0);
+}
+
+size_t PendingFrame::HighWaterForTesting() { return pending_high_water.load(); }
+void PendingFrame::ResetHighWaterForTesting() { pending_high_water.store(0); }
 
 WatchDecoder::WatchDecoder(WatchDecoderOptions options) : options_(options) {}
 
 void WatchDecoder::Fail(Status status, std::vector<WatchEvent>* out) {
   failed_ = true;
   in_frame_ = false;
-  std::string().swap(partial_);
+  partial_ = PendingFrame();  // frees whatever the refused frame had buffered
   stack_.clear();
   out->push_back(WatchEvent{WatchEventType::kError, nullptr, std::move(status)});
 }
@@ -162,12 +247,18 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
     if (const void* nl = std::memchr(data, '\n', n); nl != nullptr) {
       const size_t line_end = static_cast<const char*>(nl) - data;
       const size_t had = partial_.size();
-      partial_.append(data, line_end);
-      if (TryDecodeLine(partial_, out)) {
-        ResetFrame();
-        pos = line_end + 1;
-      } else {
-        partial_.resize(had);  // the scanner goes on from its saved state
+      // Tried again only once the frame has doubled since the last try that failed: a frame
+      // with a newline in every chunk would otherwise be joined and parsed once per chunk.
+      if (had + line_end <= options_.max_frame_bytes && had + line_end >= next_line_try_) {
+        continued_line_bytes_tried_ += had + line_end;
+        next_line_try_ = 2 * (had + line_end);
+        partial_.Append(std::string_view(data, line_end));
+        if (TryDecodeLine(partial_.View(), out)) {
+          ResetFrame();
+          pos = line_end + 1;
+        } else {
+          partial_.Truncate(had);  // the scanner goes on from its saved state
+        }
       }
     }
   }
@@ -209,15 +300,15 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
       return;
     }
     if (end == kNpos) {
-      partial_.append(bytes.substr(frame_begin));
+      partial_.Append(bytes.substr(frame_begin));
       return;
     }
     in_frame_ = false;
     if (partial_.empty()) {
       DecodeFrame(bytes.substr(frame_begin, end - frame_begin), out);
     } else {
-      partial_.append(bytes.substr(0, end));
-      DecodeFrame(partial_, out);
+      partial_.Append(bytes.substr(0, end));
+      DecodeFrame(partial_.View(), out);
       ResetFrame();
     }
     pos = end;
@@ -226,11 +317,8 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
 
 void WatchDecoder::ResetFrame() {
   in_frame_ = false;
-  if (partial_.capacity() > (size_t{1} << 20)) {
-    std::string().swap(partial_);  // do not keep a huge frame's buffer for the stream's life
-  } else {
-    partial_.clear();
-  }
+  next_line_try_ = 0;
+  partial_.Clear();  // keeps at most one small block for the stream's life
 }
 
 void WatchDecoder::Finish(std::vector<WatchEvent>* out) {
@@ -342,6 +430,17 @@ Status StatusFromStatusObject(const Object& object, int http_code) {
   }
   if (status_code == 0) status_code = 500;
   std::string text = message ? *message : std::string();
+  // Messages are logged and copied with every retry: a server's megabytes are cut short.
+  constexpr size_t kMaxMessage = 16 * 1024;
+  if (text.size() > kMaxMessage) {
+    const size_t cut = text.size() - kMaxMessage;
+    text.resize(kMaxMessage);
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) {
+      text.pop_back();  // not in the middle of a UTF-8 sequence
+    }
+    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) text.pop_back();
+    text += "... (" + std::to_string(cut) + " more bytes)";
+  }
   if (text.empty()) {
     text = "the server reported an error (HTTP " + std::to_string(status_code) +
            (reason && !reason->empty() ? ", " + *reason : std::string()) + ")";

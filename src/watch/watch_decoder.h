@@ -44,6 +44,43 @@ struct WatchDecoderOptions {
   size_t max_depth = 1000;
 };
 
+// The bytes of a frame that spans chunks. They are kept in blocks that never reallocate: one
+// string grown by doubling would copy itself at each step and, near the frame limit, hold its old
+// and new buffers at once (up to 1.5 times the limit, with a capacity up to twice the bytes). The
+// bytes held stay within the frame's size plus one block, so refusing a frame over the limit
+// never costs much more than the limit.
+class PendingFrame {
+ public:
+  // Blocks after the first are this big (or as big as one appended piece). The first grows by
+  // doubling up to it, so small frames split across chunks stay one cheap string.
+  static constexpr size_t kBlockBytes = size_t{256} << 10;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void Append(std::string_view bytes);
+  // The bytes as one string. Joins the blocks into one (freeing each as it is copied), so this
+  // costs a copy once a frame has outgrown the first block.
+  std::string_view View();
+  // Keeps the first `n` bytes. Call after `View()`.
+  void Truncate(size_t n);
+  // Empties it, keeping one small block for the next frame and freeing anything larger.
+  void Clear();
+  // Bytes allocated now (capacities, a join's two copies included).
+  size_t held() const { return held_; }
+
+  // The most bytes any PendingFrame of the process has held at once since the last reset: what a
+  // test reads to check that a frame over the limit is refused without being buffered.
+  static size_t HighWaterForTesting();
+  static void ResetHighWaterForTesting();
+
+ private:
+  void SetHeld(size_t held);
+
+  std::vector<std::string> blocks_;
+  size_t size_ = 0;
+  size_t held_ = 0;
+};
+
 // Thread-compatible: one decoder per stream, fed from one thread at a time.
 class WatchDecoder {
  public:
@@ -62,6 +99,9 @@ class WatchDecoder {
   bool has_partial_frame() const { return in_frame_; }
   // Events decoded so far (for messages).
   size_t frames() const { return frames_; }
+  // Bytes of frames continued from earlier chunks that the newline fast path has tried to
+  // decode, retries included: linear in the stream's size.
+  size_t ContinuedLineBytesTriedForTesting() const { return continued_line_bytes_tried_; }
 
  private:
   // Scans `data[pos, end)` with the current bracket state. Returns the index one past the frame's
@@ -85,7 +125,10 @@ class WatchDecoder {
   bool escaped_ = false;  // the previous byte inside a string was an unconsumed backslash
   std::string stack_;     // open brackets, '{' or '['
   // Bytes of the current frame received in earlier chunks (empty when it started in this chunk).
-  std::string partial_;
+  PendingFrame partial_;
+  // The fast path tries a continued frame again only once it has this many bytes.
+  size_t next_line_try_ = 0;
+  size_t continued_line_bytes_tried_ = 0;
 };
 
 // Whether `s` is one of the decoder's errors for an event that cannot be decoded at all

@@ -11,6 +11,7 @@
 #include "kube/client/http_client.h"
 #include "kube/client/rest_client.h"
 #include "tests/client/scripted_server.h"
+#include "watch/watch_decoder.h"
 
 namespace kube {
 namespace {
@@ -110,6 +111,112 @@ TEST(ClientLimitsTest, WatchFrameOverTheLimitEndsTheWatchWithOneError) {
   EXPECT_EQ(events[1].type, WatchEventType::kError);
   EXPECT_EQ(events[1].error.code(), StatusCode::kDataLoss);
   EXPECT_EQ(events[1].error.message(), "watch event 2 exceeds the 4096-byte frame limit");
+}
+
+// A server that streams one frame that never ends, far past a small limit: the watch ends with
+// one ERROR event, and the decoder never held much more than the limit (counted, not measured
+// as RSS: a doubling buffer would reach 4 MiB of capacity for this 3 MiB limit, and hold its old
+// and new buffers at once while growing).
+TEST(ClientLimitsTest, UnterminatedFrameOverTheLimitIsRefusedHoldingAboutTheLimit) {
+  constexpr size_t kLimit = size_t{3} << 20;
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.StartChunked(200, "application/json");
+    conn.Chunk(Frame("ADDED", PodJson("small", "2")));
+    conn.Chunk(R"({"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","data":")");
+    const std::string filler(50000, 'x');
+    for (size_t sent = 0; sent < 4 * kLimit; sent += filler.size()) {
+      if (!conn.Chunk(filler)) return;  // the client has gone
+    }
+    conn.EndChunked();
+  });
+  internal::PendingFrame::ResetHighWaterForTesting();
+  ResourceClient pods(ClientFor(server, {.max_watch_frame_bytes = kLimit}), kPods, "default");
+  Result<std::unique_ptr<Watch>> w = pods.Watch({.resource_version = "1"});
+  ASSERT_TRUE(w) << w.error();
+  std::vector<WatchEvent> events;
+  while (std::optional<WatchEvent> e = (*w)->Next()) events.push_back(*e);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[1].type, WatchEventType::kError);
+  EXPECT_EQ(events[1].error.message(), "watch event 2 exceeds the 3145728-byte frame limit");
+  EXPECT_GE(internal::PendingFrame::HighWaterForTesting(), kLimit / 2);
+  EXPECT_LE(internal::PendingFrame::HighWaterForTesting(),
+            kLimit + internal::PendingFrame::kBlockBytes);
+}
+
+// --- Hostile servers ---------------------------------------------------------------------------
+
+// A Retry-After beyond `max_retry_after` (31 years here) is not slept on: the answer comes back
+// at once. Smaller ones are waited for; unparseable or negative ones are not retries at all.
+TEST(HostileServerTest, AbsurdRetryAfterIsReturnedInsteadOfWaitedOn) {
+  for (const char* retry_after : {"999999999", "61", "1000000000000000000", "1e18", "-5", "2"}) {
+    SCOPED_TRACE(retry_after);
+    ScriptedServer server([&](const ScriptedRequest&, ScriptedConn& conn) {
+      conn.Respond(429, "application/json",
+                   R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                   R"("reason":"TooManyRequests","code":429,"message":"slow down"})",
+                   {std::string("Retry-After: ") + retry_after});
+    });
+    RestConfig c;
+    c.server = server.url();
+    c.source = "test";
+    std::vector<std::chrono::seconds> waits;
+    HttpClientOptions options;
+    options.max_attempts = 3;
+    options.retry_wait = [&waits](std::chrono::seconds d) {
+      waits.push_back(d);
+      return true;
+    };
+    Result<std::shared_ptr<HttpClient>> client = MakeCurlHttpClient(c, std::move(options));
+    ASSERT_TRUE(client) << client.error();
+    ResourceClient pods(*client, kPods, "default");
+    Result<ObjectList> list = pods.List();
+    ASSERT_FALSE(list);
+    EXPECT_EQ(list.error().http_code(), 429);
+    if (std::string(retry_after) == "2") {
+      EXPECT_THAT(waits, ::testing::ElementsAre(std::chrono::seconds(2), std::chrono::seconds(2)));
+      EXPECT_EQ(server.requests().size(), 3u);
+    } else {
+      EXPECT_THAT(waits, ::testing::IsEmpty());
+      EXPECT_EQ(server.requests().size(), 1u);
+    }
+  }
+}
+
+// A Status whose message is a megabyte: the error keeps its first 16 KiB, so logging it on every
+// retry does not copy the server's megabytes.
+TEST(HostileServerTest, HugeStatusMessageIsCutShort) {
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(500, "application/json",
+                 R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":500,)"
+                 R"("reason":"InternalError","message":")" +
+                     std::string(size_t{1} << 20, 'm') + R"("})");
+  });
+  ResourceClient pods(ClientFor(server), kPods, "default");
+  Result<ObjectList> list = pods.List();
+  ASSERT_FALSE(list);
+  EXPECT_EQ(list.error().http_code(), 500);
+  EXPECT_LT(list.error().message().size(), 17u * 1024);
+  EXPECT_THAT(list.error().message(), HasSubstr("mmm... (1032192 more bytes)"));
+}
+
+// A server that answers every continue token with the same token: the page is kDataLoss rather
+// than a list a pager would follow forever.
+TEST(HostileServerTest, ContinueTokenAnsweredWithItselfIsDataLoss) {
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(200, "application/json",
+                 R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5",)"
+                 R"("continue":"again","remainingItemCount":9223372036854775807},"items":[]})");
+  });
+  ResourceClient pods(ClientFor(server), kPods, "default");
+  Result<ObjectList> first = pods.List({.limit = 1});
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(first->continue_token, "again");
+  Result<ObjectList> next = pods.List({.limit = 1, .continue_token = first->continue_token});
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(next.error().message(),
+              HasSubstr("the server answered a continue token with the same token"));
 }
 
 // --- Bad input --------------------------------------------------------------------------------

@@ -256,6 +256,33 @@ TEST(ListDecoderTest, AnItemInManySmallPiecesIsFoundOnce) {
   ExpectSameAsDecodeList(body, got);
 }
 
+// A huge member before `items` (a server's, or an attacker's 100 MB `metadata`) in small pieces:
+// it is searched again only each time it doubles, so the work is linear (re-searching it at every
+// piece took 5 s for 16 MiB and hours for the body limit).
+std::string Repeat(std::string_view s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+TEST(ListDecoderTest, AHugeHeaderMemberInManySmallPiecesIsScannedLinearly) {
+  const std::string filler(size_t{4} << 20, 'a');
+  for (const std::string& member :
+       {R"("metadata":{"resourceVersion":"4","x":")" + filler + R"("})",
+        R"("x)" + filler + R"(":1)", R"("x":[)" + Repeat("1,", filler.size() / 2) + "1]"}) {
+    const std::string body = R"({"kind":"ConfigMapList","apiVersion":"v1",)" + member +
+                             R"(,"items":[{"metadata":{"name":"a"}}]})";
+    ListDecoder d;
+    Result<ObjectList> got = Stream(body, 1000, &d);
+    ASSERT_TRUE(got) << got.error();
+    ASSERT_EQ(got->items.size(), 1u);
+    EXPECT_EQ(got->items[0]->name(), "a");
+    EXPECT_LT(d.HeaderBytesScannedForTesting(), 4 * body.size());
+    ExpectSameAsDecodeList(body, got);
+  }
+}
+
 TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) {
   // An item 1,023 levels deep decodes alone, but not inside a list body under simdjson's DOM
   // (1,024 levels): whether a later fault reports "malformed JSON" for the depth or for the

@@ -433,6 +433,141 @@ TEST(TableTest, CustomResourcesShowNameAndAge) {
   EXPECT_EQ(t["rows"][0]["cells"], json({"w", "5m"}));
 }
 
+// Integer fields are int32 in the Go types: a number outside int32, a fraction, NaN-ish strings
+// and other JSON types read as unset (the printer's default), never as a wrapped number.
+TEST(TableTest, AbsurdNumbersRenderAsUnset) {
+  const ResourceInfo& deployments = Info({"apps", "v1", "deployments"});
+  auto deployment = [&](const std::string& replicas, const std::string& ready) {
+    return Cells(deployments, R"({"apiVersion":"apps/v1","kind":"Deployment",
+        "metadata":{"name":"d","creationTimestamp":"2024-05-01T11:55:00Z"},
+        "spec":{"replicas":)" + replicas +
+                                  R"(},"status":{"readyReplicas":)" + ready +
+                                  R"(,"updatedReplicas":)" + ready + R"(,"availableReplicas":)" +
+                                  ready + "}}");
+  };
+  for (const std::string& absurd :
+       {std::string("1e300"), std::string("-1e300"), std::string("1e19"),
+        std::string("10000000000000000000"), std::string("-9223372036854775809"),
+        std::string("9223372036854775807"), std::string("2147483648"), std::string("-2147483649"),
+        std::string("2.5"), std::string("\"NaN\""), std::string("\"Infinity\""),
+        std::string("\"3\""), std::string("true"), std::string("[3]"), std::string("{}"),
+        std::string("null")}) {
+    SCOPED_TRACE(absurd);
+    EXPECT_EQ(deployment(absurd, absurd), json({"d", "0/1", 0, 0, "5m", "", "", "<none>"}));
+  }
+  EXPECT_EQ(
+      deployment("2147483647", "-2147483648"),
+      json({"d", "-2147483648/2147483647", -2147483648LL, -2147483648LL, "5m", "", "", "<none>"}));
+  EXPECT_EQ(deployment("3.0", "2"), json({"d", "2/3", 2, 2, "5m", "", "", "<none>"}));
+
+  json pod = Cells(Info({"", "v1", "pods"}), R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"p","creationTimestamp":"2024-05-01T11:55:00Z"},
+      "spec":{"containers":[{"name":"a"},{"name":"b"}]},
+      "status":{"phase":"Running","containerStatuses":[
+        {"name":"a","restartCount":1e300,"state":{"terminated":{"exitCode":-1e300,
+         "signal":1e19}}},
+        {"name":"b","restartCount":"NaN","state":{"running":{}},"ready":true}]}})");
+  EXPECT_EQ(pod[1], "1/2");
+  EXPECT_EQ(pod[2], "ExitCode:0");  // the exit code and signal read as unset
+  EXPECT_EQ(pod[3], "0");
+
+  const ResourceInfo& jobs = Info({"batch", "v1", "jobs"});
+  json job = Cells(jobs, R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},
+      "spec":{"completions":1e19,"parallelism":-1e300},"status":{"succeeded":1e300}})");
+  EXPECT_EQ(job[2], "0/1");
+  json svc = Cells(Info({"", "v1", "services"}), R"({"apiVersion":"v1","kind":"Service",
+      "metadata":{"name":"s"},"spec":{"type":"NodePort","clusterIP":"10.0.0.1",
+      "ports":[{"port":1e300,"nodePort":-1e19,"protocol":"TCP"}]}})");
+  EXPECT_EQ(svc[4], "0/TCP");
+  json event = Cells(Info({"", "v1", "events"}), R"({"apiVersion":"v1","kind":"Event",
+      "metadata":{"name":"e"},"count":1e300,"series":{"count":"many"},
+      "lastTimestamp":"2024-05-01T11:59:30Z"})");
+  EXPECT_EQ(event[0], "30s");
+  EXPECT_EQ(event[8], 1);
+}
+
+// Times are read as Go reads them (years 0000-9999), and durations saturate at Go's
+// time.Duration bounds (292 years) instead of overflowing: a creation time in year 9999 is
+// "<invalid>" (in the future), one in year 0001 is "292y", Go's zero time is "<unknown>".
+TEST(TableTest, TimesOutsideTheClockRangeRenderAsGoDoes) {
+  const ResourceInfo& pods = Info({"", "v1", "pods"});
+  auto age = [&](const std::string& created) {
+    json cells = Cells(pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p",
+        "creationTimestamp":)" + created +
+                                 "}}");
+    return cells[4];
+  };
+  EXPECT_EQ(age(R"("9999-12-31T23:59:59Z")"), "<invalid>");
+  EXPECT_EQ(age(R"("2262-04-12T00:00:00Z")"), "<invalid>");
+  EXPECT_EQ(age(R"("0001-06-01T00:00:00Z")"), "292y");
+  EXPECT_EQ(age(R"("1677-09-21T00:00:00Z")"), "292y");
+  EXPECT_EQ(age(R"("1800-01-01T00:00:00Z")"), "224y");
+  EXPECT_EQ(age(R"("0001-01-01T00:00:00Z")"), "<unknown>");
+  EXPECT_EQ(age(R"("2024-05-01T13:00:00+01:00")"), "0s");
+  EXPECT_EQ(age(R"("2024-05-01T11:54:59.999999999Z")"), "5m");
+  for (const char* bad :
+       {R"("")", R"("yesterday")", R"("2024-02-30T00:00:00Z")", R"("2024-05-01T24:00:00Z")",
+        R"("2024-05-01T11:55:00")", R"("-001-05-01T11:55:00Z")", R"("2024-05-01T11:55:00+99:00")",
+        R"("2024-05-01T11:55:00Zjunk")", "null"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(age(bad), "<unknown>");
+  }
+
+  const ResourceInfo& jobs = Info({"batch", "v1", "jobs"});
+  auto duration = [&](const std::string& start, const std::string& end) {
+    return Cells(jobs, R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},
+        "status":{"startTime":")" +
+                           start + R"(","completionTime":")" + end + R"("}})")[3];
+  };
+  EXPECT_EQ(duration("0001-06-01T00:00:00Z", "9999-12-31T23:59:59Z"), "292y");
+  EXPECT_EQ(duration("9999-12-31T23:59:59Z", "0001-06-01T00:00:00Z"), "<invalid>");
+  EXPECT_EQ(duration("1960-01-01T00:00:00Z", "2030-01-01T00:00:00Z"), "70y");
+  // A start time of another JSON type reads as unset: no duration.
+  EXPECT_EQ(Cells(jobs, R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},
+        "status":{"startTime":1e300,"completionTime":[]}})")[3],
+            "");
+
+  json restarts = Cells(pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+      "status":{"containerStatuses":[{"name":"a","restartCount":2,
+      "lastState":{"terminated":{"finishedAt":"9999-01-01T00:00:00Z"}}}]}})");
+  EXPECT_EQ(restarts[3], "2 (<invalid> ago)");
+  restarts = Cells(pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+      "status":{"containerStatuses":[{"name":"a","restartCount":2,
+      "lastState":{"terminated":{"finishedAt":"0001-01-01T00:00:00Z"}}}]}})");
+  EXPECT_EQ(restarts[3], "2");
+}
+
+// "Created At" (kinds without a printer) is the time in UTC RFC 3339, Go's zero time when unset;
+// a custom resource's Age is a "date" column: null when absent, "<invalid>" when unparseable.
+TEST(TableTest, DateCellsOfDefaultAndCustomPrinters) {
+  const ResourceInfo& crds = Info({"apiextensions.k8s.io", "v1", "customresourcedefinitions"});
+  auto created_at = [&](const std::string& created) {
+    return Cells(crds, R"({"apiVersion":"apiextensions.k8s.io/v1",
+        "kind":"CustomResourceDefinition","metadata":{"name":"c","creationTimestamp":)" +
+                           created + "}}")[1];
+  };
+  EXPECT_EQ(created_at(R"("2024-05-01T13:55:00+02:00")"), "2024-05-01T11:55:00Z");
+  EXPECT_EQ(created_at(R"("9999-12-31T23:59:59Z")"), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(created_at(R"("0001-02-03T04:05:06Z")"), "0001-02-03T04:05:06Z");
+  EXPECT_EQ(created_at(R"("<script>")"), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(created_at("null"), "0001-01-01T00:00:00Z");
+
+  ResourceInfo info;
+  info.gvr = {"example.com", "v1", "widgets"};
+  info.kind = "Widget";
+  info.is_custom = true;
+  auto cr_age = [&](const std::string& created) {
+    return Cells(info, R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w",
+        "creationTimestamp":)" +
+                           created + "}}")[1];
+  };
+  EXPECT_EQ(cr_age(R"("9999-12-31T23:59:59Z")"), "<invalid>");
+  EXPECT_EQ(cr_age(R"("0001-06-01T00:00:00Z")"), "292y");
+  EXPECT_EQ(cr_age(R"("not a time")"), "<invalid>");
+  EXPECT_EQ(cr_age(R"("")"), "<unknown>");
+  EXPECT_EQ(cr_age("null"), nullptr);
+}
+
 TEST(TableTest, RowObjectFollowsIncludeObject) {
   const ResourceInfo& info = Info({"", "v1", "configmaps"});
   ObjectPtr cm = MustParse(R"({"apiVersion":"v1","kind":"ConfigMap",

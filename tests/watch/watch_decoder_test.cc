@@ -301,6 +301,75 @@ TEST(WatchDecoderTest, OversizedFrameFailsWithoutBufferingIt) {
   EXPECT_EQ(big_events[0].type, WatchEventType::kError);
 }
 
+// An unterminated frame far larger than the limit, in chunks that are not powers of two: the
+// decoder refuses it once the pending bytes pass the limit, having held at most the limit plus one
+// block (a string grown by doubling would reach a capacity of 4 MiB for a 3 MiB limit, and hold
+// its old and new buffers at once while growing), and frees them.
+TEST(WatchDecoderTest, UnterminatedFrameOverTheLimitIsRefusedHoldingAboutTheLimit) {
+  constexpr size_t kLimit = size_t{3} << 20;
+  WatchDecoderOptions options;
+  options.max_frame_bytes = kLimit;
+  WatchDecoder decoder(options);
+  PendingFrame::ResetHighWaterForTesting();
+  std::vector<WatchEvent> events;
+  decoder.Feed(R"({"type":"ADDED","object":{"kind":"Pod","data":")", &events);
+  const std::string filler(10000, 'x');
+  size_t fed = 0;
+  while (!decoder.failed() && fed < 4 * kLimit) {
+    decoder.Feed(filler, &events);
+    fed += filler.size();
+  }
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, WatchEventType::kError);
+  EXPECT_EQ(events[0].error.message(), "watch event 1 exceeds the 3145728-byte frame limit");
+  EXPECT_LE(fed, kLimit + filler.size());  // refused as soon as the limit was passed
+  EXPECT_GE(PendingFrame::HighWaterForTesting(), kLimit - filler.size());
+  EXPECT_LE(PendingFrame::HighWaterForTesting(), kLimit + PendingFrame::kBlockBytes);
+  EXPECT_FALSE(decoder.has_partial_frame());
+}
+
+// Frames spanning many chunks and blocks decode to the same events as whole ones.
+TEST(WatchDecoderTest, LargeFramesAcrossBlocksDecode) {
+  // The data ends with an escaped quote, so a block boundary may fall inside an escape.
+  const std::string big = R"({"type":"ADDED","object":{"apiVersion":"v1","kind":"Pod",)"
+                          R"("metadata":{"name":"big","resourceVersion":"5"},"data":")" +
+                          std::string(3 * PendingFrame::kBlockBytes + 123, 'z') + R"(\""}})";
+  const std::string stream = big + "\n" + PodFrame("MODIFIED", 6) + "\n";
+  for (size_t chunk : {size_t{1000}, size_t{16384}, PendingFrame::kBlockBytes + 7}) {
+    SCOPED_TRACE(chunk);
+    WatchDecoder decoder;
+    std::vector<WatchEvent> events;
+    for (size_t pos = 0; pos < stream.size(); pos += chunk) {
+      decoder.Feed(std::string_view(stream).substr(pos, chunk), &events);
+    }
+    decoder.Finish(&events);
+    ASSERT_THAT(events, SizeIs(2));
+    EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+    EXPECT_EQ(events[0].object->name(), "big");
+    EXPECT_EQ(events[1].type, WatchEventType::kModified);
+  }
+}
+
+// A frame spanning thousands of chunks, each with a newline after a '}' (JSON allows newlines
+// between tokens): the newline fast path tries the frame again only once it has doubled, so the
+// work stays linear instead of one join and parse of the whole frame per chunk.
+TEST(WatchDecoderTest, FrameWithANewlineInEveryChunkIsTriedLinearly) {
+  std::string piece = R"(,{"a":")" + std::string(1000, 'x') + "\"}\n";
+  std::string stream = R"({"type":"ADDED","object":{"apiVersion":"v1","kind":"Pod",)"
+                       R"("metadata":{"name":"p","resourceVersion":"5"},"items":[{})";
+  const size_t pieces = 4000;
+  WatchDecoder decoder;
+  std::vector<WatchEvent> events;
+  decoder.Feed(stream, &events);
+  for (size_t i = 0; i < pieces; ++i) decoder.Feed(piece, &events);
+  decoder.Feed("]}}\n", &events);
+  decoder.Finish(&events);
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, WatchEventType::kAdded);
+  EXPECT_EQ(events[0].object->name(), "p");
+  EXPECT_LT(decoder.ContinuedLineBytesTriedForTesting(), 4 * pieces * piece.size());
+}
+
 TEST(WatchDecoderTest, DeepNestingIsRefused) {
   WatchDecoderOptions options;
   options.max_depth = 64;

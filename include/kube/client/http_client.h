@@ -109,7 +109,8 @@ class HttpClient {
   //
   // Retries like client-go's REST layer: a 429 or 5xx answer that carries `Retry-After` is retried
   // after that many seconds, up to `HttpClientOptions::max_attempts` attempts in all, and the last
-  // answer is returned. A 401 when credentials come from an exec plugin invalidates the cached
+  // answer is returned. An answer asking for more than `HttpClientOptions::max_retry_after` is
+  // returned at once. A 401 when credentials come from an exec plugin invalidates the cached
   // credential and retries once.
   //
   // Blocks the calling thread (never call it from a stream callback). Errors: kUnavailable
@@ -138,6 +139,10 @@ class HttpClient {
 struct HttpClientOptions {
   // Attempts per `Do` when the server answers 429/5xx with Retry-After (client-go: 10).
   int max_attempts = 10;
+  // The longest Retry-After `Do` waits for. An answer asking for longer (a broken or hostile
+  // server's `Retry-After: 999999999`, 31 years) is returned at once instead of retried, so no
+  // request sleeps beyond `max_attempts` times this, where nothing could interrupt it.
+  std::chrono::seconds max_retry_after{60};
   // Replaces the wait between attempts, e.g. to skip it in tests. Called on the requesting
   // thread with the server's Retry-After; returning false stops retrying (the last answer is
   // returned). Unset: wait that long, interrupted when the client is destroyed.

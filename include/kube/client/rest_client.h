@@ -107,7 +107,8 @@ class ResourceClient {
 
   // GET one page of the collection. Follow `continue_token` for the next page. The body is decoded
   // while it arrives (through `HttpRequest::body_sink`) and never held whole; the result, or the
-  // error, is `DecodeList`'s for that body, and a failed transfer gives no items at all.
+  // error, is `DecodeList`'s for that body, and a failed transfer gives no items at all. A page
+  // whose continue token is the one it was asked with is kDataLoss (following it never ends).
   Result<ObjectList> List(const ListOptions& options = {}) const;
   // The same, but items are handed to `on_items` in batches of about `batch` while the body
   // arrives, on the HTTP client's I/O thread (which `on_items` must not block), and the result
