@@ -2,11 +2,14 @@
 // strategic merge patch bodies applied to a Pod, and `ParsePatchType` on the Content-Type.
 //
 // Input: the first byte picks the patch type (and whether the Content-Type line is used); the
-// rest is the body, or a Content-Type line and the body.
+// rest is the body, or a Content-Type line and the body. A `\x01` and three bytes in the body
+// stand for a value nested as deep as the bytes say (`ExpandNesting`, fuzz_check.h).
 //
 // Invariants: no exception escapes; an error carries the HTTP code the server answers with (400,
-// 415 or 422); a successful patch gives a JSON object; merge patch is idempotent (RFC 7386:
-// applying the same patch twice gives the same result); an empty JSON patch `[]` or merge patch
+// 415 or 422); a successful patch gives a JSON object that nests no deeper than the server stores
+// (`kMaxJsonDepth`, so storing it is never a 500) and that Go's decoder checks can read; merge
+// patch is idempotent (RFC 7386: applying the same patch twice gives the same result); an empty
+// JSON patch `[]` or merge patch
 // `{}` changes nothing.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +19,7 @@
 
 #include "fuzz/fuzz_check.h"
 #include "kube/status.h"
+#include "server/decode_checks.h"
 #include "server/patch.h"
 #include "server/resource_info.h"
 
@@ -68,12 +72,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     type = kTypes[choice % 4];
   }
 
+  const std::string body = kube::fuzz::ExpandNesting(input);
+  input = body;
   auto patched = kube::server::ApplyPatch(type, Pod(), input, PodInfo());
   if (!patched) {
     CheckError(patched.error(), input);
     return 0;
   }
+  FUZZ_CHECK(
+      kube::server::JsonDepth(*patched) <= kube::server::kMaxJsonDepth,
+      "a patch result nested deeper than the server stores: " + std::string(input.substr(0, 200)));
   FUZZ_CHECK(patched->is_object(), "a patch result that is not an object: " + patched->dump());
+  // The registry's decode checks run on every patch result; they must answer, not throw.
+  (void)kube::server::KindTypeError(*patched);
+  (void)kube::server::MetadataTypeError(*patched, "Pod");
   if (type == PatchType::kMergePatch) {
     auto twice = kube::server::ApplyPatch(type, *patched, input, PodInfo());
     FUZZ_CHECK(twice.has_value() && *twice == *patched,

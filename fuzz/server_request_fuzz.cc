@@ -5,11 +5,15 @@
 // every patch type.
 //
 // Input: the first byte picks the method (GET twice as often as POST, PUT, PATCH, DELETE); then
-// four lines (target, Content-Type, Accept, then the body to the end).
+// four lines (target, Content-Type, Accept, then the body to the end). A `\x01` and three bytes in
+// the body stand for a value nested as deep as the bytes say (`ExpandNesting`, fuzz_check.h).
 //
 // Invariants: no exception escapes and no 500 (bad input is the client's fault: 4xx); a JSON
 // response is valid JSON, and an error's body is a Status whose `code` is the HTTP status; a watch
-// answer is only given to a GET with watch.
+// answer is only given to a GET with watch; a precondition that is not a string (a
+// `metadata.resourceVersion` of a PUT or a merge or strategic merge patch, a DeleteOptions
+// `preconditions.uid` or `.resourceVersion`) never lets the write succeed: Go's decoder refuses
+// it, and dropping it would turn a conditional write into an unconditional one.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,6 +86,34 @@ void CheckResponse(const HttpRequest& req, const HttpResponse& r) {
   }
 }
 
+// Whether `v` is a JSON value a Go string field refuses and that no patch directive rewrites: a
+// number, a boolean or a list (`null` decodes to "", an object may be a `$patch` directive).
+bool NotAString(const nlohmann::json& v) { return v.is_number() || v.is_boolean() || v.is_array(); }
+
+// The precondition of `req` that is not a string, if any (see the invariants above).
+std::string TypedPrecondition(const HttpRequest& req) {
+  const bool put = req.method == "PUT";
+  const bool merge = req.method == "PATCH" && (req.content_type.starts_with("application/merge") ||
+                                               req.content_type.starts_with("application/strat"));
+  const bool del = req.method == "DELETE";
+  if (!put && !merge && !del) return "";
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return "";
+  if (del) {
+    auto p = body.find("preconditions");
+    if (p == body.end() || !p->is_object()) return "";
+    for (const char* k : {"uid", "resourceVersion"}) {
+      auto v = p->find(k);
+      if (v != p->end() && (NotAString(*v) || v->is_object())) return k;
+    }
+    return "";
+  }
+  auto m = body.find("metadata");
+  if (m == body.end() || !m->is_object()) return "";
+  auto rv = m->find("resourceVersion");
+  return rv != m->end() && NotAString(*rv) ? "resourceVersion" : "";
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -92,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.content_type = std::string(TakeLine(&input));
   req.accept = std::string(TakeLine(&input));
   req.host = "127.0.0.1:6443";
-  req.body = std::string(input);
+  req.body = kube::fuzz::ExpandNesting(input);
 
   // Fresh state per input, so that a crash reproduces from its input alone (a CRD in the body
   // changes the catalog).
@@ -105,6 +137,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kube::server::RouteResult result = router.Handle(req, [] {});
   if (auto* response = std::get_if<HttpResponse>(&result)) {
     CheckResponse(req, *response);
+    if (std::string field = TypedPrecondition(req); !field.empty()) {
+      FUZZ_CHECK(response->status >= 400,
+                 "a write with a " + field + " precondition that is not a string succeeded: " +
+                     req.method + " " + req.path + " " + req.body.substr(0, 300));
+    }
   } else {
     FUZZ_CHECK(req.method == "GET", "a watch answer to " + req.method);
   }

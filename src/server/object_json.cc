@@ -8,6 +8,8 @@
 #include <mutex>
 #include <random>
 
+#include "server/decode_checks.h"
+
 namespace kube::server {
 namespace {
 
@@ -24,6 +26,10 @@ std::mutex& RngMutex() {
 }  // namespace
 
 ApiOr<nlohmann::json> ParseJsonObject(std::string_view body) {
+  // Before the parse: nlohmann's copies, comparisons and dumps recurse, so a body nested 60,000
+  // levels deep would overflow the stack later (and one deeper than `Object::Parse` takes could
+  // not be stored).
+  if (auto err = ScanJsonText(body)) return BadRequest("json parse error: " + *err);
   nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr,
                                            /*allow_exceptions=*/false);
   if (j.is_discarded()) {

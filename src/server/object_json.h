@@ -17,7 +17,8 @@
 
 namespace kube::server {
 
-// Parses a request body. 400 BadRequest when it is not JSON or not an object.
+// Parses a request body. 400 BadRequest when it is not JSON or not an object, nests deeper than
+// `kMaxJsonDepth` or holds a number no JSON value here can keep (decode_checks.h).
 ApiOr<nlohmann::json> ParseJsonObject(std::string_view body);
 // The stored object as JSON (its bytes are valid JSON by construction).
 nlohmann::json ToJson(const Object& obj);

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "server/decode_checks.h"
+
 namespace kube::server {
 namespace {
 
@@ -511,11 +513,47 @@ std::string ExceptionText(const std::exception& e) {
 }
 
 Result<json> ParseBody(std::string_view body, std::string_view what) {
+  // Before the parse (decode_checks.h): kube-apiserver answers a merge patch Go cannot decode
+  // with "Invalid JSON Patch", the other two with the decoder's error.
+  if (auto err = ScanJsonText(body)) {
+    if (*err == kExceededMaxDepth && what == "merge patch") return BadRequest("Invalid JSON Patch");
+    return BadRequest(*std::move(err));
+  }
   json patch = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (patch.is_discarded()) {
     return BadRequest("the body of the request (" + std::string(what) + ") is not valid JSON");
   }
   return patch;
+}
+
+// The number of reference tokens of a JSON pointer ("/a/b": 2).
+size_t PointerDepth(const json& pointer) {
+  if (!pointer.is_string()) return 0;
+  const std::string& p = pointer.get_ref<const std::string&>();
+  return static_cast<size_t>(std::count(p.begin(), p.end(), '/'));
+}
+
+// Whether applying `ops` could nest `original` deeper than `kMaxJsonDepth`, bounded before
+// anything is applied: a value added at a path of k tokens reaches k plus its own depth, and a
+// copy or move can deepen the document by at most how much deeper its target is than its source
+// (`copy /a -> /a/b/c` repeated doubles it). Applying stays within a few thousand levels, so
+// nlohmann's recursive copies and the dump that follows never meet a deep document.
+bool DeeperThanTheLimit(const json& original, const json& ops) {
+  size_t depth = JsonDepth(original);
+  for (const json& op : ops) {
+    auto kind = op.find("op");
+    if (kind == op.end() || !kind->is_string()) continue;  // refused when applied
+    const size_t to = PointerDepth(op.value("path", json()));
+    if (*kind == "add" || *kind == "replace") {
+      auto value = op.find("value");
+      if (value != op.end()) depth = std::max(depth, to + JsonDepth(*value));
+    } else if (*kind == "copy" || *kind == "move") {
+      const size_t from = PointerDepth(op.value("from", json()));
+      if (to > from) depth += to - from;
+    }
+    if (depth > kMaxJsonDepth) return true;
+  }
+  return false;
 }
 
 Result<json> ApplyJsonPatch(const json& original, std::string_view body) {
@@ -532,6 +570,12 @@ Result<json> ApplyJsonPatch(const json& original, std::string_view body) {
   }
   for (const json& op : *ops) {
     if (!op.is_object()) return BadRequest("json patch: every operation must be a JSON object");
+  }
+  if (DeeperThanTheLimit(original, *ops)) {
+    return Unprocessable(
+        "json patch: exceeded max depth: the patched object would nest deeper "
+        "than " +
+        std::to_string(kMaxJsonDepth) + " levels");
   }
   // Operations apply all or nothing: nlohmann works on a copy and throws on the first failure.
   try {

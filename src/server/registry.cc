@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kube/labels.h"
+#include "server/decode_checks.h"
 #include "server/object_json.h"
 
 namespace kube::server {
@@ -30,7 +31,7 @@ const json& MetaOf(const json& obj) {
   return it != obj.end() && it->is_object() ? *it : kEmpty;
 }
 
-std::optional<ApiError> ValidateName(const ResourceInfo& info, const std::string& name) {
+std::optional<StatusCause> NameCause(const ResourceInfo& info, const std::string& name) {
   Status s;
   switch (info.name_rule) {
     case ResourceInfo::NameRule::kLabel:
@@ -48,8 +49,82 @@ std::optional<ApiError> ValidateName(const ResourceInfo& info, const std::string
       break;
   }
   if (s.ok()) return std::nullopt;
-  return Invalid(info.kind, info.gvr.group, name,
-                 {InvalidValueCause("metadata.name", name, s.message())});
+  return InvalidValueCause("metadata.name", name, s.message());
+}
+
+// The messages of a validation Status, one per problem (the helpers join them with "; ").
+std::vector<std::string> Problems(const Status& s) {
+  std::vector<std::string> out;
+  if (s.ok()) return out;
+  std::string_view m = s.message();
+  for (size_t at = 0;;) {
+    size_t next = m.find("; ", at);
+    out.emplace_back(m.substr(at, next == std::string_view::npos ? next : next - at));
+    if (next == std::string_view::npos) break;
+    at = next + 2;
+  }
+  return out;
+}
+
+// kube-apiserver's limit on all of an object's annotations, keys and values together.
+constexpr size_t kTotalAnnotationSizeLimit = 256 * 1024;
+
+// apimachinery's ObjectMeta validation of labels and annotations: one cause per problem, on the
+// field `metadata.labels` / `metadata.annotations` with the bad key or value.
+void MetadataCauses(const json& meta, std::vector<StatusCause>* causes) {
+  if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
+    for (const auto& [k, v] : labels->items()) {
+      for (const std::string& p : Problems(ValidateLabelKey(k))) {
+        causes->push_back(InvalidValueCause("metadata.labels", k, p));
+      }
+      if (!v.is_string()) continue;
+      const std::string& value = v.get_ref<const std::string&>();
+      for (const std::string& p : Problems(ValidateLabelValue(value))) {
+        causes->push_back(InvalidValueCause("metadata.labels", value, p));
+      }
+    }
+  }
+  if (auto ann = meta.find("annotations"); ann != meta.end() && ann->is_object()) {
+    size_t total = 0;
+    for (const auto& [k, v] : ann->items()) {
+      std::string lower = k;  // keys are qualified names, case aside
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      for (const std::string& p : Problems(ValidateLabelKey(lower))) {
+        causes->push_back(InvalidValueCause("metadata.annotations", k, p));
+      }
+      total += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
+    }
+    if (total > kTotalAnnotationSizeLimit) {
+      causes->push_back(
+          {"FieldValueTooLong",
+           "Too long: may not be more than " + std::to_string(kTotalAnnotationSizeLimit) + " bytes",
+           "metadata.annotations"});
+    }
+  }
+}
+
+// 400 in kube-apiserver's words when a body's `metadata` does not decode (a number for
+// `resourceVersion` would otherwise be read as "no precondition"); `null`s are then dropped.
+std::optional<ApiError> DecodeMetadata(json& body, const ResourceInfo& info) {
+  if (auto err = MetadataTypeError(body, info.kind)) {
+    return BadRequest(CannotBeHandled(body, info.kind, info.gvr.version, *err));
+  }
+  NormalizeMetadataNulls(body);
+  return std::nullopt;
+}
+
+// kube-apiserver's answer when a patched object does not decode: 422 on the field `patch`,
+// quoting the patched object.
+std::optional<ApiError> DecodePatched(json& patched, std::string_view go_kind) {
+  if (JsonDepth(patched) > kMaxJsonDepth) {
+    return Invalid("", "", "", {{"FieldValueInvalid", std::string(kExceededMaxDepth), "patch"}});
+  }
+  std::optional<std::string> err = KindTypeError(patched);
+  if (!err) err = MetadataTypeError(patched, go_kind);
+  if (err) return Invalid("", "", "", {InvalidValueCause("patch", Dump(patched), *err)});
+  NormalizeMetadataNulls(patched);
+  return std::nullopt;
 }
 
 // Whether `a` and `b` differ outside metadata, status, apiVersion and kind (their "spec" part,
@@ -223,6 +298,7 @@ ApiOr<ObjectPtr> Registry::Get(const ResourceInfo& info, std::string_view ns,
 }
 
 ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view ns, json obj) {
+  if (auto err = DecodeMetadata(obj, info)) return *err;
   std::string api_version = StringAt(obj, "apiVersion");
   std::string kind = StringAt(obj, "kind");
   if (!api_version.empty() && api_version != info.api_version()) {
@@ -258,7 +334,10 @@ ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view n
     name = generate + RandomSuffix(5);
     meta["name"] = name;
   }
-  if (auto err = ValidateName(info, name)) return *err;
+  std::vector<StatusCause> causes;
+  if (auto cause = NameCause(info, name)) causes.push_back(*std::move(cause));
+  MetadataCauses(meta, &causes);
+  if (!causes.empty()) return Invalid(info.kind, info.gvr.group, name, std::move(causes));
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = Rfc3339Now();
   for (const char* k : {"deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion",
@@ -381,6 +460,9 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
         }
       }
     }
+    std::vector<StatusCause> causes;
+    MetadataCauses(meta, &causes);
+    if (!causes.empty()) return Invalid(info.kind, info.gvr.group, name, std::move(causes));
     if (info.tracks_generation && SpecDiffers(result, cur)) {
       meta["generation"] = cur_meta.value("generation", int64_t{0}) + 1;
     }
@@ -415,6 +497,11 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
                         if (!desired.ok()) return desired.error();
                         if (!desired->is_object())
                           return BadRequest("the result is not a JSON object");
+                        // Every edit is bounded before it runs (decode_checks.h); this keeps
+                        // the recursive compare and dump below safe whatever an edit does.
+                        if (JsonDepth(*desired) > kMaxJsonDepth) {
+                          return BadRequest(std::string(kExceededMaxDepth));
+                        }
                         auto c = DecideUpdate(info, current, cur, std::move(desired).value(), sub,
                                               next_rv, opts.dry_run);
                         if (c.ok()) deleted = c->op == Storage::Change::Op::kDelete;
@@ -432,6 +519,7 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
 ApiOr<ObjectPtr> Registry::Update(const ResourceInfo& info, std::string_view ns,
                                   std::string_view name, json&& body, Subresource sub,
                                   const WriteOptions& opts) {
+  if (auto err = DecodeMetadata(body, info)) return *err;
   const json& meta = MetaOf(body);
   std::string body_name = StringAt(meta, "name");
   if (!body_name.empty() && body_name != name) {
@@ -462,6 +550,7 @@ ApiOr<ObjectPtr> Registry::Patch(const ResourceInfo& info, std::string_view ns,
       [&](const json& current) -> ApiOr<json> {
         Result<json> patched = ApplyPatch(type, current, body, info);
         if (!patched) return FromStatus(patched.error());
+        if (auto err = DecodePatched(*patched, info.kind)) return *err;
         return std::move(patched).value();
       },
       sub, opts);
@@ -490,6 +579,9 @@ ApiOr<json> Registry::GetScale(const ResourceInfo& info, std::string_view ns,
 
 ApiOr<json> Registry::UpdateScale(const ResourceInfo& info, std::string_view ns,
                                   std::string_view name, json scale, const WriteOptions& opts) {
+  if (auto err = MetadataTypeError(scale, "Scale")) {
+    return BadRequest(CannotBeHandled(scale, "Scale", "v1", *err));
+  }
   ApiOr<int64_t> replicas = ScaleReplicas(scale, name);
   if (!replicas.ok()) return replicas.error();
   std::string want_rv = StringAt(MetaOf(scale), "resourceVersion");
@@ -516,6 +608,7 @@ ApiOr<json> Registry::PatchScale(const ResourceInfo& info, std::string_view ns,
         json scale = ScaleOf(current);
         Result<json> patched = ApplyPatch(type, scale, body, info);
         if (!patched) return FromStatus(patched.error());
+        if (auto err = DecodePatched(*patched, "Scale")) return *err;
         ApiOr<int64_t> replicas = ScaleReplicas(*patched, name);
         if (!replicas.ok()) return replicas.error();
         json out = current;

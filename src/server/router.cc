@@ -8,6 +8,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "server/decode_checks.h"
 #include "server/discovery.h"
 #include "server/object_json.h"
 #include "server/patch.h"
@@ -122,6 +123,9 @@ struct ContinueToken {
 ApiOr<ContinueToken> DecodeContinue(std::string_view token) {
   std::optional<std::string> raw = Base64UrlDecode(token);
   if (!raw) return BadRequest("continue key is not valid: illegal base64 data");
+  if (auto err = ScanJsonText(*raw); err && *err == kExceededMaxDepth) {
+    return BadRequest("continue key is not valid: " + *err);
+  }
   json j = json::parse(*raw, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rv") || !j["rv"].is_number_unsigned() ||
       !j.contains("start") || !j["start"].is_string() ||
@@ -205,33 +209,55 @@ HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items
   return r;
 }
 
-// A create/update body: JSON, or YAML converted to JSON. Protobuf and CBOR are not served: 415.
-ApiOr<json> DecodeBody(const HttpRequest& req) {
+// A create/update body of `kind` in `version`: JSON, or YAML converted to JSON. Protobuf and CBOR
+// are not served: 415. What Go's decoder refuses is a 400 in kube-apiserver's words, checked on
+// the bytes before any parse (nesting, numbers) and then on the parsed `kind` and `metadata`.
+ApiOr<json> DecodeBody(const HttpRequest& req, std::string_view kind, std::string_view version) {
   std::string_view ct = req.content_type;
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  json body;
   if (ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml") {
     Result<json> j = YamlToJson(req.body);
     if (!j || !j->is_object()) {
       return BadRequest("the body of the request is not a YAML object" +
                         (j ? std::string() : ": " + j.error().message()));
     }
-    return std::move(j).value();
-  }
-  if (!ct.empty() && ct != "application/json" && ct != "*/*") {
+    body = std::move(j).value();
+  } else if (!ct.empty() && ct != "application/json" && ct != "*/*") {
     return UnsupportedMediaType(
         "the body of the request was in an unknown format - accepted "
         "media types include: application/json, application/yaml");
+  } else {
+    if (auto err = ScanJsonText(req.body)) {
+      if (*err == kExceededMaxDepth) {
+        return BadRequest(
+            Unrecognized(kind, "couldn't get version/kind; json parse error: " + *err, req.body));
+      }
+      return BadRequest(CannotBeHandled(json::object(), kind, version, *err));
+    }
+    ApiOr<json> parsed = ParseJsonObject(req.body);
+    if (!parsed.ok()) return parsed.error();
+    body = std::move(parsed).value();
   }
-  return ParseJsonObject(req.body);
+  if (auto err = KindTypeError(body)) return BadRequest(Unrecognized(kind, *err, req.body));
+  return body;
 }
 
+// A DeleteOptions body. Decoding errors are 400 with Go's message, as kube-apiserver answers
+// since v1.35 (v1.32 answered 500): a `preconditions.resourceVersion` that is a number must not
+// be dropped, which would turn a conditional delete into an unconditional one.
 ApiOr<DeleteOptions> ParseDeleteOptions(const HttpRequest& req) {
   DeleteOptions opts;
   opts.dry_run = Param(req, "dryRun") == "All";
   if (req.body.empty()) return opts;
+  if (auto err = ScanJsonText(req.body)) {
+    return BadRequest(
+        *err == kExceededMaxDepth ? "couldn't get version/kind; json parse error: " + *err : *err);
+  }
   ApiOr<json> body = ParseJsonObject(req.body);
   if (!body.ok()) return body.error();
+  if (auto err = DeleteOptionsTypeError(*body)) return BadRequest(*err);
   if (auto p = body->find("preconditions"); p != body->end() && p->is_object()) {
     if (auto uid = p->find("uid"); uid != p->end() && uid->is_string()) {
       opts.precondition_uid = uid->get<std::string>();
@@ -440,8 +466,8 @@ class Handler {
     if (!rv.ok()) return ErrorResponse(rv.error());
     int64_t limit = 0;
     if (auto l = Param(req, "limit"); !l.empty()) {
-      auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-      if (ec != std::errc() || p != l.data() + l.size() || limit < 0) limit = 0;
+      if (auto err = ParseInt64Param(l, &limit)) return ErrorResponse(BadRequest(*err));
+      if (limit < 0) limit = 0;  // kube-apiserver lists without a limit then
     }
     // kube-apiserver answers resourceVersion="0" from its watch cache, which ignores `limit`
     // (cacher.go `computeListLimit`, still so with pagination from cache snapshots): the whole
@@ -515,8 +541,8 @@ class Handler {
     plan->timeout = options_.max_watch_timeout;
     if (auto t = Param(req, "timeoutSeconds"); !t.empty()) {
       int64_t secs = 0;
-      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
-      if (ec == std::errc() && p == t.data() + t.size() && secs > 0) {
+      if (auto err = ParseInt64Param(t, &secs)) return ErrorResponse(BadRequest(*err));
+      if (secs > 0) {
         plan->timeout = std::min(plan->timeout, std::chrono::seconds(secs));
       }
     }
@@ -567,7 +593,7 @@ class Handler {
   }
 
   RouteResult Create(const ResourceRequest& r) {
-    ApiOr<json> body = DecodeBody(r.req);
+    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
     WriteOptions opts = Write(r);
@@ -577,7 +603,7 @@ class Handler {
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
-    ApiOr<json> body = DecodeBody(r.req);
+    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version);
     if (!body.ok()) return ErrorResponse(body.error());
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
@@ -599,7 +625,7 @@ class Handler {
     if (m == "GET") {
       scale = registry_.GetScale(*r.info, r.ns, r.name);
     } else if (m == "PUT") {
-      ApiOr<json> body = DecodeBody(r.req);
+      ApiOr<json> body = DecodeBody(r.req, "Scale", "v1");
       if (!body.ok()) return ErrorResponse(body.error());
       scale = registry_.UpdateScale(*r.info, r.ns, r.name, std::move(body).value(), Write(r));
     } else {

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "config/yaml_stream.h"
+#include "server/decode_checks.h"
 #include "server/object_json.h"
 
 namespace kube::server {
@@ -299,6 +300,8 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return out;
   if (text[first] == '{' || text[first] == '[') {
+    // Before the parse: `Collect` and the dumps recurse (decode_checks.h).
+    if (auto err = ScanJsonText(text)) return InvalidArgumentError("manifest JSON: " + *err);
     json doc = json::parse(text.begin(), text.end(), nullptr, false);
     if (doc.is_discarded()) {
       return InvalidArgumentError("manifest is not valid JSON (nor YAML starting with '{')");
