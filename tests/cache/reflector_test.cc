@@ -231,6 +231,7 @@ TEST_F(ReflectorTest, B17GoneEndsTheWatchAndRelistsAtTheLastSyncedVersion) {
   Status gone = StatusFromHttp(410, "Expired", "too old resource version: 15 (20)");
   w1->Send(ErrorEvent(gone));
   w1->End(gone);
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "15"})}, "20");  // never older than asked
   AdvanceOnceArmed(2s);  // one backoff step (B19)
   ASSERT_TRUE(lw_->WaitForLists(2));
   // B11: a watch that ended in 410 does not force a consistent read.
@@ -580,6 +581,7 @@ TEST_F(ReflectorTest, B52InternalErrorEndingAWatchRelists) {
   Status internal = StatusFromHttp(500, "InternalError", "unable to decode an event");
   w1->Send(ErrorEvent(internal));
   w1->End(internal);
+  lw_->SetObjects({}, "12");
   AdvanceOnceArmed(2s);
   ASSERT_TRUE(lw_->WaitForLists(2));
   EXPECT_EQ(lw_->list_calls()[1].resource_version, "11");
