@@ -1,6 +1,7 @@
 // The reflector state machine. Behaviour numbers (B11...) name the contracts of
 // docs/behaviours.md, each with its tests.
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <string_view>
@@ -25,6 +26,18 @@ bool IsBrokenConnection(const Status& s) {
   return s.http_code() == 0 &&
          (s.code() == StatusCode::kUnavailable ||
           (s.code() == StatusCode::kDataLoss && !internal::IsUndecodableWatchEvent(s)));
+}
+
+// A resourceVersion as an unsigned decimal integer, or nullopt for anything else. The API makes
+// resourceVersions opaque strings; the reflector compares two only when both parse this way
+// (kube-apiserver's are etcd revisions, increasing with every write), and only to detect a server
+// that went back in time (docs/informers.md, "Comparing resourceVersions").
+std::optional<uint64_t> NumericResourceVersion(std::string_view rv) {
+  if (rv.empty() || rv.size() > 20) return std::nullopt;
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), n);
+  if (ec != std::errc() || end != rv.data() + rv.size()) return std::nullopt;
+  return n;
 }
 
 bool EnvIsTrue(const char* name) {
@@ -79,6 +92,7 @@ void Reflector::Start() {
 
 void Reflector::Stop() {
   std::unique_ptr<ActiveWatch> watch;
+  std::unique_ptr<ActiveWatch> abandoned;
   {
     MutexLock l(mu_);
     if (stopped_) {
@@ -87,11 +101,13 @@ void Reflector::Stop() {
     }
     stopped_ = true;
     watch = std::move(watch_);
+    abandoned = std::move(abandoned_watch_);
     if (progress_timer_) progress_timer_->Stop();
     if (backoff_timer_) backoff_timer_->Stop();
   }
   stop_.request_stop();
   if (watch) watch->Stop();
+  if (abandoned) abandoned->Stop();
   MutexLock l(mu_);
   while (tasks_in_flight_ > 0) l.Wait(idle_cv_);
 }
@@ -179,17 +195,22 @@ Status Reflector::ListAll() {
     MutexLock l(mu_);
     return paginated_result_ ? kDefaultPageSize : 0;
   };
-  Status s = ListPages(rv, limit_for(rv), &paginated);
-  if (!s.ok() && (IsGone(s) || IsTooLargeResourceVersion(s)) && !rv.empty()) {
+  bool went_back = false;
+  Status s = ListPages(rv, limit_for(rv), &paginated, &went_back);
+  if (!s.ok() && (IsGone(s) || IsTooLargeResourceVersion(s) || went_back) && !rv.empty()) {
     // B13/B58: the version we asked for is not servable; retry at once with a consistent read.
+    // The same when the answer is older than what we asked for: that server is not the one
+    // whose versions we hold (restarted, restored, or a stale replica).
+    if (went_back) ReportError(s);
     KUBE_LOG(kInfo, "reflector") << name_ << ": list at resourceVersion " << rv << " failed ("
                                  << s.message() << "); relisting from the latest";
     {
       MutexLock l(mu_);
       last_rv_unavailable_ = true;
     }
+    if (went_back) counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
     rv.clear();
-    s = ListPages(rv, limit_for(rv), &paginated);
+    s = ListPages(rv, limit_for(rv), &paginated, &went_back);
   }
   if (!s.ok()) return s;
   {
@@ -201,7 +222,8 @@ Status Reflector::ListAll() {
   return Status::Ok();
 }
 
-Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginated) {
+Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginated,
+                            bool* went_back) {
   Status s = fifo_->ReplaceBegin();
   if (!s.ok()) return s;
   ListOptions options;
@@ -238,7 +260,7 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
       if (!options.continue_token.empty() && IsGone(page.error())) {
         // B13: the continue token expired mid-list: redo the whole list once, unpaginated, at
         // the version first asked for.
-        return ListPages(rv, 0, paginated);
+        return ListPages(rv, 0, paginated, went_back);
       }
       return page.error();
     }
@@ -247,6 +269,19 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
     }
     if (first && !page->continue_token.empty()) *paginated = true;
     list_rv = page->resource_version;
+    if (first) {
+      // Every list with a version other than "" and "0" is "not older than" it (or exactly it):
+      // an older answer means the server's history is not the one that version came from.
+      std::optional<uint64_t> asked = NumericResourceVersion(rv);
+      std::optional<uint64_t> got = NumericResourceVersion(list_rv);
+      if (asked && *asked > 0 && got && *got < *asked) {
+        *went_back = true;
+        return DataLossError("list at resourceVersion " + rv + " answered resourceVersion " +
+                             list_rv +
+                             ", older than asked for: the server went back in time (restarted "
+                             "with fresh storage or restored?)");
+      }
+    }
     std::vector<ObjectPtr> items = std::move(page->items);
     keep_expected(items);
     s = fifo_->ReplacePage(std::move(items));
@@ -298,6 +333,8 @@ void Reflector::StartWatch() {
     generation = ++watch_generation_;
     options.resource_version = last_sync_rv_;
     rv_frozen_until_non_add_ = last_sync_rv_.empty() || last_sync_rv_ == "0";
+    watch_floor_rv_ =
+        rv_frozen_until_non_add_ ? std::nullopt : NumericResourceVersion(last_sync_rv_);
     watch_list_phase_ = false;
     watch_event_count_ = 0;
     watch_started_ = clock_->Now();
@@ -349,6 +386,7 @@ void Reflector::StartWatchList() {
     // B22: "" (consistent) at first start or after the version expired, else the last synced.
     options.resource_version = last_rv_unavailable_ ? "" : last_sync_rv_;
     rv_frozen_until_non_add_ = true;
+    watch_floor_rv_.reset();  // the initial events carry their objects' own, older versions
     watch_list_phase_ = true;
     watch_list_items_.clear();
     watch_event_count_ = 0;
@@ -400,6 +438,7 @@ void Reflector::StartWatchList() {
 
 void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& events) {
   std::optional<WatchListCheck> check;
+  std::optional<Status> went_back;
   {
     MutexLock l(mu_);
     std::vector<Delta> deltas;
@@ -409,6 +448,19 @@ void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& even
     // each single push was, so a superseded stream can never interleave with its successor.
     if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
     check = std::exchange(pending_check_, std::nullopt);
+    went_back = std::exchange(pending_went_back_, std::nullopt);
+  }
+  if (went_back) {
+    PostTask([this, status = std::move(*went_back)] {
+      std::unique_ptr<ActiveWatch> stale;
+      {
+        MutexLock l(mu_);
+        stale = std::move(abandoned_watch_);
+      }
+      if (stale) stale->Stop();
+      counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
+      RoundEnded(status);  // relist from "" after one backoff step (B19)
+    });
   }
   if (check) {
     // B60: the check lists, so it runs on the serial queue, not on this I/O thread.
@@ -445,6 +497,17 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
     }
   }
   std::string rv(obj.resource_version());
+  // Past the initial events (B22, B51), a stream's versions never go down: a server that sends
+  // an older one is not the server whose versions we hold.
+  if (!watch_list_phase_ && !(rv_frozen_until_non_add_ && ev.type == WatchEventType::kAdded)) {
+    if (std::optional<uint64_t> n = NumericResourceVersion(rv)) {
+      if (watch_floor_rv_ && *n < *watch_floor_rv_) {
+        ServerWentBackLocked(rv, *watch_floor_rv_);
+        return;
+      }
+      watch_floor_rv_ = n;
+    }
+  }
   switch (ev.type) {
     case WatchEventType::kBookmark: {
       auto end = obj.annotations().Get(kInitialEventsEnd);
@@ -452,6 +515,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
         // B22: the initial events are complete; the same stream continues as a normal watch.
         deltas->push_back(Delta{DeltaType::kReplaceEnd, nullptr, rv});
         watch_list_phase_ = false;
+        watch_floor_rv_ = NumericResourceVersion(rv);
         last_rv_unavailable_ = false;
         counters_.lists.fetch_add(1, std::memory_order_relaxed);
         if (check_watch_list_) {
@@ -486,6 +550,20 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
   }
   rv_frozen_until_non_add_ = false;
   last_sync_rv_ = rv;
+}
+
+void Reflector::ServerWentBackLocked(const std::string& rv, uint64_t floor) {
+  Status s = DataLossError("watch event at resourceVersion " + rv +
+                           ", older than resourceVersion " + std::to_string(floor) +
+                           " the watch had reached: the server went back in time (restarted "
+                           "with fresh storage or restored?); relisting from the latest");
+  KUBE_LOG(kWarning, "reflector") << name_ << ": " << s.message();
+  // Nothing more of this stream applies: its callbacks now belong to an old generation.
+  ++watch_generation_;
+  if (progress_timer_) progress_timer_->Stop();
+  last_rv_unavailable_ = true;  // B58's remedy: the next list is a consistent read
+  if (watch_) abandoned_watch_ = std::move(watch_);  // else StartWatch stops it
+  pending_went_back_ = std::move(s);
 }
 
 void Reflector::OnWatchDone(uint64_t generation, Status status) {

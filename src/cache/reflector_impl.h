@@ -60,6 +60,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
     std::atomic<uint64_t> watches{0};
     std::atomic<uint64_t> watch_events{0};
     std::atomic<uint64_t> relists_after_gone{0};
+    // The server answered with a resourceVersion older than one it had already given (it
+    // restarted with fresh storage, was restored, or a stale replica answered): relisted from "".
+    std::atomic<uint64_t> relists_after_rv_regression{0};
     std::atomic<uint64_t> progress_timeouts{0};
     std::atomic<uint64_t> errors{0};
   };
@@ -90,7 +93,8 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   void ListAndWatch();
   // Lists every page into the FIFO. Returns the error, or OK with the list's RV recorded.
   Status ListAll();
-  Status ListPages(const std::string& rv, int64_t limit, bool* paginated);
+  // `*went_back` is set when the list answers a resourceVersion older than `rv` asked for.
+  Status ListPages(const std::string& rv, int64_t limit, bool* paginated, bool* went_back);
   WatchCallbacks CallbacksFor(uint64_t generation);
   void StartWatch();
   void StartWatchList();
@@ -111,6 +115,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   std::chrono::seconds RandomWatchTimeout() KUBE_EXCLUDES(mu_);
   std::string RelistResourceVersion() const KUBE_EXCLUDES(mu_);
   void StopWatchLocked() KUBE_REQUIRES(mu_);
+  // The current stream delivered `rv`, older than `floor`, a version it had already reached:
+  // abandons the stream (nothing more of it is applied) and schedules a relist from "".
+  void ServerWentBackLocked(const std::string& rv, uint64_t floor) KUBE_REQUIRES(mu_);
 
   const std::string name_;
   const std::shared_ptr<ListerWatcher> lw_;
@@ -152,6 +159,13 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   };
   std::optional<WatchListCheck> pending_check_ KUBE_GUARDED_BY(mu_);  // B60: to post
   Status watch_error_ KUBE_GUARDED_BY(mu_);                           // from an ERROR event
+  // The highest resourceVersion the current stream has reached, when known as an integer: its
+  // start version, then each event's. An event below it means the server went back.
+  std::optional<uint64_t> watch_floor_rv_ KUBE_GUARDED_BY(mu_);
+  std::optional<Status> pending_went_back_ KUBE_GUARDED_BY(mu_);  // to post
+  // The stream abandoned for going back, until a task (or `Stop`) stops it: never from its own
+  // callback.
+  std::unique_ptr<ActiveWatch> abandoned_watch_ KUBE_GUARDED_BY(mu_);
   std::shared_ptr<Timer> progress_timer_ KUBE_GUARDED_BY(mu_);
   std::shared_ptr<Timer> backoff_timer_ KUBE_GUARDED_BY(mu_);
 };

@@ -322,6 +322,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       s.watch_restarts = s.watches > 0 ? s.watches - 1 : 0;
       s.watch_events = c.watch_events.load(std::memory_order_relaxed);
       s.relists_after_gone = c.relists_after_gone.load(std::memory_order_relaxed);
+      s.relists_after_rv_regression = c.relists_after_rv_regression.load(std::memory_order_relaxed);
       s.progress_timeouts = c.progress_timeouts.load(std::memory_order_relaxed);
       s.errors = c.errors.load(std::memory_order_relaxed);
       s.last_sync_resource_version = reflector->LastSyncResourceVersion();

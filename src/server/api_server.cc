@@ -106,6 +106,7 @@ struct EmbeddedApiServer::Impl {
       : options(std::move(o)),
         catalog(server::ResourceCatalog::WithBuiltins()),
         storage({.history_limit = options.history_size,
+                 .history_bytes_limit = options.history_bytes,
                  .watch_queue_limit = options.watch_queue_limit}),
         registry(storage, *catalog),
         faults(options.fault_seed),
@@ -170,6 +171,7 @@ Result<std::unique_ptr<EmbeddedApiServer>> EmbeddedApiServer::Start(ApiServerOpt
       .tls_private_key_file = i.options.tls_private_key_file,
       .client_ca_file = i.options.client_ca_file,
       .bookmark_interval = i.options.bookmark_interval,
+      .rv_wait = i.options.resource_version_wait,
       .idle_timeout = i.options.idle_timeout,
       .write_timeout = i.options.write_timeout,
       .max_body_bytes = i.options.max_request_body_bytes,
@@ -266,6 +268,8 @@ Status EmbeddedApiServer::Seed(std::string_view demo_or_path) {
 uint64_t EmbeddedApiServer::ResourceVersion() const { return impl_->storage.CurrentRv(); }
 
 size_t EmbeddedApiServer::WatchCount() const { return impl_->storage.WatcherCount(); }
+
+size_t EmbeddedApiServer::WaitingRequestCount() const { return impl_->storage.RvWaiterCount(); }
 
 Status EmbeddedApiServer::StartChurn(const ChurnOptions& options) {
   return impl_->churn.Start(options);

@@ -63,6 +63,17 @@ struct Shared {
     --watch_sessions;
     cv.notify_all();
   }
+  // Requests parked until a resourceVersion is reached: `Stop` waits for them to close too.
+  size_t parked KUBE_GUARDED_BY(mu) = 0;
+  void Parked() KUBE_EXCLUDES(mu) {
+    internal::MutexLock lock(mu);
+    ++parked;
+  }
+  void Unparked() KUBE_EXCLUDES(mu) {
+    internal::MutexLock lock(mu);
+    --parked;
+    cv.notify_all();
+  }
 };
 
 int HexValue(char c) {
@@ -131,11 +142,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         stream_(std::move(stream)),
         timeout_timer_(stream_.get_executor()),
         bookmark_timer_(stream_.get_executor()),
-        latency_timer_(stream_.get_executor()) {
+        latency_timer_(stream_.get_executor()),
+        rv_timer_(stream_.get_executor()) {
     over_limit_ = ++shared_->connections > shared_->options.max_connections;
   }
 
   ~Session() {
+    if (rv_waiter_) {
+      shared_->ctx.storage->CancelRvWait(rv_waiter_);
+      shared_->Unparked();
+    }
     EndWatch();
     --shared_->connections;
   }
@@ -231,11 +247,54 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto failure = shared_->ctx.faults->MaybeFail(req_.path)) {
       return Respond(ErrorResponse(*failure));
     }
+    Route();
+  }
+
+  void Route() {
     RouteResult result = shared_->ctx.router->Handle(req_, MakeNotify());
     if (auto* response = std::get_if<HttpResponse>(&result)) {
       return Respond(std::move(*response));
     }
+    if (auto* wait = std::get_if<RvWait>(&result)) return AwaitRv(wait->rv);
     StartWatch(std::get<std::shared_ptr<WatchPlan>>(std::move(result)));
+  }
+
+  // --- Waiting for a resourceVersion --------------------------------------------------------
+
+  // Parks the request until Storage reaches `rv`, `rv_wait` passes or the server stops, then
+  // routes it again. No thread waits: Storage posts the wake-up onto this session's strand.
+  void AwaitRv(uint64_t rv) {
+    if (shared_->stopping) return Close();
+    const uint64_t seq = ++rv_wait_seq_;
+    std::weak_ptr<Session> weak = this->weak_from_this();
+    auto ex = stream_.get_executor();
+    rv_waiter_ = shared_->ctx.storage->AwaitRv(rv, [weak, ex, seq] {
+      net::post(ex, [weak, seq] {
+        if (auto self = weak.lock()) self->OnRvWaitEnded(seq, /*expired=*/false);
+      });
+    });
+    if (!rv_waiter_) return Route();  // reached in the meantime
+    shared_->Parked();
+    rv_timer_.expires_after(shared_->options.rv_wait);
+    rv_timer_.async_wait([self = Self(), seq](beast::error_code ec) {
+      if (!ec) self->OnRvWaitEnded(seq, /*expired=*/true);
+    });
+  }
+
+  void OnRvWaitEnded(uint64_t seq, bool expired) {
+    if (seq != rv_wait_seq_ || !rv_waiter_ || closed_) return;
+    EndRvWaitRegistration();
+    if (shared_->stopping) return Close();
+    if (expired) req_.rv_wait_over = true;
+    Route();
+  }
+
+  void EndRvWaitRegistration() {
+    if (!rv_waiter_) return;
+    rv_timer_.cancel();
+    shared_->ctx.storage->CancelRvWait(rv_waiter_);
+    rv_waiter_.reset();
+    shared_->Unparked();
   }
 
   std::function<void()> MakeNotify() {
@@ -469,6 +528,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     timeout_timer_.cancel();
     bookmark_timer_.cancel();
     latency_timer_.cancel();
+    EndRvWaitRegistration();
   }
 
   // Orderly close: TLS close_notify, then the socket.
@@ -517,6 +577,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   net::steady_timer timeout_timer_;
   net::steady_timer bookmark_timer_;
   net::steady_timer latency_timer_;
+  net::steady_timer rv_timer_;
+  std::shared_ptr<RvWaiter> rv_waiter_;  // set while the request waits for a resourceVersion
+  uint64_t rv_wait_seq_ = 0;             // tells a stale wake-up from the current wait's
   bool closed_ = false;
 
   // Watch state.
@@ -704,10 +767,12 @@ void HttpServer::Stop(std::chrono::milliseconds grace) noexcept {
   shared.stopping = true;
   impl_->listener->Stop();
   shared.ctx.storage->CloseAllWatchers(Watcher::End::kDropped);
+  // Requests waiting for a resourceVersion wake up, see `stopping` and close.
+  shared.ctx.storage->ReleaseRvWaiters();
   {
     internal::MutexLock lock(shared.mu);
     auto deadline = std::chrono::steady_clock::now() + grace;
-    while (shared.watch_sessions > 0) {
+    while (shared.watch_sessions > 0 || shared.parked > 0) {
       if (!lock.WaitUntil(shared.cv, deadline)) break;
     }
   }

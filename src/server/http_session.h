@@ -38,6 +38,9 @@ struct HttpServerOptions {
   std::string tls_private_key_file{};  // PEM key
   std::string client_ca_file{};        // verify client certificates against this bundle
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(60)};
+  // How long a request for a resourceVersion the server has not reached waits for it before
+  // the router answers 504 Too large resource version (kube-apiserver's watch cache: 3 s).
+  std::chrono::milliseconds rv_wait{std::chrono::seconds(3)};
   // Limits (docs/reliability.md, "Limits"). The idle timeout is one deadline for waiting for a
   // request and reading it whole, so a client that sends a byte now and then cannot hold a
   // connection longer (slowloris).
@@ -78,7 +81,8 @@ class HttpServer {
   // Open connections (sessions), for tests of the connection limit.
   size_t connections() const;
 
-  // Stops accepting, ends every watch stream cleanly (waiting up to `grace` for them to flush),
+  // Stops accepting, ends every watch stream cleanly and closes requests waiting for a
+  // resourceVersion (waiting up to `grace` for them to flush),
   // then stops the I/O threads and joins them. Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(2)) noexcept;
 

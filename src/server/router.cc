@@ -405,6 +405,13 @@ class Handler {
     return {.dry_run = Param(r.req, "dryRun") == "All"};
   }
 
+  // A read "not older than `rv`" that the server cannot serve yet: wait for `rv` first, then
+  // answer 504 Too large resource version (Retry-After: 1), as kube-apiserver's watch cache does.
+  RouteResult TooLarge(const ResourceRequest& r, uint64_t rv) {
+    if (!r.req.rv_wait_over) return RvWait{rv};
+    return ErrorResponse(TooLargeResourceVersion(rv, storage_.CurrentRv()));
+  }
+
   RouteResult ObjectResponse(const ResourceRequest& r, const ObjectPtr& obj, int status) {
     if (AcceptsTable(r.req.accept)) {
       ApiOr<IncludeObject> include = IncludeParam(r.req);
@@ -418,9 +425,7 @@ class Handler {
   RouteResult Get(const ResourceRequest& r) {
     ApiOr<std::optional<uint64_t>> rv = ParseRvParam(Param(r.req, "resourceVersion"));
     if (!rv.ok()) return ErrorResponse(rv.error());
-    if (*rv && **rv > storage_.CurrentRv()) {
-      return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
-    }
+    if (*rv && **rv > storage_.CurrentRv()) return TooLarge(r, **rv);
     ApiOr<ObjectPtr> obj = registry_.Get(*r.info, r.ns, r.name);
     if (!obj.ok()) return ErrorResponse(obj.error());
     return ObjectResponse(r, *obj, 200);
@@ -495,7 +500,7 @@ class Handler {
       if (rvm.empty() && limit > 0) {
         q.at_rv = **rv;  // the legacy rule: a limited list at N is exact
       } else if (**rv > storage_.CurrentRv()) {
-        return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+        return TooLarge(r, **rv);  // not older than N: wait for N (served "from the cache")
       }
     }
     ApiOr<Storage::ListPage> page = storage_.List(r.info->gvr, q);
@@ -572,7 +577,9 @@ class Handler {
     if (initial.value_or(false)) {
       plan->initial_events_end = true;  // from "now", which is never older than the request
       if (*rv && **rv > storage_.CurrentRv()) {
-        return ErrorResponse(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+        if (!req.rv_wait_over) return RvWait{**rv};
+        plan->error_event = StatusJson(TooLargeResourceVersion(**rv, storage_.CurrentRv()));
+        return plan;
       }
     } else if (initial) {
       from = (*rv && **rv > 0) ? **rv : storage_.CurrentRv();
@@ -582,7 +589,13 @@ class Handler {
     ApiOr<Storage::WatchStart> start =
         storage_.Watch(r.info->gvr, r.info->namespaced ? r.ns : "", from, notify_);
     if (!start.ok()) {
-      if (start.error().code != 410) return ErrorResponse(start.error());
+      // A watch from a version the server has not reached waits for it; then, like a version
+      // gone from the history, it fails inside the stream (HTTP 200 and one ERROR event), as
+      // kube-apiserver's watch fails once it has parsed the resourceVersion.
+      if (start.error().code == 504 && !req.rv_wait_over) return RvWait{*from};
+      if (start.error().code != 410 && start.error().code != 504) {
+        return ErrorResponse(start.error());
+      }
       plan->error_event = StatusJson(start.error());
       return plan;
     }

@@ -39,6 +39,9 @@ struct HttpRequest {
   std::string content_type{};
   std::string host{};  // the Host header, for discovery's serverAddress
   std::string body{};
+  // The session waited for the resourceVersion this request names (`RvWait`) and gave up: the
+  // router answers 504 Too large resource version instead of asking to wait again.
+  bool rv_wait_over = false;
 };
 
 struct HttpResponse {
@@ -79,7 +82,15 @@ struct WatchPlan {
   std::optional<std::string> error_event{};
 };
 
-using RouteResult = std::variant<HttpResponse, std::shared_ptr<WatchPlan>>;
+// The request asks for a resourceVersion the server has not reached (a get or list "not older
+// than N", a watch from N). As kube-apiserver's watch cache, the session waits for the version
+// (up to `HttpServerOptions::rv_wait`, without blocking a thread) and asks the router again:
+// answered normally once the version is reached, else with `rv_wait_over` set.
+struct RvWait {
+  uint64_t rv = 0;
+};
+
+using RouteResult = std::variant<HttpResponse, std::shared_ptr<WatchPlan>, RvWait>;
 
 struct RouterOptions {
   // A watch without `timeoutSeconds` ends after this long.

@@ -205,10 +205,7 @@ ApiError TooLargeResourceVersion(uint64_t requested, uint64_t current) {
   ApiError e = Make(504, "Timeout",
                     "Timeout: Too large resource version: " + std::to_string(requested) +
                         ", current: " + std::to_string(current));
-  e.causes.push_back({"ResourceVersionTooLarge",
-                      "Too large resource version: " + std::to_string(requested) +
-                          ", current: " + std::to_string(current),
-                      ""});
+  e.causes.push_back({"ResourceVersionTooLarge", "Too large resource version", ""});
   e.retry_after_seconds = 1;
   return e;
 }

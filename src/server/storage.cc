@@ -26,6 +26,11 @@ bool InNamespace(std::string_view key, std::string_view ns) {
          (key.size() > ns.size() && key[ns.size()] == '/' && key.substr(0, ns.size()) == ns);
 }
 
+// What an event keeps alive: the states it holds.
+size_t EventBytes(const StoredEvent& e) {
+  return (e.object ? e.object->MemoryUsage() : 0) + (e.previous ? e.previous->MemoryUsage() : 0);
+}
+
 }  // namespace
 
 ObjectPtr StoredEvent::PreviousAtRv() const {
@@ -114,6 +119,49 @@ uint64_t Storage::CurrentRv() const {
 uint64_t Storage::CompactedRv() const {
   internal::ReaderMutexLock lock(mu_);
   return compacted_rv_;
+}
+
+size_t Storage::HistoryBytes() const {
+  internal::ReaderMutexLock lock(mu_);
+  return history_bytes_;
+}
+
+size_t Storage::HistorySize() const {
+  internal::ReaderMutexLock lock(mu_);
+  return history_.size();
+}
+
+std::shared_ptr<RvWaiter> Storage::AwaitRv(uint64_t rv, std::function<void()> notify) {
+  internal::WriterMutexLock lock(mu_);
+  if (rv <= rv_) return nullptr;
+  auto w = std::make_shared<RvWaiter>(RvWaiter{rv, std::move(notify)});
+  rv_waiters_.emplace(rv, w);
+  return w;
+}
+
+void Storage::CancelRvWait(const std::shared_ptr<RvWaiter>& waiter) {
+  if (!waiter) return;
+  internal::WriterMutexLock lock(mu_);
+  auto [first, last] = rv_waiters_.equal_range(waiter->rv);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == waiter) {
+      rv_waiters_.erase(it);
+      return;
+    }
+  }
+}
+
+void Storage::ReleaseRvWaiters() {
+  internal::WriterMutexLock lock(mu_);
+  for (auto& [rv, w] : rv_waiters_) {
+    if (w->notify) w->notify();
+  }
+  rv_waiters_.clear();
+}
+
+size_t Storage::RvWaiterCount() const {
+  internal::ReaderMutexLock lock(mu_);
+  return rv_waiters_.size();
 }
 
 ObjectPtr Storage::Get(const GroupVersionResource& gvr, std::string_view key) const {
@@ -244,16 +292,29 @@ void Storage::CommitLocked(const GroupVersionResource& gvr, const std::string& k
   e->type = type;
   e->object = std::move(object);
   e->previous = std::move(previous);
+  e->bytes = EventBytes(*e);
   EventPtr ev = std::move(e);
   history_.push_back(ev);
-  while (history_.size() > options_.history_limit) {
-    compacted_rv_ = history_.front()->rv;
-    history_.pop_front();
-  }
-  if (options_.history_limit == 0) compacted_rv_ = rv;
+  history_bytes_ += ev->bytes;
+  TrimHistoryLocked();
   auto w = watchers_.find(gvr);
   if (w != watchers_.end()) {
     for (const auto& watcher : w->second) watcher->Push(ev);
+  }
+  while (!rv_waiters_.empty() && rv_waiters_.begin()->first <= rv_) {
+    if (rv_waiters_.begin()->second->notify) rv_waiters_.begin()->second->notify();
+    rv_waiters_.erase(rv_waiters_.begin());
+  }
+}
+
+void Storage::TrimHistoryLocked() {
+  // Compacting an event makes its version the oldest a watch may resume from: a resume from
+  // before it gets 410 Expired, as from kube-apiserver's watch cache once it has dropped events.
+  while (!history_.empty() && (history_.size() > options_.history_limit ||
+                               history_bytes_ > options_.history_bytes_limit)) {
+    compacted_rv_ = history_.front()->rv;
+    history_bytes_ -= history_.front()->bytes;
+    history_.pop_front();
   }
 }
 
@@ -339,6 +400,9 @@ ApiOr<Storage::WatchStart> Storage::Watch(const GroupVersionResource& gvr, std::
     }
   } else {
     if (*from_rv < compacted_rv_) return TooOldResourceVersion(*from_rv, compacted_rv_);
+    // A version this server has not reached: it is not in this server's history (the client
+    // saw another server, or this one before it restarted), so nothing can be replayed from it.
+    if (*from_rv > rv_) return TooLargeResourceVersion(*from_rv, rv_);
     start.rv = *from_rv;
     // Replay what the client missed, oldest first.
     auto it = std::upper_bound(history_.begin(), history_.end(), *from_rv,
@@ -366,6 +430,7 @@ void Storage::Unwatch(const std::shared_ptr<Watcher>& w) {
 void Storage::Compact() {
   internal::WriterMutexLock lock(mu_);
   history_.clear();
+  history_bytes_ = 0;
   compacted_rv_ = rv_;
 }
 

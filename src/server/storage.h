@@ -5,6 +5,8 @@
 // are strictly increasing decimal integers across all resources. Each change is appended to a
 // bounded history (the "watch cache" window) used to resume watches, to list at an exact
 // resourceVersion and to serve continue tokens: anything older than the window answers 410 Expired.
+// The window is bounded both in events and in bytes (the objects its events hold), so a few large
+// objects updated often cannot grow it without limit; the oldest events go first.
 // Committing a change hands the event to every watcher of its resource without blocking: each
 // watcher has a bounded queue, and a watcher that falls further behind than that is closed (its
 // client re-watches from its last resourceVersion, as after any dropped stream).
@@ -51,6 +53,8 @@ struct StoredEvent {
   ObjectPtr object;
   // The state before the change; null for ADDED.
   ObjectPtr previous;
+  // What the history is charged for keeping this event: the memory of `object` and `previous`.
+  size_t bytes = 0;
 
   // `previous` stamped with `rv`: what a watcher whose selector the object just left receives as
   // DELETED. Built once on first use and shared. Thread-safe.
@@ -114,10 +118,19 @@ class Watcher {
   bool notified_ KUBE_GUARDED_BY(mu_) = false;
 };
 
+// A request waiting for the resourceVersion to reach `rv` (see `Storage::AwaitRv`).
+struct RvWaiter {
+  uint64_t rv = 0;
+  std::function<void()> notify;
+};
+
 class Storage {
  public:
   struct Options {
-    size_t history_limit = 10000;      // events kept for resume / exact lists / continue
+    size_t history_limit = 10000;  // events kept for resume / exact lists / continue
+    // Bytes the history's events may hold: each event is charged the memory of the states it
+    // keeps (the new one and the previous one), so this bounds what the history keeps alive.
+    size_t history_bytes_limit = size_t{128} << 20;
     size_t watch_queue_limit = 10000;  // events a watcher may lag before it is closed
   };
   explicit Storage(Options options);
@@ -128,6 +141,21 @@ class Storage {
   uint64_t CurrentRv() const KUBE_EXCLUDES(mu_);
   // Every change after this version is still in the history.
   uint64_t CompactedRv() const KUBE_EXCLUDES(mu_);
+  // The bytes charged to the events now in the history (see `Options::history_bytes_limit`).
+  size_t HistoryBytes() const KUBE_EXCLUDES(mu_);
+  // Events now in the history.
+  size_t HistorySize() const KUBE_EXCLUDES(mu_);
+
+  // Registers `notify` to be called once the resourceVersion reaches `rv` (from the committing
+  // thread, under the lock: it must only schedule work), or when `ReleaseRvWaiters` runs. Returns
+  // null, registering nothing, when `rv` is reached already. The caller cancels the registration
+  // with `CancelRvWait` when it stops waiting; a fired registration is already gone.
+  std::shared_ptr<RvWaiter> AwaitRv(uint64_t rv, std::function<void()> notify) KUBE_EXCLUDES(mu_);
+  void CancelRvWait(const std::shared_ptr<RvWaiter>& waiter) KUBE_EXCLUDES(mu_);
+  // Fires and forgets every registration (server shutdown).
+  void ReleaseRvWaiters() KUBE_EXCLUDES(mu_);
+  // Registrations waiting now.
+  size_t RvWaiterCount() const KUBE_EXCLUDES(mu_);
 
   // The current object at `key`, or null.
   ObjectPtr Get(const GroupVersionResource& gvr, std::string_view key) const KUBE_EXCLUDES(mu_);
@@ -156,7 +184,7 @@ class Storage {
     std::optional<size_t> position{};
   };
   // Lists in key order at a snapshot. Errors: 410 Expired when `at_rv` is older than the history
-  // window; 504 when `at_rv` is in the future.
+  // window; 504 Too large resource version when `at_rv` is in the future.
   //
   // Cost: O(log n + page) for a page of the current state, plus O(changes since the snapshot)
   // for an older one; `remaining` is O(1) when `after_count` is known (or the list starts at the
@@ -191,7 +219,9 @@ class Storage {
   };
   // Registers a watcher of `gvr`. `from_rv` nullopt: the current objects of `ns` ("" = all) are
   // returned for synthetic ADDED events and changes after them follow. `from_rv` N: every change
-  // after N is queued (410 Expired when N is older than the window). Unwatch when done.
+  // after N is queued; 410 Expired when N is older than the window, 504 Too large resource
+  // version when the server has not reached N (a watch never sends versions at or below its
+  // start). Unwatch when done.
   ApiOr<WatchStart> Watch(const GroupVersionResource& gvr, std::string_view ns,
                           std::optional<uint64_t> from_rv, std::function<void()> notify)
       KUBE_EXCLUDES(mu_);
@@ -214,6 +244,8 @@ class Storage {
 
   void CommitLocked(const GroupVersionResource& gvr, const std::string& key, EventType type,
                     ObjectPtr object, ObjectPtr previous, uint64_t rv) KUBE_REQUIRES(mu_);
+  // Drops the oldest events while the history is over its count or byte limit.
+  void TrimHistoryLocked() KUBE_REQUIRES(mu_);
   // Adds `delta` (+1 or -1) to the count of `key`'s namespace.
   void CountLocked(const GroupVersionResource& gvr, std::string_view key, int delta)
       KUBE_REQUIRES(mu_);
@@ -228,6 +260,8 @@ class Storage {
   std::unordered_map<GroupVersionResource, ObjectMap> objects_ KUBE_GUARDED_BY(mu_);
   std::unordered_map<GroupVersionResource, NamespaceCounts> counts_ KUBE_GUARDED_BY(mu_);
   std::deque<EventPtr> history_ KUBE_GUARDED_BY(mu_);
+  size_t history_bytes_ KUBE_GUARDED_BY(mu_) = 0;
+  std::multimap<uint64_t, std::shared_ptr<RvWaiter>> rv_waiters_ KUBE_GUARDED_BY(mu_);
   std::unordered_map<GroupVersionResource, std::vector<std::shared_ptr<Watcher>>> watchers_
       KUBE_GUARDED_BY(mu_);
 };

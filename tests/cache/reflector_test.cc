@@ -178,6 +178,8 @@ TEST_F(ReflectorTest, B17GoneInsideABatchEndsTheWatchAfterTheEventsBeforeIt) {
   ASSERT_TRUE(w1->SendBatch(std::move(chunk)));
   w1->End(gone);
   EXPECT_THAT(Drain(), ElementsAre("Added a@11"));
+  // The server has moved on meanwhile: the relist at 11 answers at 20 (never older than asked).
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "11"})}, "20");
   AdvanceOnceArmed(2s);  // one backoff step (B19)
   ASSERT_TRUE(lw_->WaitForLists(2));
   EXPECT_EQ(lw_->list_calls()[1].resource_version, "11");
@@ -229,6 +231,7 @@ TEST_F(ReflectorTest, B17GoneEndsTheWatchAndRelistsAtTheLastSyncedVersion) {
   Status gone = StatusFromHttp(410, "Expired", "too old resource version: 15 (20)");
   w1->Send(ErrorEvent(gone));
   w1->End(gone);
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "15"})}, "20");  // never older than asked
   AdvanceOnceArmed(2s);  // one backoff step (B19)
   ASSERT_TRUE(lw_->WaitForLists(2));
   // B11: a watch that ended in 410 does not force a consistent read.
@@ -472,6 +475,103 @@ TEST_F(ReflectorTest, B51FromEmptyVersionSyntheticAddsDoNotAdvanceTheVersion) {
   EXPECT_EQ(reflector_->LastSyncResourceVersion(), "13");
 }
 
+TEST_F(ReflectorTest, B58WatchEndingTooLargeRelistsAsAConsistentRead) {
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "3"})}, "32");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  Status too_large =
+      StatusFromHttp(504, "Timeout", "Timeout: Too large resource version: 32, current: 4");
+  w1->Send(ErrorEvent(too_large));
+  w1->End(too_large);
+  AdvanceOnceArmed(2s);
+  ASSERT_TRUE(lw_->WaitForLists(2));
+  EXPECT_EQ(lw_->list_calls()[1].resource_version, "");
+}
+
+TEST_F(ReflectorTest, WatchEventOlderThanTheWatchStartRelistsAsAConsistentRead) {
+  // The server restarted with fresh storage and (misbehaving) accepted a watch from a version
+  // it never reached: its events come with lower versions.
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "3"}), MakePod("ns", "b", {.rv = "30"})}, "32");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  Drain();
+  w1->SendBatch({WatchEvent{WatchEventType::kAdded, MakePod("ns", "c", {.rv = "33"}), {}},
+                 WatchEvent{WatchEventType::kModified, MakePod("ns", "a", {.rv = "5"}), {}},
+                 WatchEvent{WatchEventType::kAdded, MakePod("ns", "d", {.rv = "6"}), {}}});
+  ASSERT_TRUE(w1->WaitStopped());
+  // Only the event before the regression is applied.
+  EXPECT_THAT(Drain(), ElementsAre("Added c@33"));
+  ASSERT_TRUE(Eventually([&] { return ErrorCount() == 1; }));
+  EXPECT_EQ(Errors()[0].code(), StatusCode::kDataLoss);
+  EXPECT_THAT(Errors()[0].message(), ::testing::HasSubstr("went back"));
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "5"})}, "6");
+  AdvanceOnceArmed(2s);  // one backoff step (B19)
+  ASSERT_TRUE(lw_->WaitForLists(2));
+  EXPECT_EQ(lw_->list_calls()[1].resource_version, "");  // a consistent read
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_EQ(w2->options().resource_version, "6");
+  EXPECT_THAT(Drain(), ElementsAre("ReplaceBegin", "Replaced a@5", "ReplaceEnd rv=6"));
+  EXPECT_EQ(reflector_->counters().relists_after_rv_regression.load(), 1u);
+}
+
+TEST_F(ReflectorTest, WatchEventOlderThanAnEarlierEventOfTheStreamRelists) {
+  lw_->SetObjects({}, "10");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  w1->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "20"}));
+  w1->Send(WatchEventType::kBookmark, Bookmark("15"));
+  ASSERT_TRUE(w1->WaitStopped());
+  EXPECT_EQ(reflector_->LastSyncResourceVersion(), "20");
+  AdvanceOnceArmed(2s);
+  ASSERT_TRUE(lw_->WaitForLists(2));
+  EXPECT_EQ(lw_->list_calls()[1].resource_version, "");
+}
+
+TEST_F(ReflectorTest, ListOlderThanTheVersionAskedForIsRetriedAtOnceAsAConsistentRead) {
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "3"}), MakePod("ns", "b", {.rv = "30"})}, "32");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  Drain();
+  Status gone = StatusFromHttp(410, "Expired", "too old resource version: 32 (40)");
+  w1->End(gone);
+  // The relist "not older than 32" is answered at 4 by a server that went back; the consistent
+  // read that follows at once sees its real state.
+  lw_->PushListResult(MakeList({MakePod("ns", "a", {.rv = "3"})}, "4"));
+  lw_->SetObjects({MakePod("ns", "a", {.rv = "3"})}, "4");
+  AdvanceOnceArmed(2s);
+  ASSERT_TRUE(lw_->WaitForLists(3));
+  auto calls = lw_->list_calls();
+  EXPECT_EQ(calls[1].resource_version, "32");
+  EXPECT_EQ(calls[2].resource_version, "");
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_EQ(w2->options().resource_version, "4");
+  std::vector<std::string> deltas = Drain();
+  ASSERT_FALSE(deltas.empty());
+  EXPECT_EQ(deltas.back(), "ReplaceEnd rv=4");
+  EXPECT_THAT(deltas, ::testing::Not(::testing::Contains("ReplaceEnd rv=32")));
+  EXPECT_EQ(reflector_->counters().relists_after_rv_regression.load(), 1u);
+}
+
+TEST_F(ReflectorTest, OpaqueResourceVersionsAreNeverCompared) {
+  lw_->SetObjects({}, "b10");
+  Start();
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  w1->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "a9"}));
+  w1->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "7"}));
+  w1->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "x"}));
+  EXPECT_EQ(reflector_->LastSyncResourceVersion(), "x");
+  EXPECT_FALSE(w1->stopped());
+  EXPECT_EQ(lw_->list_calls().size(), 1u);
+  EXPECT_EQ(ErrorCount(), 0u);
+}
+
 TEST_F(ReflectorTest, B52InternalErrorEndingAWatchRelists) {
   lw_->SetObjects({}, "10");
   Start();
@@ -481,6 +581,7 @@ TEST_F(ReflectorTest, B52InternalErrorEndingAWatchRelists) {
   Status internal = StatusFromHttp(500, "InternalError", "unable to decode an event");
   w1->Send(ErrorEvent(internal));
   w1->End(internal);
+  lw_->SetObjects({}, "12");
   AdvanceOnceArmed(2s);
   ASSERT_TRUE(lw_->WaitForLists(2));
   EXPECT_EQ(lw_->list_calls()[1].resource_version, "11");

@@ -409,7 +409,7 @@ TEST_F(SharedInformerTest, B62FilteringHandlerTurnsUpdatesIntoAddsAndDeletes) {
         return o.labels().Get("app") == std::optional<std::string_view>("web");
       },
       inner));
-  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "1");
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2", .labels = {{"app", "web"}}}));
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "3", .labels = {{"app", "web"}}}));
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "4"}));
@@ -527,7 +527,7 @@ TEST_F(SharedInformerTest, ResyncNotificationsAreDistinguishableFromUpdates) {
   auto reg = informer_->AddEventHandler(
       ResourceEventHandlerFuncs{.update = [&](const ObjectPtr&, const ObjectPtr&) { updates++; },
                                 .resync = [&](const ObjectPtr&) { resyncs++; }});
-  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "10");
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "1"})}, "1");
   clock_->Advance(1s);
   w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "2"}));
   for (int i = 0; i < 2000 && (updates.load() < 1 || resyncs.load() < 1); ++i) {

@@ -292,9 +292,9 @@ TEST_F(SharedInformerFactoryTest, TypedInformerDeliversViewsAndListsItsCache) {
 
   std::shared_ptr<::kube::testing::FakeWatchStream> watch = Lw(kDeployments)->WaitForWatch(1);
   ASSERT_NE(watch, nullptr);
-  watch->Send(WatchEventType::kModified, MakeObject("apps/v1", "Deployment", "default", "web", "7",
+  watch->Send(WatchEventType::kModified, MakeObject("apps/v1", "Deployment", "default", "web", "11",
                                                     {{"app", "web"}}, R"("spec":{"replicas":4})"));
-  watch->Send(WatchEventType::kDeleted, MakeObject("apps/v1", "Deployment", "other", "db", "8"));
+  watch->Send(WatchEventType::kDeleted, MakeObject("apps/v1", "Deployment", "other", "db", "12"));
   {
     std::unique_lock<std::mutex> l(mu);
     ASSERT_TRUE(cv.wait_for(l, 10s, [&] { return seen.size() == 5; }));

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "server/router.h"
 #include "tests/testing/api_server_fixture.h"
 
@@ -299,6 +301,28 @@ TEST_F(ApiServerListTest, FutureResourceVersionIsTooLarge) {
   EXPECT_THAT(r.Json()["message"].get<std::string>(), HasSubstr("Too large resource version"));
   EXPECT_EQ(r.Json()["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
   EXPECT_EQ(r.headers["retry-after"], "1");
+}
+
+TEST_F(ApiServerListTest, NotOlderThanAFutureVersionWaitsForIt) {
+  ApiServerOptions o = Options();
+  o.resource_version_wait = std::chrono::seconds(60);
+  auto srv = EmbeddedApiServer::Start(o);
+  ASSERT_TRUE(srv) << srv.error();
+  const uint64_t want = (*srv)->ResourceVersion() + 2;
+  HttpResult list, get;
+  ASSERT_TRUE((*srv)->Create(ConfigMapJson("default", "a")));
+  std::thread reader([&] {
+    TestHttpClient c((*srv)->Url());
+    list = c.Get(std::string(kConfigMaps) + "?resourceVersion=" + std::to_string(want));
+    get = c.Get(std::string(kConfigMaps) + "/a?resourceVersion=" + std::to_string(want));
+  });
+  ASSERT_TRUE(WaitFor([&] { return (*srv)->WaitingRequestCount() == 1; }));
+  ASSERT_TRUE((*srv)->Create(ConfigMapJson("default", "b")));
+  reader.join();
+  EXPECT_EQ(list.code, 200);
+  EXPECT_GE(std::stoull(list.Json()["metadata"]["resourceVersion"].get<std::string>()), want);
+  EXPECT_EQ(list.Json()["items"].size(), 2u);
+  EXPECT_EQ(get.code, 200);
 }
 
 TEST_F(ApiServerListTest, InvalidListOptionsAre422) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/testing/api_server_fixture.h"
 
 namespace kube::testing {
@@ -159,6 +161,127 @@ TEST_F(ApiServerWatchTest, HistoryWindowIsBounded) {
   auto e2 = ok.Next();
   ASSERT_TRUE(e2);
   EXPECT_EQ((*e2)["type"], "ADDED");
+}
+
+// A server whose requests for versions it has not reached wait `wait` for them.
+std::unique_ptr<EmbeddedApiServer> ServerWaiting(ApiServerOptions o,
+                                                 std::chrono::milliseconds wait) {
+  o.resource_version_wait = wait;
+  auto srv = EmbeddedApiServer::Start(o);
+  EXPECT_TRUE(srv) << srv.error();
+  return srv ? std::move(*srv) : nullptr;
+}
+
+TEST_F(ApiServerWatchTest, WatchFromAFutureVersionWaitsThenFailsWithTooLarge) {
+  auto srv = ServerWaiting(Options(), std::chrono::milliseconds(300));
+  ASSERT_NE(srv, nullptr);
+  ASSERT_TRUE(srv->Create(ConfigMapJson("default", "a")));
+  const uint64_t current = srv->ResourceVersion();
+  const uint64_t future = current + 100;
+  WatchClient w(srv->Url() + kConfigMaps + "?watch=true&resourceVersion=" + std::to_string(future),
+                {});
+  ASSERT_TRUE(WaitFor([&] { return srv->WaitingRequestCount() == 1; }));
+  // Changes meanwhile have lower versions than asked for: never sent.
+  ASSERT_TRUE(srv->Create(ConfigMapJson("default", "b")));
+  auto e = w.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(w.status(), 200);  // as kube-apiserver: the failure comes inside the stream
+  EXPECT_EQ((*e)["type"], "ERROR");
+  json st = (*e)["object"];
+  EXPECT_EQ(st["kind"], "Status");
+  EXPECT_EQ(st["code"], 504);
+  EXPECT_EQ(st["reason"], "Timeout");
+  EXPECT_EQ(st["message"], "Timeout: Too large resource version: " + std::to_string(future) +
+                               ", current: " + std::to_string(current + 1));
+  EXPECT_EQ(st["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
+  EXPECT_EQ(st["details"]["causes"][0]["message"], "Too large resource version");
+  EXPECT_EQ(st["details"]["retryAfterSeconds"], 1);
+  EXPECT_TRUE(w.WaitDone());
+  EXPECT_TRUE(w.ended_cleanly());
+  EXPECT_EQ(srv->WatchCount(), 0u);
+}
+
+TEST_F(ApiServerWatchTest, WatchFromAFutureVersionStartsOnceTheServerReachesIt) {
+  auto srv = ServerWaiting(Options(), std::chrono::seconds(60));
+  ASSERT_NE(srv, nullptr);
+  const uint64_t from = srv->ResourceVersion() + 2;
+  WatchClient w(srv->Url() + kConfigMaps + "?watch=true&resourceVersion=" + std::to_string(from),
+                {});
+  ASSERT_TRUE(WaitFor([&] { return srv->WaitingRequestCount() == 1; }));
+  EXPECT_EQ(srv->WatchCount(), 0u);  // no watcher, no 200 yet: the request waits
+  for (const char* name : {"a", "b", "c", "d"}) {
+    ASSERT_TRUE(srv->Create(ConfigMapJson("default", name)));
+  }
+  auto e1 = w.Next();
+  auto e2 = w.Next();
+  ASSERT_TRUE(e1 && e2);
+  EXPECT_EQ((*e1)["type"], "ADDED");
+  EXPECT_EQ((*e1)["object"]["metadata"]["name"], "c");
+  EXPECT_EQ(Rv((*e1)["object"]), std::to_string(from + 1));
+  EXPECT_EQ((*e2)["object"]["metadata"]["name"], "d");
+}
+
+TEST_F(ApiServerWatchTest, StreamingListFromAFutureVersionWaitsThenFailsWithTooLarge) {
+  auto srv = ServerWaiting(Options(), std::chrono::milliseconds(300));
+  ASSERT_NE(srv, nullptr);
+  const uint64_t future = srv->ResourceVersion() + 50;
+  WatchClient w(srv->Url() + kConfigMaps +
+                    "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                    "&allowWatchBookmarks=true&resourceVersion=" +
+                    std::to_string(future),
+                {});
+  auto e = w.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(w.status(), 200);
+  EXPECT_EQ((*e)["type"], "ERROR");
+  EXPECT_EQ((*e)["object"]["code"], 504);
+  EXPECT_EQ((*e)["object"]["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
+}
+
+TEST_F(ApiServerWatchTest, StopEndsRequestsWaitingForAVersion) {
+  auto srv = ServerWaiting(Options(), std::chrono::minutes(10));
+  ASSERT_NE(srv, nullptr);
+  WatchClient w(srv->Url() + kConfigMaps +
+                    "?watch=true&resourceVersion=" + std::to_string(srv->ResourceVersion() + 10),
+                {});
+  HttpResult list;
+  std::thread lister([&] {
+    list = TestHttpClient(srv->Url())
+               .Get(std::string(kConfigMaps) +
+                    "?resourceVersion=" + std::to_string(srv->ResourceVersion() + 10));
+  });
+  ASSERT_TRUE(WaitFor([&] { return srv->WaitingRequestCount() == 2; }));
+  srv->Stop();  // the server object lives on: only Stop may end the waits
+  EXPECT_TRUE(w.WaitDone(std::chrono::seconds(30)));
+  lister.join();
+  EXPECT_NE(list.code, 200);
+}
+
+TEST_F(ApiServerWatchTest, ResumeFromAVersionTheByteBudgetCompactedIsExpired) {
+  ApiServerOptions o = Options();
+  o.history_bytes = 64 << 10;
+  auto srv = EmbeddedApiServer::Start(o);
+  ASSERT_TRUE(srv) << srv.error();
+  auto first = (*srv)->Create(ConfigMapJson("default", "big", {}, "0"));
+  ASSERT_TRUE(first);
+  const std::string big(16 << 10, 'x');
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE((*srv)->Apply(ConfigMapJson("default", "big", {}, big + std::to_string(i))));
+  }
+  WatchClient old((*srv)->Url() + kConfigMaps +
+                      "?watch=true&resourceVersion=" + std::string((*first)->resource_version()),
+                  {});
+  auto e = old.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["type"], "ERROR");
+  EXPECT_EQ((*e)["object"]["code"], 410);
+  // The newest events fit the budget: a resume from just before the last change works.
+  WatchClient recent((*srv)->Url() + kConfigMaps + "?watch=true&resourceVersion=" +
+                         std::to_string((*srv)->ResourceVersion() - 1),
+                     {});
+  auto e2 = recent.Next();
+  ASSERT_TRUE(e2);
+  EXPECT_EQ((*e2)["type"], "MODIFIED");
 }
 
 TEST_F(ApiServerWatchTest, BookmarksWhenAllowed) {

@@ -226,6 +226,71 @@ TEST(StorageTest, VersionsOutsideTheWindowAreRefused) {
   EXPECT_EQ(watch.error().code, 410);
 }
 
+TEST(StorageTest, HistoryIsBoundedInBytes) {
+  // 150 updates of a 30 KiB object under a 256 KiB budget: the history keeps only the newest
+  // events that fit, whatever the count limit allows, and stays bounded after the delete.
+  constexpr size_t kBudget = 256 << 10;
+  Storage s({.history_limit = 10000, .history_bytes_limit = kBudget});
+  const std::string big(30 << 10, 'x');
+  Put(s, kCm, "default", "big", big);
+  const uint64_t first = s.CurrentRv();
+  for (int i = 0; i < 150; ++i) {
+    Put(s, kCm, "default", "big", big + std::to_string(i));
+    ASSERT_LE(s.HistoryBytes(), kBudget);
+  }
+  Remove(s, "default", "big");
+  EXPECT_LE(s.HistoryBytes(), kBudget);
+  EXPECT_GT(s.HistoryBytes(), kBudget / 2);  // the budget is used, not merely respected
+  EXPECT_LT(s.HistorySize(), 10u);
+  EXPECT_GT(s.CompactedRv(), first);
+  // What the budget dropped is compacted: 410 for a resume or exact list from before it.
+  auto watch = s.Watch(kCm, "", first, nullptr);
+  ASSERT_FALSE(watch.ok());
+  EXPECT_EQ(watch.error().code, 410);
+  auto list = s.List(kCm, {.at_rv = first});
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().code, 410);
+  EXPECT_TRUE(s.Watch(kCm, "", s.CompactedRv(), nullptr).ok());
+}
+
+TEST(StorageTest, WatchFromAVersionNotReachedYetIsTooLarge) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  Put(s, kCm, "default", "b");
+  auto w = s.Watch(kCm, "", 5, nullptr);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, 504);
+  EXPECT_EQ(w.error().message, "Timeout: Too large resource version: 5, current: 2");
+  ASSERT_EQ(w.error().causes.size(), 1u);
+  EXPECT_EQ(w.error().causes[0].reason, "ResourceVersionTooLarge");
+  EXPECT_EQ(w.error().causes[0].message, "Too large resource version");
+  EXPECT_EQ(s.WatcherCount(), 0u);
+  EXPECT_TRUE(s.Watch(kCm, "", 2, nullptr).ok());
+}
+
+TEST(StorageTest, AwaitRvFiresOnceTheVersionIsReached) {
+  Storage s({});
+  Put(s, kCm, "default", "a");
+  EXPECT_EQ(s.AwaitRv(1, [] {}), nullptr);  // reached already
+  int fired3 = 0, fired2 = 0, cancelled = 0;
+  auto w3 = s.AwaitRv(3, [&] { ++fired3; });
+  auto w2 = s.AwaitRv(2, [&] { ++fired2; });
+  auto wc = s.AwaitRv(2, [&] { ++cancelled; });
+  ASSERT_NE(w3, nullptr);
+  s.CancelRvWait(wc);
+  Put(s, kSecrets, "default", "s");  // any resource moves the version
+  EXPECT_EQ(fired2, 1);
+  EXPECT_EQ(fired3, 0);
+  Put(s, kCm, "default", "b");
+  Put(s, kCm, "default", "c");
+  EXPECT_EQ(fired3, 1);  // once
+  EXPECT_EQ(cancelled, 0);
+  auto w9 = s.AwaitRv(9, [&] { ++fired3; });
+  s.ReleaseRvWaiters();  // shutdown wakes every waiter
+  EXPECT_EQ(fired3, 2);
+  s.CancelRvWait(w9);  // harmless once fired
+}
+
 TEST(StorageTest, WatchReplaysHistoryThenFollows) {
   Storage s({});
   Put(s, kCm, "default", "a");

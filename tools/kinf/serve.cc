@@ -64,6 +64,7 @@ int RunServe(const std::vector<std::string>& args) {
   std::string listen = "127.0.0.1:0";
   std::string kubeconfig;
   int64_t history = static_cast<int64_t>(options.history_size);
+  int64_t history_mib = static_cast<int64_t>(options.history_bytes >> 20);
   int64_t threads = options.threads;
   int64_t churn_seed = 1;
   int64_t bookmark_seconds = 60;
@@ -91,6 +92,10 @@ int RunServe(const std::vector<std::string>& args) {
             "events kept for watch resume, exact lists and continue tokens "
             "(older ones answer 410 Expired; default 10000)",
             &history);
+  flags.Int("history-mib",
+            "MiB of objects the event history may hold; the oldest events are compacted beyond "
+            "(default 128)",
+            &history_mib);
   flags.Int("threads", "I/O threads (default 1)", &threads);
   flags.Int("bookmark-interval", "seconds between watch BOOKMARK events (default 60)",
             &bookmark_seconds);
@@ -118,13 +123,15 @@ int RunServe(const std::vector<std::string>& args) {
     std::fprintf(stderr, "kinf serve: bad --listen %s\n", listen.c_str());
     return 2;
   }
-  if (history < 0 || threads < 1 || bookmark_seconds < 1 || churn < 0) {
+  if (history < 0 || history_mib < 0 || history_mib > (int64_t{1} << 30) || threads < 1 ||
+      bookmark_seconds < 1 || churn < 0) {
     std::fprintf(stderr,
-                 "kinf serve: --history, --threads, --bookmark-interval and --churn "
-                 "must be positive\n");
+                 "kinf serve: --history, --history-mib, --threads, --bookmark-interval and "
+                 "--churn must be positive\n");
     return 2;
   }
   options.history_size = static_cast<size_t>(history);
+  options.history_bytes = static_cast<size_t>(history_mib) << 20;
   options.threads = static_cast<int>(threads);
   options.bookmark_interval = std::chrono::seconds(bookmark_seconds);
 

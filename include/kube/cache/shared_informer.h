@@ -148,9 +148,12 @@ struct InformerStats {
   std::uint64_t watches = 0;             // watches opened (the first one included)
   std::uint64_t watch_events = 0;        // events received, bookmarks included
   std::uint64_t relists_after_gone = 0;  // rounds ended by 410 Gone (B17)
-  std::uint64_t progress_timeouts = 0;   // watches restarted for making no progress
-  std::uint64_t errors = 0;              // errors reported to the watch error handler (B20)
-  std::uint64_t store_write_locks = 0;   // exclusive indexer locks taken (B55 batches)
+  // Relists from "" because the server answered a version older than one it had given (it
+  // restarted with fresh storage or was restored; docs/informers.md).
+  std::uint64_t relists_after_rv_regression = 0;
+  std::uint64_t progress_timeouts = 0;  // watches restarted for making no progress
+  std::uint64_t errors = 0;             // errors reported to the watch error handler (B20)
+  std::uint64_t store_write_locks = 0;  // exclusive indexer locks taken (B55 batches)
   struct Handler {
     std::string name;                         // `HandlerOptions::name`
     std::size_t queue_depth = 0;              // notifications buffered, not yet delivered

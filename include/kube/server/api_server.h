@@ -42,6 +42,15 @@ struct ApiServerOptions {
   // Events kept for resuming watches, exact-version lists and continue tokens. A watch or
   // continue older than this window gets 410 Expired.
   size_t history_size = 10000;
+  // The same window bounded in bytes: each event is charged the memory of the object states it
+  // keeps (new and previous), and the oldest events are dropped (compacted: 410 Expired for what
+  // needed them) while the total is over this.
+  size_t history_bytes = size_t{128} << 20;
+  // A get, list ("not older than") or watch naming a resourceVersion the server has not reached
+  // waits this long for it, then gets 504 Too large resource version (a watch: an ERROR event),
+  // as from kube-apiserver's watch cache. A server that restarted answers so to clients that
+  // resume from its previous life's versions; they relist.
+  std::chrono::milliseconds resource_version_wait = std::chrono::seconds(3);
   // Events one watcher may lag behind before its stream is closed (the client re-watches).
   size_t watch_queue_limit = 10000;
   // BOOKMARK period for watches with `allowWatchBookmarks=true`.
@@ -154,6 +163,9 @@ class EmbeddedApiServer {
   uint64_t ResourceVersion() const;
   // Open watch streams (for tests that wait until a watch is established).
   size_t WatchCount() const;
+  // Requests waiting for a resourceVersion the server has not reached (for tests that wait until
+  // one is waiting; see `resource_version_wait`).
+  size_t WaitingRequestCount() const;
 
   // --- Churn ----------------------------------------------------------------------------------
   // Starts (or restarts) the churn generator on its own thread. kInvalidArgument for a
