@@ -205,13 +205,14 @@ HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items
   return r;
 }
 
-// A create/update body: JSON, or YAML converted to JSON. Protobuf and CBOR are not served: 415.
-ApiOr<json> DecodeBody(const HttpRequest& req) {
+// A create/update body: JSON, or YAML converted to JSON, whose aliases may expand it to at most
+// `max_bytes` of JSON. Protobuf and CBOR are not served: 415.
+ApiOr<json> DecodeBody(const HttpRequest& req, size_t max_bytes) {
   std::string_view ct = req.content_type;
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
   if (ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml") {
-    Result<json> j = YamlToJson(req.body);
+    Result<json> j = YamlToJson(req.body, max_bytes);
     if (!j || !j->is_object()) {
       return BadRequest("the body of the request is not a YAML object" +
                         (j ? std::string() : ": " + j.error().message()));
@@ -567,7 +568,7 @@ class Handler {
   }
 
   RouteResult Create(const ResourceRequest& r) {
-    ApiOr<json> body = DecodeBody(r.req);
+    ApiOr<json> body = DecodeBody(r.req, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
     WriteOptions opts = Write(r);
@@ -577,7 +578,7 @@ class Handler {
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
-    ApiOr<json> body = DecodeBody(r.req);
+    ApiOr<json> body = DecodeBody(r.req, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
@@ -599,7 +600,7 @@ class Handler {
     if (m == "GET") {
       scale = registry_.GetScale(*r.info, r.ns, r.name);
     } else if (m == "PUT") {
-      ApiOr<json> body = DecodeBody(r.req);
+      ApiOr<json> body = DecodeBody(r.req, options_.max_request_body_bytes);
       if (!body.ok()) return ErrorResponse(body.error());
       scale = registry_.UpdateScale(*r.info, r.ns, r.name, std::move(body).value(), Write(r));
     } else {
