@@ -5,9 +5,12 @@
 // rest is the body, or a Content-Type line and the body.
 //
 // Invariants: no exception escapes; an error carries the HTTP code the server answers with (400,
-// 415 or 422); a successful patch gives a JSON object; merge patch is idempotent (RFC 7386:
+// 413, 415 or 422); a successful patch gives a JSON object; merge patch is idempotent (RFC 7386:
 // applying the same patch twice gives the same result); an empty JSON patch `[]` or merge patch
-// `{}` changes nothing.
+// `{}` changes nothing. No patch amplifies: with a copy budget of `kCopyBudget` bytes, a result is
+// never larger than the original, the copy budget and a few times the body (a number such as
+// `1e9` dumps longer than it is written), so no small body makes a huge object (a JSON patch
+// copying the object into itself doubles it each time).
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -40,9 +43,12 @@ const kube::server::ResourceInfo& PodInfo() {
   return *info;
 }
 
+// Small, so that a short input can reach it.
+constexpr size_t kCopyBudget = 64 * 1024;
+
 void CheckError(const kube::Status& s, std::string_view body) {
   int code = s.http_code();
-  FUZZ_CHECK(code == 400 || code == 415 || code == 422,
+  FUZZ_CHECK(code == 400 || code == 413 || code == 415 || code == 422,
              "patch error with HTTP " + std::to_string(code) + ": " + s.message() + " for " +
                  std::string(body.substr(0, 200)));
 }
@@ -68,14 +74,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     type = kTypes[choice % 4];
   }
 
-  auto patched = kube::server::ApplyPatch(type, Pod(), input, PodInfo());
+  auto patched = kube::server::ApplyPatch(type, Pod(), input, PodInfo(), kCopyBudget);
   if (!patched) {
     CheckError(patched.error(), input);
     return 0;
   }
   FUZZ_CHECK(patched->is_object(), "a patch result that is not an object: " + patched->dump());
+  size_t bytes = patched->dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore).size();
+  size_t bound = Pod().dump().size() + kCopyBudget + 8 * input.size();
+  FUZZ_CHECK(bytes <= bound, "a patch of " + std::to_string(input.size()) + " bytes makes " +
+                                 std::to_string(bytes) +
+                                 " bytes: " + std::string(input.substr(0, 200)));
   if (type == PatchType::kMergePatch) {
-    auto twice = kube::server::ApplyPatch(type, *patched, input, PodInfo());
+    auto twice = kube::server::ApplyPatch(type, *patched, input, PodInfo(), kCopyBudget);
     FUZZ_CHECK(twice.has_value() && *twice == *patched,
                "merge patch is not idempotent: " + std::string(input.substr(0, 200)));
   }
