@@ -3,7 +3,9 @@
 //
 // Invariants: no exception escapes; an error is kInvalidArgument; every object it yields is a JSON
 // object that survives a dump and parse unchanged; `YamlToJson` of a JSON text of an object gives
-// that object, when its keys fit YAML's limit (below).
+// that object, when its keys fit YAML's limit (below). Aliases are bounded in bytes: the input
+// read by `YamlToJson` with a small byte budget either fails (kInvalidArgument, naming the limit)
+// or gives a document whose JSON text fits the budget, however many copies its aliases make.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -33,10 +35,29 @@ bool HasKeyOverYamlLimit(const nlohmann::json& j) {
   return false;
 }
 
+// Small enough that a few aliases of a scalar of a few hundred bytes pass it.
+constexpr size_t kJsonBudget = 4096;
+
+void CheckByteBudget(std::string_view text) {
+  auto doc = kube::server::YamlToJson(text, kJsonBudget);
+  if (!doc) {
+    FUZZ_CHECK(
+        doc.error().code() == kube::StatusCode::kInvalidArgument,
+        "YamlToJson error with code " + std::string(kube::StatusCodeName(doc.error().code())));
+    return;
+  }
+  // Bytes that are not UTF-8 are dropped here: the budget counts them, the server refuses them.
+  size_t bytes = doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore).size();
+  FUZZ_CHECK(bytes <= kJsonBudget, "YamlToJson gives " + std::to_string(bytes) +
+                                       " bytes of JSON over a budget of " +
+                                       std::to_string(kJsonBudget));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = kube::fuzz::AsText(data, size);
+  CheckByteBudget(text);
   auto objects = kube::server::ParseManifests(text);
   if (!objects) {
     FUZZ_CHECK(objects.error().code() == kube::StatusCode::kInvalidArgument,

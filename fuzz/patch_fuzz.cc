@@ -6,11 +6,13 @@
 // stand for a value nested as deep as the bytes say (`ExpandNesting`, fuzz_check.h).
 //
 // Invariants: no exception escapes; an error carries the HTTP code the server answers with (400,
-// 415 or 422); a successful patch gives a JSON object that nests no deeper than the server stores
-// (`kMaxJsonDepth`, so storing it is never a 500) and that Go's decoder checks can read; merge
-// patch is idempotent (RFC 7386: applying the same patch twice gives the same result); an empty
-// JSON patch `[]` or merge patch
-// `{}` changes nothing.
+// 413, 415 or 422); a successful patch gives a JSON object that nests no deeper than the server
+// stores (`kMaxJsonDepth`, so storing it is never a 500) and that Go's decoder checks can read;
+// merge patch is idempotent (RFC 7386: applying the same patch twice gives the same result); an
+// empty JSON patch `[]` or merge patch `{}` changes nothing. No patch amplifies: with a copy budget
+// of `kCopyBudget` bytes, a result is never larger than the original, the copy budget and a few
+// times the body (a number such as `1e9` dumps longer than it is written), so no small body makes
+// a huge object (a JSON patch copying the object into itself doubles it each time).
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -44,9 +46,12 @@ const kube::server::ResourceInfo& PodInfo() {
   return *info;
 }
 
+// Small, so that a short input can reach it.
+constexpr size_t kCopyBudget = 64 * 1024;
+
 void CheckError(const kube::Status& s, std::string_view body) {
   int code = s.http_code();
-  FUZZ_CHECK(code == 400 || code == 415 || code == 422,
+  FUZZ_CHECK(code == 400 || code == 413 || code == 415 || code == 422,
              "patch error with HTTP " + std::to_string(code) + ": " + s.message() + " for " +
                  std::string(body.substr(0, 200)));
 }
@@ -74,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::string body = kube::fuzz::ExpandNesting(input);
   input = body;
-  auto patched = kube::server::ApplyPatch(type, Pod(), input, PodInfo());
+  auto patched = kube::server::ApplyPatch(type, Pod(), input, PodInfo(), kCopyBudget);
   if (!patched) {
     CheckError(patched.error(), input);
     return 0;
@@ -86,8 +91,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The registry's decode checks run on every patch result; they must answer, not throw.
   (void)kube::server::KindTypeError(*patched);
   (void)kube::server::MetadataTypeError(*patched, "Pod");
+  size_t bytes = patched->dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore).size();
+  size_t bound = Pod().dump().size() + kCopyBudget + 8 * input.size();
+  FUZZ_CHECK(bytes <= bound, "a patch of " + std::to_string(input.size()) + " bytes makes " +
+                                 std::to_string(bytes) +
+                                 " bytes: " + std::string(input.substr(0, 200)));
   if (type == PatchType::kMergePatch) {
-    auto twice = kube::server::ApplyPatch(type, *patched, input, PodInfo());
+    auto twice = kube::server::ApplyPatch(type, *patched, input, PodInfo(), kCopyBudget);
     FUZZ_CHECK(twice.has_value() && *twice == *patched,
                "merge patch is not idempotent: " + std::string(input.substr(0, 200)));
   }

@@ -110,8 +110,11 @@ struct EmbeddedApiServer::Impl {
                  .watch_queue_limit = options.watch_queue_limit}),
         registry(storage, *catalog),
         faults(options.fault_seed),
-        router(registry, {.max_watch_timeout = options.max_watch_timeout}),
-        churn(registry) {}
+        router(registry, {.max_watch_timeout = options.max_watch_timeout,
+                          .max_request_body_bytes = options.max_request_body_bytes}),
+        churn(registry) {
+    registry.SetMaxObjectBytes(options.max_request_body_bytes);
+  }
 
   Result<server::ResourceInfoPtr> InfoOf(const nlohmann::json& obj) const {
     Result<GroupVersion> gv = GroupVersion::Parse(server::StringAt(obj, "apiVersion"));

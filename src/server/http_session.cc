@@ -6,8 +6,13 @@
 // Reads from: sockets. Feeds: the Router, WatchStream.
 #include "server/http_session.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -17,7 +22,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -25,6 +33,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/logging.h"
 #include "base/mutex.h"
 #include "server/auth.h"
 #include "server/faults.h"
@@ -43,11 +52,22 @@ using tcp = net::ip::tcp;
 
 constexpr size_t kChunkBytes = 256 * 1024;
 constexpr size_t kDrainBytes = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// File descriptors kept free, beyond those open when the server starts, for everything that is
+// not a client connection: connections over the limit being answered, the listener's spare
+// descriptor, files the process opens later.
+constexpr size_t kReservedFds = 32;
+// A connection over the limit gets this long (at most the idle timeout) to send its request
+// header before it is closed, so that idle connections beyond the limit do not hold descriptors.
+constexpr std::chrono::milliseconds kOverLimitReadTimeout = std::chrono::seconds(5);
 
 // State every session shares with the server.
 struct Shared {
   HttpServerOptions options;
   HttpServerContext ctx;
+  // `options.max_connections`, lowered to what the open files limit leaves room for.
+  size_t max_connections = 0;
+  std::atomic<size_t> shed_connections{0};  // accepted and answered 503 when out of descriptors
   std::atomic<bool> stopping{false};
   std::atomic<size_t> connections{0};  // live sessions
   internal::Mutex mu;
@@ -144,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         bookmark_timer_(stream_.get_executor()),
         latency_timer_(stream_.get_executor()),
         rv_timer_(stream_.get_executor()) {
-    over_limit_ = ++shared_->connections > shared_->options.max_connections;
+    over_limit_ = ++shared_->connections > shared_->max_connections;
   }
 
   ~Session() {
@@ -179,28 +199,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Read();
   }
 
+  // Reads the request header first: the connection limit, authentication and a Content-Length
+  // over the body limit are answered before any of the body is read, so a client that may not
+  // send one never makes the server hold it.
   void Read() {
     if (shared_->stopping) return Close();
     parser_.emplace();
-    parser_->body_limit(shared_->options.max_body_bytes);
+    // The body limit applies once the request is let through (`OnHeader`). Not `boost::none`:
+    // Beast 1.74 compares a Content-Length with an unset limit as larger.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->header_limit(
         static_cast<uint32_t>(std::min<size_t>(shared_->options.max_header_bytes, UINT32_MAX)));
-    // One deadline for waiting and reading: trickling bytes does not extend it (slowloris).
-    Lowest().expires_after(shared_->options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, Self()));
+    // One deadline for waiting and reading header and body: trickling bytes does not extend it
+    // (slowloris).
+    read_deadline_ = std::chrono::steady_clock::now() +
+                     (over_limit_ ? std::min<std::chrono::milliseconds>(
+                                        shared_->options.idle_timeout, kOverLimitReadTimeout)
+                                  : shared_->options.idle_timeout);
+    Lowest().expires_at(read_deadline_);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, Self()));
   }
 
-  void OnRead(beast::error_code ec, size_t) {
-    if (ec == http::error::body_limit) {
-      // The rest of the body is not read: answer, then drain before closing so that the client
-      // reads the answer instead of a connection reset.
-      keep_alive_ = false;
-      drain_ = true;
-      return Respond(
-          ErrorResponse(RequestEntityTooLarge("Request entity too large: limit is " +
-                                              std::to_string(shared_->options.max_body_bytes))));
-    }
+  void OnHeader(beast::error_code ec, size_t) {
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
       drain_ = true;
@@ -217,21 +238,72 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req_.accept = std::string(msg[http::field::accept]);
     req_.content_type = std::string(msg[http::field::content_type]);
     req_.host = std::string(msg[http::field::host]);
-    req_.body = std::move(msg.body());
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
+    body_unread_ = !parser_->is_done();
     if (over_limit_) {
+      // Health checks still get through: they show the server is up, not that it has room.
       keep_alive_ = false;
-      ApiError e = TooManyRequests(1);
-      e.message = "too many open connections (the server's limit is " +
-                  std::to_string(shared_->options.max_connections) + "), please try again later";
-      return Respond(ErrorResponse(e));
+      if (!IsHealthPath(req_.path)) {
+        ApiError e = TooManyRequests(1);
+        e.message = "too many open connections (the server's limit is " +
+                    std::to_string(shared_->max_connections) + "), please try again later";
+        return Refuse(e);
+      }
     }
     const Authenticator* auth = shared_->ctx.auth;
     if (auth && auth->required() && !Authenticator::IsPublicPath(req_.path) &&
         !auth->Authenticate(std::string(msg[http::field::authorization]), cert_user_)) {
-      return Respond(ErrorResponse(Unauthorized()));
+      return Refuse(Unauthorized());
     }
+    const size_t limit = shared_->options.max_body_bytes;
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return Refuse(
+          RequestEntityTooLarge("Request entity too large: limit is " + std::to_string(limit)));
+    }
+    parser_->body_limit(limit);  // a chunked body is counted as it arrives
+    if (!body_unread_) return OnRead({}, 0);
+    if (beast::iequals(msg[http::field::expect], "100-continue")) {
+      // The client waits for this before it sends the body (curl does, for large ones).
+      Lowest().expires_after(shared_->options.write_timeout);
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = Self()](beast::error_code wec, size_t) {
+                                if (wec) return self->Abort();
+                                self->Lowest().expires_at(self->read_deadline_);
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, Self()));
+  }
+
+  // Answers before the body is read. A connection with an unread body is closed after the answer
+  // (draining first, so that the client reads the answer instead of a connection reset).
+  void Refuse(const ApiError& e) {
+    if (body_unread_) {
+      keep_alive_ = false;
+      drain_ = true;
+    }
+    Respond(ErrorResponse(e));
+  }
+
+  static bool IsHealthPath(std::string_view path) {
+    return path == "/healthz" || path == "/livez" || path == "/readyz";
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::body_limit) {
+      // A chunked body past the limit: the rest is not read.
+      return Refuse(RequestEntityTooLarge("Request entity too large: limit is " +
+                                          std::to_string(shared_->options.max_body_bytes)));
+    }
+    if (ec) return ec == http::error::end_of_stream ? Close() : Abort();
+    body_unread_ = false;
+    req_.body = std::move(parser_->get().body());
     auto latency = shared_->ctx.faults->latency();
     if (latency.count() > 0) {
       latency_timer_.expires_after(latency);
@@ -568,7 +640,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpRequest req_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool over_limit_ = false;               // opened beyond max_connections: answer 429 and close
+  bool over_limit_ = false;   // opened beyond max_connections: answer 429 and close
+  bool body_unread_ = false;  // the current request's body is still on the wire
+  std::chrono::steady_clock::time_point read_deadline_;  // for the whole request, header and body
   bool drain_ = false;                    // the request was refused unread: drain, then close
   std::unique_ptr<char[]> drain_buffer_;  // allocated only when draining
   std::string cert_user_;
@@ -606,7 +680,23 @@ class Listener : public std::enable_shared_from_this<Listener> {
         acceptor_(net::make_strand(ioc)),
         retry_(acceptor_.get_executor()),
         shared_(std::move(shared)),
-        tls_(tls) {}
+        tls_(tls) {
+    spare_fd_ = OpenSpare();
+    ApiError e = TooManyRequests(1);
+    e.code = 503;
+    e.reason = "ServiceUnavailable";
+    e.message =
+        "the server is out of file descriptors (its open files limit), please try again later";
+    std::string body = StatusJson(e);
+    shed_response_ =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Cache-Control: no-cache, private\r\nRetry-After: 1\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ~Listener() {
+    if (spare_fd_ >= 0) ::close(spare_fd_);
+  }
 
   Status Open(const std::string& address, uint16_t port) {
     beast::error_code ec;
@@ -644,7 +734,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) {  // e.g. out of file descriptors: try again shortly rather than spin
+    if ((ec == net::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system) &&
+        ShedOne()) {
+      return Accept();
+    }
+    if (ec) {  // e.g. no spare descriptor either: try again shortly rather than spin
       retry_.expires_after(std::chrono::milliseconds(50));
       retry_.async_wait([self = shared_from_this()](beast::error_code tec) {
         if (!tec) self->Accept();
@@ -663,13 +758,88 @@ class Listener : public std::enable_shared_from_this<Listener> {
     Accept();
   }
 
+  static int OpenSpare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+  // Out of file descriptors, with connections waiting: gives the spare descriptor up to accept
+  // one of them, answers it 503 (plain HTTP; a TLS client just sees the connection close) and
+  // closes it, then takes the spare back. Without this the waiting clients would hang until a
+  // descriptor frees up. False when there is no spare (the caller retries after a pause).
+  bool ShedOne() {
+    if (spare_fd_ < 0) spare_fd_ = OpenSpare();
+    if (spare_fd_ < 0) return false;
+    ::close(spare_fd_);
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int err = errno;
+    if (fd >= 0) {
+      // What the client sent so far is read first, so that closing does not reset the connection
+      // before the answer arrives; all of it is best effort and never blocks.
+      char buf[4096];
+      for (int i = 0; i < 16 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
+      }
+      if (!tls_) {
+        (void)::send(fd, shed_response_.data(), shed_response_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      ::shutdown(fd, SHUT_WR);
+      for (int i = 0; i < 16 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
+      }
+      ::close(fd);
+      shared_->shed_connections.fetch_add(1);
+    }
+    spare_fd_ = OpenSpare();
+    return fd >= 0 || err == EAGAIN || err == EWOULDBLOCK;
+  }
+
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_;
   std::shared_ptr<Shared> shared_;
   ssl::context* tls_;
   uint16_t port_ = 0;
+  int spare_fd_ = -1;  // given up to accept a connection when out of descriptors
+  std::string shed_response_;
 };
+
+// Descriptors open now (Linux: /proc/self/fd; elsewhere a guess).
+size_t OpenFdCount() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 16;
+  size_t n = 0;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n > 0 ? n - 1 : 0;  // not the directory's own descriptor
+}
+
+// Raises the soft open files limit (RLIMIT_NOFILE) to the hard one, as the Go runtime does for
+// kube-apiserver, and returns the soft limit in force (0 when unknown or unlimited). Each
+// connection holds a descriptor, and the usual soft default of 1024 would otherwise stop the
+// server near a thousand connections.
+rlim_t RaiseOpenFilesLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  const rlim_t before = lim.rlim_cur;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < lim.rlim_max) {
+    rlimit want = lim;
+    if (want.rlim_max == RLIM_INFINITY) {
+      // Linux refuses more than fs.nr_open.
+      want.rlim_cur = 1 << 20;
+      if (FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+        unsigned long long nr_open = 0;
+        if (std::fscanf(f, "%llu", &nr_open) == 1 && nr_open > 0) want.rlim_cur = nr_open;
+        std::fclose(f);
+      }
+    } else {
+      want.rlim_cur = want.rlim_max;
+    }
+    if (::setrlimit(RLIMIT_NOFILE, &want) == 0) {
+      lim = want;
+      KUBE_LOG(kInfo, "server") << "raised the open files limit (RLIMIT_NOFILE) from " << before
+                                << " to " << lim.rlim_cur;
+    }
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? 0 : lim.rlim_cur;
+}
 
 Result<std::unique_ptr<ssl::context>> MakeTlsContext(const HttpServerOptions& o) {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -730,6 +900,26 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   impl->shared = std::make_shared<Shared>();
   impl->shared->options = options;
   impl->shared->ctx = context;
+  impl->shared->max_connections = options.max_connections;
+  {
+    rlimit before{};
+    ::getrlimit(RLIMIT_NOFILE, &before);
+    rlim_t open_files = RaiseOpenFilesLimit();
+    size_t reserve = OpenFdCount() + kReservedFds;
+    if (open_files > 0) {
+      size_t room = open_files > reserve + 1 ? static_cast<size_t>(open_files) - reserve : 1;
+      if (room < options.max_connections) {
+        impl->shared->max_connections = room;
+        KUBE_LOG(kWarning, "server")
+            << "the open files limit (RLIMIT_NOFILE) is " << open_files
+            << (before.rlim_cur != open_files
+                    ? " (raised from " + std::to_string(before.rlim_cur) + ")"
+                    : std::string())
+            << ": serving at most " << room << " connections instead of "
+            << options.max_connections;
+      }
+    }
+  }
   impl->listener = std::make_shared<Listener>(impl->ioc, impl->shared, impl->tls.get());
   if (Status s = impl->listener->Open(options.address, options.port); !s.ok()) return s;
   impl->listener->Accept();
@@ -755,6 +945,10 @@ uint16_t HttpServer::port() const { return impl_->listener->port(); }
 bool HttpServer::tls() const { return impl_->tls != nullptr; }
 
 size_t HttpServer::connections() const { return impl_->shared->connections.load(); }
+
+size_t HttpServer::max_connections() const { return impl_->shared->max_connections; }
+
+size_t HttpServer::shed_connections() const { return impl_->shared->shed_connections.load(); }
 
 size_t HttpServer::watch_streams() const {
   internal::MutexLock lock(impl_->shared->mu);

@@ -48,7 +48,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};  // a response or watch chunk
   size_t max_body_bytes = size_t{3} << 20;    // larger: 413 RequestEntityTooLarge
   size_t max_header_bytes = size_t{1} << 20;  // request line and headers; larger: 431
-  size_t max_connections = 10000;             // beyond: 429 TooManyRequests, then close
+  // Beyond: 429 TooManyRequests, then close. Lowered at start to what the open files limit
+  // leaves room for (see `HttpServer::Start`).
+  size_t max_connections = 10000;
 };
 
 // Borrowed collaborators; they must outlive the HttpServer.
@@ -68,6 +70,14 @@ class HttpServer {
  public:
   // Binds, listens and starts the I/O threads. kInvalidArgument for a bad address or TLS files,
   // kUnavailable when the port cannot be bound.
+  // Each connection holds a file descriptor, so Start raises the process's soft open files limit
+  // (RLIMIT_NOFILE) to its hard limit, as the Go runtime does for kube-apiserver, and lowers the
+  // connection limit to that limit minus the descriptors already open and a reserve of 32
+  // (logged as a warning when it does). Connections over the limit get 5 s to send a request
+  // header; they are answered 429, except health checks (/healthz, /livez, /readyz), which are
+  // served. When accept runs out of descriptors anyway, the listener gives up a spare one to
+  // accept a waiting connection, answers it 503 ServiceUnavailable (Retry-After: 1) and closes
+  // it, and goes on accepting: it never spins, and never stops for good.
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
                                                    HttpServerContext context);
   ~HttpServer();
@@ -80,6 +90,11 @@ class HttpServer {
   size_t watch_streams() const;
   // Open connections (sessions), for tests of the connection limit.
   size_t connections() const;
+  // The connection limit in force: `max_connections`, or less when the open files limit leaves
+  // room for fewer.
+  size_t max_connections() const;
+  // Connections accepted while out of file descriptors, answered 503 and closed at once.
+  size_t shed_connections() const;
 
   // Stops accepting, ends every watch stream cleanly and closes requests waiting for a
   // resourceVersion (waiting up to `grace` for them to flush),

@@ -556,7 +556,45 @@ bool DeeperThanTheLimit(const json& original, const json& ops) {
   return false;
 }
 
-Result<json> ApplyJsonPatch(const json& original, std::string_view body) {
+// An upper bound of `v.dump().size()`, exact enough for a budget, that stops counting once it
+// passes `cap` (so measuring a huge value costs no more than `cap` allows).
+size_t JsonBytesAtMost(const json& v, size_t cap) {
+  switch (v.type()) {
+    case json::value_t::object: {
+      size_t n = 2;
+      for (auto it = v.begin(); it != v.end() && n <= cap; ++it) {
+        n += it.key().size() + 4 + JsonBytesAtMost(it.value(), cap - std::min(n, cap));
+      }
+      return n;
+    }
+    case json::value_t::array: {
+      size_t n = 2;
+      for (auto it = v.begin(); it != v.end() && n <= cap; ++it) {
+        n += 1 + JsonBytesAtMost(*it, cap - std::min(n, cap));
+      }
+      return n;
+    }
+    case json::value_t::string: {
+      // Escapes take at most six bytes (\u00XX) for a control character, two for `"` and `\`.
+      size_t n = 2;
+      for (char c : v.get_ref<const std::string&>()) {
+        unsigned char u = static_cast<unsigned char>(c);
+        n += u < 0x20 ? 6 : (u == '"' || u == '\\') ? 2 : 1;
+      }
+      return n;
+    }
+    default:
+      return v.dump().size();
+  }
+}
+
+// Applies the operations one at a time to one working copy (all or nothing: the copy is dropped
+// on a failure). Every `copy` adds the size of what it copies to a running total that may not
+// pass `max_copy_bytes`, as kube-apiserver bounds JSON patches (`AccumulatedCopySizeLimit`, set
+// to its request body limit): a few dozen copies of the object into itself would otherwise double
+// it each time. The total is counted before each copy is made. The other operations add at most
+// the body's own values, so the result is at most the original, the body and the copy budget.
+Result<json> ApplyJsonPatch(const json& original, std::string_view body, size_t max_copy_bytes) {
   Result<json> ops = ParseBody(body, "json patch");
   if (!ops) return ops.error();
   if (!ops->is_array())
@@ -577,9 +615,29 @@ Result<json> ApplyJsonPatch(const json& original, std::string_view body) {
         "than " +
         std::to_string(kMaxJsonDepth) + " levels");
   }
-  // Operations apply all or nothing: nlohmann works on a copy and throws on the first failure.
+  json result = original;
+  size_t copied = 0;
   try {
-    return original.patch(*ops);
+    for (json& op : *ops) {
+      auto kind = op.find("op");
+      auto from = op.find("from");
+      if (kind != op.end() && *kind == "copy" && from != op.end() && from->is_string()) {
+        json::json_pointer source(from->get<std::string>());
+        if (result.contains(source)) {
+          copied += JsonBytesAtMost(result.at(source), max_copy_bytes - copied);
+          if (copied > max_copy_bytes) {
+            return Unprocessable(
+                "json patch: unable to copy: the accumulated size of the values copied exceeds "
+                "the limit of " +
+                std::to_string(max_copy_bytes) + " bytes");
+          }
+        }
+      }
+      json single = json::array();
+      single.push_back(std::move(op));
+      result.patch_inplace(single);
+    }
+    return result;
   } catch (const json::other_error& e) {
     // 501: a `test` operation found another value.
     if (e.id == 501) return Unprocessable("json patch: test operation failed: " + ExceptionText(e));
@@ -613,10 +671,11 @@ Result<PatchType> ParsePatchType(std::string_view content_type) {
 }
 
 Result<nlohmann::json> ApplyPatch(PatchType type, const nlohmann::json& original,
-                                  std::string_view body, const ResourceInfo& info) {
+                                  std::string_view body, const ResourceInfo& info,
+                                  size_t max_copy_bytes) {
   switch (type) {
     case PatchType::kJsonPatch:
-      return ApplyJsonPatch(original, body);
+      return ApplyJsonPatch(original, body, max_copy_bytes);
     case PatchType::kMergePatch: {
       Result<json> patch = ParseBody(body, "merge patch");
       if (!patch) return patch.error();

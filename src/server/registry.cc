@@ -274,6 +274,16 @@ std::vector<ResourceInfo> ResourcesOfCrd(const json& crd) {
 Registry::Registry(Storage& storage, ResourceCatalog& catalog)
     : storage_(storage), catalog_(catalog) {}
 
+ApiOr<ObjectPtr> Registry::ToStoredObject(const json& obj) const {
+  ApiOr<ObjectPtr> o = ToObject(obj);
+  if (o.ok() && (*o)->json().size() > max_object_bytes_) {
+    return RequestEntityTooLarge("Request entity too large: limit is " +
+                                 std::to_string(max_object_bytes_) + " (the resulting object is " +
+                                 std::to_string((*o)->json().size()) + " bytes)");
+  }
+  return o;
+}
+
 void Registry::CreateDefaultNamespaces() {
   ResourceInfoPtr info = catalog_.Find(kNamespaces);
   if (!info) return;
@@ -401,7 +411,7 @@ ApiOr<ObjectPtr> Registry::Create(const ResourceInfo& info, std::string_view ns,
       [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
         if (current) return AlreadyExists(info, name);
         if (!opts.dry_run) obj["metadata"]["resourceVersion"] = std::to_string(next_rv);
-        ApiOr<ObjectPtr> o = ToObject(obj);
+        ApiOr<ObjectPtr> o = ToStoredObject(obj);
         if (!o.ok()) return o.error();
         return Storage::Change{
             opts.dry_run ? Storage::Change::Op::kNone : Storage::Change::Op::kPut, *o};
@@ -471,7 +481,7 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
   meta["resourceVersion"] = cur_meta.value("resourceVersion", "");
   if (result == cur) return Storage::Change{Storage::Change::Op::kNone, current};
   if (!dry_run) meta["resourceVersion"] = std::to_string(next_rv);
-  ApiOr<ObjectPtr> obj = ToObject(result);
+  ApiOr<ObjectPtr> obj = ToStoredObject(result);
   if (!obj.ok()) return obj.error();
   if (dry_run) return Storage::Change{Storage::Change::Op::kNone, *obj};
   // The last finalizer of an object being deleted is gone: the deletion completes.
@@ -548,7 +558,7 @@ ApiOr<ObjectPtr> Registry::Patch(const ResourceInfo& info, std::string_view ns,
   return Write(
       info, ns, name,
       [&](const json& current) -> ApiOr<json> {
-        Result<json> patched = ApplyPatch(type, current, body, info);
+        Result<json> patched = ApplyPatch(type, current, body, info, max_object_bytes_);
         if (!patched) return FromStatus(patched.error());
         if (auto err = DecodePatched(*patched, info.kind)) return *err;
         return std::move(patched).value();
@@ -606,7 +616,7 @@ ApiOr<json> Registry::PatchScale(const ResourceInfo& info, std::string_view ns,
       info, ns, name,
       [&](const json& current) -> ApiOr<json> {
         json scale = ScaleOf(current);
-        Result<json> patched = ApplyPatch(type, scale, body, info);
+        Result<json> patched = ApplyPatch(type, scale, body, info, max_object_bytes_);
         if (!patched) return FromStatus(patched.error());
         if (auto err = DecodePatched(*patched, "Scale")) return *err;
         ApiOr<int64_t> replicas = ScaleReplicas(*patched, name);

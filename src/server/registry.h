@@ -13,6 +13,8 @@
 #ifndef KUBE_SERVER_REGISTRY_H_
 #define KUBE_SERVER_REGISTRY_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -94,6 +96,12 @@ class Registry {
   Storage& storage() { return storage_; }
   ResourceCatalog& catalog() { return catalog_; }
 
+  // No write (create, update, patch, apply, seed) stores an object whose JSON is longer than
+  // `bytes`: it gets 413 RequestEntityTooLarge instead, naming the limit. JSON patches may copy
+  // at most this many bytes, too (see `ApplyPatch`). Unlimited by default; the server sets its
+  // request body limit. Call before the registry is shared between threads.
+  void SetMaxObjectBytes(size_t bytes) { max_object_bytes_ = bytes; }
+
  private:
   // Fills server-owned metadata and validates a new object.
   ApiOr<nlohmann::json> PrepareCreate(const ResourceInfo& info, std::string_view ns,
@@ -112,9 +120,12 @@ class Registry {
   void OnCrdStored(const Object& crd);
   void OnCrdDeleted(const Object& crd);
   void AfterDelete(const ResourceInfo& info, const ObjectPtr& deleted);
+  // `ToObject`, then 413 when the stored JSON would be longer than `max_object_bytes_`.
+  ApiOr<ObjectPtr> ToStoredObject(const nlohmann::json& obj) const;
 
   Storage& storage_;
   ResourceCatalog& catalog_;
+  size_t max_object_bytes_ = SIZE_MAX;
 };
 
 // The ResourceInfo of each served version of a CustomResourceDefinition (empty when the CRD is

@@ -209,16 +209,18 @@ HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items
   return r;
 }
 
-// A create/update body of `kind` in `version`: JSON, or YAML converted to JSON. Protobuf and CBOR
-// are not served: 415. What Go's decoder refuses is a 400 in kube-apiserver's words, checked on
-// the bytes before any parse (nesting, numbers) and then on the parsed `kind` and `metadata`.
-ApiOr<json> DecodeBody(const HttpRequest& req, std::string_view kind, std::string_view version) {
+// A create/update body of `kind` in `version`: JSON, or YAML converted to JSON, whose aliases
+// may expand it to at most `max_bytes` of JSON. Protobuf and CBOR are not served: 415. What
+// Go's decoder refuses is a 400 in kube-apiserver's words, checked on the bytes before any
+// parse (nesting, numbers) and then on the parsed `kind` and `metadata`.
+ApiOr<json> DecodeBody(const HttpRequest& req, std::string_view kind, std::string_view version,
+                       size_t max_bytes) {
   std::string_view ct = req.content_type;
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
   json body;
   if (ct == "application/yaml" || ct == "application/x-yaml" || ct == "text/yaml") {
-    Result<json> j = YamlToJson(req.body);
+    Result<json> j = YamlToJson(req.body, max_bytes);
     if (!j || !j->is_object()) {
       return BadRequest("the body of the request is not a YAML object" +
                         (j ? std::string() : ": " + j.error().message()));
@@ -606,7 +608,7 @@ class Handler {
   }
 
   RouteResult Create(const ResourceRequest& r) {
-    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version);
+    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
     WriteOptions opts = Write(r);
@@ -616,7 +618,7 @@ class Handler {
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
-    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version);
+    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
@@ -638,7 +640,7 @@ class Handler {
     if (m == "GET") {
       scale = registry_.GetScale(*r.info, r.ns, r.name);
     } else if (m == "PUT") {
-      ApiOr<json> body = DecodeBody(r.req, "Scale", "v1");
+      ApiOr<json> body = DecodeBody(r.req, "Scale", "v1", options_.max_request_body_bytes);
       if (!body.ok()) return ErrorResponse(body.error());
       scale = registry_.UpdateScale(*r.info, r.ns, r.name, std::move(body).value(), Write(r));
     } else {

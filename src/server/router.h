@@ -95,6 +95,8 @@ using RouteResult = std::variant<HttpResponse, std::shared_ptr<WatchPlan>, RvWai
 struct RouterOptions {
   // A watch without `timeoutSeconds` ends after this long.
   std::chrono::seconds max_watch_timeout{1800};
+  // The request body limit; a YAML body's aliases may expand it to at most this much JSON.
+  size_t max_request_body_bytes = size_t{3} << 20;
 };
 
 class Router {

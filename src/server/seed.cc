@@ -70,12 +70,14 @@ json PlainScalar(const std::string& s) {
 // graph in between. Scalars are typed as `PlainScalar` says unless quoted or tagged `!!str`; map
 // keys are a scalar's text (a null key is "null", as yaml-cpp's `as<std::string>` gives); a later
 // duplicate key wins. Aliases are expanded, so every node, copies included, counts against
-// `max_nodes`: a few lines of nested aliases would otherwise expand to billions (an "alias
-// bomb"). Throws `YAML::ParserException` with the position for a key that is a map or a list,
-// nesting deeper than 200, or a budget overrun.
+// `max_nodes`, and its JSON text against `max_bytes`: a few lines of nested aliases would
+// otherwise expand to billions of nodes (an "alias bomb"), and one long scalar aliased a few
+// thousand times to gigabytes. Both are counted before a copy is made, from the sizes recorded
+// with each anchor. Throws `YAML::ParserException` with the position for a key that is a map or
+// a list, nesting deeper than 200, or a budget overrun.
 class JsonBuilder final : public YAML::EventHandler {
  public:
-  explicit JsonBuilder(size_t max_nodes) : max_nodes_(max_nodes) {}
+  JsonBuilder(size_t max_nodes, size_t max_bytes) : max_nodes_(max_nodes), max_bytes_(max_bytes) {}
 
   std::vector<json> TakeDocuments() && { return std::move(documents_); }
 
@@ -87,8 +89,8 @@ class JsonBuilder final : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (ExpectingKey()) return SetKey(mark, "null", nullptr, anchor);
-    Count(mark, 1);
-    Finish(nullptr, anchor, 1);
+    Count(mark, 1, kNullBytes);
+    Finish(nullptr, anchor, 1, kNullBytes);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -100,16 +102,17 @@ class JsonBuilder final : public YAML::EventHandler {
       }
       return SetKey(mark, it->second.value.get<std::string>(), json(), 0);
     }
-    Count(mark, it->second.nodes);
-    Finish(it->second.value, 0, it->second.nodes);
+    Count(mark, it->second.nodes, it->second.bytes);
+    Finish(it->second.value, 0, it->second.nodes, it->second.bytes);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     json v = (tag == "!" || tag == "tag:yaml.org,2002:str") ? json(value) : PlainScalar(value);
     if (ExpectingKey()) return SetKey(mark, value, std::move(v), anchor);
-    Count(mark, 1);
-    Finish(std::move(v), anchor, 1);
+    size_t bytes = ScalarBytes(v);
+    Count(mark, 1, bytes);
+    Finish(std::move(v), anchor, 1, bytes);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -129,46 +132,79 @@ class JsonBuilder final : public YAML::EventHandler {
     std::optional<std::string> key;  // in an object: the key read, its value still to come
     YAML::anchor_t anchor;
     size_t first_node;  // nodes_ when the collection opened
+    size_t first_byte;  // bytes_ when the collection opened
   };
   struct Anchored {
     json value;
     size_t nodes;
+    size_t bytes;  // as counted by `Count`: an upper bound of the value's JSON text
   };
+
+  // JSON text sizes, counted generously so that their sum bounds `dump()` of the document: each
+  // value is charged one byte more for the comma after it, each collection two for its brackets,
+  // each key its quoted text and a colon.
+  static constexpr size_t kNullBytes = 5;  // null,
+  static size_t StringBytes(std::string_view s) {
+    size_t n = s.size() + 3;  // quotes and a comma or colon
+    for (char c : s) {
+      unsigned char u = static_cast<unsigned char>(c);
+      if (u == '"' || u == '\\') {
+        n += 1;
+      } else if (u < 0x20) {
+        n += 5;  // \u00XX at most
+      }
+    }
+    return n;
+  }
+  static size_t ScalarBytes(const json& v) {
+    return v.is_string() ? StringBytes(v.get_ref<const std::string&>()) : v.dump().size() + 1;
+  }
 
   bool ExpectingKey() const {
     return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().key;
   }
 
-  void Count(const YAML::Mark& mark, size_t n) {
+  void Count(const YAML::Mark& mark, size_t n, size_t bytes) {
     nodes_ += n;
+    bytes_ += bytes;
     if (nodes_ > max_nodes_) {
       throw YAML::ParserException(
           mark, "more than " + std::to_string(max_nodes_) + " nodes (aliases expand to copies)");
     }
+    if (bytes_ > max_bytes_) {
+      throw YAML::ParserException(mark, "the document expands to more than " +
+                                            std::to_string(max_bytes_) +
+                                            " bytes of JSON, the limit (aliases expand to copies)");
+    }
   }
 
   void SetKey(const YAML::Mark& mark, std::string key, json value, YAML::anchor_t anchor) {
-    Count(mark, 1);
-    if (anchor != 0) anchors_[anchor] = {std::move(value), 1};
+    size_t bytes = StringBytes(key);
+    Count(mark, 1, bytes);
+    if (anchor != 0) {
+      size_t value_bytes = ScalarBytes(value);
+      anchors_[anchor] = {std::move(value), 1, value_bytes};
+    }
     stack_.back().key = std::move(key);
   }
 
   void Open(const YAML::Mark& mark, json empty, YAML::anchor_t anchor) {
     if (ExpectingKey()) throw YAML::ParserException(mark, "a map key must be a scalar");
     if (stack_.size() >= 200) throw YAML::ParserException(mark, "nested too deeply");
-    Count(mark, 1);
-    stack_.push_back({std::move(empty), std::nullopt, anchor, nodes_ - 1});
+    Count(mark, 1, 3);  // brackets and a comma
+    stack_.push_back({std::move(empty), std::nullopt, anchor, nodes_ - 1, bytes_ - 3});
   }
 
   void Close() {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
-    Finish(std::move(f.value), f.anchor, nodes_ - f.first_node);
+    Finish(std::move(f.value), f.anchor, nodes_ - f.first_node, bytes_ - f.first_byte);
   }
 
-  // Stores a complete value (already counted: `nodes` of it) in its parent or as the document.
-  void Finish(json value, YAML::anchor_t anchor, size_t nodes) {
-    if (anchor != 0) anchors_[anchor] = {value, nodes};
+  // Stores a complete value (already counted: `nodes` and `bytes` of it) in its parent or as the
+  // document.
+  void Finish(json value, YAML::anchor_t anchor, size_t nodes, size_t bytes) {
+    if (anchor != 0) anchors_[anchor] = {value, nodes, bytes};
     if (stack_.empty()) {
       document_ = std::move(value);
     } else if (Frame& top = stack_.back(); top.value.is_array()) {
@@ -180,7 +216,9 @@ class JsonBuilder final : public YAML::EventHandler {
   }
 
   const size_t max_nodes_;
+  const size_t max_bytes_;
   size_t nodes_ = 0;
+  size_t bytes_ = 0;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
   json document_;
@@ -190,6 +228,12 @@ class JsonBuilder final : public YAML::EventHandler {
 // The node budget of a manifest: generous for any text without aliases (yaml-cpp makes at most
 // two nodes of a byte: `{,,}`), small enough that an alias bomb stops after a moment.
 size_t NodeBudget(std::string_view text) { return 100'000 + 4 * text.size(); }
+
+// The JSON byte budget of a manifest: its JSON is at most a small multiple of its YAML text
+// without aliases (quotes, brackets and commas for short scalars), so eight times that plus
+// 16 MiB passes every manifest written out by hand or by a tool, and stops a few kilobytes of
+// aliases of a long scalar long before they become hundreds of megabytes.
+size_t ManifestByteBudget(std::string_view text) { return (size_t{16} << 20) + 8 * text.size(); }
 
 // Appends `doc` to `out`, expanding `List`s and arrays.
 void Collect(json doc, std::vector<json>* out) {
@@ -268,9 +312,9 @@ json DemoService(const std::string& app, int port) {
 
 }  // namespace
 
-Result<json> YamlToJson(std::string_view yaml) {
+Result<json> YamlToJson(std::string_view yaml, size_t max_json_bytes) {
   try {
-    JsonBuilder builder(NodeBudget(yaml));
+    JsonBuilder builder(NodeBudget(yaml), max_json_bytes);
     internal::ParseYamlStream(yaml, builder, /*max_documents=*/1);
     std::vector<json> docs = std::move(builder).TakeDocuments();
     return docs.empty() ? json() : std::move(docs.front());
@@ -311,7 +355,7 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
   }
   try {
     // Not `YAML::LoadAll`, which loops forever on a stray top-level `,` (config/yaml_stream.h).
-    JsonBuilder builder(NodeBudget(text));
+    JsonBuilder builder(NodeBudget(text), ManifestByteBudget(text));
     internal::ParseYamlStream(text, builder);
     for (json& doc : std::move(builder).TakeDocuments()) Collect(std::move(doc), &out);
     // yaml-cpp passes any bytes through in scalars; JSON (and so the API) needs UTF-8. Dumping

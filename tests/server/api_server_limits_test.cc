@@ -7,11 +7,19 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,6 +271,322 @@ TEST_F(ApiServerLimitsTest, InformerRecoversFromAnEventOverTheFrameLimitByRelist
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors[0].code(), StatusCode::kDataLoss);
   EXPECT_THAT(errors[0].message(), ::testing::HasSubstr("exceeds the 16384-byte frame limit"));
+}
+
+// --- Bytes, not only counts ------------------------------------------------------------------
+
+constexpr size_t kBodyLimit = size_t{3} << 20;
+
+// `n` aliases of one anchored scalar of `scalar_bytes` bytes, in a ConfigMap's data.
+std::string AliasedScalarYaml(const std::string& name, size_t scalar_bytes, int n) {
+  std::string yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name +
+                     "\n  namespace: default\ndata:\n  big: &big " +
+                     std::string(scalar_bytes, 'x') + "\n";
+  for (int i = 0; i < n; ++i) yaml += "  k" + std::to_string(i) + ": *big\n";
+  return yaml;
+}
+
+// 100 KB of YAML that its aliases expand to 10 MB: refused while parsing, before the copies are
+// made, against the body limit.
+TEST_F(ApiServerLimitsTest, YamlBodyWhoseAliasesExpandPastTheBodyLimitIsBadRequest) {
+  HttpResult r = client().Request("POST", kConfigMaps, AliasedScalarYaml("bomb", 10000, 1000),
+                                  {"Content-Type: application/yaml"});
+  EXPECT_EQ(r.code, 400) << r.body;
+  EXPECT_EQ(r.Json()["reason"], "BadRequest");
+  EXPECT_THAT(r.Json()["message"].get<std::string>(),
+              ::testing::HasSubstr("more than 3145728 bytes of JSON, the limit"));
+  EXPECT_EQ(Get(std::string(kConfigMaps) + "/bomb").code, 404);
+  // A few aliases are fine.
+  r = client().Request("POST", kConfigMaps, AliasedScalarYaml("few", 1000, 10),
+                       {"Content-Type: application/yaml"});
+  EXPECT_EQ(r.code, 201) << r.body;
+}
+
+// Each copy of `/data` into itself doubles the object: 16 operations (1 KB of patch) would make
+// 64 MB. kube-apiserver bounds the bytes all copies of one patch add to its body limit, and
+// answers 422.
+TEST_F(ApiServerLimitsTest, JsonPatchCopiesAreBoundedInBytes) {
+  MustCreate(ConfigMapWithData("doubling", 1000));
+  json ops = json::array();
+  for (int i = 0; i < 16; ++i) {
+    ops.push_back({{"op", "copy"}, {"from", "/data"}, {"path", "/data/c" + std::to_string(i)}});
+  }
+  HttpResult r =
+      Patch(std::string(kConfigMaps) + "/doubling", ops.dump(), "application/json-patch+json");
+  EXPECT_EQ(r.code, 422) << r.body.substr(0, 300);
+  EXPECT_EQ(r.Json()["reason"], "Invalid");
+  EXPECT_THAT(r.Json()["message"].get<std::string>(),
+              ::testing::HasSubstr("exceeds the limit of 3145728 bytes"));
+  json stored = Get(std::string(kConfigMaps) + "/doubling").Json();
+  EXPECT_FALSE(stored["data"].contains("c0"));
+  // Copies that stay under the limit apply.
+  json few = json::array();
+  for (int i = 0; i < 4; ++i) {
+    few.push_back(
+        {{"op", "copy"}, {"from", "/data/blob"}, {"path", "/data/c" + std::to_string(i)}});
+  }
+  EXPECT_EQ(
+      Patch(std::string(kConfigMaps) + "/doubling", few.dump(), "application/json-patch+json").code,
+      200);
+}
+
+// A body under the limit can still make an object over it: every patch type and an update are
+// refused with 413 before anything is stored, so no stored object is larger than the limit.
+TEST_F(ApiServerLimitsTest, WriteWhoseResultIsOverTheBodyLimitIsRequestEntityTooLarge) {
+  MustCreate(ConfigMapWithData("grown", 2 << 20));
+  const std::string path = std::string(kConfigMaps) + "/grown";
+  const std::string rv = Get(path).Json()["metadata"]["resourceVersion"];
+  const std::string blob(2 << 20, 'y');
+  struct Case {
+    const char* content_type;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"application/merge-patch+json", json{{"data", {{"more", blob}}}}.dump()},
+      {"application/strategic-merge-patch+json", json{{"data", {{"more", blob}}}}.dump()},
+      {"application/json-patch+json",
+       json::array({{{"op", "add"}, {"path", "/data/more"}, {"value", blob}}}).dump()},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.content_type);
+    HttpResult r = Patch(path, c.body, c.content_type);
+    EXPECT_EQ(r.code, 413) << r.body.substr(0, 300);
+    EXPECT_EQ(r.Json()["reason"], "RequestEntityTooLarge");
+    EXPECT_THAT(r.Json()["message"].get<std::string>(),
+                ::testing::StartsWith("Request entity too large: limit is 3145728"));
+  }
+  // An update whose body is exactly the limit: the server's own metadata (uid,
+  // creationTimestamp) takes the stored object past it.
+  json body = {{"apiVersion", "v1"},
+               {"kind", "ConfigMap"},
+               {"metadata", {{"name", "grown"}, {"namespace", "default"}}},
+               {"data", {{"blob", ""}}}};
+  body["data"]["blob"] = std::string(kBodyLimit - body.dump().size(), 'z');
+  ASSERT_EQ(body.dump().size(), kBodyLimit);
+  HttpResult r = Put(path, body.dump());
+  EXPECT_EQ(r.code, 413) << r.body.substr(0, 300);
+  EXPECT_EQ(Get(path).Json()["metadata"]["resourceVersion"], rv);  // nothing was stored
+}
+
+// A server that requires a token, for the order of refusals.
+class ApiServerAuthLimitsTest : public ApiServerLimitsTest {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kinf-tokens-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    const std::string line = "s3cret,alice,1\n";
+    ASSERT_EQ(::write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    ::close(fd);
+    token_file_ = tmpl;
+    ApiServerLimitsTest::SetUp();
+  }
+  void TearDown() override {
+    ApiServerLimitsTest::TearDown();
+    ::unlink(token_file_.c_str());
+  }
+  ApiServerOptions Options() const override {
+    ApiServerOptions o = ApiServerLimitsTest::Options();
+    o.token_auth_file = token_file_;
+    return o;
+  }
+  ClientOptions ClientOpts() const override { return {.token = "s3cret"}; }
+
+  std::string token_file_;
+};
+
+// The header is enough to refuse a request: a client without a valid token, or one announcing a
+// body over the limit, is answered at once and the connection closed; the body it announced is
+// never awaited (nor held).
+TEST_F(ApiServerAuthLimitsTest, RefusalsAreAnsweredBeforeTheBodyIsRead) {
+  const std::string header = std::string("POST ") + kConfigMaps +
+                             " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  struct Case {
+    std::string request;
+    const char* want;
+  };
+  const Case cases[] = {
+      {header + "Content-Length: 2000000\r\n\r\n", "HTTP/1.1 401"},
+      {header + "Authorization: Bearer wrong\r\nContent-Length: 2000000\r\n\r\n", "HTTP/1.1 401"},
+      {header + "Transfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 401"},
+      {header + "Authorization: Bearer s3cret\r\nContent-Length: 4000000\r\n\r\n", "HTTP/1.1 413"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.request);
+    RawConn conn(server().Port());
+    ASSERT_TRUE(conn.connected());
+    ASSERT_TRUE(conn.Send(c.request));
+    // Well before the 1 s read deadline would have closed the connection without an answer.
+    ASSERT_TRUE(conn.WaitClosed(std::chrono::seconds(5)));
+    EXPECT_THAT(conn.received(), ::testing::StartsWith(c.want));
+    EXPECT_THAT(conn.received(), ::testing::HasSubstr("\"kind\":\"Status\""));
+  }
+  // With the token, the body is read and the object created.
+  EXPECT_EQ(Post(kConfigMaps, ConfigMapJson("default", "ok")).code, 201);
+}
+
+// --- File descriptors ------------------------------------------------------------------------
+
+// `kinf serve` in a child process whose open files limit is `soft` (hard limit `hard`), so that
+// running out of descriptors cannot disturb the test process. Killed and reaped on destruction.
+class ServeWithFdLimit {
+ public:
+  ServeWithFdLimit(rlim_t soft, rlim_t hard) {
+    char tmpl[] = "/tmp/kinf-serve-err-XXXXXX";
+    int err_fd = ::mkstemp(tmpl);
+    stderr_path_ = tmpl;
+    int out[2];
+    if (err_fd < 0 || ::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {  // only async-signal-safe calls until exec
+      rlimit lim{soft, hard};
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+      ::dup2(out[1], 1);
+      ::dup2(err_fd, 2);
+      ::close(err_fd);
+      ::close(out[0]);
+      ::close(out[1]);
+      ::execl(KINF_BINARY, "kinf", "serve", "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err_fd);
+    // The first line is `listening on http://127.0.0.1:PORT`.
+    std::string line;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[256];
+      ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    ::close(out[0]);
+    size_t colon = line.rfind(':');
+    if (line.starts_with("listening on ") && colon != std::string::npos) {
+      port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+    }
+  }
+  ~ServeWithFdLimit() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::unlink(stderr_path_.c_str());
+  }
+  ServeWithFdLimit(const ServeWithFdLimit&) = delete;
+  ServeWithFdLimit& operator=(const ServeWithFdLimit&) = delete;
+
+  uint16_t port() const { return port_; }
+  std::string Stderr() const {
+    std::ifstream in(stderr_path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string stderr_path_;
+};
+
+// Polls `cond` until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& cond, milliseconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+// Sends `request` on a new connection and returns what comes back before the server closes it
+// (or the first complete answer on a kept-alive connection, after `timeout`).
+std::string OneRequest(uint16_t port, const std::string& request,
+                       milliseconds timeout = std::chrono::seconds(10)) {
+  RawConn conn(port);
+  if (!conn.connected() || !conn.Send(request)) return "";
+  conn.WaitClosed(timeout);
+  return conn.received();
+}
+
+// The status line of a raw answer ("" when none).
+std::string StatusLine(const std::string& response) {
+  return response.substr(0, std::min(response.find("\r\n"), response.size()));
+}
+
+// Under a soft and hard open files limit of 128 the server sizes its connection limit to fit
+// (instead of its 10,000 default), keeps answering health checks with every slot taken, and
+// answers every connection beyond with a Status: 429 over the connection limit, 503 when even
+// accept runs out of descriptors. It never stops accepting: once the connections go, it serves
+// again.
+TEST(ApiServerOpenFilesTest, LowFdLimitStillServesHealthzAndAnswersExcessConnections) {
+  ServeWithFdLimit serve(128, 128);
+  ASSERT_NE(serve.port(), 0) << serve.Stderr();
+  EXPECT_THAT(serve.Stderr(), ::testing::HasSubstr("the open files limit (RLIMIT_NOFILE) is 128"));
+
+  // 200 idle connections: more than the descriptors the server has.
+  std::vector<std::unique_ptr<RawConn>> held;
+  for (int i = 0; i < 200; ++i) {
+    held.push_back(std::make_unique<RawConn>(serve.port()));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  // Those accepted without a descriptor to spare are answered 503 and closed at once; those over
+  // the connection limit are closed without an answer when they send nothing for 5 s.
+  std::vector<bool> closed(held.size(), false);
+  int shed = 0;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (size_t i = 0; i < held.size(); ++i) {
+          // 2 ms: `WaitClosed` rounds what is left down to whole milliseconds.
+          if (closed[i] || !held[i]->WaitClosed(milliseconds(2))) continue;
+          closed[i] = true;
+          const std::string& got = held[i]->received();
+          if (got.empty()) continue;
+          EXPECT_EQ(StatusLine(got), "HTTP/1.1 503 Service Unavailable");
+          EXPECT_THAT(got, ::testing::HasSubstr("\"reason\":\"ServiceUnavailable\""));
+          EXPECT_THAT(got, ::testing::HasSubstr("Retry-After: 1"));
+          ++shed;
+        }
+        return shed > 0;
+      },
+      std::chrono::seconds(30)));
+
+  // Health checks answer (once the idle connections over the limit have had their 5 s).
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return StatusLine(OneRequest(serve.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) ==
+               "HTTP/1.1 200 OK";
+      },
+      std::chrono::seconds(30)));
+  // Other requests get 429 with a Status naming the limit, which fits in 128 descriptors.
+  std::string r = OneRequest(serve.port(), "GET /api HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusLine(r), "HTTP/1.1 429 Too Many Requests") << r;
+  EXPECT_THAT(r, ::testing::HasSubstr("\"reason\":\"TooManyRequests\""));
+  size_t at = r.find("the server's limit is ");
+  ASSERT_NE(at, std::string::npos) << r;
+  int limit = std::stoi(r.substr(at + 22));
+  EXPECT_GT(limit, 0);
+  EXPECT_LT(limit, 128);
+
+  held.clear();
+  EXPECT_TRUE(WaitUntil([&] {
+    return StatusLine(OneRequest(serve.port(), "GET /api HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 milliseconds(200))) == "HTTP/1.1 200 OK";
+  }));
+}
+
+// A soft limit below the hard one is raised to it at start.
+TEST(ApiServerOpenFilesTest, SoftFdLimitIsRaisedToTheHardLimit) {
+  ServeWithFdLimit serve(64, 160);
+  ASSERT_NE(serve.port(), 0) << serve.Stderr();
+  EXPECT_THAT(serve.Stderr(),
+              ::testing::HasSubstr("the open files limit (RLIMIT_NOFILE) is 160 (raised from 64)"));
+  EXPECT_EQ(StatusLine(OneRequest(serve.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  milliseconds(200))),
+            "HTTP/1.1 200 OK");
 }
 
 }  // namespace

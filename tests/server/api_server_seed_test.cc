@@ -202,6 +202,44 @@ TEST_F(ApiServerSeedTest, JsonReadsAsYamlUpToTheImplicitKeyLimit) {
   EXPECT_FALSE(server::YamlToJson((*loaded)[0].dump()));
 }
 
+// One 100,000-byte scalar anchored and aliased 2,000 times: 200 KB of YAML, 200 MB of JSON, and
+// only 2,000 nodes. The byte budget (16 MiB plus eight times the text for a manifest, the given
+// limit for `YamlToJson`) refuses it while parsing, before the copies are made.
+TEST_F(ApiServerSeedTest, AliasesOfALongScalarAreBoundedInBytes) {
+  std::string yaml =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  big: &big " +
+      std::string(100000, 'x') + "\n  copies: [";
+  for (int i = 0; i < 2000; ++i) yaml += i ? ", *big" : "*big";
+  yaml += "]\n";
+  Result<std::vector<json>> loaded = server::ParseManifests(yaml);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.error().message(),
+              HasSubstr("more than " + std::to_string((16 << 20) + 8 * yaml.size()) +
+                        " bytes of JSON, the limit"));
+  Result<json> body = server::YamlToJson(yaml, 1 << 20);
+  ASSERT_FALSE(body);
+  EXPECT_THAT(body.error().message(), HasSubstr("more than 1048576 bytes of JSON, the limit"));
+  // The same seed through `kinf serve --seed`: kInvalidArgument naming the file.
+  std::string path = ::testing::TempDir() + "alias_bomb.yaml";
+  std::ofstream(path) << yaml;
+  Status s = server().Seed(path);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("bytes of JSON, the limit"));
+  std::remove(path.c_str());
+  // Within the budget, a document's JSON text is never longer than the budget.
+  for (size_t limit : {100u, 1000u, 5000u}) {
+    SCOPED_TRACE(limit);
+    std::string small = "a: &x " + std::string(40, 'y') + "\nb: [*x, *x, *x, *x, *x]\nc: {d: *x}\n";
+    Result<json> j = server::YamlToJson(small, limit);
+    if (j) {
+      EXPECT_LE(j->dump().size(), limit);
+    }
+  }
+  EXPECT_TRUE(server::YamlToJson("a: &x " + std::string(40, 'y') + "\nb: [*x, *x]\n", 1000));
+  EXPECT_FALSE(server::YamlToJson("a: &x " + std::string(40, 'y') + "\nb: [*x, *x]\n", 100));
+}
+
 // The events-to-JSON conversion types scalars as YAML 1.2's core schema and keeps keys as text.
 TEST_F(ApiServerSeedTest, YamlToJsonTypesScalarsAndKeepsKeysAsText) {
   Result<json> j = server::YamlToJson(R"(

@@ -163,6 +163,29 @@ TEST(PatchTest, JsonPatchIsAllOrNothing) {
   EXPECT_EQ(got.error().reason(), "Invalid");
 }
 
+// Each copy of `/data` into itself doubles it: twelve copies of 1 KB would make 4 MB. The bytes
+// all copies of one patch add are bounded (kube-apiserver's AccumulatedCopySizeLimit), counted
+// before each copy is made; 422 as for any failing operation.
+TEST(PatchTest, JsonPatchCopiesAreBoundedInBytes) {
+  json original = {{"kind", "ConfigMap"}, {"data", {{"a", std::string(1000, 'x')}}}};
+  json ops = json::array();
+  for (int i = 0; i < 12; ++i) {
+    ops.push_back({{"op", "copy"}, {"from", "/data"}, {"path", "/data/c" + std::to_string(i)}});
+  }
+  Result<json> got =
+      ApplyPatch(PatchType::kJsonPatch, original, ops.dump(), Builtin("", "configmaps"), 1 << 20);
+  ASSERT_FALSE(got.has_value()) << got->dump().size();
+  EXPECT_EQ(got.error().http_code(), 422);
+  EXPECT_EQ(got.error().reason(), "Invalid");
+  EXPECT_THAT(got.error().message(), HasSubstr("exceeds the limit of 1048576 bytes"));
+  // Nine copies (about 512 KB) fit.
+  ops.erase(ops.begin() + 9, ops.end());
+  got = ApplyPatch(PatchType::kJsonPatch, original, ops.dump(), Builtin("", "configmaps"), 1 << 20);
+  ASSERT_TRUE(got.has_value()) << got.error();
+  EXPECT_GT(got->dump().size(), size_t{500'000});
+  EXPECT_LT(got->dump().size(), size_t{1} << 20);
+}
+
 TEST(PatchTest, StrategicMergeMapsAndDirectives) {
   RunCases(
       PatchType::kStrategicMergePatch, Builtin("", "configmaps"),

@@ -74,7 +74,10 @@ struct ApiServerOptions {
   // --- Limits (docs/reliability.md, "Limits") --------------------------------------------------
   // A request body larger than this gets 413 RequestEntityTooLarge ("Request entity too large:
   // limit is N"), as kube-apiserver's 3 MiB `MaxRequestBodyBytes`. A JSON patch with more than
-  // 10,000 operations gets 413 too.
+  // 10,000 operations gets 413 too. The limit also bounds what a body becomes: no write stores an
+  // object whose JSON is longer (413), the `copy` operations of one JSON patch copy at most this
+  // much (422, as kube-apiserver), and a YAML body's aliases expand to at most this much JSON
+  // (400).
   size_t max_request_body_bytes = size_t{3} << 20;
   // Request line and headers larger than this get 431 (kube-apiserver: 1 MiB).
   size_t max_header_bytes = size_t{1} << 20;
@@ -85,7 +88,9 @@ struct ApiServerOptions {
   // closes the connection.
   std::chrono::milliseconds write_timeout = std::chrono::seconds(60);
   // Open connections (watches included) beyond this answer 429 TooManyRequests (Retry-After: 1)
-  // to their first request and are closed.
+  // to their first request and are closed; health checks are still served. `Start` raises the
+  // soft open files limit (RLIMIT_NOFILE) to the hard one and lowers this limit to fit in it
+  // (docs/reliability.md).
   size_t max_connections = 10000;
 
   // --- Exposure (docs/security.md) -------------------------------------------------------------
