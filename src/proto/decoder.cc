@@ -666,7 +666,7 @@ Status ProtoToJson::RawJson(const uint8_t* p, size_t n, std::string_view what) {
   if (n >= 3 && p[0] == 0xd9 && p[1] == 0xd9 && p[2] == 0xf7) {
     return Error(std::string(what) + " holds CBOR, which is not supported", p);
   }
-  Status st = AppendCompactJson(AsView(p, n), what, &scratch_, out_);
+  Status st = AppendCompactJson(AsView(p, n), what, out_);
   if (!st.ok()) return Error(st.message(), p);
   return Status();
 }
@@ -755,7 +755,9 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
         --secs;
       }
       constexpr int64_t kGoZeroUnix = -62135596800;
-      if (secs == kGoZeroUnix && nanos == 0) {
+      // A MicroTime below one microsecond past the zero time is taken as zero: JSON cannot carry
+      // the difference, so the value round-trips.
+      if (secs == kGoZeroUnix && nanos / 1000 == 0) {
         out_->append("null");
         return Status();
       }

@@ -74,7 +74,6 @@ class ProtoToJson {
   std::vector<uint32_t> heads_;  // per open message: head and tail of each field slot
   std::vector<PathFrame> path_;
   std::vector<std::string_view> envelope_api_versions_;
-  std::string scratch_;
 };
 
 }  // namespace kube::internal::proto

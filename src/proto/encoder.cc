@@ -12,6 +12,7 @@
 #include "json/scan.h"
 #include "json/validate.h"
 #include "kube/proto/protobuf.h"
+#include "proto/decoder.h"
 #include "proto/go_json.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
@@ -559,10 +560,19 @@ Status JsonToProto::OpaqueAnnotation(std::string_view value, std::string* out_va
   std::string raw;
   out_value->assign(value);
   if (!DecodeBase64(value, &raw) || raw.empty() || raw[0] != '{') return Status();
-  while (!raw.empty() && raw.back() == '\n') raw.pop_back();
+  if (raw.back() == '\n') raw.pop_back();
   JsonToProto inner(options_);
   std::string pb;
   if (!inner.Body(raw, &pb).ok()) return Status();
+  // Only text that is exactly what the JSON server writes is re-encoded, so that decoding gives
+  // the same value back.
+  std::string again;
+  ProtoToJson decoder(options_);
+  if (!decoder.Body(pb, /*top_level=*/false, &again).ok()) return Status();
+  again.push_back('\n');
+  std::string original;
+  DecodeBase64(value, &original);
+  if (again != original) return Status();
   out_value->clear();
   AppendBase64(pb, out_value);
   return Status();

@@ -1,13 +1,11 @@
 #include "proto/go_json.h"
 
-#include <simdjson.h>
-
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-#include "json/validate.h"
 
 namespace kube::internal::proto {
 namespace {
@@ -485,50 +483,172 @@ bool ParseGoDuration(std::string_view s, int64_t* nanos) {
   return true;
 }
 
-Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* scratch,
-                         std::string* out) {
-  thread_local simdjson::dom::parser parser;
-  thread_local std::vector<uint32_t> closes;
-  scratch->assign(raw);
-  scratch->append(simdjson::SIMDJSON_PADDING, '\0');
-  std::string_view text(scratch->data(), raw.size());
-  json::Tokens tokens;
-  Status st = json::Validate(parser, text, &closes, &tokens);
-  if (!st.ok()) return InvalidArgumentError(std::string(what) + " is not JSON: " + st.message());
-  if (tokens.starts.empty()) return InvalidArgumentError(std::string(what) + " is empty");
-  // Copy, dropping whitespace outside strings and escaping what Go's HTML-safe compaction
-  // escapes inside them.
-  bool in_string = false;
-  size_t start = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
-  out->reserve(out->size() + raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    unsigned char c = p[i];
-    if (in_string) {
+Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+  // One pass: validate the grammar, copy tokens, drop whitespace, escape inside strings.
+  const auto* begin = reinterpret_cast<const unsigned char*>(raw.data());
+  const unsigned char* p = begin;
+  const unsigned char* end = begin + raw.size();
+  const size_t start_size = out->size();
+  auto fail = [&](std::string_view why) {
+    out->resize(start_size);
+    return InvalidArgumentError(std::string(what) + " is not JSON: " + std::string(why) +
+                                " at byte " + std::to_string(p - begin));
+  };
+  constexpr size_t kMaxJsonDepth = 1000;
+  char stack[kMaxJsonDepth];
+  size_t depth = 0;
+  enum { kValue, kArrayFirst, kObjectFirst, kKey, kColon, kCommaOrClose, kDone } expect = kValue;
+  out->reserve(start_size + raw.size());
+  auto digits = [&]() {
+    const unsigned char* q = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    return p > q;
+  };
+  // Copies the string whose quote is at `p`.
+  auto string = [&]() -> bool {
+    const unsigned char* run = p;
+    ++p;
+    while (p < end) {
+      unsigned char c = *p;
+      if (kPlain.v[c]) {
+        ++p;
+        continue;
+      }
+      if (c == '"') {
+        ++p;
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        return true;
+      }
       if (c == '\\') {
-        ++i;  // the escaped byte is copied with the run
-      } else if (c == '"') {
-        in_string = false;
-      } else if (c == '<' || c == '>' || c == '&') {
-        out->append(raw.data() + start, i - start);
+        if (p + 1 >= end) return false;
+        unsigned char e = p[1];
+        if (e == 'u') {
+          if (end - p < 6) return false;
+          for (int i = 2; i < 6; ++i) {
+            if (!std::isxdigit(p[i])) return false;
+          }
+          p += 6;
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                   e == 'r' || e == 't') {
+          p += 2;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      if (c < 0x20) return false;
+      if (c < 0x80) {  // < > &
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         out->append(buf, 6);
-        start = i + 1;
-      } else if (c == 0xE2 && i + 2 < raw.size() && p[i + 1] == 0x80 &&
-                 (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
-        out->append(raw.data() + start, i - start);
-        out->append(p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
-        i += 2;
-        start = i + 1;
+        run = ++p;
+        continue;
       }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      out->append(raw.data() + start, i - start);
-      start = i + 1;
+      size_t len = Utf8Length(p, static_cast<size_t>(end - p));
+      if (len == 0) return false;
+      if (len == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
+        p += 3;
+        run = p;
+        continue;
+      }
+      p += len;
     }
+    return false;
+  };
+  while (true) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    if (p == end) break;
+    unsigned char c = *p;
+    if (expect == kDone) return fail("data after the value");
+    if (expect == kColon) {
+      if (c != ':') return fail("want ':'");
+      out->push_back(':');
+      ++p;
+      expect = kValue;
+      continue;
+    }
+    if (expect == kCommaOrClose) {
+      char open = stack[depth - 1];
+      if (c == ',') {
+        out->push_back(',');
+        ++p;
+        expect = open == '{' ? kKey : kValue;
+        continue;
+      }
+      if (c != (open == '{' ? '}' : ']')) return fail("want ',' or a closing bracket");
+      out->push_back(static_cast<char>(c));
+      ++p;
+      --depth;
+      expect = depth == 0 ? kDone : kCommaOrClose;
+      continue;
+    }
+    if (expect == kObjectFirst || expect == kKey) {
+      if (expect == kObjectFirst && c == '}') {
+        out->push_back('}');
+        ++p;
+        --depth;
+        expect = depth == 0 ? kDone : kCommaOrClose;
+        continue;
+      }
+      if (c != '"') return fail("want a member name");
+      if (!string()) return fail("bad string");
+      expect = kColon;
+      continue;
+    }
+    // A value.
+    if (expect == kArrayFirst && c == ']') {
+      out->push_back(']');
+      ++p;
+      --depth;
+      expect = depth == 0 ? kDone : kCommaOrClose;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == kMaxJsonDepth) return fail("nesting too deep");
+      stack[depth++] = static_cast<char>(c);
+      out->push_back(static_cast<char>(c));
+      ++p;
+      expect = c == '{' ? kObjectFirst : kArrayFirst;
+      continue;
+    }
+    if (c == '"') {
+      if (!string()) return fail("bad string");
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      std::string_view lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      if (static_cast<size_t>(end - p) < lit.size() ||
+          std::memcmp(p, lit.data(), lit.size()) != 0) {
+        return fail("bad literal");
+      }
+      out->append(lit);
+      p += lit.size();
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const unsigned char* q = p;
+      if (*p == '-') ++p;
+      if (p < end && *p == '0') {
+        ++p;
+      } else if (!digits()) {
+        return fail("bad number");
+      }
+      if (p < end && *p == '.') {
+        ++p;
+        if (!digits()) return fail("bad number");
+      }
+      if (p < end && (*p == 'e' || *p == 'E')) {
+        ++p;
+        if (p < end && (*p == '+' || *p == '-')) ++p;
+        if (!digits()) return fail("bad number");
+      }
+      out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
+    } else {
+      return fail("unexpected character");
+    }
+    expect = depth == 0 ? kDone : kCommaOrClose;
   }
-  out->append(raw.data() + start, raw.size() - start);
+  if (expect != kDone) {
+    return fail(raw.empty() ? "empty" : "unexpected end");
+  }
   return Status();
 }
 

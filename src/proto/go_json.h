@@ -43,10 +43,9 @@ bool ParseGoDuration(std::string_view text, int64_t* nanos);
 
 // Checks that `raw` is one JSON value and appends it as Go's encoder copies the output of a
 // MarshalJSON method: whitespace outside strings removed, `<` `>` `&` U+2028 U+2029 inside
-// strings escaped. Invalid UTF-8 is refused (Go copies it). `scratch` is reused between calls.
-// Errors: kInvalidArgument naming `what`.
-Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* scratch,
-                         std::string* out);
+// strings escaped. Invalid UTF-8 is refused (Go copies it), and so is nesting deeper than 1000.
+// Errors: kInvalidArgument naming `what` and the byte offset; `*out` is unchanged then.
+Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out);
 
 }  // namespace kube::internal::proto
 

@@ -124,13 +124,28 @@ TEST(GoJsonTest, TimesAreRfc3339InUtc) {
 }
 
 TEST(GoJsonTest, CompactJsonDropsWhitespaceAndEscapesHtml) {
-  std::string scratch, out;
-  ASSERT_TRUE(AppendCompactJson("{ \"a\" : [1, 2.50,\n\"<&>\"] }", "raw", &scratch, &out).ok());
+  std::string out;
+  ASSERT_TRUE(AppendCompactJson("{ \"a\" : [1, 2.50,\n\"<&>\"] }", "raw", &out).ok());
   EXPECT_EQ(out, "{\"a\":[1,2.50,\"\\u003c\\u0026\\u003e\"]}");
   out.clear();
-  EXPECT_FALSE(AppendCompactJson("{\"a\":", "raw", &scratch, &out).ok());
-  EXPECT_FALSE(AppendCompactJson("", "raw", &scratch, &out).ok());
-  EXPECT_FALSE(AppendCompactJson("\"\xff\"", "raw", &scratch, &out).ok());
+  EXPECT_FALSE(AppendCompactJson("{\"a\":", "raw", &out).ok());
+  EXPECT_FALSE(AppendCompactJson("", "raw", &out).ok());
+  EXPECT_FALSE(AppendCompactJson("\"\xff\"", "raw", &out).ok());
+  EXPECT_EQ(out, "");
+  for (const char* bad : {"01", "1.", "-", "1e", "[1,]", "{\"a\"}", "{\"a\":1,}", "[1 2]", "tru",
+                          "\"\\x\"", "\"\\u12\"", "\"a\nb\"", "{} {}", "]", "{\"a\":1]"}) {
+    EXPECT_FALSE(AppendCompactJson(bad, "raw", &out).ok()) << bad;
+    EXPECT_EQ(out, "") << bad;
+  }
+  for (const char* good : {"0", "-0.5e+10", "\"\\u00e9\\n\"", "[[],{}]", "{\"a\":{\"b\":[null,true,false]}}"}) {
+    out.clear();
+    EXPECT_TRUE(AppendCompactJson(good, "raw", &out).ok()) << good;
+    EXPECT_EQ(out, good);
+  }
+  std::string deep(1001, '[');
+  deep += std::string(1001, ']');
+  out.clear();
+  EXPECT_FALSE(AppendCompactJson(deep, "raw", &out).ok());
 }
 
 }  // namespace
