@@ -90,16 +90,106 @@ Status ProtoToJson::Body(std::string_view body, bool top_level, std::string* out
                                 " bytes exceeds the limit of " +
                                 std::to_string(options_.max_body_bytes));
   }
+  Reset(body, out);
+  out->reserve(out->size() + body.size() * 2 + 64);
+  return Envelope(begin_, body.size(), top_level);
+}
+
+void ProtoToJson::Reset(std::string_view input, std::string* out) {
   out_ = out;
-  begin_ = reinterpret_cast<const uint8_t*>(body.data());
-  end_ = begin_ + body.size();
+  begin_ = reinterpret_cast<const uint8_t*>(input.data());
+  end_ = begin_ + input.size();
   depth_ = 0;
   occ_.clear();
   heads_.clear();
   path_.clear();
   envelope_api_versions_.clear();
-  out->reserve(out->size() + body.size() * 2 + 64);
-  return Envelope(begin_, body.size(), top_level);
+}
+
+Status ProtoToJson::List(std::string_view body,
+                         const std::function<Status(std::string_view item_json)>& item,
+                         ProtobufListMeta* meta) {
+  if (body.size() > options_.max_body_bytes || body.size() > 0xFFFFFFFFu) {
+    return InvalidArgumentError("protobuf: body of " + std::to_string(body.size()) +
+                                " bytes exceeds the limit of " +
+                                std::to_string(options_.max_body_bytes));
+  }
+  std::string item_json;
+  Reset(body, &item_json);
+  auto env = ParseProtobufEnvelope(body);
+  if (!env) return env.error();
+  uint16_t type = LookupKind(env->api_version, env->kind);
+  if (type == kNoRef || !Type(type).has_proto) {
+    return NotFoundError("protobuf: no built-in protobuf type for apiVersion \"" +
+                         std::string(env->api_version) + "\" kind \"" + std::string(env->kind) +
+                         "\"");
+  }
+  const TypeDef& t = Type(type);
+  int items_slot = SlotOfJsonName(t, "items");
+  int meta_slot = SlotOfJsonName(t, "metadata");
+  std::span<const FieldDef> fields = Fields(t);
+  if (items_slot < 0 || meta_slot < 0 ||
+      fields[static_cast<size_t>(items_slot)].container != Container::kSlice ||
+      fields[static_cast<size_t>(items_slot)].shape != Shape::kRef) {
+    return InvalidArgumentError("protobuf: " + std::string(env->kind) + " is not a list");
+  }
+  const FieldDef& items = fields[static_cast<size_t>(items_slot)];
+  const FieldDef& list_meta = fields[static_cast<size_t>(meta_slot)];
+  const TypeDef& lm = Type(list_meta.ref);
+  auto number_of = [&](std::string_view name) {
+    int slot = SlotOfJsonName(lm, name);
+    return slot < 0 ? 0u : Fields(lm)[static_cast<size_t>(slot)].number;
+  };
+  const uint32_t rv_number = number_of("resourceVersion");
+  const uint32_t continue_number = number_of("continue");
+  const uint32_t remaining_number = number_of("remainingItemCount");
+  meta->api_version.assign(env->api_version);
+  meta->kind.assign(env->kind);
+  meta->resource_version.clear();
+  meta->continue_token.clear();
+  meta->remaining_item_count.reset();
+  std::string_view item_kind = env->kind;
+  if (item_kind.size() > 4 && item_kind.substr(item_kind.size() - 4) == "List") {
+    item_kind.remove_suffix(4);
+  }
+  TypeMetaOverride tm{item_kind, env->api_version};
+  envelope_api_versions_.push_back(env->api_version);
+  path_.push_back(PathFrame{&t, &items, 0, {}});
+  const auto* p = reinterpret_cast<const uint8_t*>(env->raw.data());
+  const uint8_t* end = p + env->raw.size();
+  int64_t index = 0;
+  while (p < end) {
+    WireField wf;
+    WireError e = ReadField(&p, end, &wf);
+    if (e != WireError::kNone) return WireErr(static_cast<int>(e), wf.start);
+    if (wf.number == list_meta.number) {
+      if (wf.wire != kBytes) return Error("metadata: wrong wire type", wf.start);
+      const uint8_t* q = wf.data;
+      const uint8_t* qend = wf.data + wf.value;
+      while (q < qend) {
+        WireField g;
+        WireError e2 = ReadField(&q, qend, &g);
+        if (e2 != WireError::kNone) return WireErr(static_cast<int>(e2), g.start);
+        if (g.number == rv_number && g.wire == kBytes) {
+          meta->resource_version.assign(AsView(g.data, g.value));
+        } else if (g.number == continue_number && g.wire == kBytes) {
+          meta->continue_token.assign(AsView(g.data, g.value));
+        } else if (g.number == remaining_number && g.wire == kVarint) {
+          meta->remaining_item_count = static_cast<int64_t>(g.value);
+        }
+      }
+    } else if (wf.number == items.number) {
+      if (wf.wire != kBytes) return Error("wire type is not length-delimited", wf.start);
+      path_.back().index = index++;
+      item_json.clear();
+      depth_ = 0;
+      Status st = Struct(items.ref, wf.data, wf.value, &tm, false);
+      if (!st.ok()) return st;
+      st = item(item_json);
+      if (!st.ok()) return st;
+    }
+  }
+  return Status();
 }
 
 Status ProtoToJson::Envelope(const uint8_t* p, size_t n, bool top_level) {
@@ -124,14 +214,7 @@ Status ProtoToJson::Envelope(const uint8_t* p, size_t n, bool top_level) {
 
 Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
                                std::string* object_json) {
-  out_ = object_json;
-  begin_ = reinterpret_cast<const uint8_t*>(frame.data());
-  end_ = begin_ + frame.size();
-  depth_ = 0;
-  occ_.clear();
-  heads_.clear();
-  path_.clear();
-  envelope_api_versions_.clear();
+  Reset(frame, object_json);
   const uint8_t* p = begin_;
   std::string_view event_type;
   bool have_object = false;

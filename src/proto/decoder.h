@@ -3,6 +3,7 @@
 #define KUBE_SRC_PROTO_DECODER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,11 @@ class ProtoToJson {
 
   // An enveloped body. `top_level` applies the server's `"items":[]` rule for list bodies.
   Status Body(std::string_view body, bool top_level, std::string* out);
+
+  // A list body, item by item (see DecodeProtobufList).
+  Status List(std::string_view body,
+              const std::function<Status(std::string_view item_json)>& item,
+              ProtobufListMeta* meta);
 
   // A watch frame's WatchEvent message.
   Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json);
@@ -61,6 +67,7 @@ class ProtoToJson {
   std::string_view Merged(uint32_t head, std::string* storage) const;
   void Key(std::string_view name, bool* first);
 
+  void Reset(std::string_view input, std::string* out);
   Status Error(std::string_view what, const uint8_t* at);
   Status WireErr(int err, const uint8_t* at);
   Status CheckSize();

@@ -85,6 +85,13 @@ Status AppendProtobufAsJson(std::string_view body, std::string* out,
   return dec.Body(body, /*top_level=*/true, out);
 }
 
+Status DecodeProtobufList(std::string_view body,
+                          const std::function<Status(std::string_view item_json)>& item,
+                          ProtobufListMeta* meta, const ProtobufOptions& options) {
+  internal::proto::ProtoToJson dec(options);
+  return dec.List(body, item, meta);
+}
+
 Result<std::string> ProtobufToJson(std::string_view body, const ProtobufOptions& options) {
   std::string out;
   Status st = AppendProtobufAsJson(body, &out, options);

@@ -4,6 +4,8 @@
 // decode at any split, and hostile bytes give errors, never crashes.
 #include "kube/proto/protobuf.h"
 
+#include "kube/object.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -292,6 +294,56 @@ TEST(ProtobufEncodeTest, JsonToProtobufToJsonGivesTheSameJson) {
     ASSERT_TRUE(got.has_value()) << got.error();
     EXPECT_EQ(*got, want);
   }
+}
+
+TEST(ProtobufListTest, ItemsAndListMetaMatchDecodeListOfTheJsonTwin) {
+  for (const char* name : {"list/pods.limit2", "list/configmaps", "list/pods.metadata-only",
+                           "list/deployments", "list/pods"}) {
+    SCOPED_TRACE(name);
+    auto want = DecodeList(ReadFile(TestData(std::string(name) + ".json")));
+    ASSERT_TRUE(want.has_value()) << want.error();
+    std::vector<std::string> items;
+    ProtobufListMeta meta;
+    Status st = DecodeProtobufList(
+        ReadFile(TestData(std::string(name) + ".pb")),
+        [&](std::string_view item) {
+          items.emplace_back(item);
+          return Status();
+        },
+        &meta);
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(meta.api_version, want->api_version);
+    EXPECT_EQ(meta.kind, want->kind);
+    EXPECT_EQ(meta.resource_version, want->resource_version);
+    EXPECT_EQ(meta.continue_token, want->continue_token);
+    EXPECT_EQ(meta.remaining_item_count, want->remaining_item_count);
+    ASSERT_EQ(items.size(), want->items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto obj = Object::Parse(items[i]);
+      ASSERT_TRUE(obj.has_value()) << obj.error();
+      EXPECT_EQ(JsonDiff(json::parse(items[i]), json::parse(want->items[i]->json())), "");
+      EXPECT_EQ((*obj)->kind(), want->items[i]->kind());
+      EXPECT_EQ((*obj)->api_version(), want->items[i]->api_version());
+    }
+  }
+}
+
+TEST(ProtobufListTest, ItemErrorsStopTheDecoding) {
+  int calls = 0;
+  ProtobufListMeta meta;
+  Status st = DecodeProtobufList(
+      ReadFile(TestData("list/pods.pb")),
+      [&](std::string_view) {
+        ++calls;
+        return CancelledError("enough");
+      },
+      &meta);
+  EXPECT_EQ(st.code(), StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1);
+  st = DecodeProtobufList(ReadFile(TestData("get/pod.pb")), [](std::string_view) { return Status(); },
+                          &meta);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("not a list"), std::string::npos) << st;
 }
 
 }  // namespace

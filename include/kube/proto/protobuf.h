@@ -27,7 +27,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +79,24 @@ Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body);
 Status AppendProtobufAsJson(std::string_view body, std::string* out,
                             const ProtobufOptions& options = {});
 Result<std::string> ProtobufToJson(std::string_view body, const ProtobufOptions& options = {});
+
+// The list-level fields of a list body (`PodList`, ...).
+struct ProtobufListMeta {
+  std::string api_version;
+  std::string kind;  // "PodList"
+  std::string resource_version;
+  std::string continue_token;
+  std::optional<int64_t> remaining_item_count;
+};
+
+// Decodes a list body one item at a time, for callers that keep items separately (informers):
+// `item` receives each item's JSON, with `kind` (the list's kind less "List") and `apiVersion`
+// added first as `DecodeList` adds them; the view is valid during the call only. An error `item`
+// returns stops the decoding and is returned. Errors as AppendProtobufAsJson, and
+// kInvalidArgument when the body is not a list.
+Status DecodeProtobufList(std::string_view body,
+                          const std::function<Status(std::string_view item_json)>& item,
+                          ProtobufListMeta* meta, const ProtobufOptions& options = {});
 
 // Encodes a JSON object of a built-in kind as the API server would send it in protobuf: the
 // envelope from its `kind` and `apiVersion`, the object's message as gogo writes it. JSON
