@@ -74,12 +74,10 @@ Status ProtoToJson::CheckSize() {
   return Status();
 }
 
-void ProtoToJson::Key(std::string_view name, bool* first) {
+void ProtoToJson::Key(std::string_view quoted, bool* first) {
   if (!*first) out_->push_back(',');
   *first = false;
-  out_->push_back('"');
-  out_->append(name);
-  out_->append("\":", 2);
+  out_->append(quoted);
 }
 
 // --- Bodies ------------------------------------------------------------------------------------
@@ -335,11 +333,11 @@ Status ProtoToJson::Members(const TypeDef& t, size_t heads, const TypeMetaOverri
     if (f.flags & kTypeMeta) {
       if (tm != nullptr) {
         if (!tm->kind.empty()) {
-          Key("kind", first);
+          Key("\"kind\":", first);
           AppendGoString(tm->kind, out_);
         }
         if (!tm->api_version.empty()) {
-          Key("apiVersion", first);
+          Key("\"apiVersion\":", first);
           AppendGoString(tm->api_version, out_);
         }
       }
@@ -384,15 +382,15 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
   if (f.container == Container::kSlice) {
     if (head == kNil) {
       if (top_level && f.json == "items") {
-        Key(f.json, first);
+        Key(f.key, first);
         out_->append("[]");
       } else if (!omitempty) {
-        Key(f.json, first);
+        Key(f.key, first);
         out_->append("null");
       }
       return Status();
     }
-    Key(f.json, first);
+    Key(f.key, first);
     out_->push_back('[');
     const QuirkDef& q = Quirk(f.quirk);
     TypeMetaOverride item_tm;
@@ -457,12 +455,12 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
   if (f.container == Container::kMap) {
     if (head == kNil) {
       if (!omitempty) {
-        Key(f.json, first);
+        Key(f.key, first);
         out_->append("null");
       }
       return Status();
     }
-    Key(f.json, first);
+    Key(f.key, first);
     return Map(f, head);
   }
   // A single value.
@@ -472,17 +470,17 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
       if (last == nullptr) {
         if (pointer) {
           if (!omitempty) {
-            Key(f.json, first);
+            Key(f.key, first);
             out_->append("null");
           }
         } else if (!omitempty) {
-          Key(f.json, first);
+          Key(f.key, first);
           out_->append("\"\"");
         }
         return Status();
       }
       if (omitempty && !pointer && last->value == 0) return Status();
-      Key(f.json, first);
+      Key(f.key, first);
       AppendGoString(AsView(last->data, last->value), out_);
       return Status();
     }
@@ -491,7 +489,7 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
     case Shape::kInt64: {
       if (last == nullptr && pointer) {
         if (!omitempty) {
-          Key(f.json, first);
+          Key(f.key, first);
           out_->append("null");
         }
         return Status();
@@ -500,17 +498,17 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
       if (f.shape == Shape::kBool) {
         bool b = v != 0;
         if (omitempty && !pointer && !b) return Status();
-        Key(f.json, first);
+        Key(f.key, first);
         out_->append(b ? "true" : "false");
       } else if (f.shape == Shape::kInt32) {
         int32_t x = static_cast<int32_t>(static_cast<uint32_t>(v));
         if (omitempty && !pointer && x == 0) return Status();
-        Key(f.json, first);
+        Key(f.key, first);
         AppendInt(x, out_);
       } else {
         int64_t x = static_cast<int64_t>(v);
         if (omitempty && !pointer && x == 0) return Status();
-        Key(f.json, first);
+        Key(f.key, first);
         AppendInt(x, out_);
       }
       return Status();
@@ -518,7 +516,7 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
     case Shape::kFloat64: {
       if (last == nullptr && pointer) {
         if (!omitempty) {
-          Key(f.json, first);
+          Key(f.key, first);
           out_->append("null");
         }
         return Status();
@@ -526,19 +524,19 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
       double d = 0;
       if (last != nullptr) std::memcpy(&d, &last->value, sizeof(d));
       if (omitempty && !pointer && d == 0) return Status();
-      Key(f.json, first);
+      Key(f.key, first);
       if (!AppendGoFloat(d, out_)) return Error("float64 is NaN or infinite", last->data);
       return Status();
     }
     case Shape::kBytes: {
       if (last == nullptr || (omitempty && last->value == 0)) {
         if (last == nullptr && !omitempty) {
-          Key(f.json, first);
+          Key(f.key, first);
           out_->append("null");
         }
         return Status();
       }
-      Key(f.json, first);
+      Key(f.key, first);
       out_->push_back('"');
       AppendBase64(AsView(last->data, last->value), out_);
       out_->push_back('"');
@@ -549,7 +547,7 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
       if (rt.kind == TypeKind::kListWrapper) {
         if (head == kNil) {
           if (!omitempty) {
-            Key(f.json, first);
+            Key(f.key, first);
             out_->append("null");
           }
           return Status();
@@ -558,7 +556,7 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
         std::string_view bytes = Merged(head, &storage);
         size_t mark = out_->size();
         bool was_first = *first;
-        Key(f.json, first);
+        Key(f.key, first);
         size_t value_at = out_->size();
         KUBE_PROTO_RETURN_IF_ERROR(
             ListWrapper(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
@@ -570,14 +568,14 @@ Status ProtoToJson::Field(const TypeDef& t, const FieldDef& f, uint32_t head, ui
       }
       if (head == kNil && pointer) {
         if (!omitempty) {
-          Key(f.json, first);
+          Key(f.key, first);
           out_->append("null");
         }
         return Status();
       }
       std::string storage;
       std::string_view bytes = Merged(head, &storage);
-      Key(f.json, first);
+      Key(f.key, first);
       return Value(f.ref, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), nullptr);
     }
     case Shape::kAny:

@@ -65,7 +65,8 @@ class ProtoToJson {
   Status OpaqueAnnotation(std::string_view value);
   // The bytes of all occurrences of a message field, merged (concatenated when more than one).
   std::string_view Merged(uint32_t head, std::string* storage) const;
-  void Key(std::string_view name, bool* first);
+  // Writes a member's `"name":` (after a comma unless it is the first).
+  void Key(std::string_view quoted, bool* first);
 
   void Reset(std::string_view input, std::string* out);
   Status Error(std::string_view what, const uint8_t* at);

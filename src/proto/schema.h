@@ -50,6 +50,7 @@ inline constexpr uint16_t kNoRef = 0xFFFF;
 
 struct FieldDef {
   std::string_view json;  // JSON name; for inline fields the proto (or Go) name, for paths
+  std::string_view key;   // the JSON name quoted, with its colon: `"name":`
   uint32_t number;        // protobuf field number; 0 when the field is not on the wire
   uint16_t ref;           // type of the value (kRef), else kNoRef
   Shape shape;

@@ -115,8 +115,8 @@ def main(argv):
                 wire, number, emit = 0, 0, None
             quirk = field_quirk.get((k, f["json"]), 0)
             name = f["json"] if f["json"] is not None else (p["name"] if p else f["go"])
-            fields_out.append("  {%s, %d, %d, Shape::%s, Container::%s, %s, %d, Emit::%s, %d}," % (
-                cstr(name), number, ref, SHAPES[elem["kind"]], container,
+            fields_out.append("  {%s, %s, %d, %d, Shape::%s, Container::%s, %s, %d, Emit::%s, %d}," % (
+                cstr(name), cstr('"%s":' % name), number, ref, SHAPES[elem["kind"]], container,
                 "|".join(flags) or "0", wire, EMIT[emit], quirk))
         # number -> field slot + 1, for numbers 1..maxnum
         numfirst = len(numidx_out)
