@@ -1,7 +1,8 @@
 // Fuzzes the protobuf transcoder (include/kube/proto/protobuf.h).
 //
 // Input: the first byte picks the mode; the rest is a protobuf body (mode 0), a JSON object
-// (mode 1, checked as mode 0 from its encoding) or a protobuf watch stream fed in chunks cut at every 0x0a byte (mode 2).
+// (mode 1, checked as mode 0 from its encoding) or a protobuf watch stream fed in chunks cut at
+// every 0x0a byte (mode 2).
 //
 // Invariants: nothing crashes and no exception escapes; a decoded body is valid JSON that
 // re-encodes and decodes, and from then on JSON and bytes are stable (compared as JSON values: an
@@ -11,11 +12,10 @@
 // is stable from then on.
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fuzz/fuzz_check.h"
 #include "kube/object.h"
@@ -39,9 +39,11 @@ bool SameJson(const std::string& a, const std::string& b) {
 
 void CheckDecodedJson(const std::string& json) {
   auto obj = kube::Object::Parse(json);
-  FUZZ_CHECK(obj.has_value(), "decoded JSON does not parse: " + obj.error().message() + "\n" + json);
+  FUZZ_CHECK(obj.has_value(),
+             "decoded JSON does not parse: " + obj.error().message() + "\n" + json);
   auto pb = kube::JsonToProtobuf(json, Options());
-  FUZZ_CHECK(pb.has_value(), "decoded JSON does not re-encode: " + pb.error().message() + "\n" + json);
+  FUZZ_CHECK(pb.has_value(),
+             "decoded JSON does not re-encode: " + pb.error().message() + "\n" + json);
   auto again = kube::ProtobufToJson(*pb, Options());
   FUZZ_CHECK(again.has_value(), "re-encoded body does not decode: " + again.error().message());
   // A pointer present on the wire as a zero value (`deletionTimestamp` as an empty Time) is JSON
@@ -90,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Encodes `ev` as a frame and decodes it back.
       auto round_trip = [](const kube::ProtobufWatchEvent& ev) {
         std::string frame;
-        kube::Status st = kube::AppendProtobufWatchFrame(ev.type, ev.object_json, &frame, Options());
+        kube::Status st =
+            kube::AppendProtobufWatchFrame(ev.type, ev.object_json, &frame, Options());
         FUZZ_CHECK(st.ok(), "decoded event does not re-encode: " + st.message());
         kube::ProtobufWatchDecoder again(Options());
         std::vector<kube::ProtobufWatchEvent> back;

@@ -29,7 +29,6 @@ std::string_view WireName(uint8_t w) {
   return "group";
 }
 
-
 }  // namespace
 
 // --- Errors ------------------------------------------------------------------------------------
@@ -221,7 +220,8 @@ Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
   while (p < end_) {
     WireField f;
     WireError e = ReadField(&p, end_, &f);
-    if (e != WireError::kNone) return Error(std::string("WatchEvent: ") + WireErrorText(e), f.start);
+    if (e != WireError::kNone)
+      return Error(std::string("WatchEvent: ") + WireErrorText(e), f.start);
     if (f.number == 1 || f.number == 2) {
       if (f.wire != kBytes) {
         return Error(std::string("WatchEvent.") + (f.number == 1 ? "type" : "object") +
@@ -827,7 +827,8 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
         return Status();
       }
       int64_t secs = static_cast<int64_t>(v1);
-      int64_t nanos = t.special == Special::kTime ? 0 : static_cast<int32_t>(static_cast<uint32_t>(v2));
+      int64_t nanos =
+          t.special == Special::kTime ? 0 : static_cast<int32_t>(static_cast<uint32_t>(v2));
       // time.Unix normalises nanoseconds outside [0, 1e9).
       secs += nanos / 1000000000;
       nanos %= 1000000000;
@@ -866,8 +867,8 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
       } else if (v1 == 1) {
         AppendGoString(b3, out_);
       } else {
-        return Error("IntOrString type " + std::to_string(v1) + " is neither 0 (int) nor 1 (string)",
-                     p);
+        return Error(
+            "IntOrString type " + std::to_string(v1) + " is neither 0 (int) nor 1 (string)", p);
       }
       return Status();
     case Special::kRawExtension:

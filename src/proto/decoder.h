@@ -23,8 +23,7 @@ class ProtoToJson {
   Status Body(std::string_view body, bool top_level, std::string* out);
 
   // A list body, item by item (see DecodeProtobufList).
-  Status List(std::string_view body,
-              const std::function<Status(std::string_view item_json)>& item,
+  Status List(std::string_view body, const std::function<Status(std::string_view item_json)>& item,
               ProtobufListMeta* meta);
 
   // A watch frame's WatchEvent message.

@@ -75,8 +75,8 @@ class JsonToProto {
   bool Members(Span v, Fn&& fn) const {
     json::TokenWalker w(text_, starts_, closes_, count_);
     return w.ForEachMember(v.begin, [&](const json::Member& m) {
-      return fn(m.key_body, Span{static_cast<uint32_t>(m.value_begin),
-                                 static_cast<uint32_t>(m.value_end)});
+      return fn(m.key_body,
+                Span{static_cast<uint32_t>(m.value_begin), static_cast<uint32_t>(m.value_end)});
     });
   }
   template <typename Fn>
@@ -182,7 +182,8 @@ Status JsonToProto::Body(std::string_view input, std::string* out) {
   std::string padded(input);
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
   json::Tokens tokens;
-  Status st = json::Validate(parser, std::string_view(padded.data(), input.size()), &closes, &tokens);
+  Status st =
+      json::Validate(parser, std::string_view(padded.data(), input.size()), &closes, &tokens);
   if (!st.ok()) return InvalidArgumentError("protobuf: " + st.message());
   std::string minified;
   text_ = std::string_view(padded.data(), input.size());
@@ -460,8 +461,8 @@ Status JsonToProto::SpecialFields(const TypeDef& t, Span v) {
       std::string s;
       KUBE_PROTO_RETURN_IF_ERROR(String(v, &s));
       size_t slash = s.find('/');
-      std::string_view group = slash == std::string::npos ? std::string_view()
-                                                          : std::string_view(s).substr(0, slash);
+      std::string_view group =
+          slash == std::string::npos ? std::string_view() : std::string_view(s).substr(0, slash);
       std::string_view version =
           slash == std::string::npos ? std::string_view(s) : std::string_view(s).substr(slash + 1);
       PutBytesField(1, group, out_);

@@ -1,11 +1,10 @@
 #include "proto/go_json.h"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
 
 namespace kube::internal::proto {
 namespace {
@@ -473,7 +472,8 @@ bool ParseGoDuration(std::string_view s, int64_t* nanos) {
     }
     if (whole > kMax / mult) return false;
     uint64_t v = whole * mult;
-    if (frac > 0) v += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(mult) / scale));
+    if (frac > 0)
+      v += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(mult) / scale));
     if (v > kMax || total > kMax - v) return false;
     total += v;
     s.remove_prefix(u);

@@ -40,7 +40,8 @@ Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body) {
     WireError e = ReadField(&p, end, &f);
     if (e != WireError::kNone) return fail(WireErrorText(e), f.start);
     if (f.number > 4) continue;
-    if (f.wire != kBytes) return fail("field " + std::to_string(f.number) + " is not length-delimited", f.start);
+    if (f.wire != kBytes)
+      return fail("field " + std::to_string(f.number) + " is not length-delimited", f.start);
     std::string_view v = AsView(f.data, f.value);
     switch (f.number) {
       case 1: {

@@ -27,9 +27,9 @@ int SlotOfJsonName(const TypeDef& t, std::string_view json_name) {
   const uint8_t* first = kJsonNameOrder + t.first_json_name;
   const uint8_t* last = first + t.num_json_names;
   const FieldDef* fields = kFieldDefs + t.first_field;
-  const uint8_t* it = std::lower_bound(first, last, json_name, [&](uint8_t slot, std::string_view n) {
-    return fields[slot].json < n;
-  });
+  const uint8_t* it =
+      std::lower_bound(first, last, json_name,
+                       [&](uint8_t slot, std::string_view n) { return fields[slot].json < n; });
   if (it == last || fields[*it].json != json_name) return -1;
   return *it;
 }

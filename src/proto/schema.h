@@ -41,8 +41,8 @@ enum class Emit : uint8_t { kNone, kAlways, kIfNonNil, kPerElement };
 enum FieldFlags : uint8_t {
   kOmitEmpty = 1,
   kPointer = 2,
-  kInline = 4,    // embedded struct whose members sit in the parent JSON object
-  kJsonSkip = 8,  // json:"-"
+  kInline = 4,     // embedded struct whose members sit in the parent JSON object
+  kJsonSkip = 8,   // json:"-"
   kTypeMeta = 16,  // the inline TypeMeta: not on the wire, JSON from the envelope
 };
 

@@ -42,8 +42,8 @@ struct ProtobufWatchDecoder::Impl {
   size_t header_bytes = 0;
   bool have_length = false;
   size_t length = 0;
-  std::string buffer;      // the frame being gathered across chunks
-  uint64_t offset = 0;     // stream bytes consumed
+  std::string buffer;   // the frame being gathered across chunks
+  uint64_t offset = 0;  // stream bytes consumed
   uint64_t frame_offset = 0;
   uint64_t frames = 0;
 };

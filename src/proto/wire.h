@@ -43,8 +43,8 @@ inline bool ReadVarint(const uint8_t** p, const uint8_t* end, uint64_t* v) {
 struct WireField {
   uint32_t number = 0;
   uint8_t wire = 0;
-  uint64_t value = 0;             // varint value, fixed64/fixed32 bits, or length
-  const uint8_t* data = nullptr;  // kBytes: the payload
+  uint64_t value = 0;              // varint value, fixed64/fixed32 bits, or length
+  const uint8_t* data = nullptr;   // kBytes: the payload
   const uint8_t* start = nullptr;  // the field's key
 };
 

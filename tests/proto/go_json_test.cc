@@ -24,7 +24,8 @@ TEST(GoJsonTest, StringsAreEscapedAsGoDoes) {
       {"<a&b>", "\"\\u003ca\\u0026b\\u003e\""},
       {std::string("\b\f\n\r\t\x01\x1f", 7), "\"\\b\\f\\n\\r\\t\\u0001\\u001f\""},
       {"\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\""},
-      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80\""},
+      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
+       "\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80\""},
       {"\xff", "\"\\ufffd\""},
       {"a\xc3", "\"a\\ufffd\""},
       {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},  // a surrogate is invalid UTF-8
@@ -41,9 +42,16 @@ TEST(GoJsonTest, FloatsAreFormattedAsGoDoes) {
   struct Case {
     double in;
     const char* want;
-  } cases[] = {{0, "0"},          {1, "1"},           {-2.5, "-2.5"},   {0.1, "0.1"},
-               {1e20, "100000000000000000000"},       {1e21, "1e+21"},  {1e-6, "0.000001"},
-               {1e-7, "1e-7"},    {1.5e-10, "1.5e-10"}, {123456789.125, "123456789.125"}};
+  } cases[] = {{0, "0"},
+               {1, "1"},
+               {-2.5, "-2.5"},
+               {0.1, "0.1"},
+               {1e20, "100000000000000000000"},
+               {1e21, "1e+21"},
+               {1e-6, "0.000001"},
+               {1e-7, "1e-7"},
+               {1.5e-10, "1.5e-10"},
+               {123456789.125, "123456789.125"}};
   for (const Case& c : cases) {
     std::string out;
     ASSERT_TRUE(AppendGoFloat(c.in, &out));
@@ -137,7 +145,8 @@ TEST(GoJsonTest, CompactJsonDropsWhitespaceAndEscapesHtml) {
     EXPECT_FALSE(AppendCompactJson(bad, "raw", &out).ok()) << bad;
     EXPECT_EQ(out, "") << bad;
   }
-  for (const char* good : {"0", "-0.5e+10", "\"\\u00e9\\n\"", "[[],{}]", "{\"a\":{\"b\":[null,true,false]}}"}) {
+  for (const char* good :
+       {"0", "-0.5e+10", "\"\\u00e9\\n\"", "[[],{}]", "{\"a\":{\"b\":[null,true,false]}}"}) {
     out.clear();
     EXPECT_TRUE(AppendCompactJson(good, "raw", &out).ok()) << good;
     EXPECT_EQ(out, good);

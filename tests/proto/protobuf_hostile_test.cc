@@ -202,8 +202,9 @@ TEST(ProtobufHostileInputTest, UnknownFieldsAreSkipped) {
                       std::string("\xad\x06", 2) + std::string(4, '\x02');   // 101: fixed32
   auto got = ProtobufToJson(Envelope("v1", "ConfigMap", Field(1, meta) + fixed));
   ASSERT_TRUE(got.has_value()) << got.error();
-  EXPECT_EQ(*got,
-            R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cm","creationTimestamp":null}})");
+  EXPECT_EQ(
+      *got,
+      R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cm","creationTimestamp":null}})");
 }
 
 TEST(ProtobufHostileInputTest, InvalidUtf8BecomesReplacementCharacters) {
@@ -227,7 +228,8 @@ TEST(ProtobufHostileInputTest, PackedRepeatedVarintsAreAccepted) {
   std::string packed;
   PutVarint(80, &packed);
   PutVarint(443, &packed);
-  auto got = ProtobufToJson(Envelope("v1", "PodPortForwardOptions", Field(1, packed) + VarintField(1, 8080)));
+  auto got = ProtobufToJson(
+      Envelope("v1", "PodPortForwardOptions", Field(1, packed) + VarintField(1, 8080)));
   ASSERT_TRUE(got.has_value()) << got.error();
   EXPECT_EQ(*got, R"({"kind":"PodPortForwardOptions","apiVersion":"v1","ports":[80,443,8080]})");
 }
@@ -285,8 +287,9 @@ TEST(ProtobufHostileInputTest, NestingBeyondTheLimitIsRefused) {
   std::string props;
   for (int i = 0; i < 20000; ++i) props = Field(28, props);
   std::string raw = Field(2, Field(7, Field(4, Field(1, props))));
-  EXPECT_EQ(DecodeStatus(Envelope("apiextensions.k8s.io/v1", "CustomResourceDefinition", raw)).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      DecodeStatus(Envelope("apiextensions.k8s.io/v1", "CustomResourceDefinition", raw)).code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(ProtobufHostileInputTest, SizeLimitsAreEnforced) {
@@ -339,7 +342,8 @@ TEST(ProtobufHostileInputTest, JsonOfTheWrongShapeNamesTheFieldPath) {
 }
 
 TEST(ProtobufHostileInputTest, JsonMembersTheTypeLacksAreIgnored) {
-  auto a = JsonToProtobuf(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","bogus":[1,{"y":2}]},"extra":true})");
+  auto a = JsonToProtobuf(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","bogus":[1,{"y":2}]},"extra":true})");
   auto b = JsonToProtobuf(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}})");
   ASSERT_TRUE(a.has_value()) << a.error();
   ASSERT_TRUE(b.has_value()) << b.error();
@@ -408,7 +412,8 @@ TEST(ProtobufWatchDecoderTest, ObjectsOfKindsWithoutProtobufAreNotFound) {
 
 TEST(ProtobufWatchDecoderTest, EncodedFramesDecodeBack) {
   std::string stream;
-  const char* cm = R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a","creationTimestamp":null},"data":{"k":"v"}})";
+  const char* cm =
+      R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a","creationTimestamp":null},"data":{"k":"v"}})";
   ASSERT_TRUE(AppendProtobufWatchFrame("ADDED", cm, &stream).ok());
   ASSERT_TRUE(AppendProtobufWatchFrame("DELETED", cm, &stream).ok());
   ProtobufWatchDecoder dec;
@@ -419,9 +424,9 @@ TEST(ProtobufWatchDecoderTest, EncodedFramesDecodeBack) {
   EXPECT_EQ(events[0].type, "ADDED");
   EXPECT_EQ(events[1].type, "DELETED");
   EXPECT_EQ(events[1].object_json, cm);
-  EXPECT_EQ(AppendProtobufWatchFrame("ADDED", R"({"kind":"Widget","apiVersion":"x/v1"})", &stream)
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      AppendProtobufWatchFrame("ADDED", R"({"kind":"Widget","apiVersion":"x/v1"})", &stream).code(),
+      StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 // decode at any split, and hostile bytes give errors, never crashes.
 #include "kube/proto/protobuf.h"
 
-#include "kube/object.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -15,12 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "kube/object.h"
+
 namespace kube {
 namespace {
 
 using nlohmann::json;
 
-std::string TestData(const std::string& rel) { return std::string(KUBE_PROTO_TESTDATA) + "/" + rel; }
+std::string TestData(const std::string& rel) {
+  return std::string(KUBE_PROTO_TESTDATA) + "/" + rel;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,7 +78,8 @@ std::string JsonDiff(const json& a, const json& b, const std::string& path = "$"
     if (a.size() != b.size()) return path + ": array sizes differ";
     return "";
   }
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>() ? "" : path + ": numbers differ";
+  if (a.is_number() && b.is_number())
+    return a.get<double>() == b.get<double>() ? "" : path + ": numbers differ";
   if (a != b) return path + ": " + a.dump() + " != " + b.dump();
   return "";
 }
@@ -203,7 +206,6 @@ TEST(ProtobufDecodeTest, WatchStreamsDecodeAtEverySplitPoint) {
     EXPECT_EQ(*got, *whole) << chunk;
   }
 }
-
 
 // Request bodies the sample recorder encoded by hand: they leave out zero fields gogo always
 // writes (the server accepts them), so re-encoding adds those fields.
@@ -340,8 +342,8 @@ TEST(ProtobufListTest, ItemErrorsStopTheDecoding) {
       &meta);
   EXPECT_EQ(st.code(), StatusCode::kCancelled);
   EXPECT_EQ(calls, 1);
-  st = DecodeProtobufList(ReadFile(TestData("get/pod.pb")), [](std::string_view) { return Status(); },
-                          &meta);
+  st = DecodeProtobufList(
+      ReadFile(TestData("get/pod.pb")), [](std::string_view) { return Status(); }, &meta);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("not a list"), std::string::npos) << st;
 }
