@@ -191,7 +191,12 @@ Status ProtoToJson::List(std::string_view body,
 
 Status ProtoToJson::Envelope(const uint8_t* p, size_t n, bool top_level) {
   auto env = ParseProtobufEnvelope(AsView(p, n));
-  if (!env) return Error(env.error().message(), p);
+  if (!env) {
+    if (path_.empty()) return env.error();
+    std::string_view msg = env.error().message();
+    if (msg.substr(0, 10) == "protobuf: ") msg.remove_prefix(10);
+    return Error(msg, p);
+  }
   uint16_t type = LookupKind(env->api_version, env->kind);
   if (type == kNoRef || !Type(type).has_proto) {
     std::string msg = "protobuf: no built-in protobuf type for apiVersion \"";
