@@ -1,0 +1,151 @@
+// Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`) to and from JSON, for
+// every built-in kind of Kubernetes v1.32.
+//
+// A protobuf body is the magic `k8s\0` followed by a `runtime.Unknown` message: `typeMeta`
+// (apiVersion, kind), `raw` (the object's own message, which holds no TypeMeta), and empty
+// `contentEncoding`/`contentType`. The transcoder knows every built-in type's fields from tables
+// generated from the Kubernetes API schema (src/proto/schema_tables.inc, see docs/protobuf.md),
+// and writes JSON byte for byte as the API server's Go encoder does: members in Go declaration
+// order, `omitempty`, nil as `null`, Go's string escaping and number formats, and the special
+// types (Time, MicroTime, Duration, Quantity, IntOrString, RawExtension, FieldsV1, ...). The
+// other way it writes what gogo's marshaller writes: ascending field numbers, zero values of
+// non-pointer fields, maps sorted by key, unpacked repeated scalars.
+//
+// Custom resources, `Table` and anything else outside the built-in kinds have no protobuf form:
+// `HasProtobufForm` says false and the functions below answer kNotFound, so callers can fall back
+// to JSON.
+//
+// Input is untrusted: truncated or oversized messages, wrong wire types, bad lengths and deep
+// nesting are errors (kInvalidArgument, naming the type.field path and byte offset), never
+// crashes. Unknown fields are skipped, as Go does.
+//
+// Reads from: HTTP bodies and watch streams in protobuf. Feeds: JSON consumers (Object::Parse,
+// DecodeList, the embedded server's stored JSON).
+// client-go: apimachinery's runtime/serializer/protobuf and the gogo-generated marshal code.
+#ifndef KUBE_PROTO_PROTOBUF_H_
+#define KUBE_PROTO_PROTOBUF_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/status.h"
+
+namespace kube {
+
+inline constexpr std::string_view kProtobufContentType = "application/vnd.kubernetes.protobuf";
+inline constexpr std::string_view kProtobufWatchContentType =
+    "application/vnd.kubernetes.protobuf;stream=watch";
+// The four bytes every protobuf body starts with.
+inline constexpr std::string_view kProtobufMagic{"k8s\0", 4};
+
+struct ProtobufOptions {
+  // Bodies (and watch frames) larger than this are refused. At most 4 GiB - 1.
+  size_t max_body_bytes = size_t{1} << 30;
+  // JSON output beyond this is refused: absent fields decode to zero values, so a few input bytes
+  // can stand for much more JSON.
+  size_t max_json_bytes = size_t{2} << 30;
+  // Nesting of messages (and of JSON objects and arrays when encoding).
+  int max_depth = 128;
+};
+
+// Whether (apiVersion, kind) is a built-in kind with a protobuf form. False for custom
+// resources, meta.k8s.io/v1 Table and unknown kinds. Thread-safe.
+bool HasProtobufForm(std::string_view api_version, std::string_view kind);
+
+// The envelope of a protobuf body. Views into the body.
+struct ProtobufEnvelope {
+  std::string_view api_version;
+  std::string_view kind;
+  std::string_view raw;  // the object's message
+};
+
+// Reads the `k8s\0` magic and the runtime.Unknown envelope. Errors: kInvalidArgument when the
+// magic is missing, the envelope is malformed, or it declares a contentEncoding or a contentType
+// other than protobuf.
+Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body);
+
+// Decodes a protobuf body (object, list, Status, discovery document, ...) to the JSON the API
+// server would have sent for it, with `kind` and `apiVersion` from the envelope (without the
+// newline Go's encoder ends a body with). A top-level list whose items are absent gets
+// `"items":[]`, as the server writes it. Errors: kNotFound for an (apiVersion, kind) without a
+// built-in protobuf form; kInvalidArgument for malformed input, naming where it failed. Appends
+// to `*out`; on error `*out` holds a partial result.
+Status AppendProtobufAsJson(std::string_view body, std::string* out,
+                            const ProtobufOptions& options = {});
+Result<std::string> ProtobufToJson(std::string_view body, const ProtobufOptions& options = {});
+
+// The list-level fields of a list body (`PodList`, ...).
+struct ProtobufListMeta {
+  std::string api_version;
+  std::string kind;  // "PodList"
+  std::string resource_version;
+  std::string continue_token;
+  std::optional<int64_t> remaining_item_count;
+};
+
+// Decodes a list body one item at a time, for callers that keep items separately (informers):
+// `item` receives each item's JSON, with `kind` (the list's kind less "List") and `apiVersion`
+// added first as `DecodeList` adds them; the view is valid during the call only. An error `item`
+// returns stops the decoding and is returned. Errors as AppendProtobufAsJson, and
+// kInvalidArgument when the body is not a list.
+Status DecodeProtobufList(std::string_view body,
+                          const std::function<Status(std::string_view item_json)>& item,
+                          ProtobufListMeta* meta, const ProtobufOptions& options = {});
+
+// Encodes a JSON object of a built-in kind as the API server would send it in protobuf: the
+// envelope from its `kind` and `apiVersion`, the object's message as gogo writes it. JSON
+// members the type does not have are ignored, as Go's decoder does; `null` is the zero value.
+// Errors: kNotFound for a kind without a protobuf form; kInvalidArgument for malformed JSON or a
+// value of the wrong type (naming the field path). Appends to `*out`.
+Status AppendJsonAsProtobuf(std::string_view json, std::string* out,
+                            const ProtobufOptions& options = {});
+Result<std::string> JsonToProtobuf(std::string_view json, const ProtobufOptions& options = {});
+
+// --- Watch streams -------------------------------------------------------------------------
+// `application/vnd.kubernetes.protobuf;stream=watch`: frames of a 4-byte big-endian length and a
+// metav1.WatchEvent {type, object: RawExtension{raw: an enveloped object}}, without magic.
+
+struct ProtobufWatchEvent {
+  std::string type;         // ADDED, MODIFIED, DELETED, BOOKMARK or ERROR
+  std::string object_json;  // the object as JSON, with kind and apiVersion
+};
+
+// Splits a protobuf watch stream into events. Thread-compatible: one decoder per stream.
+class ProtobufWatchDecoder {
+ public:
+  explicit ProtobufWatchDecoder(ProtobufOptions options = {});
+  ~ProtobufWatchDecoder();
+  ProtobufWatchDecoder(ProtobufWatchDecoder&&) noexcept;
+  ProtobufWatchDecoder& operator=(ProtobufWatchDecoder&&) noexcept;
+
+  // Decodes the frames `chunk` completes (chunks may split frames anywhere) and appends their
+  // events to `*out`. A frame whose length exceeds `max_body_bytes` is refused as soon as its
+  // length is read, before any of it is buffered. Errors: kDataLoss for a bad frame (oversized,
+  // malformed WatchEvent, unknown event type, undecodable object; the message gives the frame's
+  // index and offset in the stream), or kNotFound when the object's kind has no protobuf form.
+  // After an error every call returns the same error and appends nothing.
+  Status Feed(std::string_view chunk, std::vector<ProtobufWatchEvent>* out);
+
+  // The stream ended. kDataLoss when it ended inside a frame.
+  Status Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Appends one frame of a protobuf watch stream for an event of type `type` whose object is the
+// JSON `object_json` (of a built-in kind, with kind and apiVersion). Errors as
+// AppendJsonAsProtobuf.
+Status AppendProtobufWatchFrame(std::string_view type, std::string_view object_json,
+                                std::string* out, const ProtobufOptions& options = {});
+
+}  // namespace kube
+
+#endif  // KUBE_PROTO_PROTOBUF_H_

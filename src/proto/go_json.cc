@@ -1,0 +1,655 @@
+#include "proto/go_json.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace kube::internal::proto {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Bytes encoding/json writes as they are: printable ASCII other than `"` `\` `<` `>` `&`.
+constexpr bool IsPlain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
+struct PlainTable {
+  bool v[256];
+  constexpr PlainTable() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = IsPlain(static_cast<unsigned char>(i));
+  }
+};
+constexpr PlainTable kPlain;
+
+// The length of the valid UTF-8 sequence at `p` (at most `n` bytes), or 0 when invalid; the same
+// acceptance as Go's utf8.DecodeRune.
+size_t Utf8Length(const unsigned char* p, size_t n) {
+  unsigned char c = p[0];
+  auto cont = [&](size_t i, unsigned char lo, unsigned char hi) {
+    return i < n && p[i] >= lo && p[i] <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : 0xBF;
+    return cont(1, lo, hi) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
+    return cont(1, lo, hi) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;
+}
+
+void AppendEscapedByte(unsigned char c, std::string* out) {
+  switch (c) {
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
+    default: {
+      char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out->append(buf, 6);
+    }
+  }
+}
+
+// Days since 1970-01-01 to a civil date (proleptic Gregorian).
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = yy + (*m <= 2);
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void Put2(unsigned v, char* p) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* v) {
+  if (pos + n > s.size()) return false;
+  int r = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    r = r * 10 + (s[i] - '0');
+  }
+  *v = r;
+  return true;
+}
+
+}  // namespace
+
+void AppendGoString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t start = 0;
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (kPlain.v[c]) {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out->append(s.data() + start, i - start);
+      AppendEscapedByte(c, out);
+      start = ++i;
+      continue;
+    }
+    size_t len = Utf8Length(p + i, n - i);
+    if (len == 0) {
+      out->append(s.data() + start, i - start);
+      out->append("\\ufffd");
+      start = ++i;
+      continue;
+    }
+    if (len == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
+      out->append(s.data() + start, i - start);
+      out->append(p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+      i += 3;
+      start = i;
+      continue;
+    }
+    i += len;
+  }
+  out->append(s.data() + start, n - start);
+  out->push_back('"');
+}
+
+bool AppendGoFloat(double v, std::string* out) {
+  if (!std::isfinite(v)) return false;
+  char buf[64];
+  double a = std::fabs(v);
+  bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
+  auto r = std::to_chars(buf, buf + sizeof(buf), v,
+                         exp ? std::chars_format::scientific : std::chars_format::fixed);
+  size_t n = static_cast<size_t>(r.ptr - buf);
+  if (exp && n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
+    buf[n - 2] = buf[n - 1];
+    --n;
+  }
+  out->append(buf, n);
+  return true;
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+void AppendBase64(std::string_view bytes, std::string* out) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size();
+  size_t at = out->size();
+  out->resize(at + (n + 2) / 3 * 4);
+  char* o = out->data() + at;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  if (n - i == 1) {
+    uint32_t v = uint32_t{p[i]} << 16;
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = '=';
+    *o++ = '=';
+  } else if (n - i == 2) {
+    uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = '=';
+  }
+}
+
+bool DecodeBase64(std::string_view text, std::string* out) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  uint32_t acc = 0;
+  int have = 0;
+  int pad = 0;
+  for (char c : text) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      if (have < 2) return false;
+      ++pad;
+      continue;
+    }
+    if (pad) return false;  // data after padding
+    int v = value(c);
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (++have == 4) {
+      out->push_back(static_cast<char>(acc >> 16));
+      out->push_back(static_cast<char>(acc >> 8));
+      out->push_back(static_cast<char>(acc));
+      acc = 0;
+      have = 0;
+    }
+  }
+  if (have == 0) return pad == 0;
+  if (have + pad != 4) return false;
+  if (have == 2) {
+    if (acc & 0xF) return false;  // non-zero trailing bits: Go's strict decoder refuses them too
+    out->push_back(static_cast<char>(acc >> 4));
+  } else if (have == 3) {
+    if (acc & 0x3) return false;
+    out->push_back(static_cast<char>(acc >> 10));
+    out->push_back(static_cast<char>(acc >> 2));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool AppendRfc3339(int64_t unix_seconds, int32_t micros, std::string* out) {
+  // Floor division, so that times before 1970 land on the right day.
+  int64_t days = unix_seconds / 86400;
+  int64_t rem = unix_seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  int64_t y;
+  unsigned m, d;
+  if (days < -1000000000 || days > 1000000000) return false;
+  CivilFromDays(days, &y, &m, &d);
+  if (y < 0 || y > 9999) return false;
+  char buf[32];
+  unsigned yy = static_cast<unsigned>(y);
+  Put2(yy / 100, buf);
+  Put2(yy % 100, buf + 2);
+  buf[4] = '-';
+  Put2(m, buf + 5);
+  buf[7] = '-';
+  Put2(d, buf + 8);
+  buf[10] = 'T';
+  unsigned secs = static_cast<unsigned>(rem);
+  Put2(secs / 3600, buf + 11);
+  buf[13] = ':';
+  Put2(secs / 60 % 60, buf + 14);
+  buf[16] = ':';
+  Put2(secs % 60, buf + 17);
+  size_t n = 19;
+  if (micros >= 0) {
+    buf[n++] = '.';
+    unsigned us = static_cast<unsigned>(micros);
+    for (int i = 5; i >= 0; --i) {
+      buf[n + static_cast<size_t>(i)] = static_cast<char>('0' + us % 10);
+      us /= 10;
+    }
+    n += 6;
+  }
+  buf[n++] = 'Z';
+  out->push_back('"');
+  out->append(buf, n);
+  out->push_back('"');
+  return true;
+}
+
+bool ParseRfc3339(std::string_view s, int64_t* unix_seconds, int32_t* nanos) {
+  int year, mon, day, hh, mm, ss;
+  if (!Digits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mon) ||
+      s[7] != '-' || !Digits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
+      !Digits(s, 11, 2, &hh) || s[13] != ':' || !Digits(s, 14, 2, &mm) || s[16] != ':' ||
+      !Digits(s, 17, 2, &ss)) {
+    return false;
+  }
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mon < 1 || mon > 12 || day < 1 || day > kDays[mon - 1] || hh > 23 || mm > 59 || ss > 59) {
+    return false;
+  }
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (mon == 2 && day == 29 && !leap) return false;
+  size_t i = 19;
+  int64_t ns = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    size_t digits = 0;
+    ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (digits < 9) ns = ns * 10 + (s[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return false;
+    for (size_t k = digits; k < 9; ++k) ns *= 10;
+  }
+  int64_t offset = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (!Digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !Digits(s, i + 4, 2, &om) || oh > 23 || om > 59) {
+      return false;
+    }
+    offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return false;
+  }
+  if (i != s.size()) return false;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
+  *unix_seconds = days * 86400 + hh * 3600 + mm * 60 + ss - offset;
+  *nanos = static_cast<int32_t>(ns);
+  return true;
+}
+
+void AppendGoDuration(int64_t d, std::string* out) {
+  // The digits are built from the right, as Go does.
+  char buf[32];
+  size_t w = sizeof(buf);
+  uint64_t u = d < 0 ? 0 - static_cast<uint64_t>(d) : static_cast<uint64_t>(d);
+  auto put_int = [&](uint64_t v) {
+    if (v == 0) {
+      buf[--w] = '0';
+      return;
+    }
+    while (v > 0) {
+      buf[--w] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  // Writes the fraction of `v` with `prec` digits, trailing zeros removed; returns v / 10^prec.
+  auto put_frac = [&](uint64_t v, int prec) {
+    bool print = false;
+    for (int i = 0; i < prec; ++i) {
+      uint64_t digit = v % 10;
+      print = print || digit != 0;
+      if (print) buf[--w] = static_cast<char>('0' + digit);
+      v /= 10;
+    }
+    if (print) buf[--w] = '.';
+    return v;
+  };
+  if (u < 1000000000ULL) {
+    if (u == 0) {
+      out->append("0s");
+      return;
+    }
+    int prec;
+    buf[--w] = 's';
+    if (u < 1000) {
+      prec = 0;
+      buf[--w] = 'n';
+    } else if (u < 1000000) {
+      prec = 3;
+      // "µ" is U+00B5.
+      buf[--w] = static_cast<char>(0xB5);
+      buf[--w] = static_cast<char>(0xC2);
+    } else {
+      prec = 6;
+      buf[--w] = 'm';
+    }
+    u = put_frac(u, prec);
+    put_int(u);
+  } else {
+    buf[--w] = 's';
+    u = put_frac(u, 9);
+    put_int(u % 60);
+    u /= 60;
+    if (u > 0) {
+      buf[--w] = 'm';
+      put_int(u % 60);
+      u /= 60;
+      if (u > 0) {
+        buf[--w] = 'h';
+        put_int(u);
+      }
+    }
+  }
+  if (d < 0) buf[--w] = '-';
+  out->append(buf + w, sizeof(buf) - w);
+}
+
+bool ParseGoDuration(std::string_view s, int64_t* nanos) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") {
+    *nanos = 0;
+    return true;
+  }
+  if (s.empty()) return false;
+  constexpr uint64_t kMax = uint64_t{1} << 63;
+  uint64_t total = 0;
+  while (!s.empty()) {
+    if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) return false;
+    uint64_t whole = 0;
+    size_t i = 0;
+    bool any = false;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (whole > (kMax - 9) / 10) return false;
+      whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
+      ++i;
+      any = true;
+    }
+    uint64_t frac = 0;
+    double scale = 1;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (frac <= (kMax - 9) / 10) {
+          frac = frac * 10 + static_cast<uint64_t>(s[i] - '0');
+          scale *= 10;
+        }
+        ++i;
+        any = true;
+      }
+    }
+    if (!any) return false;
+    size_t u = i;
+    while (u < s.size() && s[u] != '.' && (s[u] < '0' || s[u] > '9')) ++u;
+    std::string_view unit = s.substr(i, u - i);
+    uint64_t mult;
+    if (unit == "ns") {
+      mult = 1;
+    } else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") {
+      mult = 1000;
+    } else if (unit == "ms") {
+      mult = 1000000;
+    } else if (unit == "s") {
+      mult = 1000000000ULL;
+    } else if (unit == "m") {
+      mult = 60000000000ULL;
+    } else if (unit == "h") {
+      mult = 3600000000000ULL;
+    } else {
+      return false;
+    }
+    if (whole > kMax / mult) return false;
+    uint64_t v = whole * mult;
+    if (frac > 0)
+      v += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(mult) / scale));
+    if (v > kMax || total > kMax - v) return false;
+    total += v;
+    s.remove_prefix(u);
+  }
+  if (total == kMax && !neg) return false;
+  *nanos = neg ? static_cast<int64_t>(0 - total) : static_cast<int64_t>(total);
+  return true;
+}
+
+Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+  // One pass: validate the grammar, copy tokens, drop whitespace, escape inside strings.
+  const auto* begin = reinterpret_cast<const unsigned char*>(raw.data());
+  const unsigned char* p = begin;
+  const unsigned char* end = begin + raw.size();
+  const size_t start_size = out->size();
+  auto fail = [&](std::string_view why) {
+    out->resize(start_size);
+    return InvalidArgumentError(std::string(what) + " is not JSON: " + std::string(why) +
+                                " at byte " + std::to_string(p - begin));
+  };
+  constexpr size_t kMaxJsonDepth = 1000;
+  char stack[kMaxJsonDepth];
+  size_t depth = 0;
+  enum { kValue, kArrayFirst, kObjectFirst, kKey, kColon, kCommaOrClose, kDone } expect = kValue;
+  out->reserve(start_size + raw.size());
+  auto digits = [&]() {
+    const unsigned char* q = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    return p > q;
+  };
+  // Copies the string whose quote is at `p`.
+  auto string = [&]() -> bool {
+    const unsigned char* run = p;
+    ++p;
+    while (p < end) {
+      unsigned char c = *p;
+      if (kPlain.v[c]) {
+        ++p;
+        continue;
+      }
+      if (c == '"') {
+        ++p;
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        return true;
+      }
+      if (c == '\\') {
+        if (p + 1 >= end) return false;
+        unsigned char e = p[1];
+        if (e == 'u') {
+          if (end - p < 6) return false;
+          for (int i = 2; i < 6; ++i) {
+            if (!std::isxdigit(p[i])) return false;
+          }
+          p += 6;
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                   e == 'r' || e == 't') {
+          p += 2;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      if (c < 0x20) return false;
+      if (c < 0x80) {  // < > &
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(buf, 6);
+        run = ++p;
+        continue;
+      }
+      size_t len = Utf8Length(p, static_cast<size_t>(end - p));
+      if (len == 0) return false;
+      if (len == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
+        p += 3;
+        run = p;
+        continue;
+      }
+      p += len;
+    }
+    return false;
+  };
+  while (true) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    if (p == end) break;
+    unsigned char c = *p;
+    if (expect == kDone) return fail("data after the value");
+    if (expect == kColon) {
+      if (c != ':') return fail("want ':'");
+      out->push_back(':');
+      ++p;
+      expect = kValue;
+      continue;
+    }
+    if (expect == kCommaOrClose) {
+      char open = stack[depth - 1];
+      if (c == ',') {
+        out->push_back(',');
+        ++p;
+        expect = open == '{' ? kKey : kValue;
+        continue;
+      }
+      if (c != (open == '{' ? '}' : ']')) return fail("want ',' or a closing bracket");
+      out->push_back(static_cast<char>(c));
+      ++p;
+      --depth;
+      expect = depth == 0 ? kDone : kCommaOrClose;
+      continue;
+    }
+    if (expect == kObjectFirst || expect == kKey) {
+      if (expect == kObjectFirst && c == '}') {
+        out->push_back('}');
+        ++p;
+        --depth;
+        expect = depth == 0 ? kDone : kCommaOrClose;
+        continue;
+      }
+      if (c != '"') return fail("want a member name");
+      if (!string()) return fail("bad string");
+      expect = kColon;
+      continue;
+    }
+    // A value.
+    if (expect == kArrayFirst && c == ']') {
+      out->push_back(']');
+      ++p;
+      --depth;
+      expect = depth == 0 ? kDone : kCommaOrClose;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == kMaxJsonDepth) return fail("nesting too deep");
+      stack[depth++] = static_cast<char>(c);
+      out->push_back(static_cast<char>(c));
+      ++p;
+      expect = c == '{' ? kObjectFirst : kArrayFirst;
+      continue;
+    }
+    if (c == '"') {
+      if (!string()) return fail("bad string");
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      std::string_view lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      if (static_cast<size_t>(end - p) < lit.size() ||
+          std::memcmp(p, lit.data(), lit.size()) != 0) {
+        return fail("bad literal");
+      }
+      out->append(lit);
+      p += lit.size();
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const unsigned char* q = p;
+      if (*p == '-') ++p;
+      if (p < end && *p == '0') {
+        ++p;
+      } else if (!digits()) {
+        return fail("bad number");
+      }
+      if (p < end && *p == '.') {
+        ++p;
+        if (!digits()) return fail("bad number");
+      }
+      if (p < end && (*p == 'e' || *p == 'E')) {
+        ++p;
+        if (p < end && (*p == '+' || *p == '-')) ++p;
+        if (!digits()) return fail("bad number");
+      }
+      out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
+    } else {
+      return fail("unexpected character");
+    }
+    expect = depth == 0 ? kDone : kCommaOrClose;
+  }
+  if (expect != kDone) {
+    return fail(raw.empty() ? "empty" : "unexpected end");
+  }
+  return Status();
+}
+
+}  // namespace kube::internal::proto
