@@ -23,7 +23,8 @@ bool HasProtobufForm(std::string_view api_version, std::string_view kind) {
 }
 
 bool HasProtobufGroupVersion(std::string_view api_version) {
-  return internal::proto::HasGroupVersion(api_version);
+  // The table also registers discovery kinds under "" (no group/version): not a resource's.
+  return !api_version.empty() && internal::proto::HasGroupVersion(api_version);
 }
 
 Result<ProtobufListShape> LookupProtobufListShape(std::string_view api_version,

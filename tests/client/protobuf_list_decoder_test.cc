@@ -247,6 +247,53 @@ TEST(ProtobufListDecoderTest, NotProtobufIsAnError) {
   EXPECT_FALSE(Streamed("k8", {}));
 }
 
+TEST(ProtobufPiecesTest, KnowsBuiltInGroupVersionsAndListShapes) {
+  EXPECT_TRUE(HasProtobufGroupVersion("v1"));
+  EXPECT_TRUE(HasProtobufGroupVersion("apps/v1"));
+  EXPECT_TRUE(HasProtobufGroupVersion("coordination.k8s.io/v1"));
+  EXPECT_FALSE(HasProtobufGroupVersion("example.com/v1"));
+  EXPECT_FALSE(HasProtobufGroupVersion("apps/v1beta9"));
+  EXPECT_FALSE(HasProtobufGroupVersion(""));
+
+  Result<ProtobufListShape> pods = LookupProtobufListShape("v1", "PodList");
+  ASSERT_TRUE(pods) << pods.error();
+  EXPECT_EQ(pods->items_field, 2u);
+  EXPECT_EQ(pods->item_kind, "Pod");
+  EXPECT_FALSE(pods->items_have_type_meta);
+  Result<ProtobufListShape> meta =
+      LookupProtobufListShape("meta.k8s.io/v1", "PartialObjectMetadataList");
+  ASSERT_TRUE(meta) << meta.error();
+  EXPECT_TRUE(meta->items_have_type_meta);
+  for (auto [av, kind] : {std::pair<const char*, const char*>{"v1", "Pod"},
+                          {"v1", "FrobList"},
+                          {"example.com/v1", "WidgetList"},
+                          {"v1", "List"}}) {
+    SCOPED_TRACE(kind);
+    Result<ProtobufListShape> none = LookupProtobufListShape(av, kind);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code(), StatusCode::kNotFound);
+  }
+}
+
+TEST(ProtobufPiecesTest, MessageDecoderWritesOneItemWithOrWithoutTypeMeta) {
+  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(ReadTestdata("get/configmap.pb"));
+  ASSERT_TRUE(env) << env.error();
+  ProtobufMessageDecoder decoder;
+  std::string with, without;
+  ASSERT_TRUE(decoder.AppendAsJson("v1", "ConfigMap", env->raw, &with).ok());
+  ASSERT_TRUE(decoder.AppendAsJson("v1", "ConfigMap", env->raw, &without, false).ok());
+  Result<std::string> whole = ProtobufToJson(ReadTestdata("get/configmap.pb"));
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(with, *whole);
+  EXPECT_EQ(R"({"kind":"ConfigMap","apiVersion":"v1",)" + without.substr(1), with);
+  std::string out;
+  Status unknown = decoder.AppendAsJson("v1", "Frob", env->raw, &out);
+  EXPECT_EQ(unknown.code(), StatusCode::kNotFound);
+  Status bad = decoder.AppendAsJson("v1", "ConfigMap", std::string_view("\x0a\x05" "ab", 4), &out);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("ConfigMap"));
+}
+
 TEST(ProtobufListDecoderTest, RecognisesProtobufContentTypes) {
   EXPECT_TRUE(IsProtobufContentType("application/vnd.kubernetes.protobuf"));
   EXPECT_TRUE(IsProtobufContentType("application/vnd.kubernetes.protobuf;stream=watch"));
