@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -309,7 +310,8 @@ TEST(ProtobufClientTest, WatchRefusedWithProtobufStatusGivesTheStatus) {
   Result<std::unique_ptr<kube::Watch>> w = cms.Watch({.resource_version = "1"});
   ASSERT_FALSE(w);
   EXPECT_TRUE(IsGone(w.error()));
-  std::atomic<bool> closed{false};
+  std::promise<void> closed;
+  std::future<void> closed_future = closed.get_future();
   std::vector<WatchEvent> events;
   std::mutex mu;
   WatchHandle h = cms.WatchAsync(
@@ -318,10 +320,8 @@ TEST(ProtobufClientTest, WatchRefusedWithProtobufStatusGivesTheStatus) {
         std::lock_guard<std::mutex> l(mu);
         events.push_back(std::move(e));
       },
-      [&](Status) { closed = true; });
-  for (int i = 0; i < 1000 && !closed; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(closed);
+      [&](Status) { closed.set_value(); });
+  ASSERT_EQ(closed_future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   std::lock_guard<std::mutex> l(mu);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(IsGone(events[0].error));

@@ -289,7 +289,11 @@ TEST(ProtobufPiecesTest, MessageDecoderWritesOneItemWithOrWithoutTypeMeta) {
   std::string out;
   Status unknown = decoder.AppendAsJson("v1", "Frob", env->raw, &out);
   EXPECT_EQ(unknown.code(), StatusCode::kNotFound);
-  Status bad = decoder.AppendAsJson("v1", "ConfigMap", std::string_view("\x0a\x05" "ab", 4), &out);
+  Status bad = decoder.AppendAsJson("v1", "ConfigMap",
+                                    std::string_view("\x0a\x05"
+                                                     "ab",
+                                                     4),
+                                    &out);
   EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.message(), HasSubstr("ConfigMap"));
 }
