@@ -240,6 +240,38 @@ TEST(ProtobufListDecoderTest, CorruptItemNamesTheItemAndTheField) {
   EXPECT_THAT(got.error().message(), HasSubstr("Pod.metadata"));
 }
 
+TEST(ProtobufListDecoderTest, DeclaredLengthsAreCheckedBeforeAnythingIsBuffered) {
+  std::string type_meta;
+  proto::PutBytesField(1, "v1", &type_meta);
+  proto::PutBytesField(2, "PodList", &type_meta);
+  std::string head(kProtobufMagic);
+  proto::PutBytesField(1, type_meta, &head);
+  {
+    // raw declares 2^40 bytes: refused when its length is read.
+    std::string body = head;
+    proto::PutTag(2, proto::kBytes, &body);
+    proto::PutVarint(uint64_t{1} << 40, &body);
+    ProtobufListDecoder decoder;
+    decoder.Feed(body);
+    EXPECT_LT(decoder.peak_held_bytes(), size_t{100});
+    Result<ObjectList> got = decoder.Finish();
+    ASSERT_FALSE(got);
+    EXPECT_THAT(got.error().message(), HasSubstr("over the limit"));
+  }
+  {
+    // An item that declares more bytes than its list message has.
+    std::string raw;
+    proto::PutTag(2, proto::kBytes, &raw);
+    proto::PutVarint(1000, &raw);
+    raw += "abc";
+    ProtobufListDecoder decoder;
+    decoder.Feed(Enveloped("v1", "PodList", raw));
+    Result<ObjectList> got = decoder.Finish();
+    ASSERT_FALSE(got);
+    EXPECT_THAT(got.error().message(), HasSubstr("declares 1000 bytes, but only 3 remain"));
+  }
+}
+
 TEST(ProtobufListDecoderTest, NotProtobufIsAnError) {
   Result<ObjectList> got = Streamed(R"({"kind":"PodList"})", {});
   ASSERT_FALSE(got);
