@@ -539,5 +539,38 @@ TEST(ProtobufClientTest, InformerSyncsAndWatchesOverProtobuf) {
                                 "update watched@328", "update watched@329", "delete watched"));
 }
 
+TEST(ProtobufClientTest, InformerOverAnUnknownKindFallsBackToJsonAndSyncs) {
+  const GroupVersionResource kFrobs{"", "v1", "frobs"};
+  ScriptedServer server([](const ScriptedRequest& req, ScriptedConn& conn) {
+    if (Has(req.Header("accept"), "protobuf")) {
+      conn.Respond(200, kPb, UnknownKindBody("FrobList"));
+    } else if (!Has(req.target, "watch=true")) {
+      conn.Respond(
+          200, "application/json",
+          R"({"kind":"FrobList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[{"metadata":{"name":"f1","namespace":"default","resourceVersion":"5"}}]})");
+    } else {
+      conn.StartChunked(200, "application/json");
+      conn.WaitPeerClosed(std::chrono::seconds(60));
+    }
+  });
+  LogCapture logs;
+  auto informer =
+      SharedIndexInformer::Create(ListWatchFromClient(ClientFor(server), kFrobs, "default"), {});
+  informer->Run();
+  ASSERT_TRUE(informer->WaitForCacheSync(std::chrono::seconds(30)));
+  EXPECT_THAT(informer->GetStore()->ListKeys(), ElementsAre("default/f1"));
+  informer->Stop();
+  std::vector<std::string> accepts = Accepts(server);
+  ASSERT_GE(accepts.size(), 2u);
+  EXPECT_EQ(accepts[0], kAcceptBoth);
+  for (size_t i = 1; i < accepts.size(); ++i) EXPECT_EQ(accepts[i], "application/json");
+  std::vector<std::string> lines = logs.lines();
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) {
+                            return l.find("as JSON from now on") != std::string::npos;
+                          }),
+            1);
+}
+
 }  // namespace
 }  // namespace kube
