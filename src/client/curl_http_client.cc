@@ -564,6 +564,8 @@ class CurlHttpClient final : public HttpClient {
                                               : kDefaultMaxWatchFrameBytes;
   }
 
+  bool prefer_protobuf() const override { return options_.prefer_protobuf; }
+
   Result<HttpResponse> Do(const HttpRequest& request) override {
     const int max_attempts = std::max(1, options_.max_attempts);
     bool reauthenticated = false;

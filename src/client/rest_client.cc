@@ -11,9 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/logging.h"
 #include "base/mutex.h"
 #include "client/list_decoder.h"
+#include "client/protobuf_list_decoder.h"
 #include "json/scan.h"
+#include "kube/proto/protobuf.h"
 #include "kube/watch/fake_watch.h"
 #include "watch/event_channel.h"
 #include "watch/watch_decoder.h"
@@ -21,7 +24,21 @@
 namespace kube {
 namespace {
 
+using internal::IsProtobufContentType;
 using internal::MutexLock;
+
+constexpr std::string_view kAcceptJson = "application/json";
+// What client-go's typed clients send: protobuf first, JSON for what has no protobuf form.
+constexpr std::string_view kAcceptProtobuf =
+    "application/vnd.kubernetes.protobuf, application/json";
+
+// Records that `gvr` is read as JSON from now on; warns the first time.
+void FallBackToJson(std::atomic<bool>& json_only, const GroupVersionResource& gvr,
+                    std::string_view why) {
+  if (json_only.exchange(true)) return;
+  KUBE_LOG(kWarning, "client") << "reading " << gvr.GroupResource()
+                               << " as JSON from now on: " << why;
+}
 
 // Non-200 watch answers and error bodies are kept up to this size.
 constexpr size_t kMaxErrorBody = 64 * 1024;
@@ -114,7 +131,23 @@ Result<HttpResponse> Send(HttpClient& http, const HttpRequest& req) {
   return resp;
 }
 
-Result<ObjectPtr> DecodeObject(const HttpResponse& resp, const HttpRequest& req) {
+// `*unknown_kind` (when given) is set when a protobuf body names a kind without a protobuf form.
+Result<ObjectPtr> DecodeObject(const HttpResponse& resp, const HttpRequest& req,
+                               bool* unknown_kind = nullptr) {
+  if (IsProtobufContentType(resp.content_type)) {
+    Result<std::string> json = ProtobufToJson(resp.body);
+    if (!json) {
+      if (unknown_kind != nullptr) *unknown_kind = json.error().code() == StatusCode::kNotFound;
+      return DataLossError("decoding the protobuf answer to " + req.method + " " + req.path + ": " +
+                           json.error().message());
+    }
+    Result<ObjectPtr> obj = Object::Parse(*json);
+    if (!obj) {
+      return DataLossError("decoding the answer to " + req.method + " " + req.path +
+                           " (transcoded from protobuf): " + obj.error().message());
+    }
+    return obj;
+  }
   Result<ObjectPtr> obj = Object::Parse(resp.body);
   if (!obj) {
     return DataLossError("decoding the answer to " + req.method + " " + req.path + ": " +
@@ -178,8 +211,14 @@ class HttpWatch final : public Watch {
 };
 
 // The ERROR event for a failed watch request (non-200 answer or transport failure).
-WatchEvent ErrorEvent(Status status, std::string_view body = "") {
+WatchEvent ErrorEvent(Status status, std::string_view body = "",
+                      std::string_view content_type = "") {
   ObjectPtr object;
+  std::string transcoded;
+  if (!body.empty() && IsProtobufContentType(content_type)) {
+    Result<std::string> json = ProtobufToJson(body);
+    body = json ? (transcoded = *std::move(json)) : std::string_view();
+  }
   if (!body.empty()) {
     Result<ObjectPtr> parsed = Object::Parse(body);
     if (parsed && (*parsed)->kind() == "Status") object = *parsed;
@@ -238,6 +277,24 @@ std::string ListQuery(const ListOptions& o, bool watch) {
 }
 
 Status StatusFromResponse(const HttpResponse& response, std::string_view what) {
+  if (IsProtobufContentType(response.content_type) ||
+      std::string_view(response.body).starts_with(kProtobufMagic)) {
+    // An error in protobuf (the server answers in the encoding asked for): the same Status as
+    // its JSON twin.
+    Result<std::string> json = ProtobufToJson(response.body);
+    if (json) {
+      return StatusFromResponse(
+          HttpResponse{response.status, *std::move(json), "application/json", response.retry_after},
+          what);
+    }
+    Status s =
+        StatusFromHttp(response.status, "",
+                       "the server answered " + std::string(what) + " with HTTP " +
+                           std::to_string(response.status) +
+                           " and a protobuf body that does not decode: " + json.error().message());
+    if (response.retry_after) s.set_retry_after(*response.retry_after);
+    return s;
+  }
   std::string_view body = response.body;
   size_t start = internal::json::SkipSpace(body, 0);
   if (start < body.size() && body[start] == '{') {
@@ -272,10 +329,20 @@ Status StatusFromResponse(const HttpResponse& response, std::string_view what) {
 
 ResourceClient::ResourceClient(std::shared_ptr<HttpClient> http, GroupVersionResource gvr,
                                std::string ns)
-    : http_(std::move(http)), gvr_(std::move(gvr)), ns_(std::move(ns)) {}
+    : http_(std::move(http)),
+      gvr_(std::move(gvr)),
+      ns_(std::move(ns)),
+      json_only_(std::make_shared<std::atomic<bool>>(false)) {}
 
 ResourceClient ResourceClient::InNamespace(std::string ns) const {
-  return ResourceClient(http_, gvr_, std::move(ns));
+  ResourceClient c(http_, gvr_, std::move(ns));
+  c.json_only_ = json_only_;
+  return c;
+}
+
+bool ResourceClient::protobuf() const {
+  return http_ != nullptr && http_->prefer_protobuf() && !json_only_->load() &&
+         HasProtobufGroupVersion(gvr_.group_version().ToString());
 }
 
 std::string ResourceClient::Path(std::string_view name, std::string_view subresource,
@@ -306,7 +373,16 @@ Result<ObjectPtr> ResourceClient::Get(std::string_view name,
   std::string q;
   if (!resource_version.empty()) AppendParam(&q, "resourceVersion", resource_version);
   req.path = WithQuery(Path(name), q);
+  const bool protobuf = this->protobuf();
+  req.accept = protobuf ? kAcceptProtobuf : kAcceptJson;
   Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  bool unknown_kind = false;
+  Result<ObjectPtr> obj = DecodeObject(*resp, req, &unknown_kind);
+  if (obj || !unknown_kind || !protobuf) return obj;
+  FallBackToJson(*json_only_, gvr_, obj.error().message());
+  req.accept = kAcceptJson;
+  resp = Send(*http_, req);
   if (!resp) return resp.error();
   return DecodeObject(*resp, req);
 }
@@ -318,18 +394,59 @@ Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
 Result<ObjectList> ResourceClient::List(const ListOptions& options,
                                         std::function<void(std::vector<ObjectPtr>)> on_items,
                                         size_t batch) const {
+  const bool protobuf = this->protobuf();
+  bool unknown_kind = false;
+  Result<ObjectList> list = ListOnce(options, on_items, batch, protobuf, &unknown_kind);
+  if (list || !unknown_kind || !protobuf) return list;
+  // The kind was named before any item: nothing has reached `on_items`.
+  FallBackToJson(*json_only_, gvr_, list.error().message());
+  return ListOnce(options, on_items, batch, /*protobuf=*/false, &unknown_kind);
+}
+
+Result<ObjectList> ResourceClient::ListOnce(
+    const ListOptions& options, const std::function<void(std::vector<ObjectPtr>)>& on_items,
+    size_t batch, bool protobuf, bool* unknown_kind) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, false));
+  req.accept = protobuf ? kAcceptProtobuf : kAcceptJson;
   // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole;
   // without `on_items` a failed transfer discards the decoder, so a partial list never escapes.
-  internal::ListDecoder decoder;
-  if (on_items) decoder.SetItemSink(std::move(on_items), batch);
-  req.body_sink = [&decoder](std::string_view piece) { decoder.Feed(piece); };
+  // The body sink does not see the Content-Type, so the first byte picks the decoder: a protobuf
+  // body starts with the magic `k8s\0`, a JSON one with '{' or whitespace. The Content-Type is
+  // checked against that choice once the answer is complete.
+  enum class Mode { kUnknown, kJson, kProtobuf };
+  Mode mode = Mode::kUnknown;
+  internal::ListDecoder json_decoder;
+  internal::ProtobufListDecoder protobuf_decoder;
+  if (on_items) {
+    json_decoder.SetItemSink(on_items, batch);
+    protobuf_decoder.SetItemSink(on_items, batch);
+  }
+  auto feed = [&](std::string_view piece) {
+    if (piece.empty()) return;
+    if (mode == Mode::kUnknown)
+      mode = piece[0] == kProtobufMagic[0] ? Mode::kProtobuf : Mode::kJson;
+    if (mode == Mode::kProtobuf) {
+      protobuf_decoder.Feed(piece);
+    } else {
+      json_decoder.Feed(piece);
+    }
+  };
+  req.body_sink = feed;
   Result<HttpResponse> resp = Send(*http_, req);
   if (!resp) return resp.error();
-  if (!resp->body.empty()) decoder.Feed(resp->body);  // an HttpClient that does not stream
-  Result<ObjectList> list = decoder.Finish();
+  if (!resp->body.empty()) feed(resp->body);  // an HttpClient that does not stream
+  const bool protobuf_type = IsProtobufContentType(resp->content_type);
+  if (mode == Mode::kUnknown) mode = protobuf_type ? Mode::kProtobuf : Mode::kJson;
+  if (!resp->content_type.empty() && protobuf_type != (mode == Mode::kProtobuf)) {
+    return DataLossError("decoding the answer to GET " + req.path + ": its Content-Type is \"" +
+                         resp->content_type + "\" but the body is " +
+                         (mode == Mode::kProtobuf ? "protobuf" : "not protobuf"));
+  }
+  Result<ObjectList> list =
+      mode == Mode::kProtobuf ? protobuf_decoder.Finish() : json_decoder.Finish();
   if (!list) {
+    *unknown_kind = mode == Mode::kProtobuf && protobuf_decoder.unknown_kind();
     return DataLossError("decoding the answer to GET " + req.path + ": " + list.error().message());
   }
   if (!options.continue_token.empty() && list->continue_token == options.continue_token) {
@@ -344,6 +461,7 @@ Result<ObjectList> ResourceClient::List(const ListOptions& options,
 Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, true));
+  req.accept = protobuf() ? kAcceptProtobuf : kAcceptJson;
   auto state = std::make_shared<PullState>();
   state->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
   state->channel.SetFlowControl(
@@ -358,6 +476,9 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
   // The callbacks hold the state: they may run after this function has returned an error.
   cb.on_headers = [state](const HttpResponseHead& head) {
     state->io_status = head.status;
+    if (head.status == 200 && IsProtobufContentType(head.content_type)) {
+      state->decoder.UseProtobuf();
+    }
     {
       MutexLock l(state->mu);
       state->status = head.status;
@@ -366,7 +487,7 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
     }
     state->cv.notify_all();
   };
-  cb.on_data = [state](std::string_view data) {
+  cb.on_data = [state, json_only = json_only_, gvr = gvr_](std::string_view data) {
     if (state->io_status != 200) {
       if (state->error_body.size() < kMaxErrorBody) {
         state->error_body.append(data.substr(0, kMaxErrorBody - state->error_body.size()));
@@ -376,6 +497,9 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
     state->decoder.Feed(data, &state->batch);
     if (state->batch.empty()) return;
     bool failed = state->decoder.failed();
+    if (failed && state->decoder.unknown_kind()) {
+      FallBackToJson(*json_only, gvr, state->batch.back().error.message());
+    }
     state->channel.Push(&state->batch, /*close_after=*/failed);
     if (failed) {
       // The stream cannot continue; stop reading it (no callback follows, on_done included).
@@ -463,6 +587,7 @@ WatchHandle ResourceClient::WatchAsyncBatched(
     std::vector<WatchEvent> batch;
     int status = 0;
     std::optional<std::chrono::seconds> retry_after;
+    std::string content_type;
     std::string error_body;
     bool closed = false;
     std::string what;
@@ -484,13 +609,16 @@ WatchHandle ResourceClient::WatchAsyncBatched(
   st->on_closed = std::move(on_closed);
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, true));
+  req.accept = protobuf() ? kAcceptProtobuf : kAcceptJson;
   st->what = "GET " + req.path;
   StreamCallbacks cb;
   cb.on_headers = [st](const HttpResponseHead& head) {
     st->status = head.status;
     st->retry_after = head.retry_after;
+    st->content_type = head.content_type;
+    if (head.status == 200 && IsProtobufContentType(head.content_type)) st->decoder.UseProtobuf();
   };
-  cb.on_data = [st](std::string_view data) {
+  cb.on_data = [st, json_only = json_only_, gvr = gvr_](std::string_view data) {
     if (st->closed) return;
     if (st->status != 200) {
       if (st->error_body.size() < kMaxErrorBody) {
@@ -499,6 +627,9 @@ WatchHandle ResourceClient::WatchAsyncBatched(
       return;
     }
     st->decoder.Feed(data, &st->batch);
+    if (st->decoder.failed() && st->decoder.unknown_kind()) {
+      FallBackToJson(*json_only, gvr, st->batch.back().error.message());
+    }
     st->Deliver();
     if (st->decoder.failed()) {
       if (HttpStream* s = st->stream.load()) s->Cancel();  // on_done will not come
@@ -508,9 +639,9 @@ WatchHandle ResourceClient::WatchAsyncBatched(
   cb.on_done = [st](Status status) {
     if (st->closed) return;
     if (st->status != 200 && st->status != 0) {
-      HttpResponse resp{st->status, std::move(st->error_body), "", st->retry_after};
+      HttpResponse resp{st->status, std::move(st->error_body), st->content_type, st->retry_after};
       Status error = StatusFromResponse(resp, st->what);
-      st->batch.push_back(ErrorEvent(error, resp.body));
+      st->batch.push_back(ErrorEvent(error, resp.body, resp.content_type));
       st->Deliver();
       st->Close(std::move(error));
       return;

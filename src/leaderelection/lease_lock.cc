@@ -42,6 +42,8 @@ class TimeoutHttpClient final : public HttpClient {
     return inner_->Stream(request, std::move(callbacks));
   }
   const std::string& server() const override { return inner_->server(); }
+  size_t max_watch_frame_bytes() const override { return inner_->max_watch_frame_bytes(); }
+  bool prefer_protobuf() const override { return inner_->prefer_protobuf(); }
 
  private:
   std::shared_ptr<HttpClient> inner_;

@@ -214,6 +214,29 @@ Status ProtoToJson::Envelope(const uint8_t* p, size_t n, bool top_level) {
   return st;
 }
 
+Status ProtoToJson::Message(uint16_t type, std::string_view message, std::string_view kind,
+                            std::string_view api_version, std::string* out, bool type_meta) {
+  if (message.size() > options_.max_body_bytes || message.size() > 0xFFFFFFFFu) {
+    return InvalidArgumentError("protobuf: message of " + std::to_string(message.size()) +
+                                " bytes exceeds the limit of " +
+                                std::to_string(options_.max_body_bytes));
+  }
+  out_ = out;
+  begin_ = reinterpret_cast<const uint8_t*>(message.data());
+  end_ = begin_ + message.size();
+  depth_ = 0;
+  occ_.clear();
+  heads_.clear();
+  path_.clear();
+  envelope_api_versions_.clear();
+  out->reserve(out->size() + message.size() * 2 + 64);
+  TypeMetaOverride tm{kind, api_version};
+  envelope_api_versions_.push_back(api_version);
+  Status st = Struct(type, begin_, message.size(), type_meta ? &tm : nullptr, /*top_level=*/false);
+  envelope_api_versions_.pop_back();
+  return st;
+}
+
 Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
                                std::string* object_json) {
   Reset(frame, object_json);

@@ -26,6 +26,11 @@ class ProtoToJson {
   Status List(std::string_view body, const std::function<Status(std::string_view item_json)>& item,
               ProtobufListMeta* meta);
 
+  // A bare message of type `type` (no envelope), written with `kind` and `apiVersion` members
+  // unless they are empty; `api_version` also stands for the envelope's in list quirks.
+  Status Message(uint16_t type, std::string_view message, std::string_view kind,
+                 std::string_view api_version, std::string* out, bool type_meta = true);
+
   // A watch frame's WatchEvent message.
   Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json);
 

@@ -22,6 +22,62 @@ bool HasProtobufForm(std::string_view api_version, std::string_view kind) {
   return t != kNoRef && Type(t).has_proto;
 }
 
+bool HasProtobufGroupVersion(std::string_view api_version) {
+  // The table also registers discovery kinds under "" (no group/version): not a resource's.
+  return !api_version.empty() && internal::proto::HasGroupVersion(api_version);
+}
+
+Result<ProtobufListShape> LookupProtobufListShape(std::string_view api_version,
+                                                  std::string_view kind) {
+  auto not_found = [&] {
+    return NotFoundError("protobuf: no built-in list kind \"" + std::string(kind) +
+                         "\" in apiVersion \"" + std::string(api_version) + "\"");
+  };
+  constexpr std::string_view kSuffix = "List";
+  if (kind.size() <= kSuffix.size() || !kind.ends_with(kSuffix)) return not_found();
+  uint16_t list_type = LookupKind(api_version, kind);
+  if (list_type == kNoRef || !Type(list_type).has_proto) return not_found();
+  std::string_view item_kind = kind.substr(0, kind.size() - kSuffix.size());
+  uint16_t item_type = LookupKind(api_version, item_kind);
+  if (item_type == kNoRef || !Type(item_type).has_proto) return not_found();
+  for (const internal::proto::FieldDef& f : internal::proto::Fields(Type(list_type))) {
+    if (f.json != "items" || f.number == 0 || f.ref != item_type ||
+        f.container != internal::proto::Container::kSlice ||
+        f.shape != internal::proto::Shape::kRef) {
+      continue;
+    }
+    const internal::proto::QuirkDef& q = internal::proto::Quirk(f.quirk);
+    return ProtobufListShape{
+        f.number, std::string(item_kind),
+        q.rule == internal::proto::QuirkRule::kItemTypeMeta && q.kind == item_kind};
+  }
+  return not_found();
+}
+
+struct ProtobufMessageDecoder::Impl {
+  explicit Impl(const ProtobufOptions& o) : decoder(o) {}
+  internal::proto::ProtoToJson decoder;
+};
+
+ProtobufMessageDecoder::ProtobufMessageDecoder(ProtobufOptions options)
+    : impl_(std::make_unique<Impl>(options)) {}
+ProtobufMessageDecoder::~ProtobufMessageDecoder() = default;
+ProtobufMessageDecoder::ProtobufMessageDecoder(ProtobufMessageDecoder&&) noexcept = default;
+ProtobufMessageDecoder& ProtobufMessageDecoder::operator=(ProtobufMessageDecoder&&) noexcept =
+    default;
+
+Status ProtobufMessageDecoder::AppendAsJson(std::string_view api_version, std::string_view kind,
+                                            std::string_view message, std::string* out,
+                                            bool type_meta) {
+  uint16_t type = LookupKind(api_version, kind);
+  if (type == kNoRef || !Type(type).has_proto) {
+    return NotFoundError("protobuf: no built-in protobuf type for apiVersion \"" +
+                         std::string(api_version) + "\" kind \"" + std::string(kind) + "\"");
+  }
+  return impl_->decoder.Message(type, message, type_meta ? kind : std::string_view(), api_version,
+                                out, type_meta);
+}
+
 Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body) {
   if (body.size() < 4 || body.substr(0, 4) != kProtobufMagic) {
     return InvalidArgumentError("protobuf: not a Kubernetes protobuf body (no k8s\\0 magic)");

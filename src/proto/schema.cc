@@ -49,6 +49,18 @@ uint16_t LookupKind(std::string_view api_version, std::string_view kind) {
   return it->type;
 }
 
+bool HasGroupVersion(std::string_view api_version) {
+  const KindDef* first = std::begin(kKindDefs);
+  const KindDef* last = std::end(kKindDefs);
+  const KindDef* it =
+      std::lower_bound(first, last, api_version,
+                       [](const KindDef& d, std::string_view key) { return d.api_version < key; });
+  for (; it != last && it->api_version == api_version; ++it) {
+    if (kTypeDefs[it->type].has_proto) return true;
+  }
+  return false;
+}
+
 uint16_t WatchEventType() { return kWatchEventType; }
 uint16_t JsonSchemaPropsType() { return kJsonSchemaPropsType; }
 

@@ -106,6 +106,8 @@ int SlotOfJsonName(const TypeDef& t, std::string_view json_name);
 const QuirkDef& Quirk(uint8_t index);
 // The type registered for (apiVersion, kind), or kNoRef.
 uint16_t LookupKind(std::string_view api_version, std::string_view kind);
+// Whether some kind with a protobuf form is registered for `api_version`.
+bool HasGroupVersion(std::string_view api_version);
 uint16_t WatchEventType();
 uint16_t JsonSchemaPropsType();
 

@@ -237,7 +237,57 @@ bool WatchDecoder::TryDecodeLine(std::string_view line, std::vector<WatchEvent>*
   return true;
 }
 
+void WatchDecoder::UseProtobuf() {
+  // `max_frame_bytes` bounds each frame's declared length, checked before it is buffered.
+  protobuf_ = std::make_unique<ProtobufWatchDecoder>(
+      ProtobufOptions{.max_body_bytes = options_.max_frame_bytes});
+}
+
+void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>* out) {
+  protobuf_events_.clear();
+  Status st = protobuf_->Feed(bytes, &protobuf_events_);
+  for (ProtobufWatchEvent& pe : protobuf_events_) {
+    ++frames_;
+    std::optional<WatchEventType> type = ParseWatchEventType(pe.type);
+    if (!type) {
+      Fail(DataLossError("got invalid watch event type: " + Quote(pe.type)), out);
+      return;
+    }
+    Result<ObjectPtr> object = Object::Parse(pe.object_json);
+    if (!object) {
+      Fail(
+          DataLossError("malformed watch event: the " + pe.type +
+                        " event's object (protobuf "
+                        "frame " +
+                        std::to_string(frames_) + ") does not decode: " + object.error().message()),
+          out);
+      return;
+    }
+    WatchEvent event{*type, *std::move(object), Status()};
+    if (event.type == WatchEventType::kError) event.error = StatusFromStatusObject(*event.object);
+    out->push_back(std::move(event));
+  }
+  if (st.ok()) return;
+  if (st.code() == StatusCode::kNotFound) {
+    unknown_kind_ = true;
+    Fail(DataLossError("malformed watch event: " + st.message()), out);
+  } else if (st.message().find("over the limit") != std::string::npos) {
+    Fail(DataLossError("watch event " + std::to_string(frames_ + 1) + " exceeds the " +
+                       std::to_string(options_.max_frame_bytes) +
+                       "-byte frame limit: " + st.message()),
+         out);
+  } else if (st.message().find("invalid watch event type") != std::string::npos) {
+    Fail(DataLossError(st.message()), out);
+  } else {
+    Fail(DataLossError("malformed watch event: " + st.message()), out);
+  }
+}
+
 void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
+  if (protobuf_ != nullptr) {
+    if (!failed_) FeedProtobuf(bytes, out);
+    return;
+  }
   size_t pos = 0;
   const size_t n = bytes.size();
   const char* data = bytes.data();
@@ -322,7 +372,14 @@ void WatchDecoder::ResetFrame() {
 }
 
 void WatchDecoder::Finish(std::vector<WatchEvent>* out) {
-  if (failed_ || !in_frame_) return;
+  if (failed_) return;
+  if (protobuf_ != nullptr) {
+    if (Status st = protobuf_->Finish(); !st.ok()) {
+      Fail(DataLossError("watch stream truncated: " + st.message()), out);
+    }
+    return;
+  }
+  if (!in_frame_) return;
   Fail(
       DataLossError("watch stream truncated: it ended inside event " + std::to_string(frames_ + 1) +
                     " after " + std::to_string(partial_.size()) + " bytes"),

@@ -22,17 +22,26 @@
 //   - an unknown `type` -> kDataLoss "got invalid watch event type: X";
 //   - a frame larger than `max_frame_bytes` -> kDataLoss, without buffering it whole;
 //   - end of input inside a frame (`Finish`) -> kDataLoss "watch stream truncated ...".
+//
+// After `UseProtobuf()` the stream is read as `application/vnd.kubernetes.protobuf;stream=watch`
+// (length-prefixed WatchEvent messages, kube/proto/protobuf.h) with the same contract and the same
+// phrases: a bad frame or an unknown event type is a "malformed watch event" or "invalid watch
+// event type", a frame over `max_frame_bytes` is refused when its length is read, and a stream
+// ending inside a frame is "truncated". An object whose kind has no protobuf form is malformed
+// too, and sets `unknown_kind()` so the client can fall back to JSON.
 // A server ERROR event is passed on as an ordinary event (its Status decoded); it does not end
 // the decoder.
 #ifndef KUBE_SRC_WATCH_WATCH_DECODER_H_
 #define KUBE_SRC_WATCH_WATCH_DECODER_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "kube/object.h"
+#include "kube/proto/protobuf.h"
 #include "kube/status.h"
 #include "kube/watch/watch.h"
 
@@ -93,6 +102,12 @@ class WatchDecoder {
   // The stream ended. Appends the "truncated" ERROR event when a frame was incomplete.
   void Finish(std::vector<WatchEvent>* out);
 
+  // Reads the stream as protobuf frames. Call before the first `Feed`.
+  void UseProtobuf();
+  bool protobuf() const { return protobuf_ != nullptr; }
+  // Whether the stream failed on an object of a kind without a protobuf form.
+  bool unknown_kind() const { return unknown_kind_; }
+
   // Whether an ERROR of the decoder's own has ended the stream.
   bool failed() const { return failed_; }
   // Whether bytes of an incomplete frame are pending.
@@ -115,6 +130,7 @@ class WatchDecoder {
   // Ends the current frame: clears `partial_` (freeing it if it grew large).
   void ResetFrame();
   void Fail(Status status, std::vector<WatchEvent>* out);
+  void FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>* out);
 
   WatchDecoderOptions options_;
   bool failed_ = false;
@@ -129,6 +145,10 @@ class WatchDecoder {
   // The fast path tries a continued frame again only once it has this many bytes.
   size_t next_line_try_ = 0;
   size_t continued_line_bytes_tried_ = 0;
+  // Protobuf mode.
+  std::unique_ptr<ProtobufWatchDecoder> protobuf_;
+  std::vector<ProtobufWatchEvent> protobuf_events_;
+  bool unknown_kind_ = false;
 };
 
 // Whether `s` is one of the decoder's errors for an event that cannot be decoded at all

@@ -95,6 +95,10 @@ std::optional<int> ParseClientFlags(
              &flags->kubeconfig);
   set.String("server", "API server URL: plain http, or https with the kubeconfig's credentials",
              &flags->server);
+  set.Bool("protobuf",
+           "read built-in kinds in Kubernetes' protobuf encoding, as kubectl does "
+           "(default true; --protobuf=false reads JSON)",
+           &flags->protobuf);
   if (extra) extra(set);
 
   std::map<char, std::string> shorts = {{'n', "namespace"}, {'l', "selector"}};
@@ -161,7 +165,10 @@ kube::Result<Target> ResolveTarget(const ClientFlags& flags) {
   kube::Result<kube::RestConfig> config =
       kube::BuildConfigFromFlags(flags.server, flags.kubeconfig);
   if (!config) return config.error();
-  kube::Result<std::shared_ptr<kube::HttpClient>> client = kube::MakeCurlHttpClient(*config);
+  kube::HttpClientOptions options;
+  options.prefer_protobuf = flags.protobuf;
+  kube::Result<std::shared_ptr<kube::HttpClient>> client =
+      kube::MakeCurlHttpClient(*config, options);
   if (!client) return client.error();
 
   Target target;

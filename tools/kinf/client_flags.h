@@ -28,6 +28,7 @@ struct ClientFlags {
   std::string selector;         // -l/--selector: a label selector, applied by the server
   std::string kubeconfig;       // --kubeconfig; "" = $KUBECONFIG or ~/.kube/config
   std::string server;           // --server: overrides the kubeconfig's server
+  bool protobuf = true;         // --protobuf: read built-in kinds as protobuf (false: JSON only)
 };
 
 // Parses `kinf <command> RESOURCE [flags]`. RESOURCE may come anywhere; short flags (`-n NS`,

@@ -134,6 +134,11 @@ class HttpClient {
   // client's decoder ends a watch with one kDataLoss ERROR event at a larger one.
   virtual size_t max_watch_frame_bytes() const { return kDefaultMaxWatchFrameBytes; }
   static constexpr size_t kDefaultMaxWatchFrameBytes = size_t{64} << 20;
+
+  // Whether resource clients over this client ask for Kubernetes' protobuf encoding
+  // (`Accept: application/vnd.kubernetes.protobuf, application/json`) when they read built-in
+  // kinds (client/rest_client.h). Custom resources are always read as JSON.
+  virtual bool prefer_protobuf() const { return true; }
 };
 
 struct HttpClientOptions {
@@ -158,6 +163,9 @@ struct HttpClientOptions {
   size_t max_header_bytes = size_t{1} << 20;
   // See `HttpClient::max_watch_frame_bytes`. 0: the default.
   size_t max_watch_frame_bytes = HttpClient::kDefaultMaxWatchFrameBytes;
+
+  // See `HttpClient::prefer_protobuf`. False: every request asks for JSON only.
+  bool prefer_protobuf = true;
 };
 
 // Builds the libcurl client for `config`. TLS verification is on unless

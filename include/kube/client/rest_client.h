@@ -1,4 +1,5 @@
-// ResourceClient: get, list, watch and write one resource (any GroupVersionResource), as JSON.
+// ResourceClient: get, list, watch and write one resource (any GroupVersionResource). Objects are
+// JSON-backed; built-in kinds are read in Kubernetes' protobuf encoding and transcoded.
 //
 // Reads from: an `HttpClient` (client/http_client.h).
 // Feeds: list/watch for the reflector (cache/list_watch.h), users' controllers, `kinf`.
@@ -7,6 +8,7 @@
 #ifndef KUBE_CLIENT_REST_CLIENT_H_
 #define KUBE_CLIENT_REST_CLIENT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +93,17 @@ class WatchHandle {
 // and `retry_after` for 429; a non-Status body (say, HTML from a proxy) is classified by its HTTP
 // code with the first bytes quoted; transport failures as `HttpClient::Do` describes them;
 // kDataLoss when a 2xx body does not decode.
+//
+// Encoding: reads (get, list, watch) of a built-in group/version (`HasProtobufGroupVersion`) send
+// `Accept: application/vnd.kubernetes.protobuf, application/json`, as client-go's typed clients
+// do, unless `HttpClient::prefer_protobuf()` is false; custom resources and every write use
+// `application/json`. Answers are decoded by their Content-Type: protobuf bodies, watch streams
+// and error Statuses are transcoded to the JSON the server would have sent
+// (kube/proto/protobuf.h), so results and errors are the same either way. A protobuf answer whose
+// kind the transcoder does not know makes the client read this resource as JSON from then on (for
+// this client, its copies and `InNamespace` clients), with one warning: a get or list is retried
+// at once with JSON; a watch ends with a kDataLoss "malformed watch event" ERROR, after which the
+// reflector relists (in JSON).
 class ResourceClient {
  public:
   ResourceClient(std::shared_ptr<HttpClient> http, GroupVersionResource gvr, std::string ns = "");
@@ -101,6 +114,8 @@ class ResourceClient {
   const GroupVersionResource& resource() const { return gvr_; }
   const std::string& ns() const { return ns_; }
   const std::shared_ptr<HttpClient>& http() const { return http_; }
+  // Whether reads ask for protobuf now (see "Encoding" above).
+  bool protobuf() const;
 
   // GET one object. `resource_version` "" = most recent, "0" = any.
   Result<ObjectPtr> Get(std::string_view name, std::string_view resource_version = "") const;
@@ -162,9 +177,15 @@ class ResourceClient {
                    std::string_view ns_override = "") const;
 
  private:
+  Result<ObjectList> ListOnce(const ListOptions& options,
+                              const std::function<void(std::vector<ObjectPtr>)>& on_items,
+                              size_t batch, bool protobuf, bool* unknown_kind) const;
+
   std::shared_ptr<HttpClient> http_;
   GroupVersionResource gvr_;
   std::string ns_;
+  // Set once a protobuf answer named a kind without a protobuf form; shared by copies.
+  std::shared_ptr<std::atomic<bool>> json_only_;
 };
 
 // --- Helpers shared with discovery and tools ---------------------------------------------------

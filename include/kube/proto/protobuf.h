@@ -107,6 +107,49 @@ Status AppendJsonAsProtobuf(std::string_view json, std::string* out,
                             const ProtobufOptions& options = {});
 Result<std::string> JsonToProtobuf(std::string_view json, const ProtobufOptions& options = {});
 
+// --- Pieces, for decoders that take a body apart as it arrives ----------------------------------
+
+// Whether `api_version` ("v1", "apps/v1") is a built-in group/version: one with at least one kind
+// that has a protobuf form. False for custom resources' group/versions. Thread-safe.
+bool HasProtobufGroupVersion(std::string_view api_version);
+
+// Where the items of a built-in list kind sit in its message.
+struct ProtobufListShape {
+  uint32_t items_field = 0;  // the field number of `items` in the list's message
+  std::string item_kind;     // the kind of every item ("Pod" for a PodList)
+  // Whether the server's JSON gives each item `kind` and `apiVersion` (PartialObjectMetadataList
+  // does; typed lists such as PodList do not).
+  bool items_have_type_meta = false;
+};
+
+// The shape of the list kind (apiVersion, kind), e.g. ("v1", "PodList"). Errors: kNotFound when
+// it is not a built-in list kind whose items are of the kind named by the list's kind without
+// "List" (the rule `DecodeList` applies to JSON lists).
+Result<ProtobufListShape> LookupProtobufListShape(std::string_view api_version,
+                                                  std::string_view kind);
+
+// Decodes bare messages (no magic, no envelope), such as one item of a list, to JSON.
+// Thread-compatible; reusable (its scratch buffers are kept between calls).
+class ProtobufMessageDecoder {
+ public:
+  explicit ProtobufMessageDecoder(ProtobufOptions options = {});
+  ~ProtobufMessageDecoder();
+  ProtobufMessageDecoder(ProtobufMessageDecoder&&) noexcept;
+  ProtobufMessageDecoder& operator=(ProtobufMessageDecoder&&) noexcept;
+
+  // Appends the JSON of `message`, the message of the built-in kind (apiVersion, kind): with
+  // `kind` and `apiVersion` members as a body of that kind has them, or, when `type_meta` is
+  // false, without them, as the items of a typed list appear in the server's JSON. Errors:
+  // kNotFound for a kind without a protobuf form; kInvalidArgument for malformed input (the
+  // type.field path and the byte offset within `message`). On error `*out` holds a partial result.
+  Status AppendAsJson(std::string_view api_version, std::string_view kind, std::string_view message,
+                      std::string* out, bool type_meta = true);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // --- Watch streams -------------------------------------------------------------------------
 // `application/vnd.kubernetes.protobuf;stream=watch`: frames of a 4-byte big-endian length and a
 // metav1.WatchEvent {type, object: RawExtension{raw: an enveloped object}}, without magic.

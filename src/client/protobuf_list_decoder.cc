@@ -1,0 +1,439 @@
+#include "client/protobuf_list_decoder.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "proto/wire.h"
+
+namespace kube::internal {
+namespace {
+
+using proto::kBytes;
+using proto::kFixed32;
+using proto::kFixed64;
+using proto::kVarint;
+
+// Envelope fields other than raw hold a few names; anything larger is not a Kubernetes body.
+constexpr uint64_t kMaxEnvelopeField = 64 * 1024;
+// A longest tag plus a longest length.
+constexpr size_t kMaxHeader = 20;
+// An item buffer larger than this is released after its item instead of kept for the next.
+constexpr size_t kKeepItemCapacity = size_t{1} << 20;
+
+// Reads a varint from `s` at `*pos`: 1 done, 0 needs more bytes, -1 malformed.
+int ReadVarintAt(std::string_view s, size_t* pos, uint64_t* v) {
+  const auto* begin = reinterpret_cast<const uint8_t*>(s.data()) + *pos;
+  const auto* end = reinterpret_cast<const uint8_t*>(s.data()) + s.size();
+  const uint8_t* p = begin;
+  if (proto::ReadVarint(&p, end, v)) {
+    *pos += static_cast<size_t>(p - begin);
+    return 1;
+  }
+  return end - begin < 10 ? 0 : -1;
+}
+
+}  // namespace
+
+bool IsProtobufContentType(std::string_view content_type) {
+  size_t semi = content_type.find(';');
+  std::string_view media = content_type.substr(0, semi);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (media.size() != kProtobufContentType.size()) return false;
+  for (size_t i = 0; i < media.size(); ++i) {
+    char c = media[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kProtobufContentType[i]) return false;
+  }
+  return true;
+}
+
+ProtobufListDecoder::ProtobufListDecoder(ProtobufOptions options)
+    : options_(options), message_decoder_(options) {}
+
+void ProtobufListDecoder::SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink,
+                                      size_t batch) {
+  sink_ = std::move(sink);
+  batch_ = std::max<size_t>(batch, 1);
+}
+
+void ProtobufListDecoder::Fail(Status status) {
+  if (phase_ == Phase::kFailed) return;
+  phase_ = Phase::kFailed;
+  error_ = std::move(status);
+  std::string().swap(head_);
+  std::string().swap(item_);
+  std::string().swap(skeleton_);
+}
+
+std::string ProtobufListDecoder::Where() const {
+  switch (phase_) {
+    case Phase::kMagic:
+      return "inside the k8s\\0 magic";
+    case Phase::kEnvHeader:
+      return "inside a field header of the envelope (runtime.Unknown)";
+    case Phase::kEnvCollect:
+    case Phase::kEnvSkip:
+      return "inside field " + std::to_string(collect_field_) + " of the envelope";
+    case Phase::kListHeader:
+      return "inside a field header of the " + kind_ + " message";
+    case Phase::kItem:
+      return "inside items[" + std::to_string(item_index_) + "] (which starts at byte " +
+             std::to_string(item_offset_) + ")";
+    case Phase::kSkeletonCopy:
+      return "inside a field of the " + kind_ + " message";
+    case Phase::kKeepAll:
+    case Phase::kFailed:
+      break;
+  }
+  return "";
+}
+
+void ProtobufListDecoder::NoteHeld() {
+  size_t held = head_.size() + header_.size() + collect_.size() + skeleton_.size() + item_.size() +
+                type_meta_.size();
+  peak_held_ = std::max(peak_held_, held);
+}
+
+ProtobufListDecoder::HeaderState ProtobufListDecoder::ParseHeader(Header* h) const {
+  size_t pos = 0;
+  uint64_t tag = 0;
+  int r = ReadVarintAt(header_, &pos, &tag);
+  if (r <= 0) return r == 0 ? HeaderState::kMore : HeaderState::kBad;
+  h->number = static_cast<uint32_t>(std::min<uint64_t>(tag >> 3, 0xFFFFFFFFu));
+  h->wire = static_cast<uint8_t>(tag & 7);
+  if (tag >> 3 == 0 || tag >> 3 > proto::kMaxFieldNumber) return HeaderState::kBad;
+  uint64_t value = 0;
+  switch (h->wire) {
+    case kVarint:
+      r = ReadVarintAt(header_, &pos, &value);
+      if (r <= 0) return r == 0 ? HeaderState::kMore : HeaderState::kBad;
+      h->length = 0;
+      return HeaderState::kDone;
+    case kFixed64:
+      h->length = 8;
+      return HeaderState::kDone;
+    case kFixed32:
+      h->length = 4;
+      return HeaderState::kDone;
+    case kBytes:
+      r = ReadVarintAt(header_, &pos, &h->length);
+      if (r <= 0) return r == 0 ? HeaderState::kMore : HeaderState::kBad;
+      return HeaderState::kDone;
+    default:
+      return HeaderState::kBad;
+  }
+}
+
+void ProtobufListDecoder::KeepAll() { phase_ = Phase::kKeepAll; }
+
+void ProtobufListDecoder::EnterRaw(uint64_t length) {
+  raw_left_ = length;
+  std::string().swap(head_);  // the envelope so far is in type_meta_
+  phase_ = length == 0 ? Phase::kEnvHeader : Phase::kListHeader;
+}
+
+void ProtobufListDecoder::FinishEnvelopeField() {
+  switch (collect_field_) {
+    case 1: {
+      // typeMeta {1: apiVersion, 2: kind}; occurrences merge, as concatenated messages do.
+      type_meta_ += collect_;
+      std::string probe(kProtobufMagic);
+      proto::PutBytesField(1, type_meta_, &probe);
+      Result<ProtobufEnvelope> env = ParseProtobufEnvelope(probe);
+      if (!env) {
+        Fail(env.error());
+        return;
+      }
+      have_type_meta_ = true;
+      api_version_.assign(env->api_version);
+      kind_.assign(env->kind);
+      break;
+    }
+    case 3:
+      content_encoding_ = collect_;
+      break;
+    case 4:
+      content_type_ = collect_;
+      break;
+    default:
+      break;
+  }
+  collect_.clear();
+}
+
+size_t ProtobufListDecoder::FeedEnvelopeHeader(std::string_view piece) {
+  size_t used = 0;
+  Header h;
+  HeaderState state = HeaderState::kMore;
+  while (used < piece.size()) {
+    header_ += piece[used++];
+    state = ParseHeader(&h);
+    if (state != HeaderState::kMore || header_.size() >= kMaxHeader) break;
+  }
+  head_.append(piece.substr(0, used));
+  offset_ += used;
+  if (state == HeaderState::kMore) {
+    if (header_.size() < kMaxHeader) return used;
+    state = HeaderState::kBad;
+  }
+  if (state == HeaderState::kBad) {
+    Fail(
+        InvalidArgumentError("protobuf: malformed field header in the envelope (runtime.Unknown) "
+                             "at byte " +
+                             std::to_string(offset_ - header_.size())));
+    return used;
+  }
+  header_.clear();
+  if (h.number == 2 && h.wire == kBytes) {
+    if (saw_raw_) {
+      Fail(
+          InvalidArgumentError("protobuf: the envelope (runtime.Unknown) holds raw twice, the "
+                               "second at byte " +
+                               std::to_string(offset_)));
+      return used;
+    }
+    saw_raw_ = true;
+    if (h.length > options_.max_body_bytes) {
+      Fail(InvalidArgumentError("protobuf: the " + (kind_.empty() ? "list" : kind_) +
+                                " message declares " + std::to_string(h.length) +
+                                " bytes, over the limit of " +
+                                std::to_string(options_.max_body_bytes)));
+      return used;
+    }
+    if (!have_type_meta_) {
+      KeepAll();  // typeMeta after raw: decode the whole body at the end
+      return used;
+    }
+    Result<ProtobufListShape> shape = LookupProtobufListShape(api_version_, kind_);
+    if (shape) {
+      shape_ = *std::move(shape);
+      EnterRaw(h.length);
+      return used;
+    }
+    if (!HasProtobufForm(api_version_, kind_)) {
+      unknown_kind_ = true;
+      Fail(NotFoundError("protobuf: no built-in protobuf type for apiVersion \"" + api_version_ +
+                         "\" kind \"" + kind_ + "\""));
+      return used;
+    }
+    KeepAll();  // a built-in kind but not a list: `DecodeList` reports it
+    return used;
+  }
+  if (h.wire == kBytes && (h.number == 1 || h.number == 3 || h.number == 4)) {
+    if (h.length > kMaxEnvelopeField) {
+      Fail(InvalidArgumentError("protobuf: envelope field " + std::to_string(h.number) + " of " +
+                                std::to_string(h.length) + " bytes at byte " +
+                                std::to_string(offset_) + " is too large"));
+      return used;
+    }
+    collect_field_ = h.number;
+    left_ = h.length;
+    if (left_ == 0) {
+      FinishEnvelopeField();
+    } else {
+      phase_ = Phase::kEnvCollect;
+    }
+    return used;
+  }
+  collect_field_ = h.number;
+  left_ = h.length;
+  if (left_ > 0) phase_ = Phase::kEnvSkip;
+  return used;
+}
+
+size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
+  size_t used = 0;
+  Header h;
+  HeaderState state = HeaderState::kMore;
+  while (used < piece.size() && raw_left_ > 0) {
+    header_ += piece[used++];
+    --raw_left_;
+    state = ParseHeader(&h);
+    if (state != HeaderState::kMore || header_.size() >= kMaxHeader) break;
+  }
+  offset_ += used;
+  if (state == HeaderState::kMore) {
+    if (header_.size() < kMaxHeader && raw_left_ > 0) return used;
+    if (header_.size() < kMaxHeader) {
+      Fail(InvalidArgumentError("protobuf: the " + kind_ +
+                                " message ends inside a field header "
+                                "at byte " +
+                                std::to_string(offset_ - header_.size())));
+      return used;
+    }
+    state = HeaderState::kBad;
+  }
+  if (state == HeaderState::kBad) {
+    Fail(InvalidArgumentError("protobuf: malformed field header in the " + kind_ +
+                              " message at byte " + std::to_string(offset_ - header_.size())));
+    return used;
+  }
+  if (h.length > raw_left_) {
+    Fail(InvalidArgumentError("protobuf: field " + std::to_string(h.number) + " of the " + kind_ +
+                              " message at byte " + std::to_string(offset_ - header_.size()) +
+                              " declares " + std::to_string(h.length) + " bytes, but only " +
+                              std::to_string(raw_left_) + " remain in the message"));
+    return used;
+  }
+  left_ = h.length;
+  if (h.number == shape_.items_field && h.wire == kBytes) {
+    header_.clear();
+    item_offset_ = offset_;
+    phase_ = Phase::kItem;
+    if (left_ == 0) FinishItem();
+    return used;
+  }
+  skeleton_ += header_;  // the transcoder at `Finish` checks it like any other field
+  header_.clear();
+  phase_ = left_ > 0 ? Phase::kSkeletonCopy : Phase::kListHeader;
+  return used;
+}
+
+void ProtobufListDecoder::FinishItem() {
+  json_.clear();
+  Status st = message_decoder_.AppendAsJson(api_version_, shape_.item_kind, item_, &json_,
+                                            shape_.items_have_type_meta);
+  std::string where = "protobuf " + kind_ + ": items[" + std::to_string(item_index_) +
+                      "] (body bytes " + std::to_string(item_offset_) + "-" +
+                      std::to_string(item_offset_ + item_.size()) + ")";
+  if (!st.ok()) {
+    Fail(Status(st.code(), where + ": " + st.message()));
+    return;
+  }
+  // As `DecodeList` parses the items of the same list in JSON, so the objects are identical.
+  Result<ObjectPtr> object = Object::Parse(json_, api_version_, shape_.item_kind);
+  if (!object) {
+    Fail(InvalidArgumentError(where + ": " + object.error().message()));
+    return;
+  }
+  items_.push_back(*std::move(object));
+  ++item_index_;
+  if (item_.capacity() > kKeepItemCapacity) {
+    std::string().swap(item_);
+  } else {
+    item_.clear();
+  }
+  if (json_.capacity() > kKeepItemCapacity) std::string().swap(json_);
+  phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
+  if (sink_ && items_.size() >= batch_) {
+    handed_ += items_.size();
+    sink_(std::exchange(items_, {}));
+  }
+}
+
+void ProtobufListDecoder::Feed(std::string_view piece) {
+  while (!piece.empty()) {
+    size_t used = 0;
+    switch (phase_) {
+      case Phase::kFailed:
+        return;
+      case Phase::kKeepAll:
+        if (head_.size() + piece.size() > options_.max_body_bytes) {
+          Fail(InvalidArgumentError("protobuf: body exceeds the limit of " +
+                                    std::to_string(options_.max_body_bytes) + " bytes"));
+          return;
+        }
+        head_.append(piece);
+        used = piece.size();
+        offset_ += used;
+        break;
+      case Phase::kMagic:
+        used = std::min(kProtobufMagic.size() - head_.size(), piece.size());
+        head_.append(piece.substr(0, used));
+        offset_ += used;
+        if (head_.size() == kProtobufMagic.size()) {
+          if (head_ != kProtobufMagic) {
+            Fail(
+                InvalidArgumentError("protobuf: not a Kubernetes protobuf body (no k8s\\0 magic)"));
+            return;
+          }
+          phase_ = Phase::kEnvHeader;
+        }
+        break;
+      case Phase::kEnvHeader:
+        used = FeedEnvelopeHeader(piece);
+        break;
+      case Phase::kEnvCollect:
+      case Phase::kEnvSkip:
+        used = static_cast<size_t>(std::min<uint64_t>(left_, piece.size()));
+        head_.append(piece.substr(0, used));
+        if (phase_ == Phase::kEnvCollect) collect_.append(piece.substr(0, used));
+        left_ -= used;
+        offset_ += used;
+        if (left_ == 0) {
+          if (phase_ == Phase::kEnvCollect) FinishEnvelopeField();
+          if (phase_ != Phase::kFailed) phase_ = Phase::kEnvHeader;
+        }
+        break;
+      case Phase::kListHeader:
+        if (raw_left_ == 0) {
+          phase_ = Phase::kEnvHeader;
+          continue;
+        }
+        used = FeedListHeader(piece);
+        break;
+      case Phase::kItem:
+      case Phase::kSkeletonCopy:
+        used = static_cast<size_t>(std::min<uint64_t>(left_, piece.size()));
+        (phase_ == Phase::kItem ? item_ : skeleton_).append(piece.substr(0, used));
+        left_ -= used;
+        raw_left_ -= used;
+        offset_ += used;
+        if (left_ == 0) {
+          if (phase_ == Phase::kItem) {
+            NoteHeld();
+            FinishItem();
+          } else {
+            phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
+          }
+        }
+        break;
+    }
+    piece.remove_prefix(used);
+    NoteHeld();
+  }
+}
+
+Result<ObjectList> ProtobufListDecoder::Finish() {
+  if (phase_ == Phase::kFailed) return error_;
+  if (phase_ == Phase::kMagic) {
+    return InvalidArgumentError("protobuf: the body (" + std::to_string(offset_) +
+                                " bytes) ends before the k8s\\0 magic is complete");
+  }
+  const bool at_boundary = header_.empty() && (phase_ == Phase::kEnvHeader ||
+                                               (phase_ == Phase::kListHeader && raw_left_ == 0));
+  if (at_boundary && !saw_raw_) {
+    // Every list body has one (a truncated body may end right before it).
+    return InvalidArgumentError("protobuf: the body ends at byte " + std::to_string(offset_) +
+                                " without the envelope's raw message (truncated?)");
+  }
+  if (phase_ == Phase::kKeepAll) {
+    Result<std::string> json = ProtobufToJson(head_, options_);
+    if (!json) {
+      if (json.error().code() == StatusCode::kNotFound) unknown_kind_ = true;
+      return json.error();
+    }
+    return DecodeList(*json);
+  }
+  if (!at_boundary) {
+    return InvalidArgumentError("protobuf: the body is truncated at byte " +
+                                std::to_string(offset_) + ", " + Where());
+  }
+  // The list without its items, in the envelope the server sent: the transcoder checks the
+  // envelope and the list's other fields exactly as for a whole body.
+  std::string body(kProtobufMagic);
+  proto::PutBytesField(1, type_meta_, &body);
+  proto::PutBytesField(2, skeleton_, &body);
+  if (!content_encoding_.empty()) proto::PutBytesField(3, content_encoding_, &body);
+  if (!content_type_.empty()) proto::PutBytesField(4, content_type_, &body);
+  Result<std::string> json = ProtobufToJson(body, options_);
+  if (!json) return json.error().WithContext("protobuf " + kind_ + " without its items");
+  Result<ObjectList> list = DecodeList(*json);
+  if (!list) return list;
+  if (!list->items.empty()) return InternalError("protobuf list decoder: items outside `items`");
+  list->items = std::move(items_);
+  return list;
+}
+
+}  // namespace kube::internal
