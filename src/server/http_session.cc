@@ -27,6 +27,7 @@
 
 #include "base/mutex.h"
 #include "server/auth.h"
+#include "server/content_type.h"
 #include "server/faults.h"
 #include "server/router.h"
 #include "server/storage.h"
@@ -214,7 +215,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const Authenticator* auth = shared_->ctx.auth;
     if (auth && auth->required() && !Authenticator::IsPublicPath(req_.path) &&
         !auth->Authenticate(std::string(msg[http::field::authorization]), cert_user_)) {
-      return Respond(ErrorResponse(Unauthorized()));
+      return Respond(ErrorAnswer(req_.accept, Unauthorized()));
     }
     auto latency = shared_->ctx.faults->latency();
     if (latency.count() > 0) {
@@ -340,7 +341,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     shared_->WatchStarted();
     counted_ = true;
     watch_response_.emplace(http::status::ok, version_);
-    watch_response_->set(http::field::content_type, "application/json");
+    watch_response_->set(http::field::content_type, std::string(WatchContentType(*plan)));
     watch_response_->set(http::field::cache_control, "no-cache, private");
     watch_response_->keep_alive(false);
     watch_response_->chunked(true);

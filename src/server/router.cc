@@ -8,6 +8,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "server/content_type.h"
 #include "server/discovery.h"
 #include "server/object_json.h"
 #include "server/patch.h"
@@ -318,7 +319,12 @@ Router::Router(Registry& registry, RouterOptions options)
 
 RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_notify) const {
   try {
-    return HandleUnsafe(req, std::move(watch_notify));
+    ContentNegotiation content = NegotiateContent(req, registry_.catalog());
+    if (content.refusal) return std::move(*content.refusal);
+    RouteResult result = HandleUnsafe(content.request ? *content.request : req,
+                                      std::move(watch_notify));
+    EncodeAnswer(content, &result);
+    return result;
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...
     return ErrorResponse(InternalServerError(e.what()));
   }
