@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kube/proto/protobuf.h"
 #include "server/discovery.h"
 #include "server/status_json.h"
@@ -156,6 +158,65 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
   out->append(bytes);
 }
 
+// The enveloped protobuf encoding of stored objects, made once per object and shared by every
+// list page and watch frame that carries it. Stored objects are immutable (a change makes a new
+// ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
+// checked against a weak pointer, so a reused address is a miss. When the cached bytes pass the
+// budget, entries of freed objects go; if that is not enough, everything goes.
+class EncodedObjectCache {
+ public:
+  static constexpr size_t kBudgetBytes = size_t{256} << 20;
+
+  static EncodedObjectCache& Get() {
+    static auto* cache = new EncodedObjectCache();  // never destroyed: used at exit by sessions
+    return *cache;
+  }
+
+  // The object's enveloped protobuf bytes; an error when its JSON has no protobuf form.
+  Result<std::shared_ptr<const std::string>> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
+    {
+      internal::MutexLock lock(mu_);
+      auto it = entries_.find(obj.get());
+      if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+    }
+    auto bytes = std::make_shared<std::string>();
+    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
+    if (!st.ok()) return st;
+    internal::MutexLock lock(mu_);
+    Entry& e = entries_[obj.get()];
+    if (e.bytes) bytes_ -= e.bytes->size();
+    e = Entry{obj, bytes};
+    bytes_ += bytes->size();
+    if (bytes_ > kBudgetBytes) SweepLocked();
+    return std::shared_ptr<const std::string>(std::move(bytes));
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const Object> owner;
+    std::shared_ptr<const std::string> bytes;
+  };
+
+  void SweepLocked() KUBE_REQUIRES(mu_) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->second.owner.expired()) {
+        bytes_ -= it->second.bytes->size();
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (bytes_ > kBudgetBytes / 2) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+  }
+
+  internal::Mutex mu_;
+  std::unordered_map<const Object*, Entry> entries_ KUBE_GUARDED_BY(mu_);
+  size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
+};
+
 // A list answer in protobuf: the list's envelope and ListMeta from its JSON opening, then each
 // stored item's message (items carry no envelope inside a list).
 Status EncodeList(const HttpResponse& r, std::string* out) {
@@ -165,12 +226,10 @@ Status EncodeList(const HttpResponse& r, std::string* out) {
   Result<ProtobufEnvelope> env = ParseProtobufEnvelope(head);
   if (!env) return env.error();
   std::string raw(env->raw);
-  std::string item;
   for (const ObjectPtr& o : r.items) {
-    item.clear();
-    st = AppendJsonAsProtobuf(o->json(), &item);
-    if (!st.ok()) return st;
-    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(item);
+    Result<std::shared_ptr<const std::string>> item = EncodedObjectCache::Get().Encoded(o);
+    if (!item) return item.error();
+    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(**item);
     if (!item_env) return item_env.error();
     PutBytes(2, item_env->raw, &raw);
   }
@@ -295,6 +354,22 @@ void EncodeAnswer(const ContentNegotiation& negotiation, RouteResult* result) {
   if (auto* r = std::get_if<HttpResponse>(result)) return EncodeResponse(r);
   auto& plan = std::get<std::shared_ptr<WatchPlan>>(*result);
   if (!plan->table) plan->protobuf = true;
+}
+
+void AppendWatchFrame(std::string_view type, const ObjectPtr& object, std::string* out) {
+  Result<std::shared_ptr<const std::string>> encoded = EncodedObjectCache::Get().Encoded(object);
+  if (!encoded) return AppendWatchFrame(type, object->json(), out);
+  // WatchEvent{1: type, 2: RawExtension{1: raw}} behind a 4-byte big-endian length.
+  std::string raw_ext;
+  PutBytes(1, **encoded, &raw_ext);
+  std::string event;
+  PutBytes(1, type, &event);
+  PutBytes(2, raw_ext, &event);
+  uint32_t n = static_cast<uint32_t>(event.size());
+  const char header[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  out->append(header, 4);
+  out->append(event);
 }
 
 void AppendWatchFrame(std::string_view type, std::string_view object_json, std::string* out) {

@@ -11,7 +11,9 @@
 //   - JSON for custom resources and Tables when the Accept allows JSON, else 406 NotAcceptable
 //     (its Status in protobuf when a plain protobuf type was asked for, indented JSON otherwise).
 // `EncodeAnswer` then turns the router's JSON answer into protobuf when that was chosen (lists
-// item by item from the stored JSON, watch streams frame by frame, see `AppendWatchFrame`).
+// item by item, watch streams frame by frame, see `AppendWatchFrame`). A stored object's encoding
+// is cached while the object lives (at most 256 MiB of encodings), so a list or an event fanned
+// out to many watchers encodes each object once.
 //
 // Thread-safe: pure functions.
 //
@@ -52,6 +54,9 @@ void EncodeAnswer(const ContentNegotiation& negotiation, RouteResult* result);
 // Appends one protobuf watch frame for an event whose object is `object_json`. An object without
 // a protobuf form becomes an ERROR frame holding a 500 Status, so the stream stays decodable.
 void AppendWatchFrame(std::string_view type, std::string_view object_json, std::string* out);
+// The same for a stored object, whose encoding is made once and shared (by every watcher and list
+// that carries it) while the object lives.
+void AppendWatchFrame(std::string_view type, const ObjectPtr& object, std::string* out);
 
 // An error answered outside the router (401 before routing): its Status in protobuf when the
 // Accept header prefers a plain protobuf type, JSON otherwise.

@@ -206,7 +206,8 @@ HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items
   return r;
 }
 
-// A create/update body: JSON, or YAML converted to JSON. Protobuf and CBOR are not served: 415.
+// A create/update body: JSON, or YAML converted to JSON (protobuf bodies arrive here already
+// transcoded to JSON, see content_type.h). CBOR is not served: 415.
 ApiOr<json> DecodeBody(const HttpRequest& req) {
   std::string_view ct = req.content_type;
   ct = ct.substr(0, ct.find(';'));
@@ -222,7 +223,8 @@ ApiOr<json> DecodeBody(const HttpRequest& req) {
   if (!ct.empty() && ct != "application/json" && ct != "*/*") {
     return UnsupportedMediaType(
         "the body of the request was in an unknown format - accepted "
-        "media types include: application/json, application/yaml");
+        "media types include: application/json, application/yaml, "
+        "application/vnd.kubernetes.protobuf");
   }
   return ParseJsonObject(req.body);
 }

@@ -32,10 +32,11 @@ void AddOwned(WatchStream::Output* out, std::string text) {
 }
 
 // One protobuf frame as a whole line (content_type.h).
-void AddFrame(WatchStream::Output* out, std::string_view type, std::string_view object_json) {
+template <typename T>  // a stored ObjectPtr, or JSON text
+void AddFrame(WatchStream::Output* out, std::string_view type, const T& object) {
   out->line_starts.push_back(out->pieces.size());
   std::string frame;
-  AppendWatchFrame(type, object_json, &frame);
+  AppendWatchFrame(type, object, &frame);
   AddOwned(out, std::move(frame));
 }
 
@@ -52,7 +53,7 @@ bool WatchStream::Matches(const Object& obj) const {
 }
 
 void WatchStream::Emit(Output* out, std::string_view type, const ObjectPtr& obj) {
-  if (plan_->protobuf) return AddFrame(out, type, obj->json());
+  if (plan_->protobuf) return AddFrame(out, type, obj);
   out->line_starts.push_back(out->pieces.size());
   std::string_view prefix = Prefix(type);
   out->pieces.push_back(prefix);
@@ -78,7 +79,7 @@ void WatchStream::EmitBookmark(Output* out, uint64_t rv, bool initial_end) {
   if (initial_end) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
   nlohmann::json obj = {
       {"kind", plan_->info->kind}, {"apiVersion", plan_->info->api_version()}, {"metadata", meta}};
-  if (plan_->protobuf) return AddFrame(out, "BOOKMARK", Dump(obj));
+  if (plan_->protobuf) return AddFrame(out, "BOOKMARK", std::string_view(Dump(obj)));
   out->line_starts.push_back(out->pieces.size());
   std::string_view prefix = Prefix("BOOKMARK");
   out->pieces.push_back(prefix);
@@ -91,7 +92,7 @@ void WatchStream::EmitBookmark(Output* out, uint64_t rv, bool initial_end) {
 void WatchStream::Fill(Output* out, size_t max_bytes) {
   if (ended_) return;
   if (plan_->error_event && plan_->protobuf) {
-    AddFrame(out, "ERROR", *plan_->error_event);
+    AddFrame(out, "ERROR", std::string_view(*plan_->error_event));
     ended_ = true;
     return;
   }

@@ -291,6 +291,43 @@ TEST_F(ApiServerProtobufTest, UpdateStatusAndScaleTakeProtobufBodies) {
   EXPECT_EQ(Get(path).Json()["spec"]["replicas"], 4);
 }
 
+TEST_F(ApiServerProtobufTest, UnsupportedBodyTypeIsRecordedUnsupportedMediaTypeStatus) {
+  MustCreate(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"wire-demo"}})");
+  HttpResult r =
+      Send("POST", "/api/v1/namespaces/wire-demo/configmaps", "hello", "text/plain", kProtobuf);
+  EXPECT_EQ(r.code, 415);
+  EXPECT_EQ(ContentType(r), kProtobuf);
+  EXPECT_EQ(r.body, ReadTestdata("create.415.pb"));
+}
+
+// A server with bearer tokens: a refused token with a protobuf Accept gets the 401 in protobuf.
+class ApiServerProtobufAuthTest : public ApiServerProtobufTest {
+ protected:
+  void SetUp() override {
+    std::ofstream(TokenFile()) << "s3cr3t,bob,1001\n";
+    ApiServerProtobufTest::SetUp();
+  }
+  ApiServerOptions Options() const override {
+    ApiServerOptions o = ApiServerFixture::Options();
+    o.token_auth_file = TokenFile();
+    return o;
+  }
+  static std::string TokenFile() { return ::testing::TempDir() + "server_protobuf_tokens.csv"; }
+};
+
+TEST_F(ApiServerProtobufAuthTest, UnauthorizedInProtobufMatchesRecordedBytes) {
+  HttpResult r = client().Request(
+      "GET", "/api/v1/namespaces/wire-demo/configmaps/app-config", "",
+      {"Accept: application/vnd.kubernetes.protobuf", "Authorization: Bearer not-a-token"});
+  EXPECT_EQ(r.code, 401);
+  EXPECT_EQ(ContentType(r), kProtobuf);
+  EXPECT_EQ(r.body, ReadTestdata("get.401.pb"));
+  HttpResult js = client().Request("GET", "/api/v1/namespaces", "",
+                                   {"Accept: application/json", "Authorization: Bearer no"});
+  EXPECT_EQ(js.code, 401);
+  EXPECT_EQ(js.Json()["reason"], "Unauthorized");
+}
+
 TEST_F(ApiServerProtobufTest, UndecodableProtobufBodyIsBadRequest) {
   std::string body = std::string(kProtobufMagic) + "\x0a\xff";
   HttpResult r =
