@@ -231,6 +231,35 @@ TEST(ProtobufListEncodingTest, ListFromStoredItemsMatchesRecordedBytes) {
   }
 }
 
+// Watch frames built from stored objects (their cached encodings) are the server's exact bytes
+// for a recorded stream: ADDED, MODIFIED, DELETED and BOOKMARK events.
+TEST(ProtobufWatchFrameTest, FramesFromStoredObjectsMatchRecordedStream) {
+  std::string recorded = ReadTestdata("watch-configmaps.pb");
+  ProtobufWatchDecoder decoder;
+  std::vector<ProtobufWatchEvent> events;
+  ASSERT_TRUE(decoder.Feed(recorded, &events).ok());
+  ASSERT_GE(events.size(), 4u);
+  std::string frames;
+  for (const ProtobufWatchEvent& e : events) {
+    Result<ObjectPtr> obj = Object::Parse(e.object_json);
+    ASSERT_TRUE(obj.has_value()) << e.object_json;
+    server::AppendWatchFrame(e.type, *obj, &frames);
+    server::AppendWatchFrame(e.type, *obj, &frames);  // the second from the cache
+  }
+  std::string doubled;
+  size_t pos = 0;
+  while (pos < recorded.size()) {  // each recorded frame twice
+    uint32_t n = (uint32_t{static_cast<uint8_t>(recorded[pos])} << 24) |
+                 (uint32_t{static_cast<uint8_t>(recorded[pos + 1])} << 16) |
+                 (uint32_t{static_cast<uint8_t>(recorded[pos + 2])} << 8) |
+                 uint32_t{static_cast<uint8_t>(recorded[pos + 3])};
+    doubled += recorded.substr(pos, 4 + n);
+    doubled += recorded.substr(pos, 4 + n);
+    pos += 4 + n;
+  }
+  EXPECT_EQ(frames, doubled);
+}
+
 TEST_F(ApiServerProtobufTest, StatusErrorsInProtobufMatchRecordedBytes) {
   MustCreate(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"wire-demo"}})");
   HttpResult r = Get("/api/v1/namespaces/wire-demo/configmaps/does-not-exist", kProtobuf);
