@@ -36,6 +36,7 @@
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "server/auth.h"
+#include "server/content_type.h"
 #include "server/faults.h"
 #include "server/router.h"
 #include "server/storage.h"
@@ -281,14 +282,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                      beast::bind_front_handler(&Session::OnRead, Self()));
   }
 
-  // Answers before the body is read. A connection with an unread body is closed after the answer
-  // (draining first, so that the client reads the answer instead of a connection reset).
+  // Answers before the body is read, in the encoding the request's Accept asks for. A connection
+  // with an unread body is closed after the answer (draining first, so that the client reads the
+  // answer instead of a connection reset).
   void Refuse(const ApiError& e) {
     if (body_unread_) {
       keep_alive_ = false;
       drain_ = true;
     }
-    Respond(ErrorResponse(e));
+    Respond(ErrorAnswer(req_.accept, e));
   }
 
   static bool IsHealthPath(std::string_view path) {
@@ -471,7 +473,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     shared_->WatchStarted();
     counted_ = true;
     watch_response_.emplace(http::status::ok, version_);
-    watch_response_->set(http::field::content_type, "application/json");
+    watch_response_->set(http::field::content_type, std::string(WatchContentType(*plan)));
     watch_response_->set(http::field::cache_control, "no-cache, private");
     watch_response_->keep_alive(false);
     watch_response_->chunked(true);

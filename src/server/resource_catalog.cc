@@ -148,6 +148,13 @@ std::vector<ResourceInfo> BuiltinTable() {
     t.push_back(std::move(r));
   }
 
+  {
+    ResourceInfo r = Builtin("", "resourcequotas", "ResourceQuota", "resourcequota", true);
+    r.short_names = {"quota"};
+    r.has_status = true;
+    t.push_back(std::move(r));
+  }
+
   // --- apps/v1 ---------------------------------------------------------------------------------
   for (auto [resource, kind, singular, short_name, scale] :
        {std::tuple{"deployments", "Deployment", "deployment", "deploy", true},
@@ -186,6 +193,40 @@ std::vector<ResourceInfo> BuiltinTable() {
   t.push_back(
       Builtin("discovery.k8s.io", "endpointslices", "EndpointSlice", "endpointslice", true));
   t.push_back(Builtin("coordination.k8s.io", "leases", "Lease", "lease", true));
+
+  // --- networking.k8s.io/v1, policy/v1, scheduling.k8s.io/v1 -----------------------------------
+  {
+    ResourceInfo r = Builtin("networking.k8s.io", "ingresses", "Ingress", "ingress", true);
+    r.short_names = {"ing"};
+    r.has_status = true;
+    r.tracks_generation = true;
+    t.push_back(std::move(r));
+  }
+  {
+    ResourceInfo r =
+        Builtin("policy", "poddisruptionbudgets", "PodDisruptionBudget", "poddisruptionbudget", true);
+    r.short_names = {"pdb"};
+    r.has_status = true;
+    r.tracks_generation = true;
+    t.push_back(std::move(r));
+  }
+  {
+    ResourceInfo r =
+        Builtin("scheduling.k8s.io", "priorityclasses", "PriorityClass", "priorityclass", false);
+    r.short_names = {"pc"};
+    t.push_back(std::move(r));
+  }
+
+  // --- rbac.authorization.k8s.io/v1 ------------------------------------------------------------
+  for (auto [resource, kind, singular, namespaced] :
+       {std::tuple{"roles", "Role", "role", true},
+        std::tuple{"rolebindings", "RoleBinding", "rolebinding", true},
+        std::tuple{"clusterroles", "ClusterRole", "clusterrole", false},
+        std::tuple{"clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding", false}}) {
+    ResourceInfo r = Builtin("rbac.authorization.k8s.io", resource, kind, singular, namespaced);
+    r.name_rule = ResourceInfo::NameRule::kPathSegment;
+    t.push_back(std::move(r));
+  }
 
   // --- apiextensions.k8s.io/v1 -----------------------------------------------------------------
   {

@@ -52,10 +52,13 @@ using ResourceInfoPtr = std::shared_ptr<const ResourceInfo>;
 // rare (a CRD).
 class ResourceCatalog {
  public:
-  // The built-in kinds: core/v1 namespaces, pods, services, endpoints, configmaps,
-  // secrets, nodes, events, serviceaccounts; apps/v1 deployments, replicasets, statefulsets,
-  // daemonsets; discovery.k8s.io/v1 endpointslices; batch/v1 jobs, cronjobs;
-  // coordination.k8s.io/v1 leases; apiextensions.k8s.io/v1 customresourcedefinitions.
+  // The built-in kinds: core/v1 namespaces, pods, services, endpoints, configmaps, secrets,
+  // nodes, events, serviceaccounts, resourcequotas; apps/v1 deployments, replicasets,
+  // statefulsets, daemonsets; discovery.k8s.io/v1 endpointslices; batch/v1 jobs, cronjobs;
+  // coordination.k8s.io/v1 leases; networking.k8s.io/v1 ingresses; policy/v1
+  // poddisruptionbudgets; scheduling.k8s.io/v1 priorityclasses; rbac.authorization.k8s.io/v1
+  // roles, rolebindings, clusterroles, clusterrolebindings; apiextensions.k8s.io/v1
+  // customresourcedefinitions.
   static std::unique_ptr<ResourceCatalog> WithBuiltins();
 
   // Adds or replaces (same GVR) a resource.

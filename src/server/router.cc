@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/decode_checks.h"
+#include "server/content_type.h"
 #include "server/discovery.h"
 #include "server/object_json.h"
 #include "server/patch.h"
@@ -210,9 +211,10 @@ HttpResponse ListResponse(const ResourceInfo& info, std::vector<ObjectPtr> items
 }
 
 // A create/update body of `kind` in `version`: JSON, or YAML converted to JSON, whose aliases
-// may expand it to at most `max_bytes` of JSON. Protobuf and CBOR are not served: 415. What
-// Go's decoder refuses is a 400 in kube-apiserver's words, checked on the bytes before any
-// parse (nesting, numbers) and then on the parsed `kind` and `metadata`.
+// may expand it to at most `max_bytes` of JSON (protobuf bodies arrive here already transcoded
+// to JSON, see content_type.h). CBOR is not served: 415. What Go's decoder refuses is a 400 in
+// kube-apiserver's words, checked on the bytes before any parse (nesting, numbers) and then on
+// the parsed `kind` and `metadata`.
 ApiOr<json> DecodeBody(const HttpRequest& req, std::string_view kind, std::string_view version,
                        size_t max_bytes) {
   std::string_view ct = req.content_type;
@@ -229,7 +231,8 @@ ApiOr<json> DecodeBody(const HttpRequest& req, std::string_view kind, std::strin
   } else if (!ct.empty() && ct != "application/json" && ct != "*/*") {
     return UnsupportedMediaType(
         "the body of the request was in an unknown format - accepted "
-        "media types include: application/json, application/yaml");
+        "media types include: application/json, application/yaml, "
+        "application/vnd.kubernetes.protobuf");
   } else {
     if (auto err = ScanJsonText(req.body)) {
       if (*err == kExceededMaxDepth) {
@@ -346,7 +349,12 @@ Router::Router(Registry& registry, RouterOptions options)
 
 RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_notify) const {
   try {
-    return HandleUnsafe(req, std::move(watch_notify));
+    ContentNegotiation content = NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
+    if (content.refusal) return std::move(*content.refusal);
+    RouteResult result = HandleUnsafe(content.request ? *content.request : req,
+                                      std::move(watch_notify));
+    EncodeAnswer(content, &result);
+    return result;
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...
     return ErrorResponse(InternalServerError(e.what()));
   }

@@ -77,6 +77,8 @@ struct WatchPlan {
   std::chrono::seconds timeout{1800};
   bool table = false;
   IncludeObject include = IncludeObject::kMetadata;
+  // Events go out as protobuf frames (content_type.h); Tables never do.
+  bool protobuf = false;
   // A watch that cannot start from its resourceVersion: one ERROR event with this Status, then
   // the end of the stream (HTTP 200, as kube-apiserver answers).
   std::optional<std::string> error_event{};

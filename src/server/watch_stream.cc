@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "server/content_type.h"
 #include "server/object_json.h"
 #include "server/table.h"
 
@@ -30,6 +31,15 @@ void AddOwned(WatchStream::Output* out, std::string text) {
   out->keep_alive.push_back(std::move(s));
 }
 
+// One protobuf frame as a whole line (content_type.h).
+template <typename T>  // a stored ObjectPtr, or JSON text
+void AddFrame(WatchStream::Output* out, std::string_view type, const T& object) {
+  out->line_starts.push_back(out->pieces.size());
+  std::string frame;
+  AppendWatchFrame(type, object, &frame);
+  AddOwned(out, std::move(frame));
+}
+
 }  // namespace
 
 WatchStream::WatchStream(std::shared_ptr<WatchPlan> plan)
@@ -43,6 +53,7 @@ bool WatchStream::Matches(const Object& obj) const {
 }
 
 void WatchStream::Emit(Output* out, std::string_view type, const ObjectPtr& obj) {
+  if (plan_->protobuf) return AddFrame(out, type, obj);
   out->line_starts.push_back(out->pieces.size());
   std::string_view prefix = Prefix(type);
   out->pieces.push_back(prefix);
@@ -68,6 +79,7 @@ void WatchStream::EmitBookmark(Output* out, uint64_t rv, bool initial_end) {
   if (initial_end) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
   nlohmann::json obj = {
       {"kind", plan_->info->kind}, {"apiVersion", plan_->info->api_version()}, {"metadata", meta}};
+  if (plan_->protobuf) return AddFrame(out, "BOOKMARK", std::string_view(Dump(obj)));
   out->line_starts.push_back(out->pieces.size());
   std::string_view prefix = Prefix("BOOKMARK");
   out->pieces.push_back(prefix);
@@ -79,6 +91,11 @@ void WatchStream::EmitBookmark(Output* out, uint64_t rv, bool initial_end) {
 
 void WatchStream::Fill(Output* out, size_t max_bytes) {
   if (ended_) return;
+  if (plan_->error_event && plan_->protobuf) {
+    AddFrame(out, "ERROR", std::string_view(*plan_->error_event));
+    ended_ = true;
+    return;
+  }
   if (plan_->error_event) {
     out->line_starts.push_back(out->pieces.size());
     std::string_view prefix = Prefix("ERROR");

@@ -205,15 +205,15 @@ TEST_F(ApiServerTest, MalformedBodyIsBadRequest) {
   ExpectStatus(Post("/api/v1/namespaces/default/configmaps", "{not json"), 400, "BadRequest");
 }
 
-TEST_F(ApiServerTest, YamlBodiesAreAcceptedProtobufIsNot) {
+TEST_F(ApiServerTest, YamlBodiesAreAcceptedCborIsNot) {
   HttpResult yaml = client().Request("POST", "/api/v1/namespaces/default/configmaps",
                                      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n"
                                      "data:\n  n: \"1\"\n",
                                      {"Content-Type: application/yaml"});
   ASSERT_EQ(yaml.code, 201) << yaml.body;
   EXPECT_EQ(yaml.Json()["data"]["n"], "1");
-  ExpectStatus(client().Request("POST", "/api/v1/namespaces/default/configmaps", "k8s\0",
-                                {"Content-Type: application/vnd.kubernetes.protobuf"}),
+  ExpectStatus(client().Request("POST", "/api/v1/namespaces/default/configmaps", "\xa0",
+                                {"Content-Type: application/cbor"}),
                415, "UnsupportedMediaType");
 }
 
@@ -227,9 +227,8 @@ TEST_F(ApiServerTest, UnsupportedVerbIsMethodNotAllowed) {
   ExpectStatus(r, 405, "MethodNotAllowed");
 }
 
-TEST_F(ApiServerTest, ProtobufOnlyAcceptIsNotAcceptable) {
-  ExpectStatus(Get("/api/v1/namespaces", "application/vnd.kubernetes.protobuf"), 406,
-               "NotAcceptable");
+TEST_F(ApiServerTest, CborOnlyAcceptIsNotAcceptable) {
+  ExpectStatus(Get("/api/v1/namespaces", "application/cbor"), 406, "NotAcceptable");
 }
 
 TEST_F(ApiServerTest, UpdateChecksResourceVersion) {

@@ -59,8 +59,10 @@ TEST(DiscoveryTest, ApiGroupListNamesEveryGroupWithPreferredVersion) {
   EXPECT_EQ(list["kind"], "APIGroupList");
   std::vector<std::string> names;
   for (const json& g : list["groups"]) names.push_back(g["name"]);
-  EXPECT_THAT(names, ElementsAre("apps", "batch", "discovery.k8s.io", "coordination.k8s.io",
-                                 "apiextensions.k8s.io", "example.com"));
+  EXPECT_THAT(names,
+              ElementsAre("apps", "batch", "discovery.k8s.io", "coordination.k8s.io",
+                          "networking.k8s.io", "policy", "scheduling.k8s.io",
+                          "rbac.authorization.k8s.io", "apiextensions.k8s.io", "example.com"));
   const json& example = list["groups"].back();
   EXPECT_EQ(example["preferredVersion"],
             json({{"groupVersion", "example.com/v1"}, {"version", "v1"}}));
@@ -144,8 +146,10 @@ TEST(DiscoveryTest, AggregatedGroupsListScaleSubresource) {
   json doc = json::parse(AggregatedDiscoveryJson(*catalog, /*core=*/false));
   std::vector<std::string> names;
   for (const json& g : doc["items"]) names.push_back(g["metadata"]["name"]);
-  EXPECT_THAT(names, ElementsAre("apps", "batch", "discovery.k8s.io", "coordination.k8s.io",
-                                 "apiextensions.k8s.io", "example.com"));
+  EXPECT_THAT(names,
+              ElementsAre("apps", "batch", "discovery.k8s.io", "coordination.k8s.io",
+                          "networking.k8s.io", "policy", "scheduling.k8s.io",
+                          "rbac.authorization.k8s.io", "apiextensions.k8s.io", "example.com"));
   const json& apps = doc["items"][0];
   const json* d = FindResource(apps["versions"][0]["resources"], "deployments");
   ASSERT_NE(d, nullptr);

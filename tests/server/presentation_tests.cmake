@@ -16,4 +16,9 @@ if(TARGET kinf)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kubectl_e2e.sh $<TARGET_FILE:kinf>)
   set_tests_properties(kubectl_e2e PROPERTIES LABELS "server;e2e" TIMEOUT 300
                        SKIP_REGULAR_EXPRESSION "SKIPPED: kubectl not installed")
+  # kubectl's typed generators send protobuf bodies (content_type.cc).
+  add_test(NAME kubectl_protobuf_e2e
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kubectl_protobuf_e2e.sh $<TARGET_FILE:kinf>)
+  set_tests_properties(kubectl_protobuf_e2e PROPERTIES LABELS "server;e2e" TIMEOUT 300
+                       SKIP_REGULAR_EXPRESSION "SKIPPED: kubectl not installed")
 endif()

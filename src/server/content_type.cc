@@ -1,0 +1,402 @@
+// Content negotiation and protobuf transcoding at the server's door; see content_type.h.
+//
+// Reads from: the HTTP request. Feeds: the router, the HTTP session, watch streams.
+#include "server/content_type.h"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <vector>
+
+#include "base/mutex.h"
+#include "kube/proto/protobuf.h"
+#include "server/discovery.h"
+#include "server/status_json.h"
+
+namespace kube::server {
+namespace {
+
+constexpr std::string_view kAggregatedProtobufContentType =
+    "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+constexpr std::string_view kAggregatedJsonAccept =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+constexpr std::string_view kOnlyAccepted =
+    "only the following media types are accepted: application/json, application/yaml, "
+    "application/vnd.kubernetes.protobuf";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// One entry of an Accept header: the media type (lower case), its parameters and its q-value.
+struct MediaRange {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> params;
+  double q = 1.0;
+
+  std::string_view Param(std::string_view name) const {
+    for (const auto& [k, v] : params) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+};
+
+// The Accept header's ranges by preference: higher q first, the header's order among equals;
+// q=0 ranges are dropped.
+std::vector<MediaRange> ParseAcceptHeader(std::string_view accept) {
+  std::vector<MediaRange> out;
+  size_t pos = 0;
+  while (pos <= accept.size()) {
+    size_t comma = std::min(accept.find(',', pos), accept.size());
+    std::string_view entry = accept.substr(pos, comma - pos);
+    pos = comma + 1;
+    MediaRange m;
+    size_t semi = std::min(entry.find(';'), entry.size());
+    m.type = Lower(Trim(entry.substr(0, semi)));
+    if (m.type.empty()) continue;
+    while (semi < entry.size()) {
+      size_t next = std::min(entry.find(';', semi + 1), entry.size());
+      std::string_view part = Trim(entry.substr(semi + 1, next - semi - 1));
+      semi = next;
+      size_t eq = part.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string key = Lower(Trim(part.substr(0, eq)));
+      std::string_view value = Trim(part.substr(eq + 1));
+      if (key == "q") {
+        double q = 1.0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
+        if (ec == std::errc()) m.q = q;
+        continue;
+      }
+      m.params.emplace_back(std::move(key), std::string(value));
+    }
+    if (m.q > 0) out.push_back(std::move(m));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const MediaRange& a, const MediaRange& b) { return a.q > b.q; });
+  return out;
+}
+
+// What a path serves, for negotiation.
+enum class Target {
+  kBuiltin,    // a built-in kind's objects, lists and errors: protobuf or JSON
+  kCustom,     // a custom resource (or a kind without a protobuf form): JSON only
+  kDiscovery,  // /api/v1, /apis/G, /apis/G/V: protobuf or JSON
+  kRoot,       // /api, /apis: also aggregated discovery
+  kOther,      // /version, /openapi, health: left to the router
+};
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = std::min(path.find('/', i), path.size());
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+Target Classify(std::string_view path, const ResourceCatalog& catalog) {
+  std::vector<std::string_view> seg = Segments(path);
+  if (seg.empty()) return Target::kOther;
+  GroupVersion gv;
+  size_t rest = 0;
+  if (seg[0] == "api") {
+    if (seg.size() == 1) return Target::kRoot;
+    if (seg.size() == 2) return Target::kDiscovery;
+    gv = {"", std::string(seg[1])};
+    rest = 2;
+  } else if (seg[0] == "apis") {
+    if (seg.size() == 1) return Target::kRoot;
+    if (seg.size() <= 3) return Target::kDiscovery;
+    gv = {std::string(seg[1]), std::string(seg[2])};
+    rest = 3;
+  } else {
+    return Target::kOther;
+  }
+  if (seg[rest] == "watch") ++rest;
+  if (rest >= seg.size()) return Target::kBuiltin;
+  ResourceInfoPtr info;
+  if (seg.size() >= rest + 3 && seg[rest] == "namespaces") {
+    info = catalog.Find({gv.group, gv.version, std::string(seg[rest + 2])});
+    if (info && !info->namespaced) info = nullptr;
+  }
+  if (!info) info = catalog.Find({gv.group, gv.version, std::string(seg[rest])});
+  if (!info) return Target::kBuiltin;  // a 404 Status, which has a protobuf form
+  if (info->is_custom || !HasProtobufForm(info->api_version(), info->kind)) return Target::kCustom;
+  return Target::kBuiltin;
+}
+
+bool IsJsonRange(std::string_view type) {
+  return type == "application/json" || type == "*/*" || type == "application/*";
+}
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
+  PutVarint((uint64_t{number} << 3) | 2, out);
+  PutVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+// The enveloped protobuf encoding of stored objects, made once per object and shared by every
+// list page and watch frame that carries it. Stored objects are immutable (a change makes a new
+// ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
+// checked against a weak pointer, so a reused address is a miss. When the cached bytes pass the
+// budget, entries of freed objects go; if that is not enough, everything goes.
+class EncodedObjectCache {
+ public:
+  static constexpr size_t kBudgetBytes = size_t{256} << 20;
+
+  static EncodedObjectCache& Get() {
+    static auto* cache = new EncodedObjectCache();  // never destroyed: used at exit by sessions
+    return *cache;
+  }
+
+  // The object's enveloped protobuf bytes; an error when its JSON has no protobuf form.
+  Result<std::shared_ptr<const std::string>> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
+    {
+      internal::MutexLock lock(mu_);
+      auto it = entries_.find(obj.get());
+      if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+    }
+    auto bytes = std::make_shared<std::string>();
+    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
+    if (!st.ok()) return st;
+    internal::MutexLock lock(mu_);
+    Entry& e = entries_[obj.get()];
+    if (e.bytes) bytes_ -= e.bytes->size();
+    e = Entry{obj, bytes};
+    bytes_ += bytes->size();
+    if (bytes_ > kBudgetBytes) SweepLocked();
+    return std::shared_ptr<const std::string>(std::move(bytes));
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const Object> owner;
+    std::shared_ptr<const std::string> bytes;
+  };
+
+  void SweepLocked() KUBE_REQUIRES(mu_) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->second.owner.expired()) {
+        bytes_ -= it->second.bytes->size();
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (bytes_ > kBudgetBytes / 2) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+  }
+
+  internal::Mutex mu_;
+  std::unordered_map<const Object*, Entry> entries_ KUBE_GUARDED_BY(mu_);
+  size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
+};
+
+// A list answer in protobuf: the list's envelope and ListMeta from its JSON opening, then each
+// stored item's message (items carry no envelope inside a list).
+Status EncodeList(const HttpResponse& r, std::string* out) {
+  std::string head;
+  Status st = AppendJsonAsProtobuf(r.body + r.body_suffix, &head);
+  if (!st.ok()) return st;
+  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(head);
+  if (!env) return env.error();
+  std::string raw(env->raw);
+  for (const ObjectPtr& o : r.items) {
+    Result<std::shared_ptr<const std::string>> item = EncodedObjectCache::Get().Encoded(o);
+    if (!item) return item.error();
+    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(**item);
+    if (!item_env) return item_env.error();
+    PutBytes(2, item_env->raw, &raw);
+  }
+  std::string type_meta;
+  PutBytes(1, env->api_version, &type_meta);
+  PutBytes(2, env->kind, &type_meta);
+  out->reserve(raw.size() + type_meta.size() + 32);
+  out->append(kProtobufMagic);
+  PutBytes(1, type_meta, out);
+  PutBytes(2, raw, out);
+  out->append("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
+  return Status();
+}
+
+void EncodeResponse(HttpResponse* r) {
+  bool aggregated = r->content_type == kAggregatedDiscoveryContentType;
+  if (r->content_type != "application/json" && !aggregated) return;
+  std::string pb;
+  Status st = r->items.empty() ? AppendJsonAsProtobuf(r->body, &pb) : EncodeList(*r, &pb);
+  if (!st.ok()) return;  // no protobuf form (or not encodable): the JSON answer stands
+  r->body = std::move(pb);
+  r->items.clear();
+  r->body_suffix.clear();
+  r->content_type = std::string(aggregated ? kAggregatedProtobufContentType : kProtobufContentType);
+}
+
+// 406 NotAcceptable for a request whose Accept names protobuf the target cannot serve: in
+// protobuf when a plain protobuf type was asked for, else indented JSON (as kube-apiserver does).
+HttpResponse NotAcceptableResponse(bool as_protobuf) {
+  ApiError e = NotAcceptable();
+  e.message = std::string(kOnlyAccepted);
+  HttpResponse r = ErrorResponse(e);
+  if (as_protobuf) {
+    EncodeResponse(&r);
+  } else {
+    // Go's indented encoding, members in the Status type's order.
+    nlohmann::ordered_json j = {{"kind", "Status"},
+                                {"apiVersion", "v1"},
+                                {"metadata", nlohmann::ordered_json::object()},
+                                {"status", "Failure"},
+                                {"message", e.message},
+                                {"reason", e.reason},
+                                {"code", e.code}};
+    r.body = j.dump(2);
+  }
+  return r;
+}
+
+std::string_view BaseMediaType(std::string_view content_type) {
+  return Trim(content_type.substr(0, content_type.find(';')));
+}
+
+}  // namespace
+
+ContentNegotiation NegotiateContent(const HttpRequest& req, const ResourceCatalog& catalog,
+                                    size_t max_json_bytes) {
+  ContentNegotiation n;
+  bool body_is_protobuf = !req.body.empty() &&
+                          (req.method == "POST" || req.method == "PUT" || req.method == "DELETE") &&
+                          Lower(BaseMediaType(req.content_type)) == kProtobufContentType;
+  bool accepts_protobuf = req.accept.find("protobuf") != std::string::npos;
+  if (!body_is_protobuf && !accepts_protobuf) return n;  // the common JSON request
+
+  std::string accept;  // the Accept the router sees; empty: the original
+  if (accepts_protobuf) {
+    Target target = Classify(req.path, catalog);
+    bool chosen = false, saw_protobuf = false, bare_protobuf = false;
+    for (const MediaRange& m : ParseAcceptHeader(req.accept)) {
+      if (IsJsonRange(m.type)) {
+        chosen = true;  // JSON (or a JSON Table): the router's own negotiation
+        break;
+      }
+      if (m.type != kProtobufContentType) continue;
+      saw_protobuf = true;
+      std::string_view as = m.Param("as");
+      bare_protobuf = bare_protobuf || as.empty();
+      if (target == Target::kOther || target == Target::kCustom) continue;
+      if (as.empty()) {
+        n.protobuf = chosen = true;
+        accept = "application/json";
+        break;
+      }
+      if (target == Target::kRoot && as == "APIGroupDiscoveryList" &&
+          m.Param("g") == "apidiscovery.k8s.io" && m.Param("v") == "v2") {
+        n.protobuf = chosen = true;
+        accept = kAggregatedJsonAccept;
+        break;
+      }
+      // Tables and partial metadata have no protobuf form here: the next range decides.
+    }
+    if (!chosen && saw_protobuf && target != Target::kOther) {
+      n.refusal = NotAcceptableResponse(bare_protobuf);
+      return n;
+    }
+  }
+
+  std::string body;
+  if (body_is_protobuf) {
+    Result<std::string> json = ProtobufToJson(req.body, {.max_json_bytes = max_json_bytes});
+    if (json) {
+      body = std::move(json).value();
+    } else if (json.error().code() == StatusCode::kNotFound) {
+      body_is_protobuf = false;  // no built-in protobuf form: the router answers 415
+    } else {
+      n.refusal = ErrorResponse(BadRequest(
+          "the body of the request could not be decoded as protobuf: " + json.error().message()));
+      if (n.protobuf) EncodeResponse(&*n.refusal);
+      return n;
+    }
+  }
+  if (accept.empty() && !body_is_protobuf) return n;
+  n.request = req;
+  if (!accept.empty()) n.request->accept = std::move(accept);
+  if (body_is_protobuf) {
+    n.request->body = std::move(body);
+    n.request->content_type = "application/json";
+  }
+  return n;
+}
+
+void EncodeAnswer(const ContentNegotiation& negotiation, RouteResult* result) {
+  if (!negotiation.protobuf) return;
+  if (auto* r = std::get_if<HttpResponse>(result)) return EncodeResponse(r);
+  auto& plan = std::get<std::shared_ptr<WatchPlan>>(*result);
+  if (!plan->table) plan->protobuf = true;
+}
+
+void AppendWatchFrame(std::string_view type, const ObjectPtr& object, std::string* out) {
+  Result<std::shared_ptr<const std::string>> encoded = EncodedObjectCache::Get().Encoded(object);
+  if (!encoded) return AppendWatchFrame(type, object->json(), out);
+  // WatchEvent{1: type, 2: RawExtension{1: raw}} behind a 4-byte big-endian length.
+  std::string raw_ext;
+  PutBytes(1, **encoded, &raw_ext);
+  std::string event;
+  PutBytes(1, type, &event);
+  PutBytes(2, raw_ext, &event);
+  uint32_t n = static_cast<uint32_t>(event.size());
+  const char header[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  out->append(header, 4);
+  out->append(event);
+}
+
+void AppendWatchFrame(std::string_view type, std::string_view object_json, std::string* out) {
+  Status st = AppendProtobufWatchFrame(type, object_json, out);
+  if (st.ok()) return;
+  std::string status =
+      StatusJson(InternalServerError("encoding a watch event as protobuf: " + st.message()));
+  st = AppendProtobufWatchFrame("ERROR", status, out);
+  (void)st;  // a Status always has a protobuf form
+}
+
+HttpResponse ErrorAnswer(std::string_view accept, const ApiError& error) {
+  HttpResponse r = ErrorResponse(error);
+  if (accept.find("protobuf") == std::string_view::npos) return r;
+  for (const MediaRange& m : ParseAcceptHeader(accept)) {
+    if (IsJsonRange(m.type)) break;
+    if (m.type == kProtobufContentType && m.Param("as").empty()) {
+      EncodeResponse(&r);
+      break;
+    }
+  }
+  return r;
+}
+
+std::string_view WatchContentType(const WatchPlan& plan) {
+  return plan.protobuf ? kProtobufWatchContentType : std::string_view("application/json");
+}
+
+}  // namespace kube::server
