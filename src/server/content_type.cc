@@ -353,8 +353,10 @@ ContentNegotiation NegotiateContent(const HttpRequest& req, const ResourceCatalo
 void EncodeAnswer(const ContentNegotiation& negotiation, RouteResult* result) {
   if (!negotiation.protobuf) return;
   if (auto* r = std::get_if<HttpResponse>(result)) return EncodeResponse(r);
-  auto& plan = std::get<std::shared_ptr<WatchPlan>>(*result);
-  if (!plan->table) plan->protobuf = true;
+  if (auto* plan = std::get_if<std::shared_ptr<WatchPlan>>(result)) {
+    if (!(*plan)->table) (*plan)->protobuf = true;
+  }
+  // An `RvWait` is routed again once the version arrives, and negotiated again then.
 }
 
 void AppendWatchFrame(std::string_view type, const ObjectPtr& object, std::string* out) {

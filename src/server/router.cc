@@ -349,7 +349,8 @@ Router::Router(Registry& registry, RouterOptions options)
 
 RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_notify) const {
   try {
-    ContentNegotiation content = NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
+    ContentNegotiation content =
+        NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
     if (content.refusal) return std::move(*content.refusal);
     RouteResult result = HandleUnsafe(content.request ? *content.request : req,
                                       std::move(watch_notify));
@@ -616,7 +617,8 @@ class Handler {
   }
 
   RouteResult Create(const ResourceRequest& r) {
-    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
+    ApiOr<json> body =
+        DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
     WriteOptions opts = Write(r);
@@ -626,7 +628,8 @@ class Handler {
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
-    ApiOr<json> body = DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
+    ApiOr<json> body =
+        DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
