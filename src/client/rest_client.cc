@@ -14,7 +14,6 @@
 #include "base/mutex.h"
 #include "client/list_decoder.h"
 #include "json/scan.h"
-#include "kube/watch/fake_watch.h"
 #include "watch/event_channel.h"
 #include "watch/watch_decoder.h"
 
