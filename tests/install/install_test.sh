@@ -20,8 +20,8 @@ prefix=$work/prefix
 
 echo "--- find_package(kube-informer)"
 "$cmake" -S "$consumer" -B "$work/cmake-build" -G "$generator" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release >/dev/null
-"$cmake" --build "$work/cmake-build" >/dev/null
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release
+"$cmake" --build "$work/cmake-build"
 out=$("$work/cmake-build/consumer")
 [ "$out" = ok ] || { echo "find_package consumer printed: $out"; exit 1; }
 
