@@ -142,8 +142,8 @@ class ReplicaController {
  public:
   ReplicaController(kube::SharedInformerFactory& factory, std::shared_ptr<kube::HttpClient> http,
                     std::shared_ptr<kube::metrics::Registry> registry)
-      : deployments_(kube::Typed(factory).Apps().V1().Deployments()),
-        pods_(kube::Typed(factory).Core().V1().Pods()),
+      : deployments_(factory.Apps().V1().Deployments()),
+        pods_(factory.Core().V1().Pods()),
         deploy_lister_(deployments_.Lister()),
         pod_lister_(pods_.Lister()),
         deploy_client_(http, kube::Deployment::kInfo.gvr()),

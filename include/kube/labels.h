@@ -107,6 +107,12 @@ Status ValidateDns1123Subdomain(std::string_view name);
 // DNS-1123 label (<=63, lowercase alphanumerics and '-'), as namespace and service names need.
 Status ValidateDns1123Label(std::string_view name);
 
+namespace labels {
+// client-go spelling: `lister.List(labels::Everything())`.
+inline LabelSelector Everything() { return LabelSelector::Everything(); }
+inline LabelSelector Nothing() { return LabelSelector::Nothing(); }
+}  // namespace labels
+
 }  // namespace kube
 
 #endif  // KUBE_LABELS_H_

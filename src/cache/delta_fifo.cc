@@ -38,8 +38,7 @@ struct DeltaFifo::Impl {
   Options options;
   std::function<void()> on_ready;
   mutable Mutex mu;
-  std::condition_variable not_empty;  // a delta was queued, or closed
-  std::condition_variable drained;    // relist backlog shrank, or closed
+  std::condition_variable drained;  // relist backlog shrank, or closed
   std::deque<Delta> queue KUBE_GUARDED_BY(mu);
   size_t replace_backlog KUBE_GUARDED_BY(mu) = 0;  // kReplaced deltas queued
   bool closed KUBE_GUARDED_BY(mu) = false;
@@ -56,18 +55,14 @@ struct DeltaFifo::Impl {
         queue.push_back(std::move(d));
       }
     }
-    not_empty.notify_all();
     if (was_empty && !deltas.empty() && on_ready) on_ready();
     return Status::Ok();
   }
 
-  Status PushOne(DeltaType type, ObjectPtr obj, std::string rv = {}) {
-    if (obj == nullptr && (type == DeltaType::kAdded || type == DeltaType::kUpdated ||
-                           type == DeltaType::kDeleted || type == DeltaType::kReplaced)) {
-      return InvalidArgumentError("delta FIFO: null object");
-    }
+  // Queues one delta that carries no object (a resync or a relist bracket).
+  Status PushMarker(DeltaType type, std::string rv = {}) {
     std::vector<Delta> one;
-    one.push_back(Delta{type, Transform(type, std::move(obj)), std::move(rv)});
+    one.push_back(Delta{type, nullptr, std::move(rv)});
     return Push(std::move(one));
   }
 
@@ -103,30 +98,7 @@ DeltaFifo::DeltaFifo(Options options, std::function<void()> on_ready)
 
 DeltaFifo::~DeltaFifo() { Close(); }
 
-Status DeltaFifo::Add(ObjectPtr obj) { return impl_->PushOne(DeltaType::kAdded, std::move(obj)); }
-Status DeltaFifo::Update(ObjectPtr obj) {
-  return impl_->PushOne(DeltaType::kUpdated, std::move(obj));
-}
-Status DeltaFifo::Delete(ObjectPtr obj) {
-  return impl_->PushOne(DeltaType::kDeleted, std::move(obj));
-}
-Status DeltaFifo::Bookmark(std::string rv) {
-  return impl_->PushOne(DeltaType::kBookmark, nullptr, std::move(rv));
-}
-Status DeltaFifo::Resync() { return impl_->PushOne(DeltaType::kSyncAll, nullptr); }
-
-Status DeltaFifo::Replace(std::vector<ObjectPtr> items, std::string resource_version) {
-  std::vector<Delta> deltas;
-  deltas.reserve(items.size() + 2);
-  deltas.push_back(Delta{DeltaType::kReplaceBegin, nullptr, {}});
-  for (ObjectPtr& obj : items) {
-    if (obj == nullptr) return InvalidArgumentError("delta FIFO: null object in Replace");
-    deltas.push_back(
-        Delta{DeltaType::kReplaced, impl_->Transform(DeltaType::kReplaced, std::move(obj)), {}});
-  }
-  deltas.push_back(Delta{DeltaType::kReplaceEnd, nullptr, std::move(resource_version)});
-  return impl_->Push(std::move(deltas));
-}
+Status DeltaFifo::Resync() { return impl_->PushMarker(DeltaType::kSyncAll); }
 
 Status DeltaFifo::Push(std::vector<Delta> deltas) {
   for (Delta& d : deltas) {
@@ -141,7 +113,7 @@ Status DeltaFifo::Push(std::vector<Delta> deltas) {
   return impl_->Push(std::move(deltas));
 }
 
-Status DeltaFifo::ReplaceBegin() { return impl_->PushOne(DeltaType::kReplaceBegin, nullptr); }
+Status DeltaFifo::ReplaceBegin() { return impl_->PushMarker(DeltaType::kReplaceBegin); }
 
 Status DeltaFifo::ReplacePage(std::vector<ObjectPtr> items) {
   {
@@ -163,11 +135,7 @@ Status DeltaFifo::ReplacePage(std::vector<ObjectPtr> items) {
 }
 
 Status DeltaFifo::ReplaceEnd(std::string resource_version) {
-  return impl_->PushOne(DeltaType::kReplaceEnd, nullptr, std::move(resource_version));
-}
-
-Status DeltaFifo::ReplaceItem(ObjectPtr obj) {
-  return impl_->PushOne(DeltaType::kReplaced, std::move(obj));
+  return impl_->PushMarker(DeltaType::kReplaceEnd, std::move(resource_version));
 }
 
 std::vector<Delta> DeltaFifo::PopBatch(size_t max) {
@@ -180,34 +148,12 @@ std::vector<Delta> DeltaFifo::PopBatch(size_t max) {
   return out;
 }
 
-std::vector<Delta> DeltaFifo::PopBatchWait(size_t max) {
-  std::vector<Delta> out;
-  {
-    MutexLock l(impl_->mu);
-    while (impl_->queue.empty() && !impl_->closed) l.Wait(impl_->not_empty);
-    out = impl_->PopLocked(max);
-  }
-  impl_->drained.notify_all();
-  return out;
-}
-
-size_t DeltaFifo::Len() const {
-  MutexLock l(impl_->mu);
-  return impl_->queue.size();
-}
-
 void DeltaFifo::Close() {
   {
     MutexLock l(impl_->mu);
     impl_->closed = true;
   }
-  impl_->not_empty.notify_all();
   impl_->drained.notify_all();
-}
-
-bool DeltaFifo::IsClosed() const {
-  MutexLock l(impl_->mu);
-  return impl_->closed;
 }
 
 }  // namespace kube

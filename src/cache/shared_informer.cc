@@ -176,7 +176,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     return indexer_->AddIndexers(indexers);
   }
 
-  std::shared_ptr<Indexer> GetIndexer() const override { return indexer_; }
+  std::shared_ptr<const Indexer> GetIndexer() const override { return indexer_; }
 
   void Run() override {
     MutexLock l(mu_);

@@ -626,8 +626,6 @@ Status ThreadSafeStore::Replace(std::vector<ObjectPtr> list, std::string resourc
   return impl_->Replace(std::move(list), std::move(resource_version));
 }
 
-Status ThreadSafeStore::Resync() { return Status::Ok(); }
-
 Result<std::vector<ObjectPtr>> ThreadSafeStore::ByIndex(std::string_view index_name,
                                                         std::string_view value) const {
   return impl_->ByIndex(index_name, value, nullptr);

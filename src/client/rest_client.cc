@@ -17,7 +17,6 @@
 #include "client/protobuf_list_decoder.h"
 #include "json/scan.h"
 #include "kube/proto/protobuf.h"
-#include "kube/watch/fake_watch.h"
 #include "watch/event_channel.h"
 #include "watch/watch_decoder.h"
 

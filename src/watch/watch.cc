@@ -1,11 +1,13 @@
 // Watch event types and the event channel behind every Watch.
 //
-// Reads from: the watch decoder and FakeWatch. Feeds: Watch consumers.
+// Reads from: the watch decoder and tests' FakeWatch. Feeds: Watch consumers.
 // client-go: k8s.io/apimachinery/pkg/watch/watch.go.
 #include "kube/watch/watch.h"
 
+#include <string>
 #include <utility>
 
+#include "json/scan.h"
 #include "watch/event_channel.h"
 
 namespace kube {
@@ -33,6 +35,31 @@ std::optional<WatchEventType> ParseWatchEventType(std::string_view name) {
   if (name == "BOOKMARK") return WatchEventType::kBookmark;
   if (name == "ERROR") return WatchEventType::kError;
   return std::nullopt;
+}
+
+ObjectPtr MakeStatusObject(const Status& status) {
+  std::string json = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":)";
+  json += status.ok() ? R"("Success")" : R"("Failure")";
+  json += R"(,"message":)";
+  internal::json::AppendQuoted(status.message(), &json);
+  std::string reason = status.reason();
+  if (!reason.empty()) {
+    json += R"(,"reason":)";
+    internal::json::AppendQuoted(reason, &json);
+  }
+  if (status.retry_after()) {
+    json += R"(,"details":{"retryAfterSeconds":)";
+    json += std::to_string(status.retry_after()->count());
+    json += '}';
+  }
+  if (status.http_code() != 0) {
+    json += R"(,"code":)";
+    json += std::to_string(status.http_code());
+  }
+  json += '}';
+  Result<ObjectPtr> obj = Object::Parse(json);
+  // The text above is valid JSON by construction; a failure here is a bug in Object::Parse.
+  return obj ? *std::move(obj) : nullptr;
 }
 
 namespace internal {

@@ -50,7 +50,6 @@ class CountingIndexer final : public Indexer {
   Status Replace(std::vector<ObjectPtr> list, std::string rv) override {
     return inner_->Replace(std::move(list), std::move(rv));
   }
-  Status Resync() override { return inner_->Resync(); }
   Result<std::vector<ObjectPtr>> ByIndex(std::string_view index_name,
                                          std::string_view value) const override {
     ++by_index_calls;

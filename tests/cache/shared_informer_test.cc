@@ -16,6 +16,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <type_traits>
+#include <utility>
 
 #include "base/executor.h"
 #include "cache/shared_informer_internal.h"
@@ -470,6 +472,25 @@ TEST_F(SharedInformerTest, StopEndsAPagedListWaitingForTheInformerToDrain) {
     std::_Exit(1);  // the informer cannot be torn down; do not hang the suite
   }
   stopper.join();
+}
+
+// The informer is its cache's only writer: users get the read methods only, so an `Add` or
+// `Delete` through `GetIndexer()` does not compile.
+template <typename T>
+concept WritableThroughPointer = requires(T p, ObjectPtr o) {
+  p->Add(o);
+};
+static_assert(std::is_same_v<decltype(std::declval<const SharedIndexInformer&>().GetIndexer()),
+                             std::shared_ptr<const Indexer>>);
+static_assert(!WritableThroughPointer<std::shared_ptr<const Indexer>>);
+static_assert(!WritableThroughPointer<decltype(std::declval<SharedIndexInformer&>().GetStore())>);
+
+TEST_F(SharedInformerTest, GetIndexerIsAReadOnlyViewOfTheCache) {
+  Make();
+  RunAndSync({MakePod("ns1", "a")}, "10");
+  std::shared_ptr<const Indexer> cache = informer_->GetIndexer();
+  EXPECT_NE(cache->GetByKey("ns1/a"), nullptr);
+  EXPECT_EQ(cache->List().size(), 1u);
 }
 
 TEST_F(SharedInformerTest, B06B07BareInformerHasOnlyTheIndexesGivenAndMoreCanBeAdded) {

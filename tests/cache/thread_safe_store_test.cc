@@ -196,13 +196,6 @@ TEST(ThreadSafeStoreTest, ListAndListKeysAreSnapshots) {
   EXPECT_THAT(store->ListKeys(), UnorderedElementsAre("ns2/b"));
 }
 
-TEST(ThreadSafeStoreTest, ResyncIsANoOp) {
-  auto store = ThreadSafeStore::Create();
-  ASSERT_TRUE(store->Add(Pod("default", "web")).ok());
-  EXPECT_TRUE(store->Resync().ok());
-  EXPECT_EQ(store->Size(), 1u);
-}
-
 // --- B03: Replace ------------------------------------------------------------------------------
 
 TEST(ThreadSafeStoreTest, B03ReplaceSwapsContentAndRebuildsIndexes) {

@@ -14,13 +14,14 @@
 
 #include "kube/client/http_client.h"
 #include "kube/client/rest_client.h"
-#include "kube/watch/fake_watch.h"
 #include "tests/client/scripted_server.h"
+#include "tests/testing/fake_watch.h"
 #include "tests/testing/objects.h"
 
 namespace kube {
 namespace {
 
+using testing::FakeWatch;
 using testing::ScriptedConn;
 using testing::ScriptedRequest;
 using testing::ScriptedServer;

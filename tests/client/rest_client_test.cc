@@ -13,13 +13,14 @@
 #include <thread>
 #include <vector>
 
-#include "kube/watch/fake_watch.h"
 #include "tests/client/scripted_server.h"
+#include "tests/testing/fake_watch.h"
 #include "tests/testing/objects.h"
 
 namespace kube {
 namespace {
 
+using testing::FakeWatch;
 using ::testing::HasSubstr;
 using testing::ScriptedConn;
 using testing::ScriptedRequest;

@@ -123,9 +123,6 @@ TEST_F(SharedInformerFactoryTest, GroupAccessorsAreOnTheFactoryAndTypedStillWork
   EXPECT_EQ(factory->Batch().V1().Jobs().Informer(), factory->InformerFor({"batch", "v1", "jobs"}));
   EXPECT_EQ(factory->Coordination().V1().Leases().Informer(),
             factory->InformerFor({"coordination.k8s.io", "v1", "leases"}));
-  // The deprecated spelling hands out the same informers.
-  EXPECT_EQ(Typed(*factory).Apps().V1().Deployments().Informer(),
-            factory->Apps().V1().Deployments().Informer());
 }
 
 TEST_F(SharedInformerFactoryTest, B39NamespaceAndTweakReachEveryListerWatcher) {

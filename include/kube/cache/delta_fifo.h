@@ -52,7 +52,7 @@ struct Delta {
 // Thread-safe. Producers never wait for the consumer, except `ReplacePage` (see
 // `Options::max_replace_backlog`). Back-pressure holds only between pages: `ReplacePage` waits,
 // before queuing its page, until at most `max_replace_backlog` `kReplaced` deltas are queued, then
-// queues the whole page. `Replace`, `ReplaceItem` and `Push` never wait, so relist items pushed
+// queues the whole page. `Push` never waits, so relist items pushed
 // while a page arrives (the reflector hands a page's items on in batches through `Push`, from the
 // transport's I/O thread) are not bounded. For the reflector's paginated relist this keeps the
 // relist items queued at about `max_replace_backlog` plus one page (500 items); a list served in
@@ -74,16 +74,10 @@ class DeltaFifo {
   DeltaFifo(const DeltaFifo&) = delete;
   DeltaFifo& operator=(const DeltaFifo&) = delete;
 
-  // Queue one delta. kCancelled after `Close`.
-  Status Add(ObjectPtr obj);
-  Status Update(ObjectPtr obj);
-  Status Delete(ObjectPtr obj);
-  Status Bookmark(std::string resource_version);
+  // Queues one `kSyncAll` delta (a resync). kCancelled after `Close`.
   Status Resync();
 
-  // A whole relist at once: `ReplaceBegin`, a `kReplaced` per item, `ReplaceEnd(rv)`.
-  Status Replace(std::vector<ObjectPtr> items, std::string resource_version);
-  // The same, streamed: call `ReplaceBegin`, then `ReplacePage` per page, then `ReplaceEnd`. A
+  // A relist, streamed: call `ReplaceBegin`, then `ReplacePage` per page, then `ReplaceEnd`. A
   // relist that fails halfway simply starts again with `ReplaceBegin`; the partial pages were
   // real states and do no harm. `ReplacePage` first blocks while the queue holds more than
   // `max_replace_backlog` relist items (kCancelled if the queue closes meanwhile), then queues all
@@ -91,26 +85,18 @@ class DeltaFifo {
   Status ReplaceBegin();
   Status ReplacePage(std::vector<ObjectPtr> items);
   Status ReplaceEnd(std::string resource_version);
-  // One relist item that arrives on its own (the initial events of a streaming watch-list).
-  // Never blocks: it is called on the transport's I/O thread.
-  Status ReplaceItem(ObjectPtr obj);
 
   // Queues several deltas in order under one lock, with at most one `on_ready` call: a watch
   // chunk's events become one push and one wake-up of the consumer. Object deltas are transformed
-  // as `Add` does; a null object for an object delta is kInvalidArgument (nothing is queued).
-  // Never blocks, even for `kReplaced` items. kCancelled after `Close`.
+  // (`Options::transform`); a null object for an object delta is kInvalidArgument (nothing is
+  // queued). Never blocks, even for `kReplaced` items. kCancelled after `Close`.
   Status Push(std::vector<Delta> deltas);
 
   // Removes and returns up to `max` deltas in order; empty when there are none. Never blocks.
   std::vector<Delta> PopBatch(size_t max);
-  // Blocks until a delta is queued or the queue is closed (then returns an empty vector).
-  std::vector<Delta> PopBatchWait(size_t max);
 
-  // Deltas queued now.
-  size_t Len() const;
-  // Wakes blocked producers and consumers; later pushes fail with kCancelled. Idempotent.
+  // Wakes a producer blocked in `ReplacePage`; later pushes fail with kCancelled. Idempotent.
   void Close();
-  bool IsClosed() const;
 
  private:
   struct Impl;

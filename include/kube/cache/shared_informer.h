@@ -193,8 +193,11 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   // B07: before or after `Run`; kCancelled once stopped; kAlreadyExists on a name conflict.
   virtual Status AddIndexers(const Indexers& indexers) = 0;
 
-  virtual std::shared_ptr<Indexer> GetIndexer() const = 0;
-  std::shared_ptr<Store> GetStore() const { return GetIndexer(); }
+  // A read-only view of the cache the informer fills: the informer is its only writer, so the
+  // view offers only the const queries (GetByKey, List, ByIndex, IndexKeys, ...). Add indexes
+  // through `AddIndexers` above.
+  virtual std::shared_ptr<const Indexer> GetIndexer() const = 0;
+  std::shared_ptr<const Store> GetStore() const { return GetIndexer(); }
 
   // B36: starts list+watch in the background and returns. A second call logs and returns.
   virtual void Run() = 0;
@@ -219,8 +222,6 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   // A snapshot of the counters below, for metrics and tests. Cheap (no lock on the delta path;
   // one short lock per handler) and callable from any thread, handlers included.
   virtual InformerStats Stats() const = 0;
-  // Deprecated spelling of `Stats()`, kept for code written against the first release.
-  InformerStats GetStats() const { return Stats(); }
 };
 
 }  // namespace kube

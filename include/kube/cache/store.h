@@ -1,7 +1,8 @@
 // [5] Store and Indexer: the informer's cache, as interfaces.
 //
 // Reads from: the shared informer, which applies each delta popped from the FIFO.
-// Feeds: listers and handlers (through the informer), user code via `GetIndexer()`.
+// Feeds: listers and handlers (through the informer), user code via `GetIndexer()` (a read-only
+// view: `std::shared_ptr<const Indexer>`).
 // client-go: tools/cache/store.go, tools/cache/index.go.
 //
 // Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
@@ -52,8 +53,6 @@ class Store {
 
   // B03: swap the whole content for `list` at once and record `resource_version`.
   virtual Status Replace(std::vector<ObjectPtr> list, std::string resource_version) = 0;
-  // Meaningless for a plain store (a FIFO queues Sync deltas); kept for client-go's shape.
-  virtual Status Resync() = 0;
 };
 
 // A Store with secondary indexes.

@@ -97,8 +97,6 @@ class ThreadSafeStore final : public Indexer {
   // after it is dropped. Errors: an `IndexFunc`'s error or a null element; the store is then
   // unchanged. Blocks other writers for the whole call, readers only for the swap.
   Status Replace(std::vector<ObjectPtr> list, std::string resource_version) override;
-  // Does nothing and returns OK: a store has nothing to resync (the FIFO queues Sync deltas).
-  Status Resync() override;
 
   // --- Indexer ----------------------------------------------------------------------------------
   // B04. Unknown index -> kNotFound `Index with name X does not exist`. Shared lock.

@@ -125,12 +125,6 @@ class SharedInformerFactory {
   std::unique_ptr<Impl> impl_;
 };
 
-namespace labels {
-// client-go spelling: `lister.List(labels::Everything())`.
-inline LabelSelector Everything() { return LabelSelector::Everything(); }
-inline LabelSelector Nothing() { return LabelSelector::Nothing(); }
-}  // namespace labels
-
 }  // namespace kube
 
 #endif  // KUBE_INFORMERS_FACTORY_H_

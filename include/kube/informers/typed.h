@@ -34,25 +34,6 @@
 
 namespace kube {
 
-// Deprecated: call the factory's own accessors (`factory->Apps()`). The typed group accessors of
-// one factory, kept for code written against the first release. A cheap view: it holds a pointer
-// to the factory, which must outlive it. Thread-safe (the factory is).
-class TypedInformers {
- public:
-  explicit TypedInformers(SharedInformerFactory& factory) : factory_(&factory) {}
-  CoreInformers Core() const { return CoreInformers(*factory_); }
-  AppsInformers Apps() const { return AppsInformers(*factory_); }
-  DiscoveryInformers Discovery() const { return DiscoveryInformers(*factory_); }
-  BatchInformers Batch() const { return BatchInformers(*factory_); }
-  CoordinationInformers Coordination() const { return CoordinationInformers(*factory_); }
-
- private:
-  SharedInformerFactory* factory_;
-};
-
-// Deprecated: `Typed(factory).Apps()` is `factory.Apps()`.
-inline TypedInformers Typed(SharedInformerFactory& factory) { return TypedInformers(factory); }
-
 // Every kind with a typed view above, core group first, in the order of the list in this file's
 // top comment.
 std::span<const KindInfo> TypedKinds();

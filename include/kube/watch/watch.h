@@ -1,7 +1,8 @@
 // Watch: the changes to a collection, one event at a time, in the server's commit order.
 //
 // Reads from: the watch decoder (src/watch/watch_decoder.cc) over an HTTP stream
-// (`ResourceClient::Watch`, client/rest_client.h), or a `FakeWatch` (watch/fake_watch.h) in tests.
+// (`ResourceClient::Watch`, client/rest_client.h), or, in tests, a `FakeWatch`
+// (tests/testing/fake_watch.h).
 // Feeds: user code that pulls events in its own loop. The reflector does not use the `Watch`
 // interface: it watches through `ListerWatcher::Watch` (cache/list_watch.h), whose callbacks
 // (`ResourceClient::WatchAsync`/`WatchAsyncBatched` over HTTP) receive the same `WatchEvent`s on
@@ -42,6 +43,11 @@ struct WatchEvent {
   ObjectPtr object;  // null only for some kError events
   Status error;      // OK unless type == kError
 };
+
+// The Status object a server sends in an ERROR event for `status`:
+// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":...,
+// "reason":...,"code":...}`. Never null.
+ObjectPtr MakeStatusObject(const Status& status);
 
 // What `Watch::NextFor` found.
 enum class WatchWait {

@@ -1,11 +1,11 @@
-// FakeWatch: a `Watch` whose events a test (or a user's test) sends by hand.
+// FakeWatch: a `Watch` whose events a test sends by hand.
 //
-// Feeds: whatever consumes a `Watch`: user code and its tests (here, tests/client/ checks it). The
-// reflector and informer tests do not use it: the reflector watches through callbacks
-// (`ListerWatcher::Watch`), faked by tests/testing/fake_lister_watcher.h.
+// Feeds: tests of code that consumes a `Watch` (tests/client/ checks it). The reflector and
+// informer tests do not use it: the reflector watches through callbacks (`ListerWatcher::Watch`),
+// faked by tests/testing/fake_lister_watcher.h.
 // client-go: k8s.io/apimachinery/pkg/watch/watch.go (`FakeWatcher`, `NewFake`).
-#ifndef KUBE_WATCH_FAKE_WATCH_H_
-#define KUBE_WATCH_FAKE_WATCH_H_
+#ifndef KUBE_TESTS_TESTING_FAKE_WATCH_H_
+#define KUBE_TESTS_TESTING_FAKE_WATCH_H_
 
 #include <chrono>
 #include <memory>
@@ -15,7 +15,7 @@
 #include "kube/status.h"
 #include "kube/watch/watch.h"
 
-namespace kube {
+namespace kube::testing {
 
 // Unlike Go's FakeWatcher, sending never blocks: events queue without bound until taken.
 //
@@ -58,11 +58,6 @@ class FakeWatch final : public Watch {
   std::unique_ptr<Impl> impl_;
 };
 
-// The Status object a server sends in an ERROR event for `status`:
-// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":...,
-// "reason":...,"code":...}`. Never null.
-ObjectPtr MakeStatusObject(const Status& status);
+}  // namespace kube::testing
 
-}  // namespace kube
-
-#endif  // KUBE_WATCH_FAKE_WATCH_H_
+#endif  // KUBE_TESTS_TESTING_FAKE_WATCH_H_

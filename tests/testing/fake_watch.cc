@@ -1,15 +1,13 @@
 // FakeWatch: a hand-driven Watch for tests.
 //
 // Feeds: Watch consumers under test. client-go: apimachinery watch.FakeWatcher.
-#include "kube/watch/fake_watch.h"
+#include "tests/testing/fake_watch.h"
 
-#include <string>
 #include <utility>
 
-#include "json/scan.h"
 #include "watch/event_channel.h"
 
-namespace kube {
+namespace kube::testing {
 
 struct FakeWatch::Impl {
   internal::EventChannel channel;
@@ -57,29 +55,4 @@ WatchWait FakeWatch::NextFor(std::chrono::milliseconds timeout, WatchEvent* even
 
 void FakeWatch::Stop() noexcept { impl_->channel.Stop(); }
 
-ObjectPtr MakeStatusObject(const Status& status) {
-  std::string json = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":)";
-  json += status.ok() ? R"("Success")" : R"("Failure")";
-  json += R"(,"message":)";
-  internal::json::AppendQuoted(status.message(), &json);
-  std::string reason = status.reason();
-  if (!reason.empty()) {
-    json += R"(,"reason":)";
-    internal::json::AppendQuoted(reason, &json);
-  }
-  if (status.retry_after()) {
-    json += R"(,"details":{"retryAfterSeconds":)";
-    json += std::to_string(status.retry_after()->count());
-    json += '}';
-  }
-  if (status.http_code() != 0) {
-    json += R"(,"code":)";
-    json += std::to_string(status.http_code());
-  }
-  json += '}';
-  Result<ObjectPtr> obj = Object::Parse(json);
-  // The text above is valid JSON by construction; a failure here is a bug in Object::Parse.
-  return obj ? *std::move(obj) : nullptr;
-}
-
-}  // namespace kube
+}  // namespace kube::testing
