@@ -558,8 +558,12 @@ class Handler {
     if (auto t = Param(req, "timeoutSeconds"); !t.empty()) {
       int64_t secs = 0;
       if (auto err = ParseInt64Param(t, &secs)) return ErrorResponse(BadRequest(*err));
+      // 0 is the server's own timeout; a negative one ends the watch at once, as kube-apiserver's
+      // timer does.
       if (secs > 0) {
         plan->timeout = std::min(plan->timeout, std::chrono::seconds(secs));
+      } else if (secs < 0) {
+        plan->timeout = std::chrono::seconds(0);
       }
     }
     std::string_view rv_text = Param(req, "resourceVersion");

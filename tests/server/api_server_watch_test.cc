@@ -367,6 +367,13 @@ TEST_F(ApiServerWatchTest, TimeoutSecondsEndsTheStreamCleanly) {
   EXPECT_TRUE(WaitFor([&] { return server().WatchCount() == 0; }));
 }
 
+TEST_F(ApiServerWatchTest, NegativeTimeoutSecondsEndsTheStreamAtOnce) {
+  auto w = Watch(std::string(kConfigMaps) + "?watch=true&timeoutSeconds=-1&resourceVersion=" +
+                 std::to_string(server().ResourceVersion()));
+  EXPECT_TRUE(w->WaitDone(std::chrono::seconds(10)));  // not the 30-minute default
+  EXPECT_TRUE(w->ended_cleanly());
+}
+
 TEST_F(ApiServerWatchTest, SelectorTransitionsAreAddedAndDeleted) {
   MustCreate(ConfigMapJson("default", "x", {{"app", "blue"}}));
   auto w =
