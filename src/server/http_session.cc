@@ -736,9 +736,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-    if ((ec == net::error::no_descriptors ||
-         ec == boost::system::errc::too_many_files_open_in_system) &&
-        ShedOne()) {
+    if (OutOfDescriptors(ec) && ShedOne()) {
       return Accept();
     }
     if (ec) {  // e.g. no spare descriptor either: try again shortly rather than spin
@@ -758,6 +756,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
           ->Start();
     }
     Accept();
+  }
+
+  // EMFILE or ENFILE from accept. Compares the raw errno: matching an error condition goes
+  // through the category's virtual `equivalent`, which UBSan's vptr check rejects for Boost
+  // 1.74's constant-initialised system category.
+  static bool OutOfDescriptors(const beast::error_code& ec) {
+    return ec.category() == boost::system::system_category() &&
+           (ec.value() == EMFILE || ec.value() == ENFILE);
   }
 
   static int OpenSpare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }

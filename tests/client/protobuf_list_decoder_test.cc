@@ -308,7 +308,8 @@ TEST(ProtobufPiecesTest, KnowsBuiltInGroupVersionsAndListShapes) {
 }
 
 TEST(ProtobufPiecesTest, MessageDecoderWritesOneItemWithOrWithoutTypeMeta) {
-  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(ReadTestdata("get/configmap.pb"));
+  const std::string body = ReadTestdata("get/configmap.pb");  // the envelope's views point into it
+  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(body);
   ASSERT_TRUE(env) << env.error();
   ProtobufMessageDecoder decoder;
   std::string with, without;
