@@ -2,7 +2,7 @@
 // the minimal OpenAPI v3 documents kubectl reads before it acts.
 //
 // Reads from: the ResourceCatalog. Feeds: the router.
-// See ../shared/reference/kubernetes-api-protocol.md §12-§13; client-go discovery_client.go,
+// client-go discovery_client.go,
 // openapi3/root.go, cli-runtime query_param_verifier_v3.go and kubectl apply/patcher.go are the
 // consumers whose expectations shape these documents.
 #include "server/discovery.h"

@@ -2,7 +2,6 @@
 //
 // Reads from: the ResourceCatalog. Feeds: the router (`/version`, `/api`, `/apis`, `/api/v1`,
 // `/apis/G/V`, `/openapi/v3`, `/openapi/v3/...`).
-// See ../shared/reference/kubernetes-api-protocol.md §12-§13.
 #ifndef KUBE_SERVER_DISCOVERY_H_
 #define KUBE_SERVER_DISCOVERY_H_
 

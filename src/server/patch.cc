@@ -2,7 +2,7 @@
 // strategic merge patch for the built-in kinds.
 //
 // Reads from: PATCH requests. Feeds: the storage's update path.
-// See ../shared/reference/kubernetes-api-protocol.md §11. The strategic merge semantics follow
+// The strategic merge semantics follow
 // apimachinery's `util/strategicpatch` (facts only; the code is ours):
 //   - maps merge recursively; `null` deletes a key;
 //   - lists named in the merge-key table below merge element by element on their key (new

@@ -2,7 +2,7 @@
 //
 // Reads from: PATCH requests. Feeds: the storage's update path, which then validates, checks the
 // resourceVersion precondition (a patch that sets metadata.resourceVersion is conditional) and
-// stores the result. See ../shared/reference/kubernetes-api-protocol.md §11.
+// stores the result.
 #ifndef KUBE_SERVER_PATCH_H_
 #define KUBE_SERVER_PATCH_H_
 

@@ -3,7 +3,7 @@
 // custom resources (what a CRD without additionalPrinterColumns shows).
 //
 // Reads from: stored objects. Feeds: list, get and watch answers when kubectl asks for a Table.
-// See ../shared/reference/kubernetes-api-protocol.md §14; kubernetes pkg/printers/internalversion
+// Kubernetes' pkg/printers/internalversion
 // is the reference for the cells (facts only; the code here is ours).
 #include "server/table.h"
 

@@ -1,7 +1,6 @@
 // Table rendering for `kubectl get` (Accept: application/json;as=Table;v=v1;g=meta.k8s.io).
 //
 // Reads from: stored objects. Feeds: list, get and watch answers when kubectl asks for a Table.
-// See ../shared/reference/kubernetes-api-protocol.md §14.
 #ifndef KUBE_SERVER_TABLE_H_
 #define KUBE_SERVER_TABLE_H_
 
