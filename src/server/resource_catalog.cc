@@ -203,8 +203,8 @@ std::vector<ResourceInfo> BuiltinTable() {
     t.push_back(std::move(r));
   }
   {
-    ResourceInfo r =
-        Builtin("policy", "poddisruptionbudgets", "PodDisruptionBudget", "poddisruptionbudget", true);
+    ResourceInfo r = Builtin("policy", "poddisruptionbudgets", "PodDisruptionBudget",
+                             "poddisruptionbudget", true);
     r.short_names = {"pdb"};
     r.has_status = true;
     r.tracks_generation = true;

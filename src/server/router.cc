@@ -8,8 +8,8 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
-#include "server/decode_checks.h"
 #include "server/content_type.h"
+#include "server/decode_checks.h"
 #include "server/discovery.h"
 #include "server/object_json.h"
 #include "server/patch.h"
@@ -352,8 +352,8 @@ RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_n
     ContentNegotiation content =
         NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
     if (content.refusal) return std::move(*content.refusal);
-    RouteResult result = HandleUnsafe(content.request ? *content.request : req,
-                                      std::move(watch_notify));
+    RouteResult result =
+        HandleUnsafe(content.request ? *content.request : req, std::move(watch_notify));
     EncodeAnswer(content, &result);
     return result;
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...

@@ -232,7 +232,7 @@ TEST_F(ReflectorTest, B17GoneEndsTheWatchAndRelistsAtTheLastSyncedVersion) {
   w1->Send(ErrorEvent(gone));
   w1->End(gone);
   lw_->SetObjects({MakePod("ns", "a", {.rv = "15"})}, "20");  // never older than asked
-  AdvanceOnceArmed(2s);  // one backoff step (B19)
+  AdvanceOnceArmed(2s);                                       // one backoff step (B19)
   ASSERT_TRUE(lw_->WaitForLists(2));
   // B11: a watch that ended in 410 does not force a consistent read.
   EXPECT_EQ(lw_->list_calls()[1].resource_version, "15");
