@@ -1,19 +1,52 @@
 # Shared by the kubectl end-to-end scripts (kubectl_e2e.sh, kubectl_protobuf_e2e.sh), which source
-# it right after starting `kinf serve` in the background: it waits for the server and its
-# kubeconfig, then defines the helpers the checks use. Expects WORK, KUBECONFIG_FILE, KUBECTL
-# and SERVER_PID from the sourcing script.
+# it, set KINF (the kinf binary) and call `start_kinf_serve`; it also defines the helpers the checks
+# use. KUBECTL overrides the kubectl binary.
 # shellcheck shell=bash
-for _ in $(seq 1 200); do
-  grep -q '^kubeconfig written to' "$WORK/server.out" 2>/dev/null && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if ! grep -q '^kubeconfig written to' "$WORK/server.out" 2>/dev/null; then
-  echo "FAIL: kinf serve did not start"
-  cat "$WORK/server.out" "$WORK/server.err"
-  exit 1
-fi
-echo "server: $(head -n 1 "$WORK/server.out")"
+# start_kinf_serve NAME [SERVE_ARGS...]: skips the whole script (exit 0, "SKIPPED: kubectl not
+# installed") without kubectl; otherwise makes a fresh work folder and HOME (removed at exit unless
+# KEEP_WORK=1), starts `$KINF serve` on a free loopback port with SERVE_ARGS, and waits until it has
+# written its kubeconfig (exit 1 when it does not start). Sets WORK, KUBECONFIG_FILE, SERVER_PID.
+start_kinf_serve() {
+  KUBECTL=${KUBECTL:-kubectl}
+  if ! command -v "$KUBECTL" >/dev/null 2>&1; then
+    echo "SKIPPED: kubectl not installed"
+    exit 0
+  fi
+
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  export HOME="$WORK/home"
+  mkdir -p "$HOME"
+  KUBECONFIG_FILE="$WORK/kubeconfig"
+  SERVER_PID=""
+
+  # shellcheck disable=SC2317  # invoked through the EXIT trap
+  cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then
+      kill "$SERVER_PID" 2>/dev/null
+      wait "$SERVER_PID" 2>/dev/null
+    fi
+    if [[ "${KEEP_WORK:-}" == 1 ]]; then
+      echo "work directory kept: $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  }
+  trap cleanup EXIT
+  "$KINF" serve --listen 127.0.0.1:0 "${@:2}" --write-kubeconfig "$KUBECONFIG_FILE" \
+    >"$WORK/server.out" 2>"$WORK/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    grep -q '^kubeconfig written to' "$WORK/server.out" 2>/dev/null && break
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if ! grep -q '^kubeconfig written to' "$WORK/server.out" 2>/dev/null; then
+    echo "FAIL: kinf serve did not start"
+    cat "$WORK/server.out" "$WORK/server.err"
+    exit 1
+  fi
+  echo "server: $(head -n 1 "$WORK/server.out")"
+}
 
 k() {
   "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$WORK/cache" --request-timeout=20s "$@"

@@ -11,38 +11,9 @@
 # 0 when there is no kubectl.
 set -uo pipefail
 
-KINF=${1:?usage: kubectl_e2e.sh PATH/TO/kinf}
-KUBECTL=${KUBECTL:-kubectl}
-if ! command -v "$KUBECTL" >/dev/null 2>&1; then
-  echo "SKIPPED: kubectl not installed"
-  exit 0
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubectl_protobuf_e2e.XXXXXX")
-export HOME="$WORK/home"
-mkdir -p "$HOME"
-KUBECONFIG_FILE="$WORK/kubeconfig"
-SERVER_PID=""
-
-# shellcheck disable=SC2317  # invoked through the EXIT trap
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  if [[ "${KEEP_WORK:-}" == 1 ]]; then
-    echo "work directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-
-# --- start the server ----------------------------------------------------------------------------
-"$KINF" serve --listen 127.0.0.1:0 --write-kubeconfig "$KUBECONFIG_FILE" \
-  >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
+KINF=${1:?usage: kubectl_protobuf_e2e.sh PATH/TO/kinf}
 source "$(dirname "${BASH_SOURCE[0]}")/kubectl_lib.sh"
+start_kinf_serve kubectl_protobuf_e2e
 
 # --- protobuf on the wire --------------------------------------------------------------------
 N=(-n kubectl-ns)
