@@ -101,6 +101,16 @@ std::chrono::milliseconds Seconds(double s) {
   return std::chrono::milliseconds(static_cast<int64_t>(std::min(s, 1e14) * 1000.0));
 }
 
+SignalsStayWithPython::SignalsStayWithPython() {
+  sigset_t all;
+  sigfillset(&all);
+  // Faults are delivered to the thread that caused them and must stay deliverable.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &old_);
+}
+
+SignalsStayWithPython::~SignalsStayWithPython() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
 bool WaitInterruptible(std::optional<double> timeout,
                        const std::function<bool(std::chrono::milliseconds)>& ready) {
   using SteadyClock = std::chrono::steady_clock;

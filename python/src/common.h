@@ -12,6 +12,7 @@
 #define KUBE_INFORMER_PYTHON_COMMON_H_
 
 #include <pybind11/pybind11.h>
+#include <signal.h>
 
 #include <chrono>
 #include <functional>
@@ -81,6 +82,21 @@ bool WaitInterruptible(std::optional<double> timeout,
                        const std::function<bool(std::chrono::milliseconds)>& ready);
 
 std::chrono::milliseconds Seconds(double s);
+
+// Blocks asynchronous signals on the calling thread while it lives, so that library threads
+// created meanwhile (which inherit the mask, as do the threads they create) never receive them:
+// Ctrl-C then reaches the Python main thread, even while it blocks in `Event.wait()`. Wrap every
+// call that may start library threads.
+class SignalsStayWithPython {
+ public:
+  SignalsStayWithPython();
+  ~SignalsStayWithPython();
+  SignalsStayWithPython(const SignalsStayWithPython&) = delete;
+  SignalsStayWithPython& operator=(const SignalsStayWithPython&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 // A Kubernetes object as Python sees it: a shared reference to the immutable C++ object.
 struct PyKubeObject {

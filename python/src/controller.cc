@@ -187,6 +187,7 @@ void RegisterController(py::module_& m) {
                limiters.push_back(std::make_shared<BucketRateLimiter<std::string>>(qps, burst));
              }
              auto limiter = std::make_shared<MaxOfRateLimiter<std::string>>(std::move(limiters));
+             SignalsStayWithPython signals;
              auto q = std::make_unique<PyQueue>();
              q->queue = std::make_unique<Queue>(limiter, kube::workqueue::QueueOptions{.name = name});
              return q;
@@ -281,6 +282,7 @@ void RegisterController(py::module_& m) {
                  CallPython("on_new_leader", [&] { new_leader->get()(who); });
                };
              }
+             SignalsStayWithPython signals;
              auto e = std::make_unique<PyElector>();
              e->elector = Unwrap(kube::LeaderElector::Create(std::move(config)));
              return e;
@@ -289,7 +291,11 @@ void RegisterController(py::module_& m) {
            py::arg("lease_duration"), py::arg("renew_deadline"), py::arg("retry_period"),
            py::arg("on_started_leading"), py::arg("on_stopped_leading"),
            py::arg("on_new_leader"), py::arg("release_on_cancel"))
-      .def("start", [](PyElector& e) { e.elector->Start(); })
+      .def("start",
+           [](PyElector& e) {
+             SignalsStayWithPython signals;
+             e.elector->Start();
+           })
       .def("stop",
            [](PyElector& e) {
              if (InCallback()) throw std::runtime_error("stop() called from a leader callback");

@@ -270,6 +270,7 @@ void RegisterInformers(py::module_& m) {
       .def(py::init([](const kube::RestConfig& config, bool protobuf) {
              kube::HttpClientOptions o;
              o.prefer_protobuf = protobuf;
+             SignalsStayWithPython signals;
              return std::make_shared<PyClient>(PyClient{Unwrap(kube::MakeCurlHttpClient(config, o))});
            }),
            py::arg("config"), py::arg("protobuf") = true)
@@ -482,6 +483,7 @@ void RegisterInformers(py::module_& m) {
                    std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(*watch_timeout)));
              }
              if (drop_managed_fields) o.transform = kube::DropManagedFields;
+             SignalsStayWithPython signals;
              auto f = std::make_shared<PyFactory>();
              f->client = client;
              f->factory = kube::SharedInformerFactory::Create(client->http, std::move(o));
@@ -500,6 +502,7 @@ void RegisterInformers(py::module_& m) {
             auto out = std::make_shared<PyInformer>();
             {
               py::gil_scoped_release nogil;
+              SignalsStayWithPython signals;
               out->informer = f.factory->InformerFor(gvr, scope);
             }
             out->gvr = gvr;
@@ -511,7 +514,9 @@ void RegisterInformers(py::module_& m) {
           py::arg("kind"), py::arg("singular"))
       .def("start",
            [](PyFactory& f) {
+             if (!f.factory) throw std::runtime_error("the factory is stopped");
              py::gil_scoped_release nogil;
+             SignalsStayWithPython signals;
              f.factory->Start();
            })
       .def(

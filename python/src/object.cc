@@ -25,10 +25,11 @@ std::string PointerStep(std::string_view key) {
   return out;
 }
 
-py::object JsonLoads(const std::string& json) {
-  static py::handle loads = py::object(py::module_::import("json").attr("loads")).release();
-  return loads(json);
-}
+// json.loads, looked up once at import. (Not a function-local static: its initialization guard
+// would be held across the import, which may release the GIL, and deadlock a second thread.)
+py::handle g_json_loads;
+
+py::object JsonLoads(const std::string& json) { return g_json_loads(json); }
 
 // A view of the value at a JSON Pointer inside an object; scalars are returned as Python values
 // directly, so a Node always stands for an array or a map.
@@ -121,6 +122,7 @@ py::object WrapObject(const kube::ObjectPtr& obj) {
 }
 
 void RegisterObject(py::module_& m) {
+  g_json_loads = py::object(py::module_::import("json").attr("loads")).release();
   py::class_<Node>(m, "Node",
                    "A map or list inside an Object, read lazily: `obj['spec']['replicas']`. "
                    "Immutable; `to_python()` (or `json()`) decodes it whole.")

@@ -286,8 +286,8 @@ def test_ctrl_c_interrupts_wait_for_cache_sync(unreachable_config, tmp_path):
         f = ki.SharedInformerFactory(ki.load_kubeconfig(server={unreachable_config.server!r}))
         f.core.v1.pods
         f.start()
-        print("waiting", flush=True)
         try:
+            print("waiting", flush=True)
             f.wait_for_cache_sync()
         except KeyboardInterrupt:
             f.stop()
@@ -329,3 +329,28 @@ def test_repeated_create_start_stop_does_not_leak(demo):
     growth = sum(s.size_diff for s in snap1.compare_to(snap0, "filename"))
     assert growth < 256 * 1024
     wait_until(lambda: threads() <= base_threads + 1, what="library threads to end")
+
+
+def test_ctrl_c_reaches_a_main_thread_blocked_in_python(demo, tmp_path):
+    # Library threads never take the signal, so a main thread blocked without a timeout (here
+    # Event.wait()) still gets KeyboardInterrupt.
+    script = tmp_path / "block.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, threading, kube_informer as ki
+        with ki.SharedInformerFactory(ki.load_kubeconfig({demo.kubeconfig!r})) as f:
+            f.core.v1.pods.add_event_handler(on_add=lambda o: None)
+            f.start()
+            f.wait_for_cache_sync(30)
+            try:
+                print("waiting", flush=True)
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                sys.exit(3)
+    """))
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                         env=os.environ.copy())
+    assert p.stdout.readline().strip() == "waiting"
+    p.send_signal(2)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 3 and "interrupted" in out
