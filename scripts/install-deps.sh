@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14
   libclang-rt-14-dev  # libFuzzer and the clang sanitizer runtimes (scripts/fuzz.sh)
+  # The Python module (python/, KUBE_INFORMER_BUILD_PYTHON) and its tests, for /usr/bin/python3.
+  python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
 )
 
 missing=()
