@@ -48,8 +48,8 @@ void RegisterErrors(py::module_& m) {
 }
 
 void Raise(const kube::Status& status) {
-  PyObject* cls = status.code() == kube::StatusCode::kInvalidArgument ? g_invalid_argument_error
-                                                                       : g_kube_error;
+  PyObject* cls =
+      status.code() == kube::StatusCode::kInvalidArgument ? g_invalid_argument_error : g_kube_error;
   py::object exc = py::reinterpret_borrow<py::object>(cls)(status.ToString());
   exc.attr("code") = std::string(kube::StatusCodeName(status.code()));
   exc.attr("http_code") = status.http_code();
@@ -121,8 +121,8 @@ bool WaitInterruptible(std::optional<double> timeout,
   while (true) {
     std::chrono::milliseconds slice = kSlice;
     if (!forever) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                        SteadyClock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
       slice = std::clamp(left, std::chrono::milliseconds(0), kSlice);
     }
     bool ok;

@@ -24,7 +24,8 @@ using Queue = kube::workqueue::RateLimitingQueue<std::string>;
 // A body from a str (JSON), a dict (dumped) or an Object.
 std::string Body(const py::object& obj) {
   if (py::isinstance<py::str>(obj)) return obj.cast<std::string>();
-  if (py::isinstance<PyKubeObject>(obj)) return std::string(obj.cast<const PyKubeObject&>().p->json());
+  if (py::isinstance<PyKubeObject>(obj))
+    return std::string(obj.cast<const PyKubeObject&>().p->json());
   return py::module_::import("json").attr("dumps")(obj).cast<std::string>();
 }
 
@@ -150,8 +151,7 @@ void RegisterController(py::module_& m) {
             }
             return WrapObject(Unwrap(std::move(r)));
           },
-          py::arg("name"), py::arg("patch"), py::arg("type") = "merge",
-          py::arg("subresource") = "")
+          py::arg("name"), py::arg("patch"), py::arg("type") = "merge", py::arg("subresource") = "")
       .def(
           "delete",
           [](const kube::ResourceClient& c, const std::string& name, const std::string& uid,
@@ -189,7 +189,8 @@ void RegisterController(py::module_& m) {
              auto limiter = std::make_shared<MaxOfRateLimiter<std::string>>(std::move(limiters));
              SignalsStayWithPython signals;
              auto q = std::make_unique<PyQueue>();
-             q->queue = std::make_unique<Queue>(limiter, kube::workqueue::QueueOptions{.name = name});
+             q->queue =
+                 std::make_unique<Queue>(limiter, kube::workqueue::QueueOptions{.name = name});
              return q;
            }),
            py::arg("name") = "", py::arg("base_delay") = 0.005, py::arg("max_delay") = 1000.0,
@@ -223,8 +224,7 @@ void RegisterController(py::module_& m) {
           "Blocks (GIL released) until an item is queued and returns it; None once the queue is "
           "shut down and empty. Call done(item) when finished with it.")
       .def(
-          "done", [](PyQueue& q, const std::string& item) { q.queue->Done(item); },
-          py::arg("item"))
+          "done", [](PyQueue& q, const std::string& item) { q.queue->Done(item); }, py::arg("item"))
       .def("__len__", [](PyQueue& q) { return q.queue->Len(); })
       .def("shut_down", [](PyQueue& q) { q.queue->ShutDown(); })
       .def("shut_down_with_drain",
@@ -289,8 +289,8 @@ void RegisterController(py::module_& m) {
            }),
            py::arg("client"), py::arg("namespace"), py::arg("name"), py::arg("identity"),
            py::arg("lease_duration"), py::arg("renew_deadline"), py::arg("retry_period"),
-           py::arg("on_started_leading"), py::arg("on_stopped_leading"),
-           py::arg("on_new_leader"), py::arg("release_on_cancel"))
+           py::arg("on_started_leading"), py::arg("on_stopped_leading"), py::arg("on_new_leader"),
+           py::arg("release_on_cancel"))
       .def("start",
            [](PyElector& e) {
              SignalsStayWithPython signals;
@@ -304,8 +304,7 @@ void RegisterController(py::module_& m) {
            })
       .def_property_readonly("is_leader", [](const PyElector& e) { return e.elector->IsLeader(); })
       .def_property_readonly("leader", [](const PyElector& e) { return e.elector->GetLeader(); })
-      .def_property_readonly("identity",
-                             [](const PyElector& e) { return e.elector->identity(); });
+      .def_property_readonly("identity", [](const PyElector& e) { return e.elector->identity(); });
 }
 
 }  // namespace kinf_py

@@ -189,7 +189,8 @@ void RegisterInformers(py::module_& m) {
       "it): `obj` is the cache's last state, which may be older than the server's final one.")
       .def_readonly("key", &PyTombstone::key)
       .def_property_readonly("obj", [](const PyTombstone& t) { return WrapObject(t.obj); })
-      .def_property_readonly("name", [](const PyTombstone& t) { return std::string(t.obj->name()); })
+      .def_property_readonly("name",
+                             [](const PyTombstone& t) { return std::string(t.obj->name()); })
       .def_property_readonly("namespace",
                              [](const PyTombstone& t) { return std::string(t.obj->ns()); })
       .def("__repr__",
@@ -251,8 +252,7 @@ void RegisterInformers(py::module_& m) {
         o.server = server.value_or("");
         return Unwrap(kube::LoadKubeconfig(o));
       },
-      py::arg("path") = py::none(), py::arg("context") = py::none(),
-      py::arg("server") = py::none(),
+      py::arg("path") = py::none(), py::arg("context") = py::none(), py::arg("server") = py::none(),
       "A kubeconfig as kubectl reads it: `path`, else $KUBECONFIG, else ~/.kube/config.");
   m.def(
       "in_cluster", [] { return Unwrap(kube::InClusterConfig()); },
@@ -271,7 +271,8 @@ void RegisterInformers(py::module_& m) {
              kube::HttpClientOptions o;
              o.prefer_protobuf = protobuf;
              SignalsStayWithPython signals;
-             return std::make_shared<PyClient>(PyClient{Unwrap(kube::MakeCurlHttpClient(config, o))});
+             return std::make_shared<PyClient>(
+                 PyClient{Unwrap(kube::MakeCurlHttpClient(config, o))});
            }),
            py::arg("config"), py::arg("protobuf") = true)
       .def_property_readonly("server", [](const PyClient& c) { return c.http->server(); });
@@ -282,12 +283,12 @@ void RegisterInformers(py::module_& m) {
       .def(
           "wait_for_synced",
           [](const kube::ResourceEventHandlerRegistration& r, std::optional<double> timeout) {
-            return WaitInterruptible(timeout, [&](std::chrono::milliseconds s) {
-              return r.WaitForSynced(s);
-            });
+            return WaitInterruptible(
+                timeout, [&](std::chrono::milliseconds s) { return r.WaitForSynced(s); });
           },
           py::arg("timeout") = py::none())
-      .def_property_readonly("pending", &kube::ResourceEventHandlerRegistration::PendingNotifications)
+      .def_property_readonly("pending",
+                             &kube::ResourceEventHandlerRegistration::PendingNotifications)
       .def_property_readonly("errors", &kube::ResourceEventHandlerRegistration::HandlerErrors);
 
   py::class_<PyLister>(m, "Lister", "Read-only queries over an informer's cache.")
@@ -364,25 +365,24 @@ void RegisterInformers(py::module_& m) {
                                return py::make_tuple(i.gvr.group, i.gvr.version, i.gvr.resource);
                              })
       .def_property_readonly("namespaced", [](const PyInformer& i) { return i.namespaced; })
-      .def(
-          "_add_event_handler",
-          [](PyInformer& i, py::object on_add, bool add_takes_flag, py::object on_update,
-             py::object on_delete, py::object on_resync, std::optional<double> resync_period,
-             std::string name) {
-            kube::HandlerOptions o;
-            if (resync_period) o.resync_period = Seconds(*resync_period);
-            if (name.empty()) name = "python handler on " + i.gvr.resource;
-            o.name = name;
-            auto handler =
-                std::make_shared<PyHandler>(std::move(on_add), add_takes_flag, std::move(on_update),
-                                            std::move(on_delete), std::move(on_resync), name);
-            kube::Result<kube::RegistrationPtr> r = kube::Status();
-            {
-              py::gil_scoped_release nogil;
-              r = i.informer->AddEventHandler(std::move(handler), std::move(o));
-            }
-            return Unwrap(std::move(r));
-          })
+      .def("_add_event_handler",
+           [](PyInformer& i, py::object on_add, bool add_takes_flag, py::object on_update,
+              py::object on_delete, py::object on_resync, std::optional<double> resync_period,
+              std::string name) {
+             kube::HandlerOptions o;
+             if (resync_period) o.resync_period = Seconds(*resync_period);
+             if (name.empty()) name = "python handler on " + i.gvr.resource;
+             o.name = name;
+             auto handler = std::make_shared<PyHandler>(std::move(on_add), add_takes_flag,
+                                                        std::move(on_update), std::move(on_delete),
+                                                        std::move(on_resync), name);
+             kube::Result<kube::RegistrationPtr> r = kube::Status();
+             {
+               py::gil_scoped_release nogil;
+               r = i.informer->AddEventHandler(std::move(handler), std::move(o));
+             }
+             return Unwrap(std::move(r));
+           })
       .def(
           "remove_event_handler",
           [](PyInformer& i, const kube::RegistrationPtr& reg) {
@@ -428,10 +428,9 @@ void RegisterInformers(py::module_& m) {
             });
           },
           py::arg("timeout") = py::none())
-      .def_property_readonly("last_sync_resource_version",
-                             [](const PyInformer& i) {
-                               return i.informer->LastSyncResourceVersion();
-                             })
+      .def_property_readonly(
+          "last_sync_resource_version",
+          [](const PyInformer& i) { return i.informer->LastSyncResourceVersion(); })
       .def_property_readonly("is_stopped",
                              [](const PyInformer& i) { return i.informer->IsStopped(); })
       .def("stats", [](const PyInformer& i) {
@@ -472,7 +471,8 @@ void RegisterInformers(py::module_& m) {
 
   py::class_<PyFactory, std::shared_ptr<PyFactory>>(m, "_Factory")
       .def(py::init([](std::shared_ptr<PyClient> client, double resync, std::string ns,
-                       size_t threads, std::optional<double> watch_timeout, bool drop_managed_fields) {
+                       size_t threads, std::optional<double> watch_timeout,
+                       bool drop_managed_fields) {
              kube::SharedInformerFactoryOptions o;
              o.default_resync = Seconds(resync);
              o.ns = std::move(ns);
@@ -549,9 +549,8 @@ void RegisterInformers(py::module_& m) {
           },
           py::arg("timeout") = py::none())
       .def("stop", &PyFactory::Shutdown)
-      .def_property_readonly("thread_count", [](const PyFactory& f) {
-        return f.factory->ThreadCount();
-      });
+      .def_property_readonly("thread_count",
+                             [](const PyFactory& f) { return f.factory->ThreadCount(); });
 
   m.def("_typed_kinds", [] {
     py::list out;

@@ -165,7 +165,8 @@ void RegisterObject(py::module_& m) {
            [](const Node& n, const py::object& other) {
              return JsonLoads(Unwrap(n.p->GetJson(n.pointer))).equal(other);
            })
-      .def("__repr__", [](const Node& n) { return "Node(" + Unwrap(n.p->GetJson(n.pointer)) + ")"; });
+      .def("__repr__",
+           [](const Node& n) { return "Node(" + Unwrap(n.p->GetJson(n.pointer)) + ")"; });
 
   py::class_<PyKubeObject>(
       m, "Object",
@@ -173,41 +174,45 @@ void RegisterObject(py::module_& m) {
       "other fields by path (`obj['spec']['replicas']`, `obj.get('spec.replicas')`); the whole "
       "object with `to_dict()` or `json()`.")
       .def_static(
-          "parse", [](const std::string& json) { return PyKubeObject{Unwrap(kube::Object::Parse(json))}; },
+          "parse",
+          [](const std::string& json) { return PyKubeObject{Unwrap(kube::Object::Parse(json))}; },
           py::arg("json"), "Decodes one JSON object.")
       .def_property_readonly("name", [](const PyKubeObject& o) { return std::string(o.p->name()); })
-      .def_property_readonly("namespace", [](const PyKubeObject& o) { return std::string(o.p->ns()); })
-      .def_property_readonly("key", [](const PyKubeObject& o) { return Key(*o.p); },
-                             "`namespace/name`, or `name` for a cluster-scoped object.")
+      .def_property_readonly("namespace",
+                             [](const PyKubeObject& o) { return std::string(o.p->ns()); })
+      .def_property_readonly(
+          "key", [](const PyKubeObject& o) { return Key(*o.p); },
+          "`namespace/name`, or `name` for a cluster-scoped object.")
       .def_property_readonly("kind", [](const PyKubeObject& o) { return std::string(o.p->kind()); })
       .def_property_readonly("api_version",
                              [](const PyKubeObject& o) { return std::string(o.p->api_version()); })
       .def_property_readonly("uid", [](const PyKubeObject& o) { return std::string(o.p->uid()); })
-      .def_property_readonly("resource_version",
-                             [](const PyKubeObject& o) { return std::string(o.p->resource_version()); })
+      .def_property_readonly(
+          "resource_version",
+          [](const PyKubeObject& o) { return std::string(o.p->resource_version()); })
       .def_property_readonly("generation", [](const PyKubeObject& o) { return o.p->generation(); })
-      .def_property_readonly("generate_name",
-                             [](const PyKubeObject& o) { return std::string(o.p->generate_name()); })
-      .def_property_readonly("labels", [](const PyKubeObject& o) { return ToDict(o.p->labels()); },
-                             "A new dict of the labels (changing it changes nothing).")
+      .def_property_readonly(
+          "generate_name", [](const PyKubeObject& o) { return std::string(o.p->generate_name()); })
+      .def_property_readonly(
+          "labels", [](const PyKubeObject& o) { return ToDict(o.p->labels()); },
+          "A new dict of the labels (changing it changes nothing).")
       .def_property_readonly("annotations",
                              [](const PyKubeObject& o) { return ToDict(o.p->annotations()); })
-      .def_property_readonly(
-          "owner_references",
-          [](const PyKubeObject& o) {
-            py::list out;
-            for (const kube::OwnerReference& r : o.p->owner_references()) {
-              py::dict d;
-              d["apiVersion"] = std::string(r.api_version);
-              d["kind"] = std::string(r.kind);
-              d["name"] = std::string(r.name);
-              d["uid"] = std::string(r.uid);
-              d["controller"] = r.controller;
-              d["blockOwnerDeletion"] = r.block_owner_deletion;
-              out.append(d);
-            }
-            return out;
-          })
+      .def_property_readonly("owner_references",
+                             [](const PyKubeObject& o) {
+                               py::list out;
+                               for (const kube::OwnerReference& r : o.p->owner_references()) {
+                                 py::dict d;
+                                 d["apiVersion"] = std::string(r.api_version);
+                                 d["kind"] = std::string(r.kind);
+                                 d["name"] = std::string(r.name);
+                                 d["uid"] = std::string(r.uid);
+                                 d["controller"] = r.controller;
+                                 d["blockOwnerDeletion"] = r.block_owner_deletion;
+                                 out.append(d);
+                               }
+                               return out;
+                             })
       .def_property_readonly("finalizers",
                              [](const PyKubeObject& o) {
                                py::list out;
@@ -228,18 +233,22 @@ void RegisterObject(py::module_& m) {
            })
       .def("__contains__",
            [](const PyKubeObject& o, const std::string& key) { return o.p->Has(PointerStep(key)); })
-      .def("get",
-           [](const PyKubeObject& o, const std::string& path, py::object dflt) {
-             return GetPath(o.p, path, std::move(dflt));
-           }, py::arg("path"), py::arg("default") = py::none(),
-           "The value at a dotted path (`spec.template.spec.containers[0].image`) or JSON Pointer "
-           "(`/spec/replicas`); maps and lists are decoded to dict and list; `default` when "
-           "absent. InvalidArgumentError for a path that does not parse.")
+      .def(
+          "get",
+          [](const PyKubeObject& o, const std::string& path, py::object dflt) {
+            return GetPath(o.p, path, std::move(dflt));
+          },
+          py::arg("path"), py::arg("default") = py::none(),
+          "The value at a dotted path (`spec.template.spec.containers[0].image`) or JSON Pointer "
+          "(`/spec/replicas`); maps and lists are decoded to dict and list; `default` when "
+          "absent. InvalidArgumentError for a path that does not parse.")
       .def("has", [](const PyKubeObject& o, const std::string& path) { return o.p->Has(path); })
-      .def("json", [](const PyKubeObject& o) { return std::string(o.p->json()); },
-           "The whole object as minified JSON.")
-      .def("to_dict", [](const PyKubeObject& o) { return JsonLoads(std::string(o.p->json())); },
-           "The whole object decoded into dicts and lists (a new copy each call).")
+      .def(
+          "json", [](const PyKubeObject& o) { return std::string(o.p->json()); },
+          "The whole object as minified JSON.")
+      .def(
+          "to_dict", [](const PyKubeObject& o) { return JsonLoads(std::string(o.p->json())); },
+          "The whole object decoded into dicts and lists (a new copy each call).")
       .def("memory_usage", [](const PyKubeObject& o) { return o.p->MemoryUsage(); })
       .def("__eq__",
            [](const PyKubeObject& a, const py::object& b) {
@@ -249,8 +258,8 @@ void RegisterObject(py::module_& m) {
       .def("__hash__",
            [](const PyKubeObject& o) { return std::hash<std::string_view>()(o.p->json()); })
       .def("__repr__", [](const PyKubeObject& o) {
-        return "<Object " + std::string(o.p->api_version()) + " " + std::string(o.p->kind()) +
-               " " + Key(*o.p) + " rv=" + std::string(o.p->resource_version()) + ">";
+        return "<Object " + std::string(o.p->api_version()) + " " + std::string(o.p->kind()) + " " +
+               Key(*o.p) + " rv=" + std::string(o.p->resource_version()) + ">";
       });
 }
 
