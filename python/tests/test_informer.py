@@ -354,3 +354,19 @@ def test_ctrl_c_reaches_a_main_thread_blocked_in_python(demo, tmp_path):
     p.send_signal(2)
     out, _ = p.communicate(timeout=30)
     assert p.returncode == 3 and "interrupted" in out
+
+
+def test_stop_from_a_handler_raises_instead_of_deadlocking(demo):
+    errors = []
+    with ki.SharedInformerFactory(demo.config) as f:
+        def on_add(obj):
+            try:
+                f.stop()
+            except RuntimeError as e:
+                errors.append(str(e))
+
+        d = f.apps.v1.deployments
+        d.add_event_handler(on_add=on_add)
+        f.start()
+        assert f.wait_for_handlers_sync(timeout=30)
+    assert len(errors) == 3 and "from a handler" in errors[0]
