@@ -265,6 +265,13 @@ class EventStream:
             except KubeError:
                 pass  # the informer is stopped already
 
+    def __del__(self) -> None:
+        # A stream abandoned without close() (a `break` out of `async for`) stops its handler.
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001  (never raise from a finalizer)
+            pass
+
     async def __aenter__(self) -> "EventStream":
         return self
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common.h"
@@ -161,6 +162,12 @@ PyInformer::~PyInformer() {
     new std::shared_ptr<kube::SharedIndexInformer>(std::move(informer));  // leak at exit
     return;
   }
+  if (InCallback()) {
+    // Dropped by one of its own handlers: stopping here would wait for that handler. Another
+    // thread drops it once the handler has returned.
+    std::thread([i = std::move(informer)]() mutable { i.reset(); }).detach();
+    return;
+  }
   py::gil_scoped_release nogil;  // the last reference stops the informer, which waits for handlers
   informer.reset();
 }
@@ -168,6 +175,12 @@ PyInformer::~PyInformer() {
 PyFactory::~PyFactory() {
   if (!PythonAlive()) {
     factory.release();  // leak at exit: handler threads can no longer take the GIL
+    return;
+  }
+  if (InCallback()) {
+    // Dropped by one of its handlers (a destructor must not raise): shut down on another thread,
+    // which waits for that handler to return.
+    std::thread([f = std::move(factory)]() mutable { f.reset(); }).detach();
     return;
   }
   Shutdown();

@@ -371,3 +371,21 @@ def test_stop_from_a_handler_raises_instead_of_deadlocking(demo):
         f.start()
         assert f.wait_for_handlers_sync(timeout=30)
     assert len(errors) == 3 and "from a handler" in errors[0]
+
+
+def test_a_handler_may_drop_the_last_reference_to_its_factory(demo):
+    dropped = threading.Event()
+    holder = {}
+
+    def on_add(obj):
+        if holder.pop("factory", None) is not None:
+            gc.collect()
+            dropped.set()
+
+    f = ki.SharedInformerFactory(demo.config)
+    f.apps.v1.deployments.add_event_handler(on_add=on_add)
+    f.start()
+    holder["factory"] = f
+    ki._live_factories.discard(f)
+    del f
+    assert dropped.wait(30)
