@@ -10,8 +10,11 @@ Each measurement runs in a fresh process; the table gives medians over --reps ru
   python:  the official client's typed list_pod_for_all_namespaces, when `kubernetes` imports
            (Debian: python3-kubernetes); skipped otherwise.
 
+Then watch events: one Python handler on ConfigMaps that `kinf serve --churn 100000` changes as
+fast as it can; handler calls per second over --watch-seconds.
+
 Usage: PYTHONPATH=build/python bench/python_sync.py [--kinf build/tools/kinf/kinf] [--pods N]
-       [--reps R]
+       [--reps R] [--watch-seconds S]
 """
 import argparse
 import json
@@ -98,6 +101,25 @@ secs = time.perf_counter() - t0
 print(json.dumps({"seconds": secs, "objects": len(cache), "rss": rss() - base}))
 """
 
+WATCH = r"""
+import json, sys, time, kube_informer as ki
+n = [0]
+def h(*a):
+    n[0] += 1
+with ki.SharedInformerFactory(ki.Client(ki.load_kubeconfig(sys.argv[1]), protobuf=False)) as f:
+    cm = f.core.v1.configmaps
+    cm.add_event_handler(h, h, h)
+    f.start()
+    assert f.wait_for_cache_sync(60)
+    time.sleep(1)
+    a, w, t = n[0], cm.stats()["watch_events"], time.perf_counter()
+    time.sleep(float(sys.argv[2]))
+    secs = time.perf_counter() - t
+    st = cm.stats()
+    print(json.dumps({"calls_per_s": (n[0] - a) / secs, "events_per_s": (st["watch_events"] - w) / secs,
+                      "backlog": st["handlers"][0]["queue_depth"]}))
+"""
+
 OFFICIAL = r"""
 import json, sys, time
 from kubernetes import client, config
@@ -126,6 +148,7 @@ def main() -> None:
     ap.add_argument("--kinf", default=str(ROOT / "build" / "tools" / "kinf" / "kinf"))
     ap.add_argument("--pods", type=int, default=10000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--watch-seconds", type=float, default=3)
     args = ap.parse_args()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="kinf-pybench-"))
@@ -180,6 +203,27 @@ def main() -> None:
     adds = statistics.median(r["adds"] for r in results["module"])
     print(f"# module: {adds:.0f} on_add calls delivered to one Python handler during the sync "
           f"({adds / base:,.0f}/s, list and decode included)")
+
+    # Watch events: the server churns ConfigMaps as fast as it can (--churn 100000); one Python
+    # handler counts its calls over --watch-seconds. A growing backlog means the handler, not the
+    # server, sets the pace.
+    kubeconfig = work / "kubeconfig-watch"
+    log = open(work / "server-watch.log", "w")
+    server = subprocess.Popen([args.kinf, "serve", "--listen", "127.0.0.1:0", "--churn", "100000",
+                               "--churn-resources", "configmaps",
+                               "--write-kubeconfig", str(kubeconfig)], stdout=log, stderr=log)
+    try:
+        while "kubeconfig written to" not in (work / "server-watch.log").read_text():
+            if server.poll() is not None:
+                raise RuntimeError((work / "server-watch.log").read_text())
+            time.sleep(0.1)
+        runs = [run(WATCH, str(kubeconfig), str(args.watch_seconds)) for _ in range(args.reps)]
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"# watch: {statistics.median(r['calls_per_s'] for r in runs):,.0f} handler calls/s "
+          f"(server sent {statistics.median(r['events_per_s'] for r in runs):,.0f} events/s; "
+          f"backlog at the end {statistics.median(r['backlog'] for r in runs):,.0f})")
 
 
 if __name__ == "__main__":
