@@ -345,9 +345,20 @@ class SharedInformerFactory:
     def for_resource(self, resource: Union[str, GVR, ResourceInfo], *,
                      namespaced: Optional[bool] = None) -> Informer:
         """The informer for any resource: "pods", "deployments.apps", "apps/v1/deployments",
-        ("example.com", "v1", "widgets"), ... (see resource_info)."""
-        info = resource if isinstance(resource, ResourceInfo) else \
-            resource_info(resource, namespaced)
+        ("example.com", "v1", "widgets"), ... (see resource_info); other names ("deploy",
+        "widgets.example.com") are resolved by asking the server (discovery)."""
+        if isinstance(resource, ResourceInfo):
+            info = resource
+        else:
+            try:
+                info = resource_info(resource, namespaced)
+            except InvalidArgumentError:
+                if not isinstance(resource, str) or "/" in resource:
+                    raise
+                # Not built in: ask the server, as kubectl does (short names, custom resources).
+                group, version, plural, kind, scoped = self.client.resource_for(resource)
+                info = ResourceInfo(group, version, plural, kind.lower() or plural, kind,
+                                    scoped if namespaced is None else namespaced)
         key = (info.group, info.version, info.resource)
         with self._lock:
             inf = self._informers.get(key)

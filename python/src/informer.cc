@@ -288,7 +288,24 @@ void RegisterInformers(py::module_& m) {
                  PyClient{Unwrap(kube::MakeCurlHttpClient(config, o))});
            }),
            py::arg("config"), py::arg("protobuf") = true)
-      .def_property_readonly("server", [](const PyClient& c) { return c.http->server(); });
+      .def_property_readonly("server", [](const PyClient& c) { return c.http->server(); })
+      .def(
+          "resource_for",
+          [](PyClient& c, const std::string& name) {
+            if (!c.discovery) c.discovery = std::make_shared<kube::DiscoveryClient>(c.http);
+            kube::Result<kube::ResourceMapping> r = kube::Status();
+            {
+              py::gil_scoped_release nogil;
+              r = c.discovery->ResourceFor(name);
+            }
+            kube::ResourceMapping mapping = Unwrap(std::move(r));
+            return py::make_tuple(mapping.resource.group, mapping.resource.version,
+                                  mapping.resource.resource, mapping.kind.kind, mapping.namespaced);
+          },
+          py::arg("name"),
+          "Resolves a name as kubectl does, by asking the server (discovery): plural, singular, "
+          "short name or kind, optionally qualified ('deploy', 'widgets.example.com'). Returns "
+          "(group, version, resource, kind, namespaced).");
 
   py::class_<kube::ResourceEventHandlerRegistration, kube::RegistrationPtr>(
       m, "Registration", "One handler's membership in an informer.")

@@ -7,6 +7,7 @@
 #include "common.h"
 #include "kube/cache/lister.h"
 #include "kube/cache/shared_informer.h"
+#include "kube/client/discovery.h"
 #include "kube/client/http_client.h"
 #include "kube/group_version.h"
 #include "kube/informers/factory.h"
@@ -15,6 +16,8 @@ namespace kinf_py {
 
 struct PyClient {
   std::shared_ptr<kube::HttpClient> http;
+  // Made on first use (`resource_for`); it caches what it fetched.
+  std::shared_ptr<kube::DiscoveryClient> discovery;
 };
 
 struct PyLister {

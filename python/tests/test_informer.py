@@ -46,8 +46,10 @@ def test_typed_accessors_and_for_resource_share_one_informer(demo):
         assert f.core.v1.pods is f.for_resource("pods")
         with pytest.raises(AttributeError):
             f.apps.v1.widgets
-        with pytest.raises(ki.InvalidArgumentError):
+        assert f.for_resource("deploy") is a  # a short name: resolved by discovery
+        with pytest.raises(ki.KubeError) as e:
             f.for_resource("widgets")
+        assert e.value.code == "not_found"
 
 
 def test_handlers_see_a_consistent_sequence_under_churn(kinf_serve):
