@@ -208,8 +208,9 @@ class Informer:
             async with informer.events() as events:
                 async for ev in events: ...
 
-        Registers a handler on the first iteration (bound to the running loop) and removes it
-        when the stream is closed."""
+        Registers a handler (bound to the running loop) on entering `async with`, or else on the
+        first iteration, and removes it when the stream is closed. Objects cached before that are
+        delivered first as ADDED with is_in_initial_list=True."""
         return EventStream(self, name)
 
 
@@ -273,6 +274,8 @@ class EventStream:
             pass
 
     async def __aenter__(self) -> "EventStream":
+        if self._queue is None:
+            self._start()  # registered now: nothing that happens inside the block is missed
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

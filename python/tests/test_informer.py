@@ -428,3 +428,35 @@ def test_other_python_threads_run_during_a_large_sync(kinf_serve, tmp_path):
         t.join()
         assert len(pods.lister) == 5000
     assert during > 0
+
+
+def test_asyncio_events_carry_updates_and_deletes(demo):
+    async def scenario():
+        with ki.SharedInformerFactory(demo.config) as f:
+            cms = f.core.v1.configmaps
+            client = f.resource("configmaps", namespace="default")
+            f.start()
+            assert f.wait_for_cache_sync(timeout=30)
+            loop = asyncio.get_running_loop()
+            seen = []
+            async with cms.events() as events:
+                body = {"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "async-cm"}, "data": {"v": "1"}}
+                await loop.run_in_executor(None, client.create, body)
+                async for ev in events:
+                    if ev.object.name != "async-cm":
+                        continue
+                    seen.append(ev)
+                    if ev.type == "ADDED":
+                        await loop.run_in_executor(
+                            None, lambda: client.patch("async-cm", {"data": {"v": "2"}}))
+                    elif ev.type == "MODIFIED":
+                        await loop.run_in_executor(None, client.delete, "async-cm")
+                    elif ev.type == "DELETED":
+                        break
+            return seen
+
+    seen = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert [e.type for e in seen] == ["ADDED", "MODIFIED", "DELETED"]
+    assert not seen[0].is_in_initial_list
+    assert seen[1].old_object.get("data.v") == "1" and seen[1].object.get("data.v") == "2"
