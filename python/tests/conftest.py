@@ -2,8 +2,10 @@
 
 KINF names the kinf binary (CTest sets it; default build/tools/kinf/kinf)."""
 
+import ctypes
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import time
@@ -16,6 +18,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 KINF = os.environ.get("KINF", str(ROOT / "build" / "tools" / "kinf" / "kinf"))
 
 
+def _die_with_parent():
+    # PR_SET_PDEATHSIG: the server ends with the test process, even if that one crashes.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class Server:
     def __init__(self, workdir: pathlib.Path, args):
         self.kubeconfig = str(workdir / "kubeconfig")
@@ -24,7 +31,8 @@ class Server:
         with open(self.out, "w") as out, open(self.err, "w") as err:
             self.proc = subprocess.Popen(
                 [KINF, "serve", "--listen", "127.0.0.1:0", *args,
-                 "--write-kubeconfig", self.kubeconfig], stdout=out, stderr=err)
+                 "--write-kubeconfig", self.kubeconfig], stdout=out, stderr=err,
+                preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if "kubeconfig written to" in self.out.read_text():
