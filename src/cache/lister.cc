@@ -111,9 +111,9 @@ NamespaceLister::NamespaceLister(std::shared_ptr<const Lister::Shared> shared, s
 std::vector<ObjectPtr> NamespaceLister::List(const LabelSelector& selector) const {
   if (selector.IsNothing()) return {};
   const Lister::Shared& shared = *shared_;
-  Result<std::vector<ObjectPtr>> indexed =
-      shared.store != nullptr ? shared.store->ByIndexMatching(kNamespaceIndex, ns_, selector)
-                              : shared.indexer->ByIndex(kNamespaceIndex, ns_);
+  Result<std::vector<ObjectPtr>> indexed = shared.store != nullptr
+                                               ? shared.store->ListNamespaceMatching(ns_, selector)
+                                               : shared.indexer->ByIndex(kNamespaceIndex, ns_);
   if (indexed) {
     if (shared.store == nullptr && !selector.Empty()) {
       std::erase_if(*indexed, [&](const ObjectPtr& obj) { return !selector.Matches(*obj); });

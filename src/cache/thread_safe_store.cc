@@ -6,12 +6,14 @@
 // Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/thread_safe_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -167,6 +169,14 @@ class EntrySet {
     --size_;
   }
 
+  bool contains(const Entry* e) const {
+    if (size_ == 0) return false;
+    for (size_t i = Home(e); slots_[i] != nullptr; i = (i + 1) & mask_) {
+      if (slots_[i] == e) return true;
+    }
+    return false;
+  }
+
   // Calls `f(const Entry*)` for every member.
   template <typename F>
   void ForEach(F&& f) const {
@@ -210,6 +220,96 @@ struct IndexData {
 using Indices = std::map<std::string, IndexData, std::less<>>;
 // One object's values for every index, in index-name order.
 using Values = std::vector<std::vector<std::string>>;
+
+// The label index: for each namespace, label key and value, the entries in that namespace whose
+// label has that value. Keyed by one string, `ns \0 key \0 value` (none of the three can hold a
+// NUL), so a lookup is one hash of bytes built on the stack. Never holds an empty set. Per object
+// it costs one slot per label in its value's set; per distinct (namespace, key, value) one node.
+using LabelPostings = std::unordered_map<std::string, EntrySet, StringHash, std::equal_to<>>;
+// namespace ("" for cluster-scoped objects) -> how many stored objects it holds; lets a query
+// over every namespace visit each namespace's postings. Never holds a zero count.
+using NamespaceCounts = std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>;
+
+struct LabelIndex {
+  LabelPostings postings;
+  NamespaceCounts namespaces;
+};
+
+// Calls `f` with the posting key of (`ns`, `key`, `value`), built on the stack when it fits.
+template <typename F>
+auto WithPostingKey(std::string_view ns, std::string_view key, std::string_view value, F&& f) {
+  char buf[512];
+  const size_t n = ns.size() + key.size() + value.size() + 2;
+  char* p = buf;
+  std::string heap;
+  if (n > sizeof buf) {
+    heap.resize(n);
+    p = heap.data();
+  }
+  std::memcpy(p, ns.data(), ns.size());
+  p[ns.size()] = '\0';
+  std::memcpy(p + ns.size() + 1, key.data(), key.size());
+  p[ns.size() + 1 + key.size()] = '\0';
+  std::memcpy(p + ns.size() + key.size() + 2, value.data(), value.size());
+  return f(std::string_view(p, n));
+}
+
+const EntrySet* FindPostings(const LabelPostings& postings, std::string_view ns,
+                             std::string_view key, std::string_view value) {
+  return WithPostingKey(ns, key, value, [&](std::string_view k) -> const EntrySet* {
+    auto it = postings.find(k);
+    return it == postings.end() ? nullptr : &it->second;
+  });
+}
+
+void AddLabels(LabelIndex& index, const Entry* entry, const Object& obj) {
+  const std::string_view ns = obj.ns();
+  for (const auto& [key, value] : obj.labels()) {
+    WithPostingKey(ns, key, value, [&](std::string_view k) {
+      auto it = index.postings.find(k);
+      if (it == index.postings.end()) it = index.postings.emplace(std::string(k), EntrySet()).first;
+      it->second.insert(entry);
+    });
+  }
+  auto it = index.namespaces.find(ns);
+  if (it == index.namespaces.end()) it = index.namespaces.emplace(std::string(ns), 0).first;
+  ++it->second;
+}
+
+void RemoveLabels(LabelIndex& index, const Entry* entry, const Object& obj) {
+  const std::string_view ns = obj.ns();
+  for (const auto& [key, value] : obj.labels()) {
+    WithPostingKey(ns, key, value, [&](std::string_view k) {
+      auto it = index.postings.find(k);
+      if (it == index.postings.end()) return;
+      it->second.erase(entry);
+      if (it->second.empty()) index.postings.erase(it);
+    });
+  }
+  auto it = index.namespaces.find(ns);
+  if (it != index.namespaces.end() && --it->second == 0) index.namespaces.erase(it);
+}
+
+bool SameLabels(const Object& a, const Object& b) {
+  if (a.ns() != b.ns()) return false;
+  StringMapView x = a.labels(), y = b.labels();
+  return std::equal(x.begin(), x.end(), y.begin(), y.end());
+}
+
+// Moves `entry` in the label index from `old`'s labels (null: it was not stored) to `now`'s
+// (null: it is being erased).
+void UpdateLabels(LabelIndex& index, const Entry* entry, const Object* old, const Object* now) {
+  if (old != nullptr && now != nullptr && SameLabels(*old, *now)) return;
+  if (old != nullptr) RemoveLabels(index, entry, *old);
+  if (now != nullptr) AddLabels(index, entry, *now);
+}
+
+// Whether the label index can answer `r` exactly: the objects matching it are those in the
+// postings of its values.
+bool IsIndexable(const LabelRequirement& r) {
+  return r.op() == LabelOperator::kEquals || r.op() == LabelOperator::kDoubleEquals ||
+         r.op() == LabelOperator::kIn;
+}
 
 Status IndexNotFound(std::string_view index_name) {
   return NotFoundError("Index with name " + std::string(index_name) + " does not exist");
@@ -303,6 +403,7 @@ class ThreadSafeStore::Impl {
     // once both locks are dropped (they are declared before the locks).
     Items items;
     Indices indices;
+    LabelIndex labels;
     internal::MutexLock w(write_mu_);
     items.reserve(list.size());
     for (ObjectPtr& obj : list) {
@@ -317,12 +418,14 @@ class ThreadSafeStore::Impl {
         if (!values) return values.error();
         AddToSets(index.values, &entry, *std::move(values));
       }
+      AddLabels(labels, &entry, *entry.obj);
     }
     {
       internal::WriterMutexLock l(mu_);
       CountWriteLock();
       items_.swap(items);
       indices_.swap(indices);
+      std::swap(labels_, labels);
       last_rv_ = std::move(rv);
     }
     return Status::Ok();
@@ -434,6 +537,41 @@ class ThreadSafeStore::Impl {
     return out;
   }
 
+  // The objects in namespace `*ns` (every namespace when `ns` is null) whose labels match
+  // `selector`, from the label index; nullopt when `selector` has no `=`, `==` or `in`
+  // requirement. The indexable requirement with the fewest candidates is picked; only its
+  // candidates are examined, and the other requirements are checked on them.
+  std::optional<std::vector<ObjectPtr>> ListByLabels(const std::string_view* ns,
+                                                     const LabelSelector& selector) const
+      KUBE_EXCLUDES(mu_) {
+    const std::vector<LabelRequirement>& reqs = selector.requirements();
+    if (std::none_of(reqs.begin(), reqs.end(), IsIndexable)) return std::nullopt;
+    std::vector<ObjectPtr> out;
+    internal::ReaderMutexLock r(mu_);
+    const LabelRequirement* best = nullptr;
+    size_t best_count = 0;
+    for (const LabelRequirement& req : reqs) {
+      if (!IsIndexable(req)) continue;
+      size_t count = 0;
+      ForEachPostingsLocked(ns, req, [&](const EntrySet& set) { count += set.size(); });
+      if (count == 0) return out;  // no object can match
+      if (best == nullptr || count < best_count) {
+        best = &req;
+        best_count = count;
+      }
+    }
+    // With one requirement every candidate matches. Otherwise most may not: reserving for all
+    // of them could cost more than it saves.
+    const bool check = reqs.size() > 1;
+    if (!check) out.reserve(best_count);
+    ForEachPostingsLocked(ns, *best, [&](const EntrySet& set) {
+      set.ForEach([&](const Entry* e) {
+        if (!check || selector.Matches(*e->obj)) out.push_back(e->obj);
+      });
+    });
+    return out;
+  }
+
   std::vector<std::string> ListKeys() const KUBE_EXCLUDES(mu_) {
     std::vector<std::string> out;
     internal::ReaderMutexLock r(mu_);
@@ -542,16 +680,35 @@ class ThreadSafeStore::Impl {
   // Counts exclusive acquisitions of `mu_`, for `WriteLocks` (B55).
   void CountWriteLock() { write_locks_.fetch_add(1, std::memory_order_relaxed); }
 
+  // Calls `f(const EntrySet&)` for the postings of each of `req`'s values in namespace `*ns`, or
+  // in every namespace when `ns` is null. The sets are disjoint: an object has one value per key.
+  template <typename F>
+  void ForEachPostingsLocked(const std::string_view* ns, const LabelRequirement& req, F&& f) const
+      KUBE_REQUIRES_SHARED(mu_) {
+    auto in_namespace = [&](std::string_view n) {
+      for (const std::string& v : req.values()) {
+        if (const EntrySet* set = FindPostings(labels_.postings, n, req.key(), v)) f(*set);
+      }
+    };
+    if (ns != nullptr) {
+      in_namespace(*ns);
+      return;
+    }
+    for (const auto& [n, count] : labels_.namespaces) in_namespace(n);
+  }
+
   const IndexData* FindIndexLocked(std::string_view index_name) const KUBE_REQUIRES_SHARED(mu_) {
     auto it = indices_.find(index_name);
     return it == indices_.end() ? nullptr : &it->second;
   }
 
   // Moves `entry` from the values of `old` (null: it was not stored) to `new_values` (null: it
-  // is being erased) in every index. Index values line up with `indices_` because both are
-  // ordered by name and hold the same names (`writer_indexers_` mirrors `indices_`).
+  // is being erased) in every index, and from `old`'s labels to its object's in the label index.
+  // Index values line up with `indices_` because both are ordered by name and hold the same names
+  // (`writer_indexers_` mirrors `indices_`).
   void UpdateIndicesLocked(const Entry* entry, const Object* old, Values* new_values)
       KUBE_REQUIRES(mu_) {
+    UpdateLabels(labels_, entry, old, new_values != nullptr ? entry->obj.get() : nullptr);
     size_t i = 0;
     for (auto& [name, index] : indices_) {
       std::vector<std::string> next;
@@ -586,6 +743,7 @@ class ThreadSafeStore::Impl {
   mutable internal::SharedMutex mu_ KUBE_ACQUIRED_AFTER(write_mu_);
   Items items_ KUBE_GUARDED_BY(mu_);
   Indices indices_ KUBE_GUARDED_BY(mu_);
+  LabelIndex labels_ KUBE_GUARDED_BY(mu_);
   std::string last_rv_ KUBE_GUARDED_BY(mu_);
   std::atomic<uint64_t> write_locks_{0};
 };
@@ -668,7 +826,19 @@ std::string ThreadSafeStore::LastStoreSyncResourceVersion() const {
 std::vector<ObjectPtr> ThreadSafeStore::ListMatching(const LabelSelector& selector) const {
   if (selector.IsNothing()) return {};
   if (selector.Empty()) return impl_->List(nullptr);
+  if (std::optional<std::vector<ObjectPtr>> found = impl_->ListByLabels(nullptr, selector)) {
+    return *std::move(found);
+  }
   return impl_->List(&selector);
+}
+
+Result<std::vector<ObjectPtr>> ThreadSafeStore::ListNamespaceMatching(
+    std::string_view ns, const LabelSelector& selector) const {
+  if (selector.IsNothing()) return std::vector<ObjectPtr>{};
+  if (std::optional<std::vector<ObjectPtr>> found = impl_->ListByLabels(&ns, selector)) {
+    return *std::move(found);
+  }
+  return ByIndexMatching(kNamespaceIndex, ns, selector);
 }
 
 Result<std::vector<ObjectPtr>> ThreadSafeStore::ByIndexMatching(

@@ -252,5 +252,106 @@ TEST(ThreadSafeStoreStressTest, ConcurrentWritesReplaceAndReadsStayConsistent) {
   RecordProperty("reads", std::to_string(reads.load()));
 }
 
+// The label index under writers that change labels, delete and Replace, while readers query it.
+// "Fixed" objects share the namespace with churning ones and are in every Replace, so a query for
+// them has one exact answer at every instant; any other answer must match its selector.
+TEST(ThreadSafeStoreStressTest, LabelIndexQueriesStayExactUnderConcurrentWrites) {
+  constexpr int kFixed = 40;
+  constexpr int kReplaces = 20;
+  std::vector<ObjectPtr> fixed;
+  for (int i = 0; i < kFixed; ++i) {
+    testing::PodOptions opts;
+    opts.labels = {{"app", AppValue(i)}, {"fixed", "yes"}};
+    fixed.push_back(MakePod("mix", "f-" + std::to_string(i), opts));
+  }
+  std::vector<ObjectPtr> churn;  // churn[key * kChurnVariants + variant]
+  for (int k = 0; k < kChurnKeys; ++k) {
+    for (int v = 0; v < kChurnVariants; ++v) {
+      testing::PodOptions opts;
+      opts.rv = std::to_string(v + 1);
+      opts.labels = {{"app", AppValue(k + v)}};
+      if (v == 1) opts.labels["fixed"] = "no";
+      churn.push_back(MakePod(k % 2 == 0 ? "mix" : "other", "c-" + std::to_string(k), opts));
+    }
+  }
+  auto store = ThreadSafeStore::Create({{std::string(kNamespaceIndex), MetaNamespaceIndexFunc}});
+  ASSERT_TRUE(store->Replace(fixed, "1").ok());
+  Lister lister(store, {.group = "", .resource = "pod"});
+
+  Failures failures;
+  std::atomic<int> writers_running{kWriters + 1};
+  std::latch start(kWriters + 1 + kReaders);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      uint32_t x = 777 + w;
+      for (int op = 0; op < kWriterOps; ++op) {
+        x = x * 1664525u + 1013904223u;
+        const ObjectPtr& obj = churn[(x >> 8) % churn.size()];
+        Status s = (x >> 4) % 4 == 0 ? store->Delete(*obj) : store->Update(obj);
+        if (!s.ok()) failures.Fail("write failed: " + s.ToString());
+      }
+      writers_running.fetch_sub(1);
+    });
+  }
+  threads.emplace_back([&] {
+    start.arrive_and_wait();
+    for (int g = 0; g < kReplaces; ++g) {
+      std::vector<ObjectPtr> list = fixed;
+      for (size_t i = g % kChurnVariants; i < churn.size(); i += 2 * kChurnVariants) {
+        list.push_back(churn[i]);
+      }
+      Status s = store->Replace(std::move(list), std::to_string(100 + g));
+      if (!s.ok()) failures.Fail("Replace failed: " + s.ToString());
+    }
+    writers_running.fetch_sub(1);
+  });
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      start.arrive_and_wait();
+      for (int n = 0; n < kMaxReadsPerReader && writers_running.load() > 0; ++n) {
+        const std::string app = AppValue(n + r);
+        // Exact: the fixed objects with this app, whatever the churn does.
+        const LabelSelector exact = *LabelSelector::Parse("app=" + app + ",fixed=yes");
+        std::vector<ObjectPtr> got = lister.Namespace("mix").List(exact);
+        failures.Check(got.size() == static_cast<size_t>(kFixed / kApps),
+                       "fixed objects missing or extra");
+        std::set<const Object*> seen;
+        for (const ObjectPtr& o : got) {
+          failures.Check(o->name().starts_with("f-"), "a churned object matched fixed=yes");
+          failures.Check(o->labels().Get("app") == app, "wrong app");
+          failures.Check(seen.insert(o.get()).second, "an object listed twice");
+        }
+        // Loose: whatever is there matches, in the namespace asked for, and once.
+        const LabelSelector loose = *LabelSelector::Parse("app in (" + app + ",a3),fixed!=yes");
+        seen.clear();
+        for (const ObjectPtr& o : lister.Namespace("mix").List(loose)) {
+          failures.Check(o->ns() == "mix", "an object of another namespace");
+          failures.Check(loose.Matches(*o), "a non-matching object");
+          failures.Check(seen.insert(o.get()).second, "an object listed twice");
+        }
+        seen.clear();
+        for (const ObjectPtr& o : store->ListMatching(loose)) {
+          failures.Check(loose.Matches(*o), "a non-matching object, every namespace");
+          failures.Check(seen.insert(o.get()).second, "an object listed twice, every namespace");
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.count(), 0) << "first failure: " << failures.first();
+
+  // Once quiet, and after each churn key went through every variant, the index agrees with a
+  // scan.
+  for (const ObjectPtr& obj : churn) ASSERT_TRUE(store->Update(obj).ok());
+  for (std::string_view text : {"app=a1", "app in (a0,a2),fixed!=yes", "fixed=no"}) {
+    const LabelSelector sel = *LabelSelector::Parse(text);
+    size_t want = 0;
+    for (const ObjectPtr& o : store->List()) want += sel.Matches(*o) ? 1 : 0;
+    EXPECT_EQ(store->ListMatching(sel).size(), want) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kube

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -564,6 +566,196 @@ TEST(ThreadSafeStoreTest, ListMatchingAndByIndexMatchingFilterByLabels) {
               UnorderedElementsAre(a, b));
   EXPECT_THAT(*store->ByIndexMatching("namespace", "ns1", LabelSelector::Nothing()), IsEmpty());
   EXPECT_FALSE(store->ByIndexMatching("color", "x", web).has_value());
+}
+
+// --- The label index (ListMatching and ListNamespaceMatching with =, ==, in) --------------------
+
+TEST(ThreadSafeStoreTest, LabelIndexAnswersNamespaceQueriesWithoutTheNamespaceIndex) {
+  auto store = ThreadSafeStore::Create();  // no index functions at all
+  ObjectPtr a = Pod("ns1", "a", "1", {{"app", "web"}, {"tier", "front"}});
+  ObjectPtr b = Pod("ns1", "b", "1", {{"app", "db"}});
+  ObjectPtr c = Pod("ns2", "c", "1", {{"app", "web"}});
+  for (const ObjectPtr& o : {a, b, c}) ASSERT_TRUE(store->Add(o).ok());
+
+  EXPECT_THAT(*store->ListNamespaceMatching("ns1", *LabelSelector::Parse("app=web")),
+              ElementsAre(a));
+  EXPECT_THAT(*store->ListNamespaceMatching("ns1", *LabelSelector::Parse("app in (db,web)")),
+              UnorderedElementsAre(a, b));
+  EXPECT_THAT(*store->ListNamespaceMatching("ns1", *LabelSelector::Parse("app==web,tier!=front")),
+              IsEmpty());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns3", *LabelSelector::Parse("app=web")), IsEmpty());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns1", LabelSelector::Nothing()), IsEmpty());
+  // Without an indexable requirement it needs the namespace index, which this store lacks.
+  Result<std::vector<ObjectPtr>> exists =
+      store->ListNamespaceMatching("ns1", *LabelSelector::Parse("tier"));
+  ASSERT_FALSE(exists.has_value());
+  EXPECT_TRUE(IsNotFound(exists.error()));
+}
+
+TEST(ThreadSafeStoreTest, LabelIndexFollowsUpdatesThatChangeLabels) {
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  ASSERT_TRUE(store->Add(Pod("ns", "a", "1", {{"app", "web"}, {"tier", "front"}})).ok());
+  ObjectPtr moved = Pod("ns", "a", "2", {{"app", "db"}});
+  ASSERT_TRUE(store->Update(moved).ok());
+
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", *LabelSelector::Parse("app=web")), IsEmpty());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", *LabelSelector::Parse("tier=front")), IsEmpty());
+  EXPECT_THAT(store->ListMatching(*LabelSelector::Parse("app=web")), IsEmpty());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", *LabelSelector::Parse("app=db")),
+              ElementsAre(moved));
+  // An update that keeps the labels keeps the object findable, as the new object.
+  ObjectPtr same = Pod("ns", "a", "3", {{"app", "db"}});
+  ASSERT_TRUE(store->Update(same).ok());
+  EXPECT_THAT(store->ListMatching(*LabelSelector::Parse("app=db")), ElementsAre(same));
+  // So does a transaction.
+  ObjectPtr back = Pod("ns", "a", "4", {{"app", "web"}});
+  store->Transaction({{StoreTransaction::Type::kUpdate, back}});
+  EXPECT_THAT(store->ListMatching(*LabelSelector::Parse("app=db")), IsEmpty());
+  EXPECT_THAT(store->ListMatching(*LabelSelector::Parse("app=web")), ElementsAre(back));
+}
+
+TEST(ThreadSafeStoreTest, LabelIndexForgetsDeletedAndReplacedObjects) {
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  ObjectPtr a = Pod("ns", "a", "1", {{"app", "web"}});
+  ObjectPtr b = Pod("ns", "b", "1", {{"app", "web"}});
+  ObjectPtr c = Pod("other", "c", "1", {{"app", "web"}});
+  for (const ObjectPtr& o : {a, b, c}) ASSERT_TRUE(store->Add(o).ok());
+  const LabelSelector web = *LabelSelector::Parse("app=web");
+
+  ASSERT_TRUE(store->Delete(*a).ok());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", web), ElementsAre(b));
+  ASSERT_TRUE(store->DeleteByKey("ns/b").ok());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", web), IsEmpty());
+  store->Transaction({{StoreTransaction::Type::kDelete, c}});
+  EXPECT_THAT(store->ListMatching(web), IsEmpty());
+
+  ASSERT_TRUE(store->Add(a).ok());
+  ObjectPtr d = Pod("ns", "d", "5", {{"app", "db"}});
+  ASSERT_TRUE(store->Replace({d}, "5").ok());
+  EXPECT_THAT(store->ListMatching(web), IsEmpty());
+  EXPECT_THAT(*store->ListNamespaceMatching("ns", *LabelSelector::Parse("app=db")), ElementsAre(d));
+}
+
+// Property test: for random objects, writes and selectors of every form, the label index's
+// answers equal a scan of `List()` filtered by namespace and `Matches`.
+TEST(ThreadSafeStoreTest, LabelIndexQueriesEqualScanningOnRandomObjectsAndSelectors) {
+  const std::vector<std::string> namespaces = {"", "ns0", "ns1", "ns2"};
+  const std::vector<std::string> keys = {"app", "tier", "example.com/team", "n"};
+  const std::vector<std::string> values = {"a", "b", "c", "", "1", "7"};
+  uint64_t x = 88172645463325252u;
+  auto next = [&](uint64_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<size_t>(x % n);
+  };
+  auto random_object = [&](std::string_view rv) {
+    StringMap labels;
+    for (const std::string& k : keys) {
+      if (next(3) != 0) labels[k] = values[next(values.size())];
+    }
+    const std::string& ns = namespaces[next(namespaces.size())];
+    const std::string name = "o" + std::to_string(next(60));
+    return ns.empty() ? MakeObject("v1", "Node", "", name, rv, labels)
+                      : Pod(ns, name, std::string(rv), labels);
+  };
+  auto random_selector = [&] {
+    std::string text;
+    const size_t n = next(4);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& k = keys[next(keys.size())];
+      const std::string& v = values[next(values.size())];
+      const std::string& w = values[next(values.size())];
+      std::string req;
+      switch (next(9)) {
+        case 0:
+          req = k + "=" + v;
+          break;
+        case 1:
+          req = k + "==" + v;
+          break;
+        case 2:
+          req = k + "!=" + v;
+          break;
+        case 3:
+          req = k + " in (" + v + "," + w + ")";
+          break;
+        case 4:
+          req = k + " notin (" + v + "," + w + ")";
+          break;
+        case 5:
+          req = k;
+          break;
+        case 6:
+          req = "!" + k;
+          break;
+        case 7:
+          req = k + ">" + std::to_string(next(9));
+          break;
+        default:
+          req = k + "<" + std::to_string(next(9));
+          break;
+      }
+      text += (text.empty() ? "" : ",") + req;
+    }
+    Result<LabelSelector> sel = LabelSelector::Parse(text);
+    EXPECT_TRUE(sel.has_value()) << text;
+    return sel ? *sel : LabelSelector::Everything();
+  };
+  auto keys_of = [](const std::vector<ObjectPtr>& objs) {
+    std::vector<std::string> out;
+    for (const ObjectPtr& o : objs) out.push_back(MetaNamespaceKey(*o));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+
+  auto store = ThreadSafeStore::Create(StandardIndexers());
+  for (int round = 0; round < 300; ++round) {
+    const std::string rv = std::to_string(round + 1);
+    switch (next(10)) {
+      case 0: {
+        std::vector<ObjectPtr> list;
+        for (size_t i = next(40); i > 0; --i) list.push_back(random_object(rv));
+        ASSERT_TRUE(store->Replace(std::move(list), rv).ok());
+        break;
+      }
+      case 1:
+      case 2: {
+        std::vector<StoreTransaction> txns;
+        for (size_t i = next(6); i > 0; --i) {
+          txns.push_back(
+              {next(3) == 0 ? StoreTransaction::Type::kDelete : StoreTransaction::Type::kUpdate,
+               random_object(rv)});
+        }
+        store->Transaction(std::move(txns));
+        break;
+      }
+      case 3:
+        ASSERT_TRUE(store->Delete(*random_object(rv)).ok());
+        break;
+      default:
+        ASSERT_TRUE(store->Update(random_object(rv)).ok());
+        break;
+    }
+    const std::vector<ObjectPtr> all = store->List();
+    for (int q = 0; q < 20; ++q) {
+      const LabelSelector sel = random_selector();
+      SCOPED_TRACE("round " + std::to_string(round) + ", selector " + sel.String());
+      std::vector<ObjectPtr> want_all;
+      for (const ObjectPtr& o : all) {
+        if (sel.Matches(*o)) want_all.push_back(o);
+      }
+      EXPECT_EQ(keys_of(store->ListMatching(sel)), keys_of(want_all));
+      const std::string& ns = namespaces[next(namespaces.size())];
+      std::vector<ObjectPtr> want_ns;
+      for (const ObjectPtr& o : want_all) {
+        if (o->ns() == ns) want_ns.push_back(o);
+      }
+      Result<std::vector<ObjectPtr>> got_ns = store->ListNamespaceMatching(ns, sel);
+      ASSERT_TRUE(got_ns.has_value()) << got_ns.error().ToString();
+      EXPECT_EQ(keys_of(*got_ns), keys_of(want_ns)) << "namespace \"" << ns << "\"";
+    }
+  }
 }
 
 }  // namespace

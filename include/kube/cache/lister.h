@@ -46,7 +46,8 @@ class NamespaceLister;
 // into their typed view; nothing here depends on the kind.
 //
 // With a `ThreadSafeStore` the label filtering runs inside the store's read lock, so objects that
-// do not match are never copied out; any other `Indexer` works through its public interface.
+// do not match are never copied out, and selectors with an `=`, `==` or `in` requirement use its
+// label index; any other `Indexer` works through its public interface.
 class Lister {
  public:
   // `indexer` must be non-null.
@@ -79,8 +80,11 @@ class Lister {
 class NamespaceLister {
  public:
   // B09: objects in the namespace whose labels match `selector` (`Everything()`: all of them,
-  // without evaluating labels; `Nothing()`: none). Uses the indexer's `kNamespaceIndex`; without
-  // it, scans every object and logs a warning (once per `Lister` it came from).
+  // without evaluating labels; `Nothing()`: none). With a `ThreadSafeStore` and a selector that
+  // has an `=`, `==` or `in` requirement, the store's label index answers
+  // (`ThreadSafeStore::ListNamespaceMatching`). Otherwise it uses the indexer's
+  // `kNamespaceIndex`; without that, it scans every object and logs a warning (once per `Lister`
+  // it came from).
   std::vector<ObjectPtr> List(const LabelSelector& selector) const;
   // B10: the object `name` in this namespace. Errors: kNotFound as `Lister::Get`, naming only
   // `name`.

@@ -51,11 +51,18 @@ struct StoreTransaction {
 //   B05); the caller gets the function's status with the key and index name added.
 // - `LastStoreSyncResourceVersion()` is always tracked (client-go only under `AtomicFIFO`, B49).
 //
+// Label index: every store, whatever its `Indexers`, also files each object under each of its
+// labels, per namespace (namespace, key, value -> objects), maintained in the same critical
+// section as the object (B05), so label-selector queries with an `=`, `==` or `in` requirement
+// examine only the objects that have one of the values asked for (`ListMatching`,
+// `ListNamespaceMatching`). It reads the labels `Object` decoded once, never the JSON.
+//
 // Cost (for capacity planning; bench/cache_memory measures it): no key strings are stored; an
 // object is filed under the key it spells, and hashed and compared through it. Per object that is
 // one hash node (`ObjectPtr` + cached hash + link, 48 bytes with glibc) and a bucket, plus, per
-// index value it has, one 8-byte slot in that value's open-addressing set (at most 3/4 full). Index
-// values are stored once per distinct value. `ListKeys` and `IndexKeys` build the keys they return.
+// index value and per label it has, one 8-byte slot in that value's open-addressing set (at most
+// 3/4 full). Index values, and label (namespace, key, value) triples, are stored once per distinct
+// value. `ListKeys` and `IndexKeys` build the keys they return.
 class ThreadSafeStore final : public Indexer {
  public:
   // An empty store with `indexers` (which may be empty: B06, a bare store has no namespace index).
@@ -132,8 +139,18 @@ class ThreadSafeStore final : public Indexer {
 
   // The objects whose labels match `selector`, filtered under the shared lock so that
   // non-matching objects are never copied out. `Everything()` returns `List()`; `Nothing()`
-  // returns nothing without taking the lock. Used by `Lister`.
+  // returns nothing without taking the lock. A selector with an `=`, `==` or `in` requirement is
+  // answered from the label index (see below) without examining other objects; any other
+  // selector scans every object. Used by `Lister`.
   std::vector<ObjectPtr> ListMatching(const LabelSelector& selector) const;
+  // The objects in namespace `ns` whose labels match `selector`, under the shared lock. With an
+  // `=`, `==` or `in` requirement the label index answers: of those requirements the one with
+  // the fewest objects in `ns` is picked, only its objects are examined and the selector's other
+  // requirements are checked on them; no index function is involved. Otherwise it is
+  // `ByIndexMatching(kNamespaceIndex, ns, selector)`, with its kNotFound error when the store
+  // has no namespace index. `Nothing()` returns an empty list at once. Used by `NamespaceLister`.
+  Result<std::vector<ObjectPtr>> ListNamespaceMatching(std::string_view ns,
+                                                       const LabelSelector& selector) const;
   // `ByIndex(index_name, value)` restricted to objects whose labels match `selector`, filtered
   // under the shared lock. Errors as `ByIndex`, except that `Nothing()` returns an empty list
   // at once, without looking for the index.
