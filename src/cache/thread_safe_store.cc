@@ -118,12 +118,15 @@ using Items = std::unordered_set<Entry, EntryHash, EntryEq>;
 class EntrySet {
  public:
   EntrySet() = default;
+  explicit EntrySet(const Entry* e) : one_(e), size_(1) {}
   EntrySet(EntrySet&& o) noexcept
       : slots_(std::move(o.slots_)),
+        one_(std::exchange(o.one_, nullptr)),
         size_(std::exchange(o.size_, 0)),
         mask_(std::exchange(o.mask_, 0)) {}
   EntrySet& operator=(EntrySet&& o) noexcept {
     slots_ = std::move(o.slots_);
+    one_ = std::exchange(o.one_, nullptr);
     size_ = std::exchange(o.size_, 0);
     mask_ = std::exchange(o.mask_, 0);
     return *this;
@@ -134,6 +137,14 @@ class EntrySet {
 
   // False if `e` was already there.
   bool insert(const Entry* e) {
+    if (!slots_) {
+      if (size_ == 0) {
+        one_ = e;
+        size_ = 1;
+        return true;
+      }
+      if (one_ == e) return false;
+    }
     if (4 * (size_ + 1) > 3 * Capacity()) Grow();
     size_t i = Home(e);
     while (slots_[i] != nullptr) {
@@ -147,6 +158,13 @@ class EntrySet {
 
   void erase(const Entry* e) {
     if (size_ == 0) return;
+    if (!slots_) {
+      if (one_ == e) {
+        one_ = nullptr;
+        size_ = 0;
+      }
+      return;
+    }
     size_t i = Home(e);
     while (slots_[i] != e) {
       if (slots_[i] == nullptr) return;
@@ -171,15 +189,28 @@ class EntrySet {
 
   bool contains(const Entry* e) const {
     if (size_ == 0) return false;
+    if (!slots_) return one_ == e;
     for (size_t i = Home(e); slots_[i] != nullptr; i = (i + 1) & mask_) {
       if (slots_[i] == e) return true;
     }
     return false;
   }
 
+  // A member; the set must not be empty.
+  const Entry* any() const {
+    if (!slots_) return one_;
+    size_t i = 0;
+    while (slots_[i] == nullptr) ++i;
+    return slots_[i];
+  }
+
   // Calls `f(const Entry*)` for every member.
   template <typename F>
   void ForEach(F&& f) const {
+    if (!slots_) {
+      if (size_ != 0) f(one_);
+      return;
+    }
     for (size_t i = 0; i < Capacity(); ++i) {
       if (slots_[i] != nullptr) f(slots_[i]);
     }
@@ -195,17 +226,22 @@ class EntrySet {
   }
   void Grow() {
     const size_t old_cap = Capacity();
-    const size_t cap = old_cap == 0 ? 2 : 2 * old_cap;
+    const size_t cap = old_cap == 0 ? 4 : 2 * old_cap;
     std::unique_ptr<const Entry*[]> old = std::move(slots_);
+    const Entry* one = std::exchange(one_, nullptr);
     slots_ = std::make_unique<const Entry*[]>(cap);  // value-initialized: all null
     mask_ = cap - 1;
     size_ = 0;
+    if (one != nullptr) insert(one);
     for (size_t i = 0; i < old_cap; ++i) {
       if (old[i] != nullptr) insert(old[i]);
     }
   }
 
+  // Until a second member arrives, the only member lives in `one_` and no table is allocated
+  // (an index value or label value that one object has costs no allocation of its own).
   std::unique_ptr<const Entry*[]> slots_;
+  const Entry* one_ = nullptr;
   size_t size_ = 0;
   size_t mask_ = 0;  // capacity - 1 (a power of two) once `slots_` is allocated
 };
@@ -222,10 +258,48 @@ using Indices = std::map<std::string, IndexData, std::less<>>;
 using Values = std::vector<std::vector<std::string>>;
 
 // The label index: for each namespace, label key and value, the entries in that namespace whose
-// label has that value. Keyed by one string, `ns \0 key \0 value` (none of the three can hold a
-// NUL), so a lookup is one hash of bytes built on the stack. Never holds an empty set. Per object
-// it costs one slot per label in its value's set; per distinct (namespace, key, value) one node.
-using LabelPostings = std::unordered_map<std::string, EntrySet, StringHash, std::equal_to<>>;
+// label has that value (a posting). A posting stores no strings: its namespace and value are read
+// from any of its members' objects (every member has them), and its key points to the interned
+// key. So a label value only one object has costs a hash node (64 bytes with glibc) and a bucket;
+// a shared value costs each object one slot. Invariant: every member's current object has the
+// posting's namespace and label value, so an object's postings are left before its entry takes
+// an object with other labels, and joined after. Never holds an empty posting.
+struct LabelTriple {
+  std::string_view ns, key, value;
+  friend bool operator==(const LabelTriple&, const LabelTriple&) = default;
+};
+
+struct Posting {
+  const std::string* key;  // interned in `LabelIndex::keys`
+  mutable EntrySet members;
+
+  LabelTriple Triple() const {
+    const Object& obj = *members.any()->obj;
+    return {obj.ns(), *key, obj.labels().Get(*key).value_or(std::string_view())};
+  }
+};
+
+// Not `noexcept`, so libstdc++ caches each node's hash: growing the table reads no object.
+struct PostingHash {
+  using is_transparent = void;
+  size_t operator()(const LabelTriple& t) const {
+    const std::hash<std::string_view> h;
+    size_t x = h(t.ns);
+    x = (x ^ h(t.key)) * 0x9E3779B97F4A7C15u;
+    return (x ^ h(t.value)) * 0x9E3779B97F4A7C15u;
+  }
+  size_t operator()(const Posting& p) const { return (*this)(p.Triple()); }
+};
+struct PostingEq {
+  using is_transparent = void;
+  static LabelTriple Of(const Posting& p) { return p.Triple(); }
+  static const LabelTriple& Of(const LabelTriple& t) { return t; }
+  template <typename A, typename B>
+  bool operator()(const A& x, const B& y) const {
+    return Of(x) == Of(y);
+  }
+};
+using LabelPostings = std::unordered_set<Posting, PostingHash, PostingEq>;
 // namespace ("" for cluster-scoped objects) -> how many stored objects it holds; lets a query
 // over every namespace visit each namespace's postings. Never holds a zero count.
 using NamespaceCounts = std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>;
@@ -233,58 +307,44 @@ using NamespaceCounts = std::unordered_map<std::string, size_t, StringHash, std:
 struct LabelIndex {
   LabelPostings postings;
   NamespaceCounts namespaces;
+  // Every label key seen since this index was built (a `Replace` builds a new one); few.
+  std::unordered_set<std::string, StringHash, std::equal_to<>> keys;
 };
-
-// Calls `f` with the posting key of (`ns`, `key`, `value`), built on the stack when it fits.
-template <typename F>
-auto WithPostingKey(std::string_view ns, std::string_view key, std::string_view value, F&& f) {
-  char buf[512];
-  const size_t n = ns.size() + key.size() + value.size() + 2;
-  char* p = buf;
-  std::string heap;
-  if (n > sizeof buf) {
-    heap.resize(n);
-    p = heap.data();
-  }
-  std::memcpy(p, ns.data(), ns.size());
-  p[ns.size()] = '\0';
-  std::memcpy(p + ns.size() + 1, key.data(), key.size());
-  p[ns.size() + 1 + key.size()] = '\0';
-  std::memcpy(p + ns.size() + key.size() + 2, value.data(), value.size());
-  return f(std::string_view(p, n));
-}
 
 const EntrySet* FindPostings(const LabelPostings& postings, std::string_view ns,
                              std::string_view key, std::string_view value) {
-  return WithPostingKey(ns, key, value, [&](std::string_view k) -> const EntrySet* {
-    auto it = postings.find(k);
-    return it == postings.end() ? nullptr : &it->second;
-  });
+  auto it = postings.find(LabelTriple{ns, key, value});
+  return it == postings.end() ? nullptr : &it->members;
 }
 
-void AddLabels(LabelIndex& index, const Entry* entry, const Object& obj) {
+// Files `entry` under its object's labels.
+void AddLabels(LabelIndex& index, const Entry* entry) {
+  const Object& obj = *entry->obj;
   const std::string_view ns = obj.ns();
   for (const auto& [key, value] : obj.labels()) {
-    WithPostingKey(ns, key, value, [&](std::string_view k) {
-      auto it = index.postings.find(k);
-      if (it == index.postings.end()) it = index.postings.emplace(std::string(k), EntrySet()).first;
-      it->second.insert(entry);
-    });
+    auto it = index.postings.find(LabelTriple{ns, key, value});
+    if (it != index.postings.end()) {
+      it->members.insert(entry);
+      continue;
+    }
+    auto k = index.keys.find(key);
+    if (k == index.keys.end()) k = index.keys.emplace(key).first;
+    index.postings.insert(Posting{&*k, EntrySet(entry)});
   }
   auto it = index.namespaces.find(ns);
   if (it == index.namespaces.end()) it = index.namespaces.emplace(std::string(ns), 0).first;
   ++it->second;
 }
 
-void RemoveLabels(LabelIndex& index, const Entry* entry, const Object& obj) {
+// Takes `entry` out of the postings of its object's labels (while it still holds that object).
+void RemoveLabels(LabelIndex& index, const Entry* entry) {
+  const Object& obj = *entry->obj;
   const std::string_view ns = obj.ns();
   for (const auto& [key, value] : obj.labels()) {
-    WithPostingKey(ns, key, value, [&](std::string_view k) {
-      auto it = index.postings.find(k);
-      if (it == index.postings.end()) return;
-      it->second.erase(entry);
-      if (it->second.empty()) index.postings.erase(it);
-    });
+    auto it = index.postings.find(LabelTriple{ns, key, value});
+    if (it == index.postings.end()) continue;
+    it->members.erase(entry);
+    if (it->members.empty()) index.postings.erase(it);
   }
   auto it = index.namespaces.find(ns);
   if (it != index.namespaces.end() && --it->second == 0) index.namespaces.erase(it);
@@ -294,14 +354,6 @@ bool SameLabels(const Object& a, const Object& b) {
   if (a.ns() != b.ns()) return false;
   StringMapView x = a.labels(), y = b.labels();
   return std::equal(x.begin(), x.end(), y.begin(), y.end());
-}
-
-// Moves `entry` in the label index from `old`'s labels (null: it was not stored) to `now`'s
-// (null: it is being erased).
-void UpdateLabels(LabelIndex& index, const Entry* entry, const Object* old, const Object* now) {
-  if (old != nullptr && now != nullptr && SameLabels(*old, *now)) return;
-  if (old != nullptr) RemoveLabels(index, entry, *old);
-  if (now != nullptr) AddLabels(index, entry, *now);
 }
 
 // Whether the label index can answer `r` exactly: the objects matching it are those in the
@@ -377,7 +429,7 @@ class ThreadSafeStore::Impl {
     if (!values) return values.error();
     internal::WriterMutexLock l(mu_);
     CountWriteLock();
-    const Entry* entry = InsertOrAssign(items_, std::move(obj), &old);
+    const Entry* entry = PutLocked(std::move(obj), &old);
     UpdateIndicesLocked(entry, old.get(), &*values);
     last_rv_ = std::move(rv);
     return Status::Ok();
@@ -392,6 +444,7 @@ class ThreadSafeStore::Impl {
     if (rv != nullptr) last_rv_.assign(*rv);
     auto it = items_.find(KeyText::Of(key));
     if (it == items_.end()) return Status::Ok();
+    RemoveLabels(labels_, &*it);
     old = std::move(it->obj);
     UpdateIndicesLocked(&*it, old.get(), nullptr);
     items_.erase(it);
@@ -418,7 +471,7 @@ class ThreadSafeStore::Impl {
         if (!values) return values.error();
         AddToSets(index.values, &entry, *std::move(values));
       }
-      AddLabels(labels, &entry, *entry.obj);
+      AddLabels(labels, &entry);
     }
     {
       internal::WriterMutexLock l(mu_);
@@ -505,6 +558,7 @@ class ThreadSafeStore::Impl {
         last_rv_.assign(t.object->resource_version());
         auto it = items_.find(KeyText::Of(*t.object));
         if (it == items_.end()) continue;
+        RemoveLabels(labels_, &*it);
         UpdateIndicesLocked(&*it, it->obj.get(), nullptr);
         released.push_back(std::move(it->obj));
         items_.erase(it);
@@ -512,7 +566,7 @@ class ThreadSafeStore::Impl {
       }
       last_rv_.assign(t.object->resource_version());
       ObjectPtr old;
-      const Entry* entry = InsertOrAssign(items_, std::move(t.object), &old);
+      const Entry* entry = PutLocked(std::move(t.object), &old);
       UpdateIndicesLocked(entry, old.get(), &values[i]);
       if (old) released.push_back(std::move(old));
     }
@@ -677,6 +731,22 @@ class ThreadSafeStore::Impl {
     return &*items.insert(Entry{std::move(obj)}).first;
   }
 
+  // `InsertOrAssign` into the store, keeping the label index: an object whose namespace or labels
+  // differ from the one it replaces leaves its postings before the swap and joins after it.
+  const Entry* PutLocked(ObjectPtr obj, ObjectPtr* old) KUBE_REQUIRES(mu_) {
+    auto it = items_.find(KeyText::Of(*obj));
+    if (it == items_.end()) {
+      const Entry* entry = &*items_.insert(Entry{std::move(obj)}).first;
+      AddLabels(labels_, entry);
+      return entry;
+    }
+    const bool same = SameLabels(*it->obj, *obj);
+    if (!same) RemoveLabels(labels_, &*it);
+    *old = std::exchange(it->obj, std::move(obj));
+    if (!same) AddLabels(labels_, &*it);
+    return &*it;
+  }
+
   // Counts exclusive acquisitions of `mu_`, for `WriteLocks` (B55).
   void CountWriteLock() { write_locks_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -703,12 +773,11 @@ class ThreadSafeStore::Impl {
   }
 
   // Moves `entry` from the values of `old` (null: it was not stored) to `new_values` (null: it
-  // is being erased) in every index, and from `old`'s labels to its object's in the label index.
+  // is being erased) in every index.
   // Index values line up with `indices_` because both are ordered by name and hold the same names
   // (`writer_indexers_` mirrors `indices_`).
   void UpdateIndicesLocked(const Entry* entry, const Object* old, Values* new_values)
       KUBE_REQUIRES(mu_) {
-    UpdateLabels(labels_, entry, old, new_values != nullptr ? entry->obj.get() : nullptr);
     size_t i = 0;
     for (auto& [name, index] : indices_) {
       std::vector<std::string> next;
