@@ -607,7 +607,7 @@ class ThreadSafeStore::Impl {
     for (const LabelRequirement& req : reqs) {
       if (!IsIndexable(req)) continue;
       size_t count = 0;
-      ForEachPostingsLocked(ns, req, [&](const EntrySet& set) { count += set.size(); });
+      ForEachPostings(labels_, ns, req, [&](const EntrySet& set) { count += set.size(); });
       if (count == 0) return out;  // no object can match
       if (best == nullptr || count < best_count) {
         best = &req;
@@ -618,7 +618,7 @@ class ThreadSafeStore::Impl {
     // of them could cost more than it saves.
     const bool check = reqs.size() > 1;
     if (!check) out.reserve(best_count);
-    ForEachPostingsLocked(ns, *best, [&](const EntrySet& set) {
+    ForEachPostings(labels_, ns, *best, [&](const EntrySet& set) {
       set.ForEach([&](const Entry* e) {
         if (!check || selector.Matches(*e->obj)) out.push_back(e->obj);
       });
@@ -750,21 +750,22 @@ class ThreadSafeStore::Impl {
   // Counts exclusive acquisitions of `mu_`, for `WriteLocks` (B55).
   void CountWriteLock() { write_locks_.fetch_add(1, std::memory_order_relaxed); }
 
-  // Calls `f(const EntrySet&)` for the postings of each of `req`'s values in namespace `*ns`, or
-  // in every namespace when `ns` is null. The sets are disjoint: an object has one value per key.
+  // Calls `f(const EntrySet&)` for the postings in `index` of each of `req`'s values in namespace
+  // `*ns`, or in every namespace when `ns` is null. The sets are disjoint: an object has one value
+  // per key. `index` is `labels_`, passed in so the analysis sees it read under the caller's lock.
   template <typename F>
-  void ForEachPostingsLocked(const std::string_view* ns, const LabelRequirement& req, F&& f) const
-      KUBE_REQUIRES_SHARED(mu_) {
+  static void ForEachPostings(const LabelIndex& index, const std::string_view* ns,
+                              const LabelRequirement& req, F&& f) {
     auto in_namespace = [&](std::string_view n) {
       for (const std::string& v : req.values()) {
-        if (const EntrySet* set = FindPostings(labels_.postings, n, req.key(), v)) f(*set);
+        if (const EntrySet* set = FindPostings(index.postings, n, req.key(), v)) f(*set);
       }
     };
     if (ns != nullptr) {
       in_namespace(*ns);
       return;
     }
-    for (const auto& [n, count] : labels_.namespaces) in_namespace(n);
+    for (const auto& [n, count] : index.namespaces) in_namespace(n);
   }
 
   const IndexData* FindIndexLocked(std::string_view index_name) const KUBE_REQUIRES_SHARED(mu_) {
