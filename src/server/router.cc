@@ -11,7 +11,9 @@
 #include "server/content_type.h"
 #include "server/decode_checks.h"
 #include "server/discovery.h"
+#include "server/managed_fields.h"
 #include "server/object_json.h"
+#include "server/openapi.h"
 #include "server/patch.h"
 #include "server/seed.h"
 
@@ -413,7 +415,11 @@ class Handler {
 
  private:
   static WriteOptions Write(const ResourceRequest& r) {
-    return {.dry_run = Param(r.req, "dryRun") == "All"};
+    std::string manager(Param(r.req, "fieldManager"));
+    if (manager.empty()) manager = ManagerFromUserAgent(r.req.user_agent);
+    return {.dry_run = Param(r.req, "dryRun") == "All",
+            .field_manager = std::move(manager),
+            .force = BoolParam(r.req, "force").value_or(false)};
   }
 
   // A read "not older than `rv`" that the server cannot serve yet: wait for `rv` first, then
@@ -644,6 +650,15 @@ class Handler {
   RouteResult Patch(const ResourceRequest& r, Subresource sub) {
     Result<PatchType> type = ParsePatchType(r.req.content_type);
     if (!type) return ErrorResponse(FromStatus(type.error()));
+    if (*type == PatchType::kApplyPatch) {
+      WriteOptions opts = Write(r);
+      opts.field_manager = std::string(Param(r.req, "fieldManager"));  // required, never guessed
+      bool created = false;
+      ApiOr<ObjectPtr> applied =
+          registry_.ApplyServerSide(*r.info, r.ns, r.name, r.req.body, sub, opts, &created);
+      if (!applied.ok()) return ErrorResponse(applied.error());
+      return ObjectResponse(r, *applied, created && !opts.dry_run ? 201 : 200);
+    }
     ApiOr<ObjectPtr> obj = registry_.Patch(*r.info, r.ns, r.name, *type, r.req.body, sub, Write(r));
     if (!obj.ok()) return ErrorResponse(obj.error());
     return ObjectResponse(r, *obj, 200);
@@ -717,13 +732,8 @@ RouteResult Router::HandleUnsafe(const HttpRequest& req, std::function<void()> w
     }
     return JsonResponse(200, core ? CoreApiVersionsJson(req.host) : ApiGroupListJson(catalog));
   }
-  if (path == "/openapi/v3" || path == "/openapi/v3/") {
-    return JsonResponse(200, OpenApiV3RootJson(catalog));
-  }
-  if (path.starts_with("/openapi/v3/")) {
-    Result<std::string> doc = OpenApiV3GroupVersionJson(catalog, std::string_view(path).substr(12));
-    if (!doc) return ErrorResponse(PathNotFound());
-    return JsonResponse(200, std::move(doc).value());
+  if (std::optional<HttpResponse> doc = ServeOpenApi(req, catalog, registry_.storage())) {
+    return std::move(*doc);
   }
 
   std::vector<std::string> seg = SplitPath(path);
