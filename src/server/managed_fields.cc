@@ -111,6 +111,15 @@ class Type {
     return {};
   }
 
+  // The property's `default`, if its schema has one.
+  std::optional<json> Default() const {
+    for (const json* n : {raw_, node_}) {
+      if (!n || !n->is_object()) continue;
+      if (auto d = n->find("default"); d != n->end()) return *d;
+    }
+    return std::nullopt;
+  }
+
   // A property whose schema defaults to `{}`: a non-pointer struct in Go, present (empty) in
   // every object, so never "added" or "removed" itself.
   bool DefaultsToEmptyObject() const {
@@ -161,8 +170,13 @@ std::string ElementKey(const Type& t, const json& item, size_t index) {
   if (t.list_type() == "set") return "v:" + Dump(item);
   if (item.is_object()) {
     json key = json::object();
+    Type items = t.Items();
     for (const std::string& k : t.keys()) {
-      if (auto it = item.find(k); it != item.end()) key[k] = *it;
+      if (auto it = item.find(k); it != item.end()) {
+        key[k] = *it;
+      } else if (std::optional<json> d = items.Field(k).Default()) {
+        key[k] = *d;  // a key the schema defaults names the item as if it were set
+      }
     }
     if (!key.empty()) return "k:" + Dump(key);
   }
