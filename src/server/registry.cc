@@ -447,6 +447,13 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
     } else {
       result.erase("status");
     }
+    // An untracked write (server-side apply, which decided the ownership itself) keeps the
+    // managedFields it carries.
+    const json& desired_meta = MetaOf(desired);
+    if (auto mf = desired_meta.find("managedFields");
+        opts.field_manager.empty() && mf != desired_meta.end()) {
+      Meta(result)["managedFields"] = *mf;
+    }
   } else {
     result = std::move(desired);
     result["apiVersion"] = cur["apiVersion"];

@@ -212,6 +212,24 @@ TEST_F(ApiServerApplyTest, UpdateTakesFieldsFromTheApplier) {
             "Apply failed with 1 conflict: conflict with \"editor\" using v1: .data.k");
 }
 
+TEST_F(ApiServerApplyTest, ApplyToStatusOwnsOnlyStatusFields) {
+  const std::string query = "?fieldManager=kubectl";
+  ASSERT_EQ(Apply(kDeployment + query, ReadTestdata("deployment.ssa-22.req.json")).code, 201);
+  HttpResult r = Apply(std::string(kDeployment) + "/status?fieldManager=ctrl&force=true",
+                       R"({"apiVersion":"apps/v1","kind":"Deployment",)"
+                       R"("metadata":{"name":"ssa-web"},"status":{"replicas":2}})");
+  ASSERT_EQ(r.code, 200) << r.body;
+  json got = r.Json();
+  EXPECT_EQ(got["status"]["replicas"], 2);
+  EXPECT_EQ(got["spec"]["replicas"], 2);
+  json entries = got["metadata"]["managedFields"];
+  ASSERT_EQ(entries.size(), 2u) << entries.dump();
+  EXPECT_EQ(entries[1]["manager"], "ctrl");
+  EXPECT_EQ(entries[1]["operation"], "Apply");
+  EXPECT_EQ(entries[1]["subresource"], "status");
+  EXPECT_EQ(entries[1]["fieldsV1"], (json{{"f:status", {{"f:replicas", json::object()}}}}));
+}
+
 TEST_F(ApiServerApplyTest, ApplyToAnotherNameIsBadRequest) {
   HttpResult r = Apply(std::string(kConfigMap) + "?fieldManager=a",
                        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n");
