@@ -7,170 +7,33 @@
 #include <utility>
 
 #include "server/object_json.h"
+#include "server/schema_type.h"
 
 namespace kube::server {
 namespace {
 
 using nlohmann::json;
 
-// A view of one schema node, `$ref`s resolved against the document's `components.schemas`.
-// A default-constructed Type is untyped: maps merge field by field, lists are atomic.
-class Type {
- public:
-  enum class Kind { kUntyped, kScalar, kStruct, kMap, kList };
-
-  Type() = default;
-  Type(const json* node, const json* defs) : raw_(node), defs_(defs) {
-    node_ = node;
-    for (int hops = 0; node_ && node_->is_object() && hops < 64; ++hops) {
-      const json* ref = nullptr;
-      if (auto r = node_->find("$ref"); r != node_->end() && r->is_string()) {
-        ref = &*r;
-      } else if (auto all = node_->find("allOf"); all != node_->end() && all->is_array() &&
-                                                  all->size() == 1 && (*all)[0].is_object() &&
-                                                  (*all)[0].contains("$ref")) {
-        ref = &(*all)[0]["$ref"];
-      }
-      if (!ref || !ref->is_string()) break;
-      std::string name = ref->get<std::string>();
-      size_t slash = name.rfind('/');
-      if (slash != std::string::npos) name = name.substr(slash + 1);
-      if (!defs_ || !defs_->contains(name)) {
-        node_ = nullptr;
-        break;
-      }
-      node_ = &(*defs_)[name];
-    }
-    if (node_ && !node_->is_object()) node_ = nullptr;
-  }
-
-  Kind kind() const {
-    if (!node_) return Kind::kUntyped;
-    if (Ext("x-kubernetes-int-or-string").value("v", false)) return Kind::kScalar;
-    std::string type = node_->value("type", "");
-    if (type == "array" || node_->contains("items")) return Kind::kList;
-    if (node_->contains("properties")) return Kind::kStruct;
-    if (auto ap = node_->find("additionalProperties"); ap != node_->end() && ap->is_object()) {
-      return Kind::kMap;
-    }
-    if (type == "string" || type == "integer" || type == "number" || type == "boolean") {
-      return Kind::kScalar;
-    }
-    return Kind::kUntyped;
-  }
-
-  // Structs and maps marked `x-kubernetes-map-type: atomic`, and lists not marked set or map.
-  bool atomic() const {
-    switch (kind()) {
-      case Kind::kStruct:
-      case Kind::kMap:
-        return Ext("x-kubernetes-map-type").value("v", "") == "atomic";
-      case Kind::kList:
-        return list_type() == "atomic";
-      case Kind::kScalar:
-        return true;
-      case Kind::kUntyped:
-        return false;
-    }
-    return false;
-  }
-
-  std::string list_type() const {
-    std::string t = Ext("x-kubernetes-list-type").value("v", "");
-    return t.empty() ? "atomic" : t;
-  }
-
-  std::vector<std::string> keys() const {
-    std::vector<std::string> out;
-    json k = Ext("x-kubernetes-list-map-keys").value("v", json::array());
-    if (k.is_array()) {
-      for (const json& s : k) {
-        if (s.is_string()) out.push_back(s.get<std::string>());
-      }
-    }
-    return out;
-  }
-
-  Type Field(const std::string& name) const {
-    if (!node_) return {};
-    if (auto props = node_->find("properties"); props != node_->end() && props->is_object()) {
-      if (auto p = props->find(name); p != props->end()) return Type(&*p, defs_);
-      return {};
-    }
-    if (auto ap = node_->find("additionalProperties"); ap != node_->end() && ap->is_object()) {
-      return Type(&*ap, defs_);
-    }
-    return {};
-  }
-
-  Type Items() const {
-    if (!node_) return {};
-    if (auto it = node_->find("items"); it != node_->end() && it->is_object()) {
-      return Type(&*it, defs_);
-    }
-    return {};
-  }
-
-  // The property's `default`, if its schema has one.
-  std::optional<json> Default() const {
-    for (const json* n : {raw_, node_}) {
-      if (!n || !n->is_object()) continue;
-      if (auto d = n->find("default"); d != n->end()) return *d;
-    }
-    return std::nullopt;
-  }
-
-  // A property whose schema defaults to `{}`: a non-pointer struct in Go, present (empty) in
-  // every object, so never "added" or "removed" itself.
-  bool DefaultsToEmptyObject() const {
-    if (!raw_ || !raw_->is_object()) return false;
-    auto d = raw_->find("default");
-    return d != raw_->end() && d->is_object() && d->empty() && kind() == Kind::kStruct;
-  }
-
- private:
-  // {"v": value} of an extension set on the property or on the schema it refers to.
-  json Ext(const char* key) const {
-    for (const json* n : {raw_, node_}) {
-      if (!n || !n->is_object()) continue;
-      if (auto it = n->find(key); it != n->end()) return json{{"v", *it}};
-    }
-    return json::object();
-  }
-
-  const json* raw_ = nullptr;
-  const json* node_ = nullptr;
-  const json* defs_ = nullptr;
-};
-
-Type RootType(const KindSchema* schema) {
-  if (!schema || !schema->root || !schema->doc) return {};
-  const json* defs = nullptr;
-  if (auto c = schema->doc->find("components"); c != schema->doc->end() && c->is_object()) {
-    if (auto s = c->find("schemas"); s != c->end()) defs = &*s;
-  }
-  return Type(schema->root, defs);
-}
-
 // One value is one field: a scalar, null, or an atomic list, map or struct.
-bool Atomic(const Type& t, const json& v) {
+bool Atomic(const SchemaType& t, const json& v) {
   if (!v.is_object() && !v.is_array()) return true;
-  Type::Kind k = t.kind();
-  if (v.is_object()) return k == Type::Kind::kList || k == Type::Kind::kScalar || t.atomic();
-  return k != Type::Kind::kList || t.list_type() == "atomic";
+  SchemaType::Kind k = t.kind();
+  if (v.is_object())
+    return k == SchemaType::Kind::kList || k == SchemaType::Kind::kScalar || t.atomic();
+  return k != SchemaType::Kind::kList || t.list_type() == "atomic";
 }
 
 // What an applied value's field set records as one member: atomic values and empty containers.
-bool Leaf(const Type& t, const json& v) {
+bool Leaf(const SchemaType& t, const json& v) {
   return Atomic(t, v) || ((v.is_object() || v.is_array()) && v.empty());
 }
 
 // The path element naming `item` (at `index`) in a list of type `t`.
-std::string ElementKey(const Type& t, const json& item, size_t index) {
+std::string ElementKey(const SchemaType& t, const json& item, size_t index) {
   if (t.list_type() == "set") return "v:" + Dump(item);
   if (item.is_object()) {
     json key = json::object();
-    Type items = t.Items();
+    SchemaType items = t.Items();
     for (const std::string& k : t.keys()) {
       if (auto it = item.find(k); it != item.end()) {
         key[k] = *it;
@@ -184,7 +47,7 @@ std::string ElementKey(const Type& t, const json& item, size_t index) {
 }
 
 // The field set of an applied value: its atomic fields and its list items.
-FieldSet AppliedSet(const json& v, const Type& t) {
+FieldSet AppliedSet(const json& v, const SchemaType& t) {
   FieldSet s;
   if (Leaf(t, v)) {
     s.member = true;
@@ -194,7 +57,7 @@ FieldSet AppliedSet(const json& v, const Type& t) {
     for (const auto& [k, c] : v.items()) s.children["f:" + k] = AppliedSet(c, t.Field(k));
     return s;
   }
-  Type items = t.Items();
+  SchemaType items = t.Items();
   for (size_t i = 0; i < v.size(); ++i) {
     FieldSet child = t.list_type() == "set" ? FieldSet{} : AppliedSet(v[i], items);
     child.member = true;
@@ -204,7 +67,7 @@ FieldSet AppliedSet(const json& v, const Type& t) {
 }
 
 // Every path of a value that was added: the value itself and everything in it.
-FieldSet AllPaths(const json& v, const Type& t) {
+FieldSet AllPaths(const json& v, const SchemaType& t) {
   FieldSet s;
   s.member = true;
   if (Atomic(t, v)) return s;
@@ -212,7 +75,7 @@ FieldSet AllPaths(const json& v, const Type& t) {
     for (const auto& [k, c] : v.items()) s.children["f:" + k] = AllPaths(c, t.Field(k));
     return s;
   }
-  Type items = t.Items();
+  SchemaType items = t.Items();
   for (size_t i = 0; i < v.size(); ++i) {
     FieldSet child = t.list_type() == "set" ? FieldSet{} : AllPaths(v[i], items);
     child.member = true;
@@ -226,7 +89,8 @@ void PutIfNotEmpty(FieldSet* parent, const std::string& key, FieldSet child) {
 }
 
 // The paths added or changed (`changed`) and removed (`removed`) from `o` to `n`.
-void Compare(const json& o, const json& n, const Type& t, FieldSet* changed, FieldSet* removed) {
+void Compare(const json& o, const json& n, const SchemaType& t, FieldSet* changed,
+             FieldSet* removed) {
   if (Atomic(t, o) || Atomic(t, n) || o.type() != n.type()) {
     if (o != n) changed->member = true;
     return;
@@ -234,7 +98,7 @@ void Compare(const json& o, const json& n, const Type& t, FieldSet* changed, Fie
   static const json kEmpty = json::object();
   if (n.is_object()) {
     for (const auto& [k, nv] : n.items()) {
-      Type ft = t.Field(k);
+      SchemaType ft = t.Field(k);
       FieldSet c, r;
       if (auto it = o.find(k); it != o.end()) {
         Compare(*it, nv, ft, &c, &r);
@@ -248,7 +112,7 @@ void Compare(const json& o, const json& n, const Type& t, FieldSet* changed, Fie
     }
     for (const auto& [k, ov] : o.items()) {
       if (n.contains(k)) continue;
-      Type ft = t.Field(k);
+      SchemaType ft = t.Field(k);
       FieldSet c, r;
       if (ft.DefaultsToEmptyObject()) {
         Compare(ov, kEmpty, ft, &c, &r);
@@ -261,7 +125,7 @@ void Compare(const json& o, const json& n, const Type& t, FieldSet* changed, Fie
     return;
   }
   // Lists of sets and maps: items matched by their key.
-  Type items = t.Items();
+  SchemaType items = t.Items();
   std::map<std::string, const json*> old_items;
   for (size_t i = 0; i < o.size(); ++i) old_items.emplace(ElementKey(t, o[i], i), &o[i]);
   std::map<std::string, const json*> new_items;
@@ -286,7 +150,7 @@ void Compare(const json& o, const json& n, const Type& t, FieldSet* changed, Fie
 }
 
 // `applied` merged into `live`.
-json Merge(const json* live, const json& applied, const Type& t) {
+json Merge(const json* live, const json& applied, const SchemaType& t) {
   if (!live || Atomic(t, applied) || Atomic(t, *live) || live->type() != applied.type()) {
     return applied;
   }
@@ -298,7 +162,7 @@ json Merge(const json* live, const json& applied, const Type& t) {
     }
     return out;
   }
-  Type items = t.Items();
+  SchemaType items = t.Items();
   bool set = t.list_type() == "set";
   for (size_t i = 0; i < applied.size(); ++i) {
     const json& item = applied[i];
@@ -315,7 +179,7 @@ json Merge(const json* live, const json& applied, const Type& t) {
 }
 
 // Removes every member of `s` from `v`.
-void RemovePaths(json& v, const FieldSet& s, const Type& t) {
+void RemovePaths(json& v, const FieldSet& s, const SchemaType& t) {
   for (const auto& [key, child] : s.children) {
     if (key.starts_with("f:")) {
       std::string name = key.substr(2);
@@ -544,7 +408,7 @@ std::string ManagerFromUserAgent(std::string_view user_agent) {
 void RecordUpdate(const KindSchema* schema, const json* old, json* updated, const FieldManager& who,
                   bool status_reset) {
   const bool status_write = who.subresource == "status";
-  Type root = RootType(schema);
+  SchemaType root = RootType(schema);
   static const json kEmpty = json::object();
   json o = old ? Owned(*old, status_reset, status_write) : kEmpty;
   json n = Owned(*updated, status_reset, status_write);
@@ -581,7 +445,7 @@ void RecordUpdate(const KindSchema* schema, const json* old, json* updated, cons
 ApiOr<json> ServerSideApply(const KindSchema* schema, const json* live, const json& applied,
                             const FieldManager& who, bool force, bool status_reset) {
   const bool status_write = who.subresource == "status";
-  Type root = RootType(schema);
+  SchemaType root = RootType(schema);
   json a = Owned(applied, status_reset, status_write);
   FieldSet applied_set = AppliedSet(a, root);
   applied_set.member = false;

@@ -11,6 +11,7 @@
 #include "server/content_type.h"
 #include "server/decode_checks.h"
 #include "server/discovery.h"
+#include "server/field_validation.h"
 #include "server/managed_fields.h"
 #include "server/object_json.h"
 #include "server/openapi.h"
@@ -422,6 +423,32 @@ class Handler {
             .force = BoolParam(r.req, "force").value_or(false)};
   }
 
+  // `fieldValidation` of a create or update body: Strict refuses fields the kind's schema does
+  // not declare (400, kube-apiserver's "strict decoding error"); Warn, the default, answers with
+  // one `Warning` per field; Ignore skips the check, as does a kind without a schema.
+  std::optional<ApiError> ValidateFields(const ResourceRequest& r, const json& body,
+                                         std::vector<std::string>* warnings) {
+    std::string_view mode = Param(r.req, "fieldValidation");
+    if (mode == "Ignore") return std::nullopt;
+    std::optional<KindSchema> schema = SchemaOfKind(*r.info, storage_);
+    if (!schema) return std::nullopt;
+    std::vector<std::string> unknown = UnknownFields(*schema, body, r.req.body);
+    if (unknown.empty()) return std::nullopt;
+    if (mode == "Strict") {
+      return BadRequest(
+          CannotBeHandled(body, r.info->kind, r.info->gvr.version, StrictDecodingError(unknown)));
+    }
+    for (const std::string& u : unknown) warnings->push_back(UnknownFieldWarning(u));
+    return std::nullopt;
+  }
+
+  static RouteResult WithWarnings(RouteResult result, const std::vector<std::string>& warnings) {
+    if (auto* resp = std::get_if<HttpResponse>(&result)) {
+      for (const std::string& w : warnings) resp->headers.emplace_back("Warning", w);
+    }
+    return result;
+  }
+
   // A read "not older than `rv`" that the server cannot serve yet: wait for `rv` first, then
   // answer 504 Too large resource version (Retry-After: 1), as kube-apiserver's watch cache does.
   RouteResult TooLarge(const ResourceRequest& r, uint64_t rv) {
@@ -631,20 +658,24 @@ class Handler {
         DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
+    std::vector<std::string> warnings;
+    if (auto err = ValidateFields(r, *body, &warnings)) return ErrorResponse(*err);
     WriteOptions opts = Write(r);
     ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return ObjectResponse(r, *obj, opts.dry_run ? 200 : 201);
+    return WithWarnings(ObjectResponse(r, *obj, opts.dry_run ? 200 : 201), warnings);
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
     ApiOr<json> body =
         DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
+    std::vector<std::string> warnings;
+    if (auto err = ValidateFields(r, *body, &warnings)) return ErrorResponse(*err);
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return ObjectResponse(r, *obj, 200);
+    return WithWarnings(ObjectResponse(r, *obj, 200), warnings);
   }
 
   RouteResult Patch(const ResourceRequest& r, Subresource sub) {

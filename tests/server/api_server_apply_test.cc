@@ -282,5 +282,69 @@ TEST_F(ApiServerApplyTest, OpenApiDocumentOfCustomResourcesHasTheirSchema) {
       "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"));
 }
 
+// --- field validation ----------------------------------------------------------------------------
+
+constexpr char kUnknownFields[] =
+    R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"strict","bogus":"x"},)"
+    R"("data":{"k":"v"},"extra":true})";
+
+TEST_F(ApiServerApplyTest, StrictFieldValidationRefusesUnknownFields) {
+  HttpResult r =
+      client().Request("POST", "/api/v1/namespaces/wire-demo/configmaps?fieldValidation=Strict",
+                       kUnknownFields, {"Content-Type: application/json"});
+  EXPECT_EQ(r.code, 400);
+  EXPECT_EQ(r.Json(), ReadJson("create.400-unknown-field-strict.json"));
+  EXPECT_EQ(Get("/api/v1/namespaces/wire-demo/configmaps/strict").code, 404);
+}
+
+TEST_F(ApiServerApplyTest, WarnFieldValidationStoresAndWarns) {
+  HttpResult r = client().Request(
+      "POST", "/api/v1/namespaces/wire-demo/configmaps?fieldValidation=Warn",
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"warned"},"extra":true})",
+      {"Content-Type: application/json"});
+  ASSERT_EQ(r.code, 201) << r.body;
+  EXPECT_EQ(r.headers["warning"], R"(299 - "unknown field \"extra\"")");
+  // Ignore, and a body the schema fully declares, warn about nothing.
+  HttpResult ignored = client().Request(
+      "POST", "/api/v1/namespaces/wire-demo/configmaps?fieldValidation=Ignore",
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ignored"},"extra":true})",
+      {"Content-Type: application/json"});
+  ASSERT_EQ(ignored.code, 201) << ignored.body;
+  EXPECT_FALSE(ignored.headers.contains("warning"));
+}
+
+TEST_F(ApiServerApplyTest, StrictFieldValidationNamesNestedListItems) {
+  json d = ReadJson("deployment.ssa-22.req.json");
+  d["spec"]["template"]["spec"]["containers"][0]["foo"] = 1;
+  HttpResult r = client().Request(
+      "POST", "/apis/apps/v1/namespaces/kubectl-ns/deployments?fieldValidation=Strict", d.dump(),
+      {"Content-Type: application/json"});
+  EXPECT_EQ(r.code, 400);
+  EXPECT_EQ(r.Json()["message"],
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding "
+            "error: unknown field \"spec.template.spec.containers[0].foo\"");
+}
+
+TEST_F(ApiServerApplyTest, StrictFieldValidationOfCustomResourcesFollowsTheCrdSchema) {
+  CreateWidgetCrd();
+  const std::string path = "/apis/wire.example.com/v1/namespaces/wire-demo/widgets";
+  HttpResult bad = client().Request(
+      "POST", path + "?fieldValidation=Strict",
+      R"({"apiVersion":"wire.example.com/v1","kind":"Widget","metadata":{"name":"w"},)"
+      R"("spec":{"size":"small","bogus":1}})",
+      {"Content-Type: application/json"});
+  EXPECT_EQ(bad.code, 400);
+  EXPECT_EQ(bad.Json()["message"],
+            "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: "
+            "unknown field \"spec.bogus\"");
+  // `spec.config` keeps unknown fields (x-kubernetes-preserve-unknown-fields).
+  HttpResult good = client().Request(
+      "POST", path + "?fieldValidation=Strict",
+      R"({"apiVersion":"wire.example.com/v1","kind":"Widget","metadata":{"name":"w"},)"
+      R"("spec":{"size":"small","config":{"anything":{"goes":1}}}})",
+      {"Content-Type: application/json"});
+  EXPECT_EQ(good.code, 201) << good.body;
+}
+
 }  // namespace
 }  // namespace kube::testing

@@ -2,9 +2,9 @@
 # kubectl server-side apply and OpenAPI end-to-end: the real kubectl's `apply --server-side`
 # (create, change, conflict with another field manager, --force-conflicts, removal of a field no
 # longer applied), field ownership left by `create`, `label` and client-side `apply`, the same for
-# a custom resource whose CRD schema has a list map and a set, and `kubectl explain` reading the
-# server's OpenAPI v3 documents (built-in kinds and the CRD's schema), against an empty
-# `kinf serve`.
+# a custom resource whose CRD schema has a list map and a set, `kubectl explain` reading the
+# server's OpenAPI v3 documents (built-in kinds and the CRD's schema), and server-side field
+# validation of unknown fields (strict and warn), against an empty `kinf serve`.
 #
 # Usage: kubectl_apply_e2e.sh PATH/TO/kinf        (KUBECTL=... overrides the kubectl binary)
 # Exits 0 when every check passes, 1 otherwise; prints "SKIPPED: kubectl not installed" and exits
@@ -191,6 +191,23 @@ check "explain pod.spec.containers" 'FIELD: *containers <\[\]Container>' -- \
   k explain pod.spec.containers
 check "explain a custom resource" 'KIND: *Widget' 'How big the widget is' -- \
   k explain widget.spec.size
+
+# --- server-side field validation (kubectl's --validate=strict default, and warn) -------------------
+cat >"$WORK/unknown.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: unknown-field
+  namespace: apply-ns
+data:
+  k: v
+foo: bar
+YAML
+check_err "strict validation refuses an unknown field" \
+  'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "foo"' \
+  -- k create -f "$WORK/unknown.yaml"
+check "warn validation stores and warns" 'Warning: unknown field "foo"' \
+  '^configmap/unknown-field created' -- k create --validate=warn -f "$WORK/unknown.yaml"
 
 # --- the server stops cleanly, without sanitizer reports (under ASan/UBSan builds) ---------------
 kill "$SERVER_PID" 2>/dev/null
