@@ -91,8 +91,9 @@ void PutIfNotEmpty(FieldSet* parent, const std::string& key, FieldSet child) {
 // The paths added or changed (`changed`) and removed (`removed`) from `o` to `n`.
 void Compare(const json& o, const json& n, const SchemaType& t, FieldSet* changed,
              FieldSet* removed) {
+  if (o == n) return;  // most of an update: nothing to name, nothing to allocate
   if (Atomic(t, o) || Atomic(t, n) || o.type() != n.type()) {
-    if (o != n) changed->member = true;
+    changed->member = true;
     return;
   }
   static const json kEmpty = json::object();
@@ -227,13 +228,21 @@ json Owned(const json& obj, bool status_reset, bool status_write) {
     if (auto s = obj.find("status"); s != obj.end()) out["status"] = *s;
     return out;
   }
-  out = obj;
-  out.erase("apiVersion");
-  out.erase("kind");
-  if (status_reset) out.erase("status");
-  if (auto m = out.find("metadata"); m != out.end() && m->is_object()) {
-    for (const char* k : kServerMetadata) m->erase(k);
-    if (m->empty()) out.erase("metadata");
+  // Member by member: server-owned parts (managedFields, often the biggest) are never copied.
+  for (const auto& [k, v] : obj.items()) {
+    if (k == "apiVersion" || k == "kind" || (status_reset && k == "status")) continue;
+    if (k != "metadata" || !v.is_object()) {
+      out[k] = v;
+      continue;
+    }
+    json meta = json::object();
+    for (const auto& [mk, mv] : v.items()) {
+      if (std::find(std::begin(kServerMetadata), std::end(kServerMetadata), mk) ==
+          std::end(kServerMetadata)) {
+        meta[mk] = mv;
+      }
+    }
+    if (!meta.empty()) out["metadata"] = std::move(meta);
   }
   return out;
 }

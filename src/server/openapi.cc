@@ -99,6 +99,8 @@ struct Cache {
   std::map<std::string, std::shared_ptr<const OpenApiDocument>, std::less<>> docs
       KUBE_GUARDED_BY(mu);
   std::map<std::string, std::shared_ptr<const json>, std::less<>> parsed KUBE_GUARDED_BY(mu);
+  // "api/v1|Pod" -> the kind's schema in the parsed document (null: none).
+  std::map<std::string, const json*, std::less<>> roots KUBE_GUARDED_BY(mu);
 };
 
 Cache& TheCache() {
@@ -303,6 +305,10 @@ std::shared_ptr<const json> BuiltInOpenApiJson(std::string_view path) {
   return cache.parsed.emplace(std::string(path), std::move(parsed)).first->second;
 }
 
+// The schema in `doc` whose x-kubernetes-group-version-kind names `info`'s kind.
+static std::optional<KindSchema> FindKind(const std::shared_ptr<const json>& doc,
+                                   const ResourceInfo& info);
+
 std::optional<KindSchema> SchemaOfKind(const ResourceInfo& info, const Storage& storage) {
   const GroupVersion gv{info.gvr.group, info.gvr.version};
   std::shared_ptr<const json> doc;
@@ -313,7 +319,27 @@ std::optional<KindSchema> SchemaOfKind(const ResourceInfo& info, const Storage& 
     doc = std::make_shared<const json>(std::move(*built));
   } else {
     doc = BuiltInOpenApiJson(GvPathOf(gv));
+    if (!doc) return std::nullopt;
+    // The built-in documents never change: remember where each kind's schema is.
+    const std::string key = GvPathOf(gv) + "|" + info.kind;
+    Cache& cache = TheCache();
+    {
+      internal::MutexLock lock(cache.mu);
+      if (auto it = cache.roots.find(key); it != cache.roots.end()) {
+        if (!it->second) return std::nullopt;
+        return KindSchema{doc, it->second};
+      }
+    }
+    std::optional<KindSchema> found = FindKind(doc, info);
+    internal::MutexLock lock(cache.mu);
+    cache.roots[key] = found ? found->root : nullptr;
+    return found;
   }
+  return FindKind(doc, info);
+}
+
+static std::optional<KindSchema> FindKind(const std::shared_ptr<const json>& doc,
+                                   const ResourceInfo& info) {
   if (!doc) return std::nullopt;
   auto comps = doc->find("components");
   if (comps == doc->end() || !comps->contains("schemas")) return std::nullopt;

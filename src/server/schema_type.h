@@ -36,18 +36,23 @@ class SchemaType {
       std::string name = ref->get<std::string>();
       size_t slash = name.rfind('/');
       if (slash != std::string::npos) name = name.substr(slash + 1);
-      if (!defs_ || !defs_->contains(name)) {
+      auto def = defs_ ? defs_->find(name) : nlohmann::json::const_iterator();
+      if (!defs_ || def == defs_->end()) {
         node_ = nullptr;
         break;
       }
-      node_ = &(*defs_)[name];
+      node_ = &*def;
     }
     if (node_ && !node_->is_object()) node_ = nullptr;
+    kind_ = ComputeKind();
   }
 
-  Kind kind() const {
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind ComputeKind() const {
     if (!node_) return Kind::kUntyped;
-    if (Ext("x-kubernetes-int-or-string").value("v", false)) return Kind::kScalar;
+    if (IsTrue(Ext("x-kubernetes-int-or-string"))) return Kind::kScalar;
     std::string type = node_->value("type", "");
     if (type == "array" || node_->contains("items")) return Kind::kList;
     if (node_->contains("properties")) return Kind::kStruct;
@@ -60,12 +65,13 @@ class SchemaType {
     return Kind::kUntyped;
   }
 
+ public:
   // Structs and maps marked `x-kubernetes-map-type: atomic`, and lists not marked set or map.
   bool atomic() const {
     switch (kind()) {
       case Kind::kStruct:
       case Kind::kMap:
-        return Ext("x-kubernetes-map-type").value("v", "") == "atomic";
+        return IsString(Ext("x-kubernetes-map-type"), "atomic");
       case Kind::kList:
         return list_type() == "atomic";
       case Kind::kScalar:
@@ -77,15 +83,15 @@ class SchemaType {
   }
 
   std::string list_type() const {
-    std::string t = Ext("x-kubernetes-list-type").value("v", "");
-    return t.empty() ? "atomic" : t;
+    const nlohmann::json* t = Ext("x-kubernetes-list-type");
+    return t && t->is_string() && !t->empty() ? t->get<std::string>() : "atomic";
   }
 
   std::vector<std::string> keys() const {
     std::vector<std::string> out;
-    nlohmann::json k = Ext("x-kubernetes-list-map-keys").value("v", nlohmann::json::array());
-    if (k.is_array()) {
-      for (const nlohmann::json& s : k) {
+    const nlohmann::json* k = Ext("x-kubernetes-list-map-keys");
+    if (k && k->is_array()) {
+      for (const nlohmann::json& s : *k) {
         if (s.is_string()) out.push_back(s.get<std::string>());
       }
     }
@@ -113,7 +119,7 @@ class SchemaType {
 
   // `x-kubernetes-preserve-unknown-fields: true`: fields beyond the declared ones are kept.
   bool PreservesUnknownFields() const {
-    return Ext("x-kubernetes-preserve-unknown-fields").value("v", false) == true;
+    return IsTrue(Ext("x-kubernetes-preserve-unknown-fields"));
   }
 
   SchemaType Items() const {
@@ -142,18 +148,23 @@ class SchemaType {
   }
 
  private:
-  // {"v": value} of an extension set on the property or on the schema it refers to.
-  nlohmann::json Ext(const char* key) const {
+  // The value of an extension set on the property or on the schema it refers to, or null.
+  const nlohmann::json* Ext(const char* key) const {
     for (const nlohmann::json* n : {raw_, node_}) {
       if (!n || !n->is_object()) continue;
-      if (auto it = n->find(key); it != n->end()) return nlohmann::json{{"v", *it}};
+      if (auto it = n->find(key); it != n->end()) return &*it;
     }
-    return nlohmann::json::object();
+    return nullptr;
+  }
+  static bool IsTrue(const nlohmann::json* v) { return v && v->is_boolean() && v->get<bool>(); }
+  static bool IsString(const nlohmann::json* v, const char* s) {
+    return v && v->is_string() && v->get_ref<const std::string&>() == s;
   }
 
   const nlohmann::json* raw_ = nullptr;
   const nlohmann::json* node_ = nullptr;
   const nlohmann::json* defs_ = nullptr;
+  Kind kind_ = Kind::kUntyped;
 };
 
 // The root type of a kind's schema; untyped when there is none.
