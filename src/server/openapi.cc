@@ -307,7 +307,7 @@ std::shared_ptr<const json> BuiltInOpenApiJson(std::string_view path) {
 
 // The schema in `doc` whose x-kubernetes-group-version-kind names `info`'s kind.
 static std::optional<KindSchema> FindKind(const std::shared_ptr<const json>& doc,
-                                   const ResourceInfo& info);
+                                          const ResourceInfo& info);
 
 std::optional<KindSchema> SchemaOfKind(const ResourceInfo& info, const Storage& storage) {
   const GroupVersion gv{info.gvr.group, info.gvr.version};
@@ -339,7 +339,7 @@ std::optional<KindSchema> SchemaOfKind(const ResourceInfo& info, const Storage& 
 }
 
 static std::optional<KindSchema> FindKind(const std::shared_ptr<const json>& doc,
-                                   const ResourceInfo& info) {
+                                          const ResourceInfo& info) {
   if (!doc) return std::nullopt;
   auto comps = doc->find("components");
   if (comps == doc->end() || !comps->contains("schemas")) return std::nullopt;
