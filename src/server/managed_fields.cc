@@ -165,22 +165,27 @@ json Merge(const json* live, const json& applied, const SchemaType& t) {
   }
   SchemaType items = t.Items();
   bool set = t.list_type() == "set";
+  // Keys are built once per item: merging stays linear in the lists' lengths.
+  std::map<std::string, size_t> index;
+  for (size_t j = 0; j < out.size(); ++j) index.emplace(ElementKey(t, out[j], j), j);
   for (size_t i = 0; i < applied.size(); ++i) {
     const json& item = applied[i];
     std::string key = ElementKey(t, item, i);
-    bool found = false;
-    for (size_t j = 0; j < out.size() && !found; ++j) {
-      if (ElementKey(t, out[j], j) != key) continue;
-      found = true;
-      if (!set) out[j] = Merge(&out[j], item, items);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(std::move(key), out.size());
+      out.push_back(item);
+    } else if (!set) {
+      out[it->second] = Merge(&out[it->second], item, items);
     }
-    if (!found) out.push_back(item);
   }
   return out;
 }
 
 // Removes every member of `s` from `v`.
 void RemovePaths(json& v, const FieldSet& s, const SchemaType& t) {
+  std::map<std::string, size_t> index;  // list items by key, built on first use
+  std::vector<size_t> doomed;
   for (const auto& [key, child] : s.children) {
     if (key.starts_with("f:")) {
       std::string name = key.substr(2);
@@ -193,16 +198,20 @@ void RemovePaths(json& v, const FieldSet& s, const SchemaType& t) {
       continue;
     }
     if (!v.is_array()) continue;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (ElementKey(t, v[i], i) != key) continue;
-      if (child.member) {
-        v.erase(i);
-      } else {
-        RemovePaths(v[i], child, t.Items());
-      }
-      break;
+    if (index.empty()) {
+      for (size_t i = 0; i < v.size(); ++i) index.emplace(ElementKey(t, v[i], i), i);
+    }
+    auto it = index.find(key);
+    if (it == index.end()) continue;
+    if (child.member) {
+      doomed.push_back(it->second);
+    } else {
+      RemovePaths(v[it->second], child, t.Items());
     }
   }
+  // Items go last, from the end, so the indexes above stay valid.
+  std::sort(doomed.rbegin(), doomed.rend());
+  for (size_t i : doomed) v.erase(i);
 }
 
 constexpr const char* kServerMetadata[] = {
