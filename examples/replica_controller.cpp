@@ -17,8 +17,9 @@
 //     `spec.template.metadata.labels`, spec from `spec.template.spec`, and an ownerReference to
 //     the Deployment with `controller: true`; excess Pods are deleted (pending ones and the
 //     newest first), with the Pod's uid as a precondition;
-//   - `status.replicas` written back through the `status` subresource with a conditional update,
-//     re-read and retried on 409 Conflict (client-go: `retry.RetryOnConflict`);
+//   - `status.replicas` written back by server-side apply of the `status` subresource (field
+//     manager `replica-controller`, forced: client-go's `ApplyStatus`), which owns just those
+//     fields and needs no resourceVersion and no retry on 409 Conflict;
 //   - Pods whose controlling Deployment is gone are deleted (the garbage collector's job, which
 //     the embedded server lacks);
 //   - leader election on the Lease `kube-system/replica-controller` (client-go's timings by
@@ -327,38 +328,31 @@ class ReplicaController {
     return first_error;
   }
 
-  // Writes `status.replicas` (and observedGeneration) unless it already says so: read the
-  // Deployment from the server, update the status subresource conditionally, and start over on
-  // 409 Conflict (client-go's retry.DefaultRetry: 5 attempts, 10 ms apart).
+  // Writes `status.replicas` (and observedGeneration) unless it already says so, by server-side
+  // apply of the status subresource: the controller owns exactly these status fields (field
+  // manager "replica-controller", forced, as client-go's ApplyStatus from a controller), so the
+  // write needs no resourceVersion and no retry on 409 Conflict.
   kube::Status UpdateStatus(const std::string& ns, const std::string& name, int64_t replicas) {
     kube::ResourceClient client = deploy_client_.InNamespace(ns);
-    kube::Status last;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(10ms);
-      kube::Result<kube::ObjectPtr> fresh = client.Get(name);
-      if (!fresh) return kube::IsNotFound(fresh.error()) ? kube::Status() : fresh.error();
-      kube::Deployment d(*fresh);
-      if (d.status_replicas() == replicas && d.updated_replicas() == replicas &&
-          d.observed_generation() == d.generation()) {
-        return kube::Status();
-      }
-      std::string json = (*fresh)->GetJson("status").value_or("{}");
-      std::string status = "{\"replicas\":" + std::to_string(replicas) +
-                           ",\"updatedReplicas\":" + std::to_string(replicas) +
-                           ",\"observedGeneration\":" + std::to_string(d.generation()) + "}";
-      std::string body = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":" +
-                         (*fresh)->GetJson("metadata").value_or("{}") +
-                         ",\"spec\":" + (*fresh)->GetJson("spec").value_or("{}") +
-                         ",\"status\":" + status + "}";
-      kube::Result<kube::ObjectPtr> obj = kube::Object::Parse(body);
-      if (!obj) return obj.error();
-      kube::Result<kube::ObjectPtr> updated = client.UpdateStatus(**obj);
-      if (updated) return kube::Status();
-      last = updated.error();
-      if (!kube::IsConflict(last))
-        return last.WithContext("updating the status of " + ns + "/" + name);
+    kube::Result<kube::ObjectPtr> fresh = client.Get(name);
+    if (!fresh) return kube::IsNotFound(fresh.error()) ? kube::Status() : fresh.error();
+    kube::Deployment d(*fresh);
+    if (d.status_replicas() == replicas && d.updated_replicas() == replicas &&
+        d.observed_generation() == d.generation()) {
+      return kube::Status();
     }
-    return last.WithContext("updating the status of " + ns + "/" + name);
+    std::string body =
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":" +
+        kube::JsonQuote(name) + ",\"namespace\":" + kube::JsonQuote(ns) +
+        "},\"status\":{\"replicas\":" + std::to_string(replicas) +
+        ",\"updatedReplicas\":" + std::to_string(replicas) +
+        ",\"observedGeneration\":" + std::to_string(d.generation()) + "}}";
+    kube::Result<kube::ObjectPtr> applied =
+        client.Apply(body, {.field_manager = "replica-controller", .force = true}, "status");
+    if (!applied && !kube::IsNotFound(applied.error())) {
+      return applied.error().WithContext("applying the status of " + ns + "/" + name);
+    }
+    return kube::Status();
   }
 
   kube::DeploymentInformer deployments_;

@@ -726,6 +726,37 @@ Result<ObjectPtr> ResourceClient::Patch(std::string_view name, PatchType type,
   return DecodeObject(*resp, req);
 }
 
+Result<ObjectPtr> ResourceClient::Apply(const Object& object, const ApplyOptions& options,
+                                        std::string_view subresource) const {
+  if (object.name().empty()) {
+    return InvalidArgumentError("Apply " + gvr_.GroupResource() + ": the object has no name");
+  }
+  if (options.field_manager.empty()) {
+    return InvalidArgumentError("Apply " + gvr_.GroupResource() + " " + std::string(object.name()) +
+                                ": a field manager is required");
+  }
+  std::string_view ns = ns_.empty() ? object.ns() : std::string_view(ns_);
+  std::string query;
+  AppendParam(&query, "fieldManager", options.field_manager);
+  if (options.force) AppendParam(&query, "force", "true");
+  if (options.dry_run) AppendParam(&query, "dryRun", "All");
+  HttpRequest req;
+  req.method = "PATCH";
+  req.path = WithQuery(Path(object.name(), subresource, ns), query);
+  req.body = std::string(object.json());
+  req.content_type = "application/apply-patch+yaml";
+  Result<HttpResponse> resp = Send(*http_, req);
+  if (!resp) return resp.error();
+  return DecodeObject(*resp, req);
+}
+
+Result<ObjectPtr> ResourceClient::Apply(std::string_view json, const ApplyOptions& options,
+                                        std::string_view subresource) const {
+  Result<ObjectPtr> obj = Object::Parse(json);
+  if (!obj) return obj.error().WithContext("Apply " + gvr_.GroupResource());
+  return Apply(**obj, options, subresource);
+}
+
 Status ResourceClient::Delete(std::string_view name, const DeleteOptions& options) const {
   if (name.empty()) return InvalidArgumentError("Delete " + gvr_.GroupResource() + ": empty name");
   HttpRequest req;

@@ -239,6 +239,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req_.accept = std::string(msg[http::field::accept]);
     req_.content_type = std::string(msg[http::field::content_type]);
     req_.host = std::string(msg[http::field::host]);
+    req_.user_agent = std::string(msg[http::field::user_agent]);
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
     body_unread_ = !parser_->is_done();

@@ -709,10 +709,11 @@ Result<nlohmann::json> ApplyPatch(PatchType type, const nlohmann::json& original
       }
     }
     case PatchType::kApplyPatch:
+      // Objects and their status are applied by Registry::ApplyServerSide; what reaches here is
+      // an apply to the scale subresource.
       return UnsupportedMediaType(
-          "server-side apply (application/apply-patch+yaml) is not supported by this server; "
-          "use client-side apply (kubectl apply without --server-side), or a merge, JSON or "
-          "strategic merge patch");
+          "server-side apply (application/apply-patch+yaml) of the scale subresource is not "
+          "supported by this server; use a merge, JSON or strategic merge patch");
   }
   return InternalError("unknown patch type");
 }

@@ -31,7 +31,8 @@ Result<PatchType> ParsePatchType(std::string_view content_type);
 // patch op that fails (`test`, a missing path) and for JSON patch `copy` operations that together
 // copy more than `max_copy_bytes` of JSON (kube-apiserver's `AccumulatedCopySizeLimit`; the
 // server passes its request body limit), 415 for strategic merge on a custom resource, and for
-// server-side apply (not supported; documented in docs/server.md). The result is at most about
+// server-side apply, which `Registry::ApplyServerSide` does instead (here only the scale
+// subresource reaches it; documented in docs/server.md). The result is at most about
 // `original`, `body` and `max_copy_bytes` together; the registry refuses to store it when it is
 // over the object limit.
 // Strategic merge implements the merge keys of the built-in kinds (containers, initContainers,

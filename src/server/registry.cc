@@ -9,7 +9,9 @@
 
 #include "kube/labels.h"
 #include "server/decode_checks.h"
+#include "server/managed_fields.h"
 #include "server/object_json.h"
+#include "server/openapi.h"
 
 namespace kube::server {
 namespace {
@@ -406,6 +408,11 @@ ApiOr<ObjectPtr> Registry::Create(const ResourceInfo& info, std::string_view ns,
   std::string name = StringAt(obj["metadata"], "name");
   std::string obj_ns = StringAt(obj["metadata"], "namespace");
   if (auto err = CheckNamespace(info, obj_ns)) return *err;
+  if (!opts.field_manager.empty()) {
+    std::optional<KindSchema> schema = SchemaOfKind(info, storage_);
+    RecordUpdate(schema ? &*schema : nullptr, nullptr, &obj,
+                 {opts.field_manager, info.api_version(), "", Rfc3339Now()}, info.has_status);
+  }
   auto change = storage_.Mutate(
       info.gvr, StorageKey(obj_ns, name),
       [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
@@ -423,7 +430,9 @@ ApiOr<ObjectPtr> Registry::Create(const ResourceInfo& info, std::string_view ns,
 
 ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const ObjectPtr& current,
                                               const json& cur, json desired, Subresource sub,
-                                              uint64_t next_rv, bool dry_run) {
+                                              uint64_t next_rv, const WriteOptions& opts,
+                                              const std::optional<KindSchema>& schema) {
+  const bool dry_run = opts.dry_run;
   const std::string name(current->name());
   const json& cur_meta = MetaOf(cur);
   std::string want_rv = StringAt(MetaOf(desired), "resourceVersion");
@@ -437,6 +446,13 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
       result["status"] = desired["status"];
     } else {
       result.erase("status");
+    }
+    // An untracked write (server-side apply, which decided the ownership itself) keeps the
+    // managedFields it carries.
+    const json& desired_meta = MetaOf(desired);
+    if (auto mf = desired_meta.find("managedFields");
+        opts.field_manager.empty() && mf != desired_meta.end()) {
+      Meta(result)["managedFields"] = *mf;
     }
   } else {
     result = std::move(desired);
@@ -477,6 +493,12 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
       meta["generation"] = cur_meta.value("generation", int64_t{0}) + 1;
     }
   }
+  if (!opts.field_manager.empty()) {
+    RecordUpdate(schema ? &*schema : nullptr, &cur, &result,
+                 {opts.field_manager, info.api_version(),
+                  sub == Subresource::kStatus ? "status" : "", Rfc3339Now()},
+                 info.has_status);
+  }
   json& meta = Meta(result);
   meta["resourceVersion"] = cur_meta.value("resourceVersion", "");
   if (result == cur) return Storage::Change{Storage::Change::Op::kNone, current};
@@ -497,6 +519,9 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
                                  const std::function<ApiOr<json>(const json&)>& edit,
                                  Subresource sub, const WriteOptions& opts) {
   bool deleted = false;
+  // Read before the storage lock, which `SchemaOfKind` takes to find a CRD.
+  std::optional<KindSchema> schema;
+  if (!opts.field_manager.empty()) schema = SchemaOfKind(info, storage_);
   auto change =
       storage_.Mutate(info.gvr, StorageKey(info.namespaced ? ns : "", name),
                       [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
@@ -513,7 +538,7 @@ ApiOr<ObjectPtr> Registry::Write(const ResourceInfo& info, std::string_view ns,
                           return BadRequest(std::string(kExceededMaxDepth));
                         }
                         auto c = DecideUpdate(info, current, cur, std::move(desired).value(), sub,
-                                              next_rv, opts.dry_run);
+                                              next_rv, opts, schema);
                         if (c.ok()) deleted = c->op == Storage::Change::Op::kDelete;
                         return c;
                       });

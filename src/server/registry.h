@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kube/object.h"
+#include "server/kind_schema.h"
 #include "server/patch.h"
 #include "server/resource_info.h"
 #include "server/status_json.h"
@@ -34,6 +35,10 @@ enum class Subresource { kNone, kStatus, kScale };
 
 struct WriteOptions {
   bool dry_run = false;  // validate and answer, store nothing
+  // The manager the write's fields are recorded for in `metadata.managedFields`
+  // (managed_fields.h); "" records nothing (in-process writes: seeding, churn).
+  std::string field_manager{};
+  bool force = false;  // server-side apply: take fields other managers own
 };
 
 struct DeleteOptions {
@@ -71,6 +76,13 @@ class Registry {
   ApiOr<ObjectPtr> Patch(const ResourceInfo& info, std::string_view ns, std::string_view name,
                          PatchType type, std::string_view body, Subresource sub,
                          const WriteOptions& opts = {});
+  // Server-side apply (managed_fields.h) of a YAML or JSON body: updates the object, or creates
+  // it when it does not exist (`*created` is then set). 422 without `opts.field_manager`, 409
+  // Conflict when another manager owns a field the body changes (unless `opts.force`), 400 for a
+  // body that is not an object of this kind and name. Defined in registry_apply.cc.
+  ApiOr<ObjectPtr> ApplyServerSide(const ResourceInfo& info, std::string_view ns,
+                                   std::string_view name, std::string_view body, Subresource sub,
+                                   const WriteOptions& opts, bool* created);
   // Creates the object or replaces it unconditionally (seeding, churn, tests).
   ApiOr<ObjectPtr> Apply(const ResourceInfo& info, nlohmann::json body);
 
@@ -108,9 +120,11 @@ class Registry {
                                       nlohmann::json obj);
   // Everything a write of `desired` over `current` decides (runs under Storage's lock).
   // `cur` is `current` decoded.
+  // `schema` is set when the write records its manager (`opts.field_manager`).
   ApiOr<Storage::Change> DecideUpdate(const ResourceInfo& info, const ObjectPtr& current,
                                       const nlohmann::json& cur, nlohmann::json desired,
-                                      Subresource sub, uint64_t next_rv, bool dry_run);
+                                      Subresource sub, uint64_t next_rv, const WriteOptions& opts,
+                                      const std::optional<KindSchema>& schema);
   ApiOr<ObjectPtr> Write(const ResourceInfo& info, std::string_view ns, std::string_view name,
                          const std::function<ApiOr<nlohmann::json>(const nlohmann::json&)>& edit,
                          Subresource sub, const WriteOptions& opts);

@@ -11,7 +11,10 @@
 #include "server/content_type.h"
 #include "server/decode_checks.h"
 #include "server/discovery.h"
+#include "server/field_validation.h"
+#include "server/managed_fields.h"
 #include "server/object_json.h"
+#include "server/openapi.h"
 #include "server/patch.h"
 #include "server/seed.h"
 
@@ -413,7 +416,37 @@ class Handler {
 
  private:
   static WriteOptions Write(const ResourceRequest& r) {
-    return {.dry_run = Param(r.req, "dryRun") == "All"};
+    std::string manager(Param(r.req, "fieldManager"));
+    if (manager.empty()) manager = ManagerFromUserAgent(r.req.user_agent);
+    return {.dry_run = Param(r.req, "dryRun") == "All",
+            .field_manager = std::move(manager),
+            .force = BoolParam(r.req, "force").value_or(false)};
+  }
+
+  // `fieldValidation` of a create or update body: Strict refuses fields the kind's schema does
+  // not declare (400, kube-apiserver's "strict decoding error"); Warn, the default, answers with
+  // one `Warning` per field; Ignore skips the check, as does a kind without a schema.
+  std::optional<ApiError> ValidateFields(const ResourceRequest& r, const json& body,
+                                         std::vector<std::string>* warnings) {
+    std::string_view mode = Param(r.req, "fieldValidation");
+    if (mode == "Ignore") return std::nullopt;
+    std::optional<KindSchema> schema = SchemaOfKind(*r.info, storage_);
+    if (!schema) return std::nullopt;
+    std::vector<std::string> unknown = UnknownFields(*schema, body, r.req.body);
+    if (unknown.empty()) return std::nullopt;
+    if (mode == "Strict") {
+      return BadRequest(
+          CannotBeHandled(body, r.info->kind, r.info->gvr.version, StrictDecodingError(unknown)));
+    }
+    for (const std::string& u : unknown) warnings->push_back(UnknownFieldWarning(u));
+    return std::nullopt;
+  }
+
+  static RouteResult WithWarnings(RouteResult result, const std::vector<std::string>& warnings) {
+    if (auto* resp = std::get_if<HttpResponse>(&result)) {
+      for (const std::string& w : warnings) resp->headers.emplace_back("Warning", w);
+    }
+    return result;
   }
 
   // A read "not older than `rv`" that the server cannot serve yet: wait for `rv` first, then
@@ -625,25 +658,38 @@ class Handler {
         DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
     if (r.info->namespaced && r.ns.empty()) return ErrorResponse(PathNotFound());
+    std::vector<std::string> warnings;
+    if (auto err = ValidateFields(r, *body, &warnings)) return ErrorResponse(*err);
     WriteOptions opts = Write(r);
     ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return ObjectResponse(r, *obj, opts.dry_run ? 200 : 201);
+    return WithWarnings(ObjectResponse(r, *obj, opts.dry_run ? 200 : 201), warnings);
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
     ApiOr<json> body =
         DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
     if (!body.ok()) return ErrorResponse(body.error());
+    std::vector<std::string> warnings;
+    if (auto err = ValidateFields(r, *body, &warnings)) return ErrorResponse(*err);
     ApiOr<ObjectPtr> obj =
         registry_.Update(*r.info, r.ns, r.name, std::move(body).value(), sub, Write(r));
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return ObjectResponse(r, *obj, 200);
+    return WithWarnings(ObjectResponse(r, *obj, 200), warnings);
   }
 
   RouteResult Patch(const ResourceRequest& r, Subresource sub) {
     Result<PatchType> type = ParsePatchType(r.req.content_type);
     if (!type) return ErrorResponse(FromStatus(type.error()));
+    if (*type == PatchType::kApplyPatch) {
+      WriteOptions opts = Write(r);
+      opts.field_manager = std::string(Param(r.req, "fieldManager"));  // required, never guessed
+      bool created = false;
+      ApiOr<ObjectPtr> applied =
+          registry_.ApplyServerSide(*r.info, r.ns, r.name, r.req.body, sub, opts, &created);
+      if (!applied.ok()) return ErrorResponse(applied.error());
+      return ObjectResponse(r, *applied, created && !opts.dry_run ? 201 : 200);
+    }
     ApiOr<ObjectPtr> obj = registry_.Patch(*r.info, r.ns, r.name, *type, r.req.body, sub, Write(r));
     if (!obj.ok()) return ErrorResponse(obj.error());
     return ObjectResponse(r, *obj, 200);
@@ -717,13 +763,8 @@ RouteResult Router::HandleUnsafe(const HttpRequest& req, std::function<void()> w
     }
     return JsonResponse(200, core ? CoreApiVersionsJson(req.host) : ApiGroupListJson(catalog));
   }
-  if (path == "/openapi/v3" || path == "/openapi/v3/") {
-    return JsonResponse(200, OpenApiV3RootJson(catalog));
-  }
-  if (path.starts_with("/openapi/v3/")) {
-    Result<std::string> doc = OpenApiV3GroupVersionJson(catalog, std::string_view(path).substr(12));
-    if (!doc) return ErrorResponse(PathNotFound());
-    return JsonResponse(200, std::move(doc).value());
+  if (std::optional<HttpResponse> doc = ServeOpenApi(req, catalog, registry_.storage())) {
+    return std::move(*doc);
   }
 
   std::vector<std::string> seg = SplitPath(path);

@@ -37,7 +37,8 @@ struct HttpRequest {
   std::map<std::string, std::string, std::less<>> query;  // decoded; the first value wins
   std::string accept{};
   std::string content_type{};
-  std::string host{};  // the Host header, for discovery's serverAddress
+  std::string host{};        // the Host header, for discovery's serverAddress
+  std::string user_agent{};  // names the field manager of writes without `fieldManager`
   std::string body{};
   // The session waited for the resourceVersion this request names (`RvWait`) and gave up: the
   // router answers 504 Too large resource version instead of asking to wait again.

@@ -105,6 +105,31 @@ TEST_F(ClientServerTest, CrudAndTypedErrors) {
   EXPECT_TRUE(IsNotFound(cms.Delete("a")));
 }
 
+TEST_F(ClientServerTest, ApplyCreatesConflictsAndForces) {
+  ResourceClient cms(http_, kConfigMaps, "default");
+  Result<ObjectPtr> created = cms.Apply(ConfigMap("a", "1"), {.field_manager = "one"});
+  ASSERT_TRUE(created) << created.error();
+  EXPECT_EQ((*created)->GetString("data.k").value_or(""), "1");
+
+  // Another manager changing the field conflicts, and changes nothing.
+  Result<ObjectPtr> conflict = cms.Apply(ConfigMap("a", "2"), {.field_manager = "two"});
+  ASSERT_FALSE(conflict);
+  EXPECT_TRUE(IsConflict(conflict.error()));
+  EXPECT_EQ(conflict.error().message(),
+            "Apply failed with 1 conflict: conflict with \"one\": .data.k");
+  EXPECT_EQ(cms.Get("a").value()->GetString("data.k").value_or(""), "1");
+
+  Result<ObjectPtr> forced =
+      cms.Apply(ConfigMap("a", "2"), {.field_manager = "two", .force = true});
+  ASSERT_TRUE(forced) << forced.error();
+  EXPECT_EQ((*forced)->GetString("data.k").value_or(""), "2");
+
+  // Without a manager the client refuses before sending anything.
+  Result<ObjectPtr> anonymous = cms.Apply(ConfigMap("a", "3"), {});
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(ClientServerTest, UpdateStatusWritesOnlyStatus) {
   ResourceClient deployments(http_, kDeployments, "default");
   Result<ObjectPtr> d = deployments.Create(

@@ -97,6 +97,25 @@ TEST(ResourceClientTest, EncodesQueryValues) {
   EXPECT_EQ(ListQuery({}, false), "");
 }
 
+TEST(ResourceClientTest, ApplySendsAnApplyPatchWithItsFieldManager) {
+  ScriptedServer server([](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(200, "application/json", PodJson("a", "8"));
+  });
+  ResourceClient pods(ClientFor(server), kPods, "default");
+  ObjectPtr pod = testing::MustParse(PodJson("a", "8"));
+  Result<ObjectPtr> applied =
+      pods.Apply(*pod, {.field_manager = "my-controller", .force = true, .dry_run = true});
+  ASSERT_TRUE(applied) << applied.error();
+  EXPECT_FALSE(pods.Apply(*pod, {.field_manager = ""}));  // refused before sending
+  std::vector<ScriptedRequest> r = server.requests();
+  ASSERT_THAT(r, SizeIs(1));
+  EXPECT_EQ(r[0].method, "PATCH");
+  EXPECT_EQ(r[0].target,
+            "/api/v1/namespaces/default/pods/a?fieldManager=my-controller&force=true&dryRun=All");
+  EXPECT_EQ(r[0].Header("content-type"), "application/apply-patch+yaml");
+  EXPECT_EQ(r[0].body, PodJson("a", "8"));
+}
+
 TEST(ResourceClientTest, GetListAndWritesSendTheRightRequests) {
   ScriptedServer server([](const ScriptedRequest& req, ScriptedConn& conn) {
     if (req.method == "GET" && req.target.find("/pods?") != std::string::npos) {

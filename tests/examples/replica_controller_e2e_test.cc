@@ -187,6 +187,19 @@ class ReplicaControllerE2eTest : public testing::ApiServerFixture {
                " pods, status says " + std::to_string(reported) + ", want " + std::to_string(want);
         return false;
       }
+      // The status is the controller's by server-side apply of the status subresource.
+      bool applied = false;
+      for (const auto& e : d["metadata"].value("managedFields", nlohmann::json::array())) {
+        applied = applied ||
+                  (e.value("manager", "") == "replica-controller" &&
+                   e.value("operation", "") == "Apply" && e.value("subresource", "") == "status" &&
+                   e["fieldsV1"]["f:status"].contains("f:replicas"));
+      }
+      if (!applied) {
+        *why = "deployment " + std::string(d["metadata"]["name"]) +
+               ": no Apply entry of replica-controller owns status.replicas";
+        return false;
+      }
     }
     return true;
   }

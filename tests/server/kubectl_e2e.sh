@@ -115,8 +115,11 @@ jsonpath "apply merged containers" "shop=shop:1.1;" -n e2e deploy shop \
   '{range .spec.template.spec.containers[*]}{.name}={.image};{end}'
 jsonpath "apply kept env" "MODE=fast" -n e2e deploy shop \
   '{.spec.template.spec.containers[0].env[0].name}={.spec.template.spec.containers[0].env[0].value}'
-check_err "apply --server-side is refused" 'UnsupportedMediaType|not supported' -- \
-  k apply --server-side -f "$WORK/cm.yaml"
+# `kubectl replace` last set .data.mode to another value: it owns it (kubectl_apply_e2e.sh has more).
+check_err "apply --server-side conflicts with kubectl-replace" \
+  'conflict with "kubectl-replace" using v1: \.data\.mode' -- k apply --server-side -f "$WORK/cm.yaml"
+check "apply --server-side --force-conflicts" 'serverside-applied' -- \
+  k apply --server-side --force-conflicts -f "$WORK/cm.yaml"
 
 run "create/apply print no warnings" k apply -f "$WORK/deploy2.yaml" &&
   expect_not "create/apply print no warnings" '[Ww]arning'

@@ -48,6 +48,13 @@ struct WriteOptions {
   bool dry_run = false;  // dryRun=All
 };
 
+// Query parameters of a server-side apply.
+struct ApplyOptions {
+  std::string field_manager;  // required: the manager that owns what this apply sets
+  bool force = false;         // take fields other managers own instead of failing with 409
+  bool dry_run = false;       // dryRun=All
+};
+
 enum class PropagationPolicy { kDefault, kOrphan, kBackground, kForeground };
 
 // The body of a DELETE (metav1.DeleteOptions).
@@ -164,6 +171,17 @@ class ResourceClient {
   // PATCH with the body `patch` of `type`; `subresource` "" or e.g. "status", "scale".
   Result<ObjectPtr> Patch(std::string_view name, PatchType type, std::string_view patch,
                           const WriteOptions& options = {},
+                          std::string_view subresource = "") const;
+  // Server-side apply: PATCH `application/apply-patch+yaml` with the object's JSON (JSON is YAML)
+  // to its name, as client-go's `Apply`. The server merges it into the object, or creates the
+  // object when absent, and records the fields it sets as owned by `options.field_manager`;
+  // fields this manager applied before and no longer sets are removed. Errors: kInvalidArgument
+  // before any request when the object has no name or `field_manager` is empty; 409 Conflict
+  // (`IsConflict`) when another manager owns a field this apply would change, unless
+  // `options.force`; the Status's causes name each field. `subresource` "" or "status".
+  Result<ObjectPtr> Apply(const Object& object, const ApplyOptions& options,
+                          std::string_view subresource = "") const;
+  Result<ObjectPtr> Apply(std::string_view json, const ApplyOptions& options,
                           std::string_view subresource = "") const;
   // DELETE one object. OK whether the server answers with a Status or the (marked) object.
   Status Delete(std::string_view name, const DeleteOptions& options = {}) const;
