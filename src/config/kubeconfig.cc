@@ -25,7 +25,7 @@
 #include <system_error>
 #include <utility>
 
-#include "config/yaml_stream.h"
+#include "yaml/yaml_stream.h"
 
 namespace kube {
 namespace {
@@ -709,7 +709,7 @@ Result<Kubeconfig> ParseKubeconfig(std::string_view text, std::string_view path)
   try {
     // A check pass over the whole stream first: `YAML::Load` reads one document and silently
     // drops what follows a stray top-level `,` (`{...},`), where `YAML::LoadAll` would loop
-    // forever (config/yaml_stream.h). Kubeconfigs are small; the second pass costs little.
+    // forever (yaml/yaml_stream.h). Kubeconfigs are small; the second pass costs little.
     internal::IgnoreYamlEvents ignore;
     internal::ParseYamlStream(text, ignore);
     YAML::Node root = YAML::Load(std::string(text));
