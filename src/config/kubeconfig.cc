@@ -45,12 +45,12 @@ std::string Getenv(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
-// A name or value from the file, quoted for an error message. A malformed file can make one
-// value of the lines after it: an unterminated quote runs on, folding line breaks into spaces, so
-// "alice" becomes `alice user: token: s3cr3t`. So the quote stops at 100 bytes (found by
-// kubeconfig_fuzz), and at the first line break or ": ", which a plain YAML scalar cannot hold
-// and a swallowed `key: value` line always does.
-std::string Quoted(std::string_view s) {
+// A name or value from the file, quoted for an error message, clipped so that no secret follows
+// it: a malformed file can make one value of the lines after it (an unterminated quote runs on,
+// folding line breaks into spaces, so "alice" becomes `alice user: token: s3cr3t`). So the quote
+// stops at 100 bytes (found by kubeconfig_fuzz), and at the first line break or ": ", which a
+// plain YAML scalar cannot hold and a swallowed `key: value` line always does; "..." marks a cut.
+std::string QuoteClipped(std::string_view s) {
   constexpr size_t kMax = 100;
   size_t cut = std::min({s.size(), kMax, s.find('\n'), s.find('\r'), s.find(": "), s.find(":\t")});
   std::string out = "\"";
@@ -203,11 +203,12 @@ class FileParser {
     if (Status s = ReadString(root, "apiVersion", "apiVersion", &api_version); !s.ok()) return s;
     if (!api_version.empty() && api_version != "v1") {
       return Fail(root["apiVersion"], "apiVersion",
-                  "unsupported version " + Quoted(api_version) + " (want v1)");
+                  "unsupported version " + QuoteClipped(api_version) + " (want v1)");
     }
     if (Status s = ReadString(root, "kind", "kind", &kind); !s.ok()) return s;
     if (!kind.empty() && kind != "Config") {
-      return Fail(root["kind"], "kind", "unsupported kind " + Quoted(kind) + " (want Config)");
+      return Fail(root["kind"], "kind",
+                  "unsupported kind " + QuoteClipped(kind) + " (want Config)");
     }
     if (Status s = ReadString(root, "current-context", "current-context", &out->current_context);
         !s.ok()) {
@@ -260,7 +261,7 @@ class FileParser {
     if (!v.IsScalar()) return Fail(v, field, "expected true or false, found " + TypeName(v));
     bool b = false;
     if (v.Tag() == "!" || !YAML::convert<bool>::decode(v, b)) {
-      return Fail(v, field, "expected true or false, found " + Quoted(v.Scalar()));
+      return Fail(v, field, "expected true or false, found " + QuoteClipped(v.Scalar()));
     }
     *out = b;
     return Status::Ok();
@@ -331,7 +332,7 @@ class FileParser {
       std::string name;
       if (Status s = ReadString(item, "name", field + ".name", &name); !s.ok()) return s;
       if (name.empty()) return Fail(item, field + ".name", "missing");
-      entry_ = std::string(" (") + noun + " " + Quoted(name) + ")";
+      entry_ = std::string(" (") + noun + " " + QuoteClipped(name) + ")";
       if (out->count(name) != 0) {
         Status s = Fail(item, field + ".name", "duplicate name");
         entry_.clear();
@@ -523,7 +524,7 @@ Status EntryError(const Entry& e, std::string_view noun, std::string_view name,
   msg += ": ";
   msg += noun;
   msg += " ";
-  msg += Quoted(name);
+  msg += QuoteClipped(name);
   msg += ": ";
   msg += field;
   msg += ": ";
@@ -561,7 +562,7 @@ Status ApplyCluster(const KubeconfigCluster& c, const std::string& name, RestCon
     if (scheme != "http" && scheme != "https" && scheme != "socks5") {
       return EntryError(c, "cluster", name, "proxy-url",
                         scheme.empty() ? "not a URL (want http://, https:// or socks5://host:port)"
-                                       : "unsupported scheme " + Quoted(scheme) +
+                                       : "unsupported scheme " + QuoteClipped(scheme) +
                                              " (want http, https or socks5)");
     }
   }
@@ -598,7 +599,7 @@ Status ValidateExec(const KubeconfigUser& u, const std::string& name, ExecConfig
   }
   if (e->api_version != kExecV1 && e->api_version != kExecV1Beta1) {
     return EntryError(u, "user", name, "exec.apiVersion",
-                      "unsupported " + Quoted(e->api_version) + " (want " + kExecV1 + " or " +
+                      "unsupported " + QuoteClipped(e->api_version) + " (want " + kExecV1 + " or " +
                           kExecV1Beta1 + ")");
   }
   for (size_t i = 0; i < e->env.size(); ++i) {
@@ -615,9 +616,9 @@ Status ValidateExec(const KubeconfigUser& u, const std::string& name, ExecConfig
   }
   if (e->interactive_mode != "Never" && e->interactive_mode != "IfAvailable" &&
       e->interactive_mode != "Always") {
-    return EntryError(
-        u, "user", name, "exec.interactiveMode",
-        "unsupported " + Quoted(e->interactive_mode) + " (want Never, IfAvailable or Always)");
+    return EntryError(u, "user", name, "exec.interactiveMode",
+                      "unsupported " + QuoteClipped(e->interactive_mode) +
+                          " (want Never, IfAvailable or Always)");
   }
   return Status::Ok();
 }
@@ -783,7 +784,8 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.contexts.find(context_name);
     if (it == kc.contexts.end()) {
       return NotFoundError((options.context.empty() ? "current-context " : "context ") +
-                           Quoted(context_name) + " does not exist in " + FilesDescription(kc));
+                           QuoteClipped(context_name) + " does not exist in " +
+                           FilesDescription(kc));
     }
     context = &it->second;
   }
@@ -804,11 +806,11 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.clusters.find(cluster_name);
     if (it == kc.clusters.end()) {
       if (!options.cluster.empty() || context == nullptr) {
-        return NotFoundError("cluster " + Quoted(cluster_name) + " does not exist in " +
+        return NotFoundError("cluster " + QuoteClipped(cluster_name) + " does not exist in " +
                              FilesDescription(kc));
       }
       return NotFoundError(Location(context->location_of_origin, context->line) + ": context " +
-                           Quoted(context_name) + ": cluster " + Quoted(cluster_name) +
+                           QuoteClipped(context_name) + ": cluster " + QuoteClipped(cluster_name) +
                            " was not found");
     }
     const KubeconfigCluster& cluster = it->second;
@@ -821,7 +823,7 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     }
   } else if (server.empty()) {
     return InvalidArgumentError(Location(context->location_of_origin, context->line) +
-                                ": context " + Quoted(context_name) + ": cluster: missing");
+                                ": context " + QuoteClipped(context_name) + ": cluster: missing");
   }
   std::string scheme = SchemeOf(server);
   if (scheme != "https" && scheme != "http") {
@@ -838,11 +840,12 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.users.find(user_name);
     if (it == kc.users.end()) {
       if (!options.user.empty() || context == nullptr) {
-        return NotFoundError("user " + Quoted(user_name) + " does not exist in " +
+        return NotFoundError("user " + QuoteClipped(user_name) + " does not exist in " +
                              FilesDescription(kc));
       }
       return NotFoundError(Location(context->location_of_origin, context->line) + ": context " +
-                           Quoted(context_name) + ": user " + Quoted(user_name) + " was not found");
+                           QuoteClipped(context_name) + ": user " + QuoteClipped(user_name) +
+                           " was not found");
     }
     const KubeconfigUser& user = it->second;
     if (Status s = ApplyUser(user, user_name, &config); !s.ok()) return s;

@@ -353,7 +353,7 @@ RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_n
         NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
     if (content.refusal) return std::move(*content.refusal);
     RouteResult result =
-        HandleUnsafe(content.request ? *content.request : req, std::move(watch_notify));
+        RouteNegotiated(content.request ? *content.request : req, std::move(watch_notify));
     EncodeAnswer(content, &result);
     return result;
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...
@@ -698,7 +698,8 @@ class Handler {
 
 }  // namespace
 
-RouteResult Router::HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const {
+RouteResult Router::RouteNegotiated(const HttpRequest& req,
+                                    std::function<void()> watch_notify) const {
   const std::string& path = req.path;
   ResourceCatalog& catalog = registry_.catalog();
   if (path == "/healthz" || path == "/readyz" || path == "/livez") {
