@@ -30,6 +30,7 @@
 #include <span>
 #include <utility>
 
+#include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
 #include "object_metadata.h"
@@ -484,10 +485,10 @@ std::span<const std::string_view> Object::finalizers() const {
 std::string_view Object::creation_timestamp() const { return rep_->View(rep_->creation_timestamp); }
 std::string_view Object::deletion_timestamp() const { return rep_->View(rep_->deletion_timestamp); }
 std::optional<std::chrono::system_clock::time_point> Object::creation_time() const {
-  return internal::ParseRfc3339(creation_timestamp());
+  return internal::ParseSystemTime(creation_timestamp());
 }
 std::optional<std::chrono::system_clock::time_point> Object::deletion_time() const {
-  return internal::ParseRfc3339(deletion_timestamp());
+  return internal::ParseSystemTime(deletion_timestamp());
 }
 bool Object::has_managed_fields() const { return rep_->has_managed_fields; }
 
@@ -913,36 +914,8 @@ ObjectPtr DropManagedFields(const ObjectPtr& obj) {
 }
 
 std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  internal::json::AppendQuoted(s, &out);
   return out;
 }
 

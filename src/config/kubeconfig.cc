@@ -25,10 +25,14 @@
 #include <system_error>
 #include <utility>
 
+#include "base/strings.h"
 #include "yaml/yaml_stream.h"
 
 namespace kube {
 namespace {
+
+using internal::AsciiLower;
+using internal::ErrnoText;
 
 constexpr char kDefaultServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
 constexpr char kServiceAccountDirEnv[] = "KUBE_INFORMER_SERVICEACCOUNT_DIR";
@@ -57,16 +61,6 @@ std::string QuoteClipped(std::string_view s) {
   out += s.substr(0, cut);
   out += cut < s.size() ? "\"..." : "\"";
   return out;
-}
-
-std::string ErrnoText(int e) { return std::error_code(e, std::generic_category()).message(); }
-
-std::string TrimSpace(std::string_view s) {
-  const char* ws = " \t\r\n\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // Reads a whole file into `out`. Returns 0 or an errno value (ENOENT for a missing file).
@@ -100,64 +94,6 @@ std::string Location(std::string_view file, int line) {
   out += file;
   if (line > 0) out += ":" + std::to_string(line);
   return out;
-}
-
-// Decodes standard base64 with '=' padding, skipping '\r' and '\n' (Go's encoding/json rules for
-// []byte fields). On failure sets `*bad_at` to the offset of the first bad character, or to the
-// input size when the input is truncated.
-bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_at) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  uint32_t acc = 0;
-  int pending = 0;  // sextets in `acc`
-  int padding = 0;
-  size_t significant = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      ++padding;
-      ++significant;
-      if (padding > 2) {
-        *bad_at = i;
-        return false;
-      }
-      continue;
-    }
-    int v = value_of(c);
-    if (padding > 0 || v < 0) {
-      *bad_at = i;
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    ++significant;
-    if (++pending == 4) {
-      out->push_back(static_cast<char>((acc >> 16) & 0xff));
-      out->push_back(static_cast<char>((acc >> 8) & 0xff));
-      out->push_back(static_cast<char>(acc & 0xff));
-      acc = 0;
-      pending = 0;
-    }
-  }
-  if (significant % 4 != 0 || (padding == 1 && pending != 3) || (padding == 2 && pending != 2) ||
-      (padding == 0 && pending != 0)) {
-    *bad_at = in.size();
-    return false;
-  }
-  if (pending == 3) {
-    out->push_back(static_cast<char>((acc >> 10) & 0xff));
-    out->push_back(static_cast<char>((acc >> 2) & 0xff));
-  } else if (pending == 2) {
-    out->push_back(static_cast<char>((acc >> 4) & 0xff));
-  }
-  return true;
 }
 
 // --- Parsing one file ----------------------------------------------------------------------------
@@ -277,7 +213,8 @@ class FileParser {
       return Status::Ok();
     }
     size_t bad_at = 0;
-    if (!DecodeBase64(text, out, &bad_at)) {
+    out->clear();
+    if (!internal::DecodeBase64(text, out, &bad_at)) {
       out->clear();
       std::string where = bad_at >= text.size()
                               ? "truncated (length " + std::to_string(text.size()) +
@@ -499,20 +436,11 @@ void MergeInto(Kubeconfig* dst, Kubeconfig&& src) {
   for (auto& [k, v] : src.contexts) dst->contexts.try_emplace(k, std::move(v));
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
-
 // "kubeconfig a, b" or "kubeconfig (none found; looked for a, b)".
 std::string FilesDescription(const Kubeconfig& kc) {
-  if (!kc.files.empty()) return "kubeconfig " + Join(kc.files);
+  if (!kc.files.empty()) return "kubeconfig " + internal::Join(kc.files, ", ");
   if (kc.missing_files.empty()) return "kubeconfig (no file given and HOME is not set)";
-  return "kubeconfig (none found; looked for " + Join(kc.missing_files) + ")";
+  return "kubeconfig (none found; looked for " + internal::Join(kc.missing_files, ", ") + ")";
 }
 
 // --- Building the RestConfig ----------------------------------------------------------------
@@ -532,19 +460,11 @@ Status EntryError(const Entry& e, std::string_view noun, std::string_view name,
   return InvalidArgumentError(std::move(msg));
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The scheme of "scheme://rest", lower-cased; "" when there is none or nothing follows it.
 std::string SchemeOf(std::string_view url) {
   size_t p = url.find("://");
   if (p == std::string_view::npos || p == 0 || p + 3 >= url.size()) return "";
-  return Lower(url.substr(0, p));
+  return AsciiLower(url.substr(0, p));
 }
 
 // Reads a file an entry names; `field` is the kubeconfig field that named it.
@@ -676,7 +596,7 @@ Status ApplyUser(const KubeconfigUser& u, const std::string& name, RestConfig* c
         !s.ok()) {
       return s;
     }
-    config->bearer_token = TrimSpace(token);
+    config->bearer_token = std::string(internal::Trim(token, internal::kAsciiWhitespace));
     config->bearer_token_file = u.token_file;
   }
   config->username = u.username;
@@ -889,7 +809,7 @@ Result<RestConfig> InClusterConfig(const InClusterOptions& options) {
     return UnavailableError("in-cluster configuration: cannot read the service-account token " +
                             token_file + ": " + ErrnoText(err));
   }
-  config.bearer_token = TrimSpace(token);
+  config.bearer_token = std::string(internal::Trim(token, internal::kAsciiWhitespace));
   config.bearer_token_file = token_file;
 
   config.source = "in-cluster";

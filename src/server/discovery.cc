@@ -6,6 +6,7 @@
 // openapi3/root.go, cli-runtime query_param_verifier_v3.go and kubectl apply/patcher.go are the
 // consumers whose expectations shape these documents.
 #include "server/discovery.h"
+#include "base/strings.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -16,6 +17,9 @@
 
 namespace kube::server {
 namespace {
+
+using internal::kOptionalWhitespace;
+using internal::Trim;
 
 using json = nlohmann::json;
 
@@ -68,13 +72,6 @@ struct MediaType {
   }
 };
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::vector<MediaType> ParseAccept(std::string_view accept) {
   std::vector<MediaType> out;
   size_t pos = 0;
@@ -88,13 +85,13 @@ std::vector<MediaType> ParseAccept(std::string_view accept) {
     while (p <= entry.size()) {
       size_t semi = entry.find(';', p);
       if (semi == std::string_view::npos) semi = entry.size();
-      std::string part = Trim(entry.substr(p, semi - p));
+      std::string part(Trim(entry.substr(p, semi - p), kOptionalWhitespace));
       if (first) {
         m.type = part;
         first = false;
       } else if (size_t eq = part.find('='); eq != std::string::npos) {
-        m.params.emplace_back(Trim(std::string_view(part).substr(0, eq)),
-                              Trim(std::string_view(part).substr(eq + 1)));
+        m.params.emplace_back(Trim(std::string_view(part).substr(0, eq), kOptionalWhitespace),
+                              Trim(std::string_view(part).substr(eq + 1), kOptionalWhitespace));
       }
       p = semi + 1;
     }

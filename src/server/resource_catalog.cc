@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "server/resource_info.h"
+#include "base/strings.h"
 
 namespace kube::server {
 namespace {
@@ -315,11 +316,6 @@ Result<std::vector<std::string>> ListField(const YAML::Node& n, const char* key)
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Result<ResourceInfo> ParseEntry(const YAML::Node& e) {
   if (!e.IsMap()) return InvalidArgumentError("want a map");
   ResourceInfo r;
@@ -406,12 +402,12 @@ Result<ResourceInfo> ParseEntry(const YAML::Node& e) {
   if (r.gvr.version.empty()) return InvalidArgumentError("missing \"version\"");
   if (r.gvr.resource.empty()) return InvalidArgumentError("missing \"resource\"");
   if (r.kind.empty()) return InvalidArgumentError("missing \"kind\"");
-  if (r.gvr.resource != Lower(r.gvr.resource) || r.gvr.resource.find('/') != std::string::npos) {
+  if (r.gvr.resource != internal::AsciiLower(r.gvr.resource) || r.gvr.resource.find('/') != std::string::npos) {
     return InvalidArgumentError("resource \"" + r.gvr.resource +
                                 "\" must be lowercase without '/'");
   }
   if (!has_list_kind) r.list_kind = r.kind + "List";
-  if (!has_singular) r.singular = Lower(r.kind);
+  if (!has_singular) r.singular = internal::AsciiLower(r.kind);
   return r;
 }
 

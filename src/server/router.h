@@ -118,10 +118,6 @@ class Router {
   const RouterOptions options_;
 };
 
-// Base64 (URL alphabet, no padding) for continue tokens.
-std::string Base64UrlEncode(std::string_view in);
-std::optional<std::string> Base64UrlDecode(std::string_view in);
-
 }  // namespace kube::server
 
 #endif  // KUBE_SERVER_ROUTER_H_
