@@ -33,6 +33,7 @@
 #include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
+#include "object_list.h"
 #include "object_metadata.h"
 #include "object_path.h"
 
@@ -633,6 +634,9 @@ Result<std::string> Object::GetJson(std::string_view path) const {
 
 namespace {
 
+using internal::ItemKind;
+using internal::PlainString;
+
 JsonType TypeOfElement(simdjson::dom::element e) {
   switch (e.type()) {
     case simdjson::dom::element_type::ARRAY:
@@ -707,16 +711,6 @@ Status ReadListHeader(simdjson::dom::element root, ObjectList* out, simdjson::do
   return Status();
 }
 
-// What a list's items default to: the list's apiVersion, and its kind without "List".
-std::string_view ItemKind(std::string_view list_kind) {
-  constexpr std::string_view kSuffix = "List";
-  if (list_kind.size() >= kSuffix.size() &&
-      list_kind.substr(list_kind.size() - kSuffix.size()) == kSuffix) {
-    return list_kind.substr(0, list_kind.size() - kSuffix.size());
-  }
-  return "";
-}
-
 Status ItemError(size_t index, const Status& st) {
   return st.WithContext("items[" + std::to_string(index) + "]");
 }
@@ -749,15 +743,6 @@ Result<ObjectList> DecodeListSlow(std::string_view body) {
 }  // namespace
 
 namespace {
-
-// A top-level string member's value as written, when it needs no decoding: a string without
-// escapes gives its body; anything else (escapes, another type) gives nullopt.
-std::optional<std::string_view> PlainString(std::string_view value) {
-  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
-  std::string_view body = value.substr(1, value.size() - 2);
-  if (body.find('\\') != std::string_view::npos) return std::nullopt;
-  return body;
-}
 
 // What decoding a list's items ended with.
 struct ItemsScan {
