@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "kube/object.h"
 #include "base/strings.h"
+#include "kube/object.h"
 
 namespace kube {
 namespace {

@@ -194,7 +194,8 @@ struct Transfer {
 };
 
 Status StatusForCurl(CURLcode rc, const Transfer& t) {
-  std::string detail = t.errbuf[0] != '\0' ? std::string(Trim(t.errbuf, kHeaderSpace)) : curl_easy_strerror(rc);
+  std::string detail =
+      t.errbuf[0] != '\0' ? std::string(Trim(t.errbuf, kHeaderSpace)) : curl_easy_strerror(rc);
   std::string message = t.display + ": " + detail;
   switch (rc) {
     case CURLE_OK:

@@ -755,7 +755,8 @@ Status ProtoToJson::OpaqueAnnotation(std::string_view value) {
   // The watch-list bookmark's blueprint: base64 of the empty list in the stream's media type.
   // A JSON stream carries it as JSON (with Go's trailing newline), so transcode the protobuf.
   std::string raw;
-  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.size() < 4 || raw.compare(0, 4, kProtobufMagic) != 0) {
+  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.size() < 4 ||
+      raw.compare(0, 4, kProtobufMagic) != 0) {
     AppendGoString(value, out_);
     return Status();
   }

@@ -9,12 +9,12 @@
 #include <cstring>
 #include <vector>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
 #include "kube/proto/protobuf.h"
 #include "proto/decoder.h"
-#include "base/strings.h"
-#include "base/time_format.h"
 #include "proto/go_json.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
@@ -358,7 +358,8 @@ Status JsonToProto::Scalar(Shape shape, uint32_t number, Span v) {
     case Shape::kBytes: {
       std::string s, raw;
       KUBE_PROTO_RETURN_IF_ERROR(String(v, &s));
-      if (!DecodeBase64(s, &raw, nullptr, /*strict=*/true)) return Error("bytes are not valid base64");
+      if (!DecodeBase64(s, &raw, nullptr, /*strict=*/true))
+        return Error("bytes are not valid base64");
       PutBytesField(number, raw, out_);
       return Status();
     }
@@ -563,7 +564,8 @@ Status JsonToProto::OpaqueAnnotation(std::string_view value, std::string* out_va
   // protobuf it is the protobuf envelope, so JSON text there is re-encoded.
   std::string raw;
   out_value->assign(value);
-  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.empty() || raw[0] != '{') return Status();
+  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.empty() || raw[0] != '{')
+    return Status();
   if (raw.back() == '\n') raw.pop_back();
   JsonToProto inner(options_);
   std::string pb;

@@ -307,7 +307,8 @@ Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
   // existed with wider permissions.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return InvalidArgumentError("cannot write kubeconfig " + path + ": " + internal::ErrnoText(errno));
+    return InvalidArgumentError("cannot write kubeconfig " + path + ": " +
+                                internal::ErrnoText(errno));
   }
   bool ok = ::fchmod(fd, 0600) == 0;
   for (size_t done = 0; ok && done < text.size();) {
@@ -322,7 +323,8 @@ Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
     err = errno;
   }
   if (!ok)
-    return InvalidArgumentError("cannot write kubeconfig " + path + ": " + internal::ErrnoText(err));
+    return InvalidArgumentError("cannot write kubeconfig " + path + ": " +
+                                internal::ErrnoText(err));
   return Status::Ok();
 }
 

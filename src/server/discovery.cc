@@ -6,7 +6,6 @@
 // openapi3/root.go, cli-runtime query_param_verifier_v3.go and kubectl apply/patcher.go are the
 // consumers whose expectations shape these documents.
 #include "server/discovery.h"
-#include "base/strings.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "base/strings.h"
 
 namespace kube::server {
 namespace {

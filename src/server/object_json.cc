@@ -67,9 +67,7 @@ ObjectPtr WithResourceVersion(const ObjectPtr& obj, uint64_t rv) {
   return out.ok() ? *out : obj;
 }
 
-std::string Rfc3339Now() {
-  return internal::FormatRfc3339(std::chrono::system_clock::now());
-}
+std::string Rfc3339Now() { return internal::FormatRfc3339(std::chrono::system_clock::now()); }
 
 std::string NewUid() {
   uint64_t a, b;

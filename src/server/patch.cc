@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "server/decode_checks.h"
 #include "base/strings.h"
+#include "server/decode_checks.h"
 
 namespace kube::server {
 namespace {
@@ -651,8 +651,8 @@ Result<json> ApplyJsonPatch(const json& original, std::string_view body, size_t 
 }  // namespace
 
 Result<PatchType> ParsePatchType(std::string_view content_type) {
-  const std::string m = internal::AsciiLower(
-      internal::Trim(content_type.substr(0, content_type.find(';')), internal::kOptionalWhitespace));
+  const std::string m = internal::AsciiLower(internal::Trim(
+      content_type.substr(0, content_type.find(';')), internal::kOptionalWhitespace));
   if (m == "application/json-patch+json") return PatchType::kJsonPatch;
   if (m == "application/merge-patch+json") return PatchType::kMergePatch;
   if (m == "application/strategic-merge-patch+json") return PatchType::kStrategicMergePatch;

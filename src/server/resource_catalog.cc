@@ -42,8 +42,8 @@
 #include <utility>
 #include <vector>
 
-#include "server/resource_info.h"
 #include "base/strings.h"
+#include "server/resource_info.h"
 
 namespace kube::server {
 namespace {
@@ -402,7 +402,8 @@ Result<ResourceInfo> ParseEntry(const YAML::Node& e) {
   if (r.gvr.version.empty()) return InvalidArgumentError("missing \"version\"");
   if (r.gvr.resource.empty()) return InvalidArgumentError("missing \"resource\"");
   if (r.kind.empty()) return InvalidArgumentError("missing \"kind\"");
-  if (r.gvr.resource != internal::AsciiLower(r.gvr.resource) || r.gvr.resource.find('/') != std::string::npos) {
+  if (r.gvr.resource != internal::AsciiLower(r.gvr.resource) ||
+      r.gvr.resource.find('/') != std::string::npos) {
     return InvalidArgumentError("resource \"" + r.gvr.resource +
                                 "\" must be lowercase without '/'");
   }

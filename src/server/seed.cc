@@ -11,9 +11,9 @@
 #include <optional>
 #include <set>
 
-#include "yaml/yaml_stream.h"
 #include "server/decode_checks.h"
 #include "server/object_json.h"
+#include "yaml/yaml_stream.h"
 
 namespace kube::server {
 namespace {

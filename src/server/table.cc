@@ -147,8 +147,7 @@ std::chrono::seconds Sub(const Instant& a, const Instant& b) {
 // RFC 3339 as Go's time.Parse(time.RFC3339) takes it ("2024-05-01T10:00:00Z", an optional
 // fraction, "Z" or a numeric offset; fields in range); nullopt otherwise.
 std::optional<Instant> ParseTime(std::string_view s) {
-  std::optional<internal::Rfc3339Time> t =
-      internal::ParseRfc3339(s, {.lower_case_t_and_z = false});
+  std::optional<internal::Rfc3339Time> t = internal::ParseRfc3339(s, {.lower_case_t_and_z = false});
   if (!t) return std::nullopt;
   return Instant{t->unix_seconds, t->nanos};
 }

@@ -1,7 +1,6 @@
 // kinf's client flags, connection and resource resolution; see client_flags.h.
 #include "kinf/client_flags.h"
 
-#include "base/strings.h"
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/strings.h"
 #include "kube/client/discovery.h"
 #include "kube/config/kubeconfig.h"
 #include "kube/informers/typed.h"
@@ -47,7 +47,8 @@ std::optional<Target> BuiltinTarget(std::string_view name) {
     group = kube::internal::AsciiLower(name.substr(dot + 1));
   if (auto it = ShortNames().find(token); it != ShortNames().end()) token = it->second;
   for (const kube::KindInfo& k : kube::TypedKinds()) {
-    bool named = token == k.resource || token == k.singular || token == kube::internal::AsciiLower(k.kind);
+    bool named =
+        token == k.resource || token == k.singular || token == kube::internal::AsciiLower(k.kind);
     bool grouped = group.empty() || group == k.group ||
                    group == std::string(k.version) + "." + std::string(k.group);
     if (named && grouped) {

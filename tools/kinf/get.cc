@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "kinf/client_flags.h"
 #include "kinf/commands.h"
 #include "kinf/informer_run.h"
-#include "base/strings.h"
 #include "kube/informers/factory.h"
 
 namespace kinf {
@@ -134,7 +134,8 @@ int RunGet(const std::vector<std::string>& args) {
     return 0;
   }
   if (output == "name") {
-    std::string prefix = kube::internal::AsciiLower(target->kind.empty() ? target->gvr.resource : target->kind);
+    std::string prefix =
+        kube::internal::AsciiLower(target->kind.empty() ? target->gvr.resource : target->kind);
     if (!target->gvr.group.empty()) prefix += "." + target->gvr.group;
     for (const kube::ObjectPtr& obj : objects) PrintLine(prefix + "/" + std::string(obj->name()));
     return 0;

@@ -20,7 +20,7 @@ int main() {
   if (!selector || store->ListMatching(*selector).size() != 1) return 3;
   if (store->ListMatching(kube::labels::Nothing()).size() != 0) return 4;
   if (kube::ParseKubeconfig("{", "inline")) return 5;  // the client component
-  kube::metrics::Registry registry;  // core's metrics registry
+  kube::metrics::Registry registry;                    // core's metrics registry
   (void)registry.Render();
   kube::workqueue::TokenBucket bucket(10, 1);  // the controller component
   if (bucket.Reserve().count() != 0) return 6;
