@@ -66,9 +66,7 @@ std::optional<bool> BoolParam(const HttpRequest& req, std::string_view key) {
 
 bool Acceptable(std::string_view accept) {
   if (accept.empty()) return true;
-  std::string lower(accept);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = internal::AsciiLower(accept);
   return lower.find("application/json") != std::string::npos ||
          lower.find("*/*") != std::string::npos || lower.find("application/*") != std::string::npos;
 }
