@@ -65,7 +65,7 @@
 #include "kube/informers/factory.h"
 #include "kube/informers/typed.h"
 #include "kube/leaderelection/leader_elector.h"
-#include "kube/metrics/informer_metrics.h"
+#include "kube/informers/informer_metrics.h"
 #include "kube/metrics/metrics.h"
 #include "kube/workqueue/workqueue.h"
 

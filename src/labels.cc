@@ -18,10 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
 #include "kube/object.h"
 
 namespace kube {
 namespace {
+
+using internal::Join;
 
 // ---------------------------------------------------------------------------------------------
 // Validation. The messages are apimachinery's (`IsLabelKey`, `IsLabelValue`, `IsDNS1123*`),
@@ -100,15 +103,6 @@ std::string RegexError(std::string_view msg, std::string_view regex,
   out += "regex used for validation is '";
   out += regex;
   out += "')";
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += sep;
-    out += parts[i];
-  }
   return out;
 }
 

@@ -30,32 +30,14 @@
 #include <span>
 #include <utility>
 
+#include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
+#include "object_list.h"
 #include "object_metadata.h"
 #include "object_path.h"
 
 namespace kube {
-
-std::string_view JsonTypeName(JsonType t) {
-  switch (t) {
-    case JsonType::kNull:
-      return "null";
-    case JsonType::kBool:
-      return "bool";
-    case JsonType::kInt:
-      return "int";
-    case JsonType::kDouble:
-      return "double";
-    case JsonType::kString:
-      return "string";
-    case JsonType::kArray:
-      return "array";
-    case JsonType::kObject:
-      return "object";
-  }
-  return "unknown";
-}
 
 struct Object::Rep {
   struct Ref {
@@ -504,10 +486,10 @@ std::span<const std::string_view> Object::finalizers() const {
 std::string_view Object::creation_timestamp() const { return rep_->View(rep_->creation_timestamp); }
 std::string_view Object::deletion_timestamp() const { return rep_->View(rep_->deletion_timestamp); }
 std::optional<std::chrono::system_clock::time_point> Object::creation_time() const {
-  return internal::ParseRfc3339(creation_timestamp());
+  return internal::ParseSystemTime(creation_timestamp());
 }
 std::optional<std::chrono::system_clock::time_point> Object::deletion_time() const {
-  return internal::ParseRfc3339(deletion_timestamp());
+  return internal::ParseSystemTime(deletion_timestamp());
 }
 bool Object::has_managed_fields() const { return rep_->has_managed_fields; }
 
@@ -652,6 +634,9 @@ Result<std::string> Object::GetJson(std::string_view path) const {
 
 namespace {
 
+using internal::ItemKind;
+using internal::PlainString;
+
 JsonType TypeOfElement(simdjson::dom::element e) {
   switch (e.type()) {
     case simdjson::dom::element_type::ARRAY:
@@ -726,16 +711,6 @@ Status ReadListHeader(simdjson::dom::element root, ObjectList* out, simdjson::do
   return Status();
 }
 
-// What a list's items default to: the list's apiVersion, and its kind without "List".
-std::string_view ItemKind(std::string_view list_kind) {
-  constexpr std::string_view kSuffix = "List";
-  if (list_kind.size() >= kSuffix.size() &&
-      list_kind.substr(list_kind.size() - kSuffix.size()) == kSuffix) {
-    return list_kind.substr(0, list_kind.size() - kSuffix.size());
-  }
-  return "";
-}
-
 Status ItemError(size_t index, const Status& st) {
   return st.WithContext("items[" + std::to_string(index) + "]");
 }
@@ -768,15 +743,6 @@ Result<ObjectList> DecodeListSlow(std::string_view body) {
 }  // namespace
 
 namespace {
-
-// A top-level string member's value as written, when it needs no decoding: a string without
-// escapes gives its body; anything else (escapes, another type) gives nullopt.
-std::optional<std::string_view> PlainString(std::string_view value) {
-  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
-  std::string_view body = value.substr(1, value.size() - 2);
-  if (body.find('\\') != std::string_view::npos) return std::nullopt;
-  return body;
-}
 
 // What decoding a list's items ended with.
 struct ItemsScan {
@@ -933,36 +899,8 @@ ObjectPtr DropManagedFields(const ObjectPtr& obj) {
 }
 
 std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  internal::json::AppendQuoted(s, &out);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "json/scan.h"
+#include "kube/object.h"
 
 namespace kube::internal {
 
@@ -31,12 +32,6 @@ Status WrongType(std::string_view field, JsonType got, std::string_view want) {
   msg += ", not ";
   msg += want;
   return InvalidArgumentError(std::move(msg));
-}
-
-std::string Quoted(std::string_view s) {
-  std::string out;
-  json::AppendQuoted(s, &out);
-  return out;
 }
 
 // Metadata strings are short: a plain loop beats a memchr call.
@@ -127,7 +122,7 @@ class Indexer {
       if (vt == JsonType::kString) {
         value = Text(e.value_begin, e.value_end);
       } else if (vt != JsonType::kNull) {  // Go's decoder leaves "" for null, so do we
-        st = WrongType(std::string(field) + "[" + Quoted(Resolve(key)) + "]", vt, "a string");
+        st = WrongType(std::string(field) + "[" + JsonQuote(Resolve(key)) + "]", vt, "a string");
         return false;
       }
       out->emplace_back(key, value);
@@ -294,18 +289,6 @@ class Indexer {
   MetadataIndex* md_;
 };
 
-// Reads `n` decimal digits at s[pos..pos+n).
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 Status IndexMetadata(std::string_view json, MetadataIndex* md) {
@@ -319,52 +302,6 @@ Status IndexMetadata(std::string_view json, const uint32_t* tokens, const uint32
   md->Clear();
   json::TokenWalker walker(json, tokens, closes, token_count);
   return Indexer<json::TokenWalker>(walker, md).Run();
-}
-
-std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s) {
-  using namespace std::chrono;  // NOLINT(build/namespaces): calendar literals read better
-  int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, &se)) {
-    return std::nullopt;
-  }
-  if (h > 23 || mi > 59 || se > 59 || y < 1678 || y > 2261) return std::nullopt;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  size_t i = 19;
-  int64_t nanos = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    size_t start = i;
-    int64_t scale = 100000000;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      nanos += (s[i] - '0') * scale;  // digits past the ninth add 0
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-  }
-  if (i >= s.size()) return std::nullopt;
-  int offset_minutes = 0;
-  if (s[i] == 'Z' || s[i] == 'z') {
-    ++i;
-  } else if (s[i] == '+' || s[i] == '-') {
-    int oh, om;
-    if (!Digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-        !Digits(s, i + 4, 2, &om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset_minutes = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
-  sys_seconds secs = sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) - minutes(offset_minutes);
-  return time_point_cast<system_clock::duration>(secs) +
-         duration_cast<system_clock::duration>(nanoseconds(nanos));
 }
 
 }  // namespace kube::internal

@@ -73,10 +73,6 @@ Status IndexMetadata(std::string_view json, MetadataIndex* md);
 Status IndexMetadata(std::string_view json, const uint32_t* tokens, const uint32_t* closes,
                      size_t token_count, MetadataIndex* md);
 
-// Parses an RFC 3339 timestamp (`2024-01-02T03:04:05Z`, optional fraction and numeric offset).
-// nullopt when malformed or outside what `system_clock` holds (years 1678 to 2261).
-std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s);
-
 }  // namespace kube::internal
 
 #endif  // KUBE_SRC_OBJECT_METADATA_H_

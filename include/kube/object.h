@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "kube/group_version.h"
+#include "kube/json_type.h"
 #include "kube/status.h"
 #include "kube/string_map.h"
 
@@ -40,10 +41,6 @@ struct OwnerReference {
   bool controller = false;            // absent means false
   bool block_owner_deletion = false;  // absent means false
 };
-
-// The kind of a JSON value, for error messages and `GetType`.
-enum class JsonType { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
-std::string_view JsonTypeName(JsonType t);
 
 // Immutable. Thread-safe: every method is const and may be called from any thread at once.
 // Construct through `Object::Parse` (or `DecodeList`); objects are never copied or moved, only

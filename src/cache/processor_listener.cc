@@ -98,7 +98,7 @@ void ProcessorListener::Deliver(const Notification& n) {
   try {
     switch (n.kind) {
       case Notification::Kind::kAdd:
-        handler_->OnAdd(n.obj, n.flag);
+        handler_->OnAdd(n.obj, n.is_in_initial_list);
         break;
       case Notification::Kind::kUpdate:
         handler_->OnUpdate(n.old_obj, n.obj);
@@ -107,7 +107,7 @@ void ProcessorListener::Deliver(const Notification& n) {
         handler_->OnResync(n.obj);
         break;
       case Notification::Kind::kDelete:
-        handler_->OnDelete(DeletedObject(n.obj, n.flag, n.key));
+        handler_->OnDelete(DeletedObject(n.obj, n.final_state_unknown, n.key));
         break;
       case Notification::Kind::kSyncedMarker: {
         // Set under the lock so a waiter cannot check, miss the store, then sleep.

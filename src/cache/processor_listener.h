@@ -24,9 +24,10 @@ namespace kube::internal {
 
 struct Notification {
   enum class Kind : uint8_t { kAdd, kUpdate, kResync, kDelete, kSyncedMarker };
-  Kind kind;
-  bool flag = false;  // kAdd: is_in_initial_list; kDelete: final_state_unknown
-  ObjectPtr old_obj;  // kUpdate
+  Kind kind = Kind::kAdd;
+  bool is_in_initial_list = false;   // kAdd: `OnAdd`'s second argument
+  bool final_state_unknown = false;  // kDelete: `DeletedObject::final_state_unknown`
+  ObjectPtr old_obj;                 // kUpdate
   ObjectPtr obj;
   std::string key;               // kDelete
   Clock::TimePoint queued_at{};  // when the informer queued it (for `InformerStats` lag)

@@ -125,11 +125,13 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     }
     const Clock::TimePoint now = clock_->Now();
     for (ObjectPtr& obj : indexer_->List()) {
-      listener->Add(Notification{Notification::Kind::kAdd, true, nullptr, std::move(obj), {}, now});
+      listener->Add(Notification{.kind = Notification::Kind::kAdd,
+                                 .is_in_initial_list = true,
+                                 .obj = std::move(obj),
+                                 .queued_at = now});
     }
     if (synced_.load(std::memory_order_acquire)) {
-      listener->Add(
-          Notification{Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}, now});
+      listener->Add(Notification{.kind = Notification::Kind::kSyncedMarker, .queued_at = now});
     }
     return RegistrationPtr(listener);
   }
@@ -526,21 +528,27 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           break;
         case Action::kUpdate:
           Count(updates_, 1);
-          batch.push_back(Notification{
-              Notification::Kind::kUpdate, false, std::move(p.old), d.object, {}, now});
+          batch.push_back(Notification{.kind = Notification::Kind::kUpdate,
+                                       .old_obj = std::move(p.old),
+                                       .obj = d.object,
+                                       .queued_at = now});
           break;
         case Action::kAdd: {
           Count(adds_, 1);
           bool initial = !synced_.load(std::memory_order_relaxed);  // B29: before sync
-          batch.push_back(
-              Notification{Notification::Kind::kAdd, initial, nullptr, d.object, {}, now});
+          batch.push_back(Notification{.kind = Notification::Kind::kAdd,
+                                       .is_in_initial_list = initial,
+                                       .obj = d.object,
+                                       .queued_at = now});
           break;
         }
         case Action::kDelete:
           // B53: every DELETED reaches the handlers, even for a key the cache did not hold.
           Count(deletes_, 1);
-          batch.push_back(Notification{Notification::Kind::kDelete, false, nullptr, d.object,
-                                       std::move(p.key), now});
+          batch.push_back(Notification{.kind = Notification::Kind::kDelete,
+                                       .obj = d.object,
+                                       .key = std::move(p.key),
+                                       .queued_at = now});
           break;
       }
     }
@@ -583,8 +591,11 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
             if (last == nullptr) continue;
             (void)indexer_->DeleteByKey(key);
             Count(deletes_, 1);
-            Notify(listeners, Notification{Notification::Kind::kDelete, true, nullptr,
-                                           std::move(last), key, now});
+            Notify(listeners, Notification{.kind = Notification::Kind::kDelete,
+                                           .final_state_unknown = true,
+                                           .obj = std::move(last),
+                                           .key = key,
+                                           .queued_at = now});
           }
         }
         relist_active_ = false;
@@ -610,8 +621,9 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         std::vector<ObjectPtr> objects = indexer_->List();
         Count(resyncs_, objects.size());
         for (ObjectPtr& obj : objects) {
-          Notify(due, Notification{
-                          Notification::Kind::kResync, false, nullptr, std::move(obj), {}, now});
+          Notify(due,
+                 Notification{
+                     .kind = Notification::Kind::kResync, .obj = std::move(obj), .queued_at = now});
         }
         return;
       }
@@ -628,7 +640,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     MutexLock l(mu_);
     for (const auto& listener : listeners) {
       if (listener->resync_pending) {
-        listener->Add(Notification{Notification::Kind::kResync, false, nullptr, obj, {}, now});
+        listener->Add(
+            Notification{.kind = Notification::Kind::kResync, .obj = obj, .queued_at = now});
         any = true;
       }
     }
@@ -645,8 +658,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     // Each handler's registration syncs once it has returned from the adds queued before this
     // marker (B30).
     Notify(listeners,
-           Notification{
-               Notification::Kind::kSyncedMarker, false, nullptr, nullptr, {}, clock_->Now()});
+           Notification{.kind = Notification::Kind::kSyncedMarker, .queued_at = clock_->Now()});
     MutexLock l(sync_mu_);
     synced_.store(true, std::memory_order_release);
     sync_cv_.notify_all();

@@ -39,12 +39,18 @@
 
 #include "base/logging.h"
 #include "base/mutex.h"
+#include "base/strings.h"
 #include "base/thread_annotations.h"
 #include "kube/client/http_client.h"
 #include "kube/config/exec_credential.h"
 
 namespace kube {
 namespace {
+
+using internal::Trim;
+
+// Trimmed from header lines, token files and curl's error text.
+constexpr std::string_view kHeaderSpace = " \t\r\n";
 
 using internal::Mutex;
 using internal::MutexLock;
@@ -67,21 +73,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Retry-After as whole seconds (client-go reads only that form, not an HTTP date).
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view v) {
-  v = Trim(v);
+  v = Trim(v, kHeaderSpace);
   if (v.empty() || v.size() > 9) return std::nullopt;
   int64_t n = 0;
   for (char c : v) {
@@ -104,7 +98,7 @@ class TokenFile {
     if (::stat(path_.c_str(), &st) != 0) {
       int err = errno;
       return Status(StatusCode::kUnauthorized,
-                    "reading bearer token file " + path_ + ": " + std::strerror(err));
+                    "reading bearer token file " + path_ + ": " + internal::ErrnoText(err));
     }
     Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
     MutexLock l(mu_);
@@ -116,7 +110,7 @@ class TokenFile {
       return Status(StatusCode::kUnauthorized, "reading bearer token file " + path_ + " failed");
     }
     std::string text = ss.str();
-    token_ = std::string(Trim(text));
+    token_ = std::string(Trim(text, kHeaderSpace));
     if (token_.empty()) {
       loaded_ = false;
       return Status(StatusCode::kUnauthorized, "bearer token file " + path_ + " is empty");
@@ -200,7 +194,8 @@ struct Transfer {
 };
 
 Status StatusForCurl(CURLcode rc, const Transfer& t) {
-  std::string detail = t.errbuf[0] != '\0' ? std::string(Trim(t.errbuf)) : curl_easy_strerror(rc);
+  std::string detail =
+      t.errbuf[0] != '\0' ? std::string(Trim(t.errbuf, kHeaderSpace)) : curl_easy_strerror(rc);
   std::string message = t.display + ": " + detail;
   switch (rc) {
     case CURLE_OK:
@@ -428,7 +423,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     t->content_length.reset();
     return len;
   }
-  if (Trim(line).empty()) {
+  if (Trim(line, kHeaderSpace).empty()) {
     long code = 0;  // NOLINT(runtime/int): curl's type
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200) return len;  // an interim response; the real one follows
@@ -454,8 +449,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return len;
-  std::string_view name = Trim(line.substr(0, colon));
-  std::string_view value = Trim(line.substr(colon + 1));
+  std::string_view name = Trim(line.substr(0, colon), kHeaderSpace);
+  std::string_view value = Trim(line.substr(colon + 1), kHeaderSpace);
   if (EqualsIgnoreCase(name, "Content-Type")) {
     t->content_type.assign(value);
   } else if (EqualsIgnoreCase(name, "Retry-After")) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/mutex.h"
+#include "base/strings.h"
 #include "base/thread_annotations.h"
 #include "kube/client/rest_client.h"
 
@@ -51,12 +52,6 @@ std::vector<std::string> StrList(simdjson::dom::element e, std::string_view key)
     std::string_view v;
     if (x.get(v) == simdjson::SUCCESS) out.emplace_back(v);
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -187,7 +182,7 @@ Result<ResourceMapping> DiscoveryClient::ResourceFor(std::string_view name) {
     qualifier = name.substr(dot + 1);
   }
   if (token.empty()) return InvalidArgumentError("empty resource name");
-  const std::string lower = Lower(token);
+  const std::string lower = internal::AsciiLower(token);
 
   std::vector<ApiGroup> groups;
   {
@@ -239,7 +234,7 @@ Result<ResourceMapping> DiscoveryClient::ResourceFor(std::string_view name) {
     for (const ApiResource& r : resources) {
       if (r.name.find('/') != std::string::npos) continue;  // subresources are not arguments
       bool match =
-          r.name == lower || r.singular_name == lower || Lower(r.kind) == lower ||
+          r.name == lower || r.singular_name == lower || internal::AsciiLower(r.kind) == lower ||
           std::find(r.short_names.begin(), r.short_names.end(), lower) != r.short_names.end();
       if (!match) continue;
       return ResourceMapping{

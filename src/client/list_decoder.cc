@@ -10,6 +10,7 @@
 #endif
 
 #include "json/scan.h"
+#include "object_list.h"
 
 namespace kube::internal {
 namespace {
@@ -17,25 +18,6 @@ namespace {
 // Items nested this deep are kept rather than dropped: inside the list they sit two levels
 // deeper, where simdjson's DOM (1024 levels) may refuse the body that the item alone passes.
 constexpr size_t kKeepDepth = 1000;
-
-// A string value without escapes gives its body; anything else (escapes, another type) nullopt.
-// As `DecodeList` reads `apiVersion` and `kind` before `items`.
-std::optional<std::string_view> PlainString(std::string_view value) {
-  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
-  std::string_view body = value.substr(1, value.size() - 2);
-  if (body.find('\\') != std::string_view::npos) return std::nullopt;
-  return body;
-}
-
-// What a list's items default to: its kind without "List" (as `DecodeList` does).
-std::string_view ItemKind(std::string_view list_kind) {
-  constexpr std::string_view kSuffix = "List";
-  if (list_kind.size() >= kSuffix.size() &&
-      list_kind.substr(list_kind.size() - kSuffix.size()) == kSuffix) {
-    return list_kind.substr(0, list_kind.size() - kSuffix.size());
-  }
-  return "";
-}
 
 // How many bytes of `text` are '{' or '[' (they differ only in bit 0x20).
 size_t CountOpeners(std::string_view text) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/strings.h"
 #include "proto/wire.h"
 
 namespace kube::internal {
@@ -35,17 +36,10 @@ int ReadVarintAt(std::string_view s, size_t* pos, uint64_t* v) {
 }  // namespace
 
 bool IsProtobufContentType(std::string_view content_type) {
-  size_t semi = content_type.find(';');
-  std::string_view media = content_type.substr(0, semi);
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  if (media.size() != kProtobufContentType.size()) return false;
-  for (size_t i = 0; i < media.size(); ++i) {
-    char c = media[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kProtobufContentType[i]) return false;
-  }
-  return true;
+  std::string_view media =
+      internal::Trim(content_type.substr(0, content_type.find(';')), internal::kOptionalWhitespace);
+  return media.size() == kProtobufContentType.size() &&
+         internal::AsciiLower(media) == kProtobufContentType;
 }
 
 ProtobufListDecoder::ProtobufListDecoder(ProtobufOptions options)

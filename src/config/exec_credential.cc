@@ -34,7 +34,9 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "base/strings.h"
 #include "base/thread_annotations.h"
+#include "base/time_format.h"
 #include "config/exec_credential_internal.h"
 #include "kube/object.h"
 
@@ -42,6 +44,9 @@ extern char** environ;  // NOLINT: POSIX declares it nowhere else
 
 namespace kube {
 namespace {
+
+using internal::Base64Encode;
+using internal::ErrnoText;
 
 using std::chrono::system_clock;
 
@@ -55,33 +60,6 @@ std::string Quoted(std::string_view s) {
   std::string out = "\"";
   out += s;
   out += '"';
-  return out;
-}
-
-std::string ErrnoText(int e) { return std::error_code(e, std::generic_category()).message(); }
-
-std::string Base64Encode(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << 16;
-    if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
   return out;
 }
 
@@ -106,74 +84,21 @@ std::string ExecInfoJson(const ExecConfig& exec, const RestConfig& cluster) {
   return out;
 }
 
-// RFC 3339 as metav1.Time reads it: "2006-01-02T15:04:05Z", optional fraction, 'Z' or ±hh:mm.
-std::optional<system_clock::time_point> ParseRfc3339(std::string_view s) {
-  auto digits = [s](size_t pos, size_t n, int* v) {
-    if (pos + n > s.size()) return false;
-    int r = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      r = r * 10 + (s[i] - '0');
-    }
-    *v = r;
-    return true;
-  };
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!digits(0, 4, &y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mo) || s[7] != '-' ||
-      !digits(8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, &h) || s[13] != ':' ||
-      !digits(14, 2, &mi) || s[16] != ':' || !digits(17, 2, &sec)) {
-    return std::nullopt;
-  }
-  if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  size_t i = 19;
-  int64_t nanos = 0;
-  if (s[i] == '.') {
-    size_t start = ++i;
-    int kept = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (kept < 9) {
-        nanos = nanos * 10 + (s[i] - '0');
-        ++kept;
-      }
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    for (; kept < 9; ++kept) nanos *= 10;
-  }
-  if (i >= s.size()) return std::nullopt;
-  std::chrono::minutes offset{0};
-  if (s[i] == 'Z' || s[i] == 'z') {
-    if (i + 1 != s.size()) return std::nullopt;
-  } else if (s[i] == '+' || s[i] == '-') {
-    int oh = 0, om = 0;
-    if (i + 6 != s.size() || !digits(i + 1, 2, &oh) || s[i + 3] != ':' || !digits(i + 4, 2, &om) ||
-        oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = std::chrono::hours(oh) + std::chrono::minutes(om);
-    if (s[i] == '-') offset = -offset;
-  } else {
-    return std::nullopt;
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year(y),
-                                        std::chrono::month(static_cast<unsigned>(mo)),
-                                        std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  // system_clock counts nanoseconds (years 1678-2261); later expiries saturate
-  // (exec_credential_fuzz).
-  if (y > 2261) return system_clock::time_point::max();
-  if (y < 1678) return system_clock::time_point::min();
-  auto t = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
-           std::chrono::seconds(sec) + std::chrono::nanoseconds(nanos) - offset;
-  return std::chrono::time_point_cast<system_clock::duration>(t);
+// RFC 3339 as metav1.Time reads it: "2006-01-02T15:04:05Z", optional fraction, 'Z' or +-hh:mm.
+// `system_clock` counts nanoseconds (years 1678-2261); later expiries saturate
+// (exec_credential_fuzz).
+std::optional<system_clock::time_point> ParseExpiry(std::string_view s) {
+  std::optional<internal::Rfc3339Time> t = internal::ParseRfc3339(s);
+  if (!t) return std::nullopt;
+  if (t->year > 2261) return system_clock::time_point::max();
+  if (t->year < 1678) return system_clock::time_point::min();
+  return internal::ToSystemTime(*t);
 }
 
 // The last `kStderrShow` bytes of stderr, trimmed, on one line, without control characters.
 std::string StderrTail(std::string_view err) {
-  const char* ws = " \t\r\n\v\f";
-  size_t b = err.find_first_not_of(ws);
-  if (b == std::string_view::npos) return "";
-  err = err.substr(b, err.find_last_not_of(ws) - b + 1);
+  err = internal::Trim(err, internal::kAsciiWhitespace);
+  if (err.empty()) return "";
   std::string out;
   if (err.size() > kStderrShow) {
     err = err.substr(err.size() - kStderrShow);
@@ -455,7 +380,7 @@ Result<ExecCredential> ParseExecCredential(const std::string& out, const ExecCon
                                   "clientKeyData; both are needed");
     }
     if (!expiry.empty()) {
-      cred.expiration = ParseRfc3339(expiry);
+      cred.expiration = ParseExpiry(expiry);
       if (!cred.expiration) {
         return InvalidArgumentError(who + ": status.expirationTimestamp " +
                                     Quoted(Truncated(expiry)) + " is not an RFC 3339 time");

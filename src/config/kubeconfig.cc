@@ -25,10 +25,14 @@
 #include <system_error>
 #include <utility>
 
-#include "config/yaml_stream.h"
+#include "base/strings.h"
+#include "yaml/yaml_stream.h"
 
 namespace kube {
 namespace {
+
+using internal::AsciiLower;
+using internal::ErrnoText;
 
 constexpr char kDefaultServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
 constexpr char kServiceAccountDirEnv[] = "KUBE_INFORMER_SERVICEACCOUNT_DIR";
@@ -45,28 +49,18 @@ std::string Getenv(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
-// A name or value from the file, quoted for an error message. A malformed file can make one
-// value of the lines after it: an unterminated quote runs on, folding line breaks into spaces, so
-// "alice" becomes `alice user: token: s3cr3t`. So the quote stops at 100 bytes (found by
-// kubeconfig_fuzz), and at the first line break or ": ", which a plain YAML scalar cannot hold
-// and a swallowed `key: value` line always does.
-std::string Quoted(std::string_view s) {
+// A name or value from the file, quoted for an error message, clipped so that no secret follows
+// it: a malformed file can make one value of the lines after it (an unterminated quote runs on,
+// folding line breaks into spaces, so "alice" becomes `alice user: token: s3cr3t`). So the quote
+// stops at 100 bytes (found by kubeconfig_fuzz), and at the first line break or ": ", which a
+// plain YAML scalar cannot hold and a swallowed `key: value` line always does; "..." marks a cut.
+std::string QuoteClipped(std::string_view s) {
   constexpr size_t kMax = 100;
   size_t cut = std::min({s.size(), kMax, s.find('\n'), s.find('\r'), s.find(": "), s.find(":\t")});
   std::string out = "\"";
   out += s.substr(0, cut);
   out += cut < s.size() ? "\"..." : "\"";
   return out;
-}
-
-std::string ErrnoText(int e) { return std::error_code(e, std::generic_category()).message(); }
-
-std::string TrimSpace(std::string_view s) {
-  const char* ws = " \t\r\n\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // Reads a whole file into `out`. Returns 0 or an errno value (ENOENT for a missing file).
@@ -100,64 +94,6 @@ std::string Location(std::string_view file, int line) {
   out += file;
   if (line > 0) out += ":" + std::to_string(line);
   return out;
-}
-
-// Decodes standard base64 with '=' padding, skipping '\r' and '\n' (Go's encoding/json rules for
-// []byte fields). On failure sets `*bad_at` to the offset of the first bad character, or to the
-// input size when the input is truncated.
-bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_at) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  uint32_t acc = 0;
-  int pending = 0;  // sextets in `acc`
-  int padding = 0;
-  size_t significant = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      ++padding;
-      ++significant;
-      if (padding > 2) {
-        *bad_at = i;
-        return false;
-      }
-      continue;
-    }
-    int v = value_of(c);
-    if (padding > 0 || v < 0) {
-      *bad_at = i;
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    ++significant;
-    if (++pending == 4) {
-      out->push_back(static_cast<char>((acc >> 16) & 0xff));
-      out->push_back(static_cast<char>((acc >> 8) & 0xff));
-      out->push_back(static_cast<char>(acc & 0xff));
-      acc = 0;
-      pending = 0;
-    }
-  }
-  if (significant % 4 != 0 || (padding == 1 && pending != 3) || (padding == 2 && pending != 2) ||
-      (padding == 0 && pending != 0)) {
-    *bad_at = in.size();
-    return false;
-  }
-  if (pending == 3) {
-    out->push_back(static_cast<char>((acc >> 10) & 0xff));
-    out->push_back(static_cast<char>((acc >> 2) & 0xff));
-  } else if (pending == 2) {
-    out->push_back(static_cast<char>((acc >> 4) & 0xff));
-  }
-  return true;
 }
 
 // --- Parsing one file ----------------------------------------------------------------------------
@@ -203,11 +139,12 @@ class FileParser {
     if (Status s = ReadString(root, "apiVersion", "apiVersion", &api_version); !s.ok()) return s;
     if (!api_version.empty() && api_version != "v1") {
       return Fail(root["apiVersion"], "apiVersion",
-                  "unsupported version " + Quoted(api_version) + " (want v1)");
+                  "unsupported version " + QuoteClipped(api_version) + " (want v1)");
     }
     if (Status s = ReadString(root, "kind", "kind", &kind); !s.ok()) return s;
     if (!kind.empty() && kind != "Config") {
-      return Fail(root["kind"], "kind", "unsupported kind " + Quoted(kind) + " (want Config)");
+      return Fail(root["kind"], "kind",
+                  "unsupported kind " + QuoteClipped(kind) + " (want Config)");
     }
     if (Status s = ReadString(root, "current-context", "current-context", &out->current_context);
         !s.ok()) {
@@ -260,7 +197,7 @@ class FileParser {
     if (!v.IsScalar()) return Fail(v, field, "expected true or false, found " + TypeName(v));
     bool b = false;
     if (v.Tag() == "!" || !YAML::convert<bool>::decode(v, b)) {
-      return Fail(v, field, "expected true or false, found " + Quoted(v.Scalar()));
+      return Fail(v, field, "expected true or false, found " + QuoteClipped(v.Scalar()));
     }
     *out = b;
     return Status::Ok();
@@ -276,7 +213,8 @@ class FileParser {
       return Status::Ok();
     }
     size_t bad_at = 0;
-    if (!DecodeBase64(text, out, &bad_at)) {
+    out->clear();
+    if (!internal::DecodeBase64(text, out, &bad_at)) {
       out->clear();
       std::string where = bad_at >= text.size()
                               ? "truncated (length " + std::to_string(text.size()) +
@@ -331,7 +269,7 @@ class FileParser {
       std::string name;
       if (Status s = ReadString(item, "name", field + ".name", &name); !s.ok()) return s;
       if (name.empty()) return Fail(item, field + ".name", "missing");
-      entry_ = std::string(" (") + noun + " " + Quoted(name) + ")";
+      entry_ = std::string(" (") + noun + " " + QuoteClipped(name) + ")";
       if (out->count(name) != 0) {
         Status s = Fail(item, field + ".name", "duplicate name");
         entry_.clear();
@@ -498,20 +436,11 @@ void MergeInto(Kubeconfig* dst, Kubeconfig&& src) {
   for (auto& [k, v] : src.contexts) dst->contexts.try_emplace(k, std::move(v));
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
-
 // "kubeconfig a, b" or "kubeconfig (none found; looked for a, b)".
 std::string FilesDescription(const Kubeconfig& kc) {
-  if (!kc.files.empty()) return "kubeconfig " + Join(kc.files);
+  if (!kc.files.empty()) return "kubeconfig " + internal::Join(kc.files, ", ");
   if (kc.missing_files.empty()) return "kubeconfig (no file given and HOME is not set)";
-  return "kubeconfig (none found; looked for " + Join(kc.missing_files) + ")";
+  return "kubeconfig (none found; looked for " + internal::Join(kc.missing_files, ", ") + ")";
 }
 
 // --- Building the RestConfig ----------------------------------------------------------------
@@ -523,7 +452,7 @@ Status EntryError(const Entry& e, std::string_view noun, std::string_view name,
   msg += ": ";
   msg += noun;
   msg += " ";
-  msg += Quoted(name);
+  msg += QuoteClipped(name);
   msg += ": ";
   msg += field;
   msg += ": ";
@@ -531,19 +460,11 @@ Status EntryError(const Entry& e, std::string_view noun, std::string_view name,
   return InvalidArgumentError(std::move(msg));
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The scheme of "scheme://rest", lower-cased; "" when there is none or nothing follows it.
 std::string SchemeOf(std::string_view url) {
   size_t p = url.find("://");
   if (p == std::string_view::npos || p == 0 || p + 3 >= url.size()) return "";
-  return Lower(url.substr(0, p));
+  return AsciiLower(url.substr(0, p));
 }
 
 // Reads a file an entry names; `field` is the kubeconfig field that named it.
@@ -561,7 +482,7 @@ Status ApplyCluster(const KubeconfigCluster& c, const std::string& name, RestCon
     if (scheme != "http" && scheme != "https" && scheme != "socks5") {
       return EntryError(c, "cluster", name, "proxy-url",
                         scheme.empty() ? "not a URL (want http://, https:// or socks5://host:port)"
-                                       : "unsupported scheme " + Quoted(scheme) +
+                                       : "unsupported scheme " + QuoteClipped(scheme) +
                                              " (want http, https or socks5)");
     }
   }
@@ -598,7 +519,7 @@ Status ValidateExec(const KubeconfigUser& u, const std::string& name, ExecConfig
   }
   if (e->api_version != kExecV1 && e->api_version != kExecV1Beta1) {
     return EntryError(u, "user", name, "exec.apiVersion",
-                      "unsupported " + Quoted(e->api_version) + " (want " + kExecV1 + " or " +
+                      "unsupported " + QuoteClipped(e->api_version) + " (want " + kExecV1 + " or " +
                           kExecV1Beta1 + ")");
   }
   for (size_t i = 0; i < e->env.size(); ++i) {
@@ -615,9 +536,9 @@ Status ValidateExec(const KubeconfigUser& u, const std::string& name, ExecConfig
   }
   if (e->interactive_mode != "Never" && e->interactive_mode != "IfAvailable" &&
       e->interactive_mode != "Always") {
-    return EntryError(
-        u, "user", name, "exec.interactiveMode",
-        "unsupported " + Quoted(e->interactive_mode) + " (want Never, IfAvailable or Always)");
+    return EntryError(u, "user", name, "exec.interactiveMode",
+                      "unsupported " + QuoteClipped(e->interactive_mode) +
+                          " (want Never, IfAvailable or Always)");
   }
   return Status::Ok();
 }
@@ -675,7 +596,7 @@ Status ApplyUser(const KubeconfigUser& u, const std::string& name, RestConfig* c
         !s.ok()) {
       return s;
     }
-    config->bearer_token = TrimSpace(token);
+    config->bearer_token = std::string(internal::Trim(token, internal::kAsciiWhitespace));
     config->bearer_token_file = u.token_file;
   }
   config->username = u.username;
@@ -709,7 +630,7 @@ Result<Kubeconfig> ParseKubeconfig(std::string_view text, std::string_view path)
   try {
     // A check pass over the whole stream first: `YAML::Load` reads one document and silently
     // drops what follows a stray top-level `,` (`{...},`), where `YAML::LoadAll` would loop
-    // forever (config/yaml_stream.h). Kubeconfigs are small; the second pass costs little.
+    // forever (yaml/yaml_stream.h). Kubeconfigs are small; the second pass costs little.
     internal::IgnoreYamlEvents ignore;
     internal::ParseYamlStream(text, ignore);
     YAML::Node root = YAML::Load(std::string(text));
@@ -783,7 +704,8 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.contexts.find(context_name);
     if (it == kc.contexts.end()) {
       return NotFoundError((options.context.empty() ? "current-context " : "context ") +
-                           Quoted(context_name) + " does not exist in " + FilesDescription(kc));
+                           QuoteClipped(context_name) + " does not exist in " +
+                           FilesDescription(kc));
     }
     context = &it->second;
   }
@@ -804,11 +726,11 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.clusters.find(cluster_name);
     if (it == kc.clusters.end()) {
       if (!options.cluster.empty() || context == nullptr) {
-        return NotFoundError("cluster " + Quoted(cluster_name) + " does not exist in " +
+        return NotFoundError("cluster " + QuoteClipped(cluster_name) + " does not exist in " +
                              FilesDescription(kc));
       }
       return NotFoundError(Location(context->location_of_origin, context->line) + ": context " +
-                           Quoted(context_name) + ": cluster " + Quoted(cluster_name) +
+                           QuoteClipped(context_name) + ": cluster " + QuoteClipped(cluster_name) +
                            " was not found");
     }
     const KubeconfigCluster& cluster = it->second;
@@ -821,7 +743,7 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     }
   } else if (server.empty()) {
     return InvalidArgumentError(Location(context->location_of_origin, context->line) +
-                                ": context " + Quoted(context_name) + ": cluster: missing");
+                                ": context " + QuoteClipped(context_name) + ": cluster: missing");
   }
   std::string scheme = SchemeOf(server);
   if (scheme != "https" && scheme != "http") {
@@ -838,11 +760,12 @@ Result<RestConfig> RestConfigFromKubeconfig(const Kubeconfig& kc,
     auto it = kc.users.find(user_name);
     if (it == kc.users.end()) {
       if (!options.user.empty() || context == nullptr) {
-        return NotFoundError("user " + Quoted(user_name) + " does not exist in " +
+        return NotFoundError("user " + QuoteClipped(user_name) + " does not exist in " +
                              FilesDescription(kc));
       }
       return NotFoundError(Location(context->location_of_origin, context->line) + ": context " +
-                           Quoted(context_name) + ": user " + Quoted(user_name) + " was not found");
+                           QuoteClipped(context_name) + ": user " + QuoteClipped(user_name) +
+                           " was not found");
     }
     const KubeconfigUser& user = it->second;
     if (Status s = ApplyUser(user, user_name, &config); !s.ok()) return s;
@@ -886,7 +809,7 @@ Result<RestConfig> InClusterConfig(const InClusterOptions& options) {
     return UnavailableError("in-cluster configuration: cannot read the service-account token " +
                             token_file + ": " + ErrnoText(err));
   }
-  config.bearer_token = TrimSpace(token);
+  config.bearer_token = std::string(internal::Trim(token, internal::kAsciiWhitespace));
   config.bearer_token_file = token_file;
 
   config.source = "in-cluster";

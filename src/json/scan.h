@@ -14,7 +14,7 @@
 #include <string_view>
 #include <utility>
 
-#include "kube/object.h"
+#include "kube/json_type.h"
 
 namespace kube::internal::json {
 

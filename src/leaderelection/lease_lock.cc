@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/mutex.h"
+#include "base/time_format.h"
 #include "json/scan.h"
 #include "kube/client/rest_client.h"
 #include "kube/leaderelection/resource_lock.h"
@@ -73,25 +74,11 @@ Result<std::chrono::system_clock::time_point> TimeField(const Object& lease, con
 }  // namespace
 
 std::string FormatMicroTime(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;  // NOLINT(build/namespaces)
-  auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
-  int64_t secs = us / 1000000;
-  int64_t frac = us % 1000000;
-  if (frac < 0) {
-    frac += 1000000;
-    secs -= 1;
-  }
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
+  return internal::FormatRfc3339(t, /*micros=*/true);
 }
 
 std::optional<std::chrono::system_clock::time_point> ParseMicroTime(std::string_view s) {
-  return internal::ParseRfc3339(s);
+  return internal::ParseSystemTime(s);
 }
 
 std::chrono::system_clock::time_point MicroNow() {

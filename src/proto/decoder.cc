@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "proto/go_json.h"
 #include "proto/wire.h"
 
@@ -753,7 +755,8 @@ Status ProtoToJson::OpaqueAnnotation(std::string_view value) {
   // The watch-list bookmark's blueprint: base64 of the empty list in the stream's media type.
   // A JSON stream carries it as JSON (with Go's trailing newline), so transcode the protobuf.
   std::string raw;
-  if (!DecodeBase64(value, &raw) || raw.size() < 4 || raw.compare(0, 4, kProtobufMagic) != 0) {
+  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.size() < 4 ||
+      raw.compare(0, 4, kProtobufMagic) != 0) {
     AppendGoString(value, out_);
     return Status();
   }
@@ -872,9 +875,12 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
         return Status();
       }
       int32_t micros = t.special == Special::kTime ? -1 : static_cast<int32_t>(nanos / 1000);
+      out_->push_back('"');
       if (!AppendRfc3339(secs, micros, out_)) {
+        out_->pop_back();
         return Error(std::string(t.name) + " is outside years 0-9999", p);
       }
+      out_->push_back('"');
       return Status();
     }
     case Special::kDuration:

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
 #include "kube/proto/protobuf.h"
@@ -356,7 +358,8 @@ Status JsonToProto::Scalar(Shape shape, uint32_t number, Span v) {
     case Shape::kBytes: {
       std::string s, raw;
       KUBE_PROTO_RETURN_IF_ERROR(String(v, &s));
-      if (!DecodeBase64(s, &raw)) return Error("bytes are not valid base64");
+      if (!DecodeBase64(s, &raw, nullptr, /*strict=*/true))
+        return Error("bytes are not valid base64");
       PutBytesField(number, raw, out_);
       return Status();
     }
@@ -397,9 +400,10 @@ Status JsonToProto::SpecialFields(const TypeDef& t, Span v) {
       if (IsNull(v)) return Status();
       std::string s;
       KUBE_PROTO_RETURN_IF_ERROR(String(v, &s));
-      int64_t secs;
-      int32_t nanos;
-      if (!ParseRfc3339(s, &secs, &nanos)) return Error("\"" + s + "\" is not an RFC 3339 time");
+      std::optional<Rfc3339Time> time = ParseRfc3339(s, {.comma_before_fraction = true});
+      if (!time) return Error("\"" + s + "\" is not an RFC 3339 time");
+      int64_t secs = time->unix_seconds;
+      int32_t nanos = time->nanos;
       nanos = t.special == Special::kTime ? 0 : nanos / 1000 * 1000;
       if (secs == kGoZeroUnix && nanos == 0) return Status();  // the zero time: an empty message
       PutTag(1, kVarint, out_);
@@ -560,7 +564,8 @@ Status JsonToProto::OpaqueAnnotation(std::string_view value, std::string* out_va
   // protobuf it is the protobuf envelope, so JSON text there is re-encoded.
   std::string raw;
   out_value->assign(value);
-  if (!DecodeBase64(value, &raw) || raw.empty() || raw[0] != '{') return Status();
+  if (!DecodeBase64(value, &raw, nullptr, /*strict=*/true) || raw.empty() || raw[0] != '{')
+    return Status();
   if (raw.back() == '\n') raw.pop_back();
   JsonToProto inner(options_);
   std::string pb;
@@ -572,7 +577,7 @@ Status JsonToProto::OpaqueAnnotation(std::string_view value, std::string* out_va
   if (!decoder.Body(pb, /*top_level=*/false, &again).ok()) return Status();
   again.push_back('\n');
   std::string original;
-  DecodeBase64(value, &original);
+  DecodeBase64(value, &original, nullptr, /*strict=*/true);
   if (again != original) return Status();
   out_value->clear();
   AppendBase64(pb, out_value);

@@ -1,6 +1,7 @@
 // Go's encoding/json text forms, for the protobuf transcoder: strings (HTML-safe escaping,
-// invalid UTF-8 as U+FFFD), float64, []byte as base64, metav1.Time/MicroTime, metav1.Duration,
-// and the compaction Go applies to JSON a type marshals itself (RawExtension, FieldsV1, JSON).
+// invalid UTF-8 as U+FFFD), float64, metav1.Duration, and the compaction Go applies to JSON a
+// type marshals itself (RawExtension, FieldsV1, JSON). []byte as base64 and metav1.Time/MicroTime
+// as RFC 3339 are the library's shared helpers (base/strings.h, base/time_format.h).
 #ifndef KUBE_SRC_PROTO_GO_JSON_H_
 #define KUBE_SRC_PROTO_GO_JSON_H_
 
@@ -23,19 +24,6 @@ void AppendGoString(std::string_view s, std::string* out);
 bool AppendGoFloat(double v, std::string* out);
 
 void AppendInt(int64_t v, std::string* out);
-
-// Standard alphabet, padded.
-void AppendBase64(std::string_view bytes, std::string* out);
-// Strict standard-alphabet, padded decoding (as Go's base64.StdEncoding, which also skips `\r`
-// and `\n`). Returns false on anything else.
-bool DecodeBase64(std::string_view text, std::string* out);
-
-// `2006-01-02T15:04:05Z`, or with `.000000` microseconds when `micros` >= 0. Returns false,
-// appending nothing, when the year is outside 0..9999.
-bool AppendRfc3339(int64_t unix_seconds, int32_t micros, std::string* out);
-// RFC 3339 with optional fraction and offset (`Z`, `z` or `+hh:mm`), as Go's time.Parse reads
-// it. Fills Unix seconds and nanoseconds.
-bool ParseRfc3339(std::string_view text, int64_t* unix_seconds, int32_t* nanos);
 
 // Go's time.Duration.String() and time.ParseDuration.
 void AppendGoDuration(int64_t nanos, std::string* out);

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
 #include "server/auth.h"
 #include "server/churn.h"
 #include "server/faults.h"
@@ -39,33 +40,6 @@ Result<std::string> ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kTable[(v >> s) & 0x3f];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    out += kTable[(v >> 18) & 0x3f];
-    out += kTable[(v >> 12) & 0x3f];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kTable[(v >> 18) & 0x3f];
-    out += kTable[(v >> 12) & 0x3f];
-    out += kTable[(v >> 6) & 0x3f];
-    out += '=';
-  }
-  return out;
 }
 
 // 127.0.0.0/8, ::1 and "localhost"; anything else (0.0.0.0 and :: included) reaches the network.
@@ -310,7 +284,7 @@ Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
                                 : options.certificate_authority_file;
       Result<std::string> ca = ReadFile(ca_file);
       if (!ca) return ca.error();
-      cluster += "    certificate-authority-data: " + Base64(*ca) + "\n";
+      cluster += "    certificate-authority-data: " + internal::Base64Encode(*ca) + "\n";
     }
   }
   std::string user;
@@ -333,7 +307,8 @@ Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
   // existed with wider permissions.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return InvalidArgumentError("cannot write kubeconfig " + path + ": " + std::strerror(errno));
+    return InvalidArgumentError("cannot write kubeconfig " + path + ": " +
+                                internal::ErrnoText(errno));
   }
   bool ok = ::fchmod(fd, 0600) == 0;
   for (size_t done = 0; ok && done < text.size();) {
@@ -348,7 +323,8 @@ Status EmbeddedApiServer::WriteKubeconfig(const std::string& path,
     err = errno;
   }
   if (!ok)
-    return InvalidArgumentError("cannot write kubeconfig " + path + ": " + std::strerror(err));
+    return InvalidArgumentError("cannot write kubeconfig " + path + ": " +
+                                internal::ErrnoText(err));
   return Status::Ok();
 }
 

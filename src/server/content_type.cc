@@ -10,12 +10,17 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "base/strings.h"
 #include "kube/proto/protobuf.h"
 #include "server/discovery.h"
 #include "server/status_json.h"
 
 namespace kube::server {
 namespace {
+
+using internal::AsciiLower;
+using internal::kOptionalWhitespace;
+using internal::Trim;
 
 constexpr std::string_view kAggregatedProtobufContentType =
     "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -24,19 +29,6 @@ constexpr std::string_view kAggregatedJsonAccept =
 constexpr std::string_view kOnlyAccepted =
     "only the following media types are accepted: application/json, application/yaml, "
     "application/vnd.kubernetes.protobuf";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // One entry of an Accept header: the media type (lower case), its parameters and its q-value.
 struct MediaRange {
@@ -63,16 +55,16 @@ std::vector<MediaRange> ParseAcceptHeader(std::string_view accept) {
     pos = comma + 1;
     MediaRange m;
     size_t semi = std::min(entry.find(';'), entry.size());
-    m.type = Lower(Trim(entry.substr(0, semi)));
+    m.type = AsciiLower(Trim(entry.substr(0, semi), kOptionalWhitespace));
     if (m.type.empty()) continue;
     while (semi < entry.size()) {
       size_t next = std::min(entry.find(';', semi + 1), entry.size());
-      std::string_view part = Trim(entry.substr(semi + 1, next - semi - 1));
+      std::string_view part = Trim(entry.substr(semi + 1, next - semi - 1), kOptionalWhitespace);
       semi = next;
       size_t eq = part.find('=');
       if (eq == std::string_view::npos) continue;
-      std::string key = Lower(Trim(part.substr(0, eq)));
-      std::string_view value = Trim(part.substr(eq + 1));
+      std::string key = AsciiLower(Trim(part.substr(0, eq), kOptionalWhitespace));
+      std::string_view value = Trim(part.substr(eq + 1), kOptionalWhitespace);
       if (key == "q") {
         double q = 1.0;
         auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
@@ -279,7 +271,7 @@ HttpResponse NotAcceptableResponse(bool as_protobuf) {
 }
 
 std::string_view BaseMediaType(std::string_view content_type) {
-  return Trim(content_type.substr(0, content_type.find(';')));
+  return Trim(content_type.substr(0, content_type.find(';')), kOptionalWhitespace);
 }
 
 }  // namespace
@@ -289,7 +281,7 @@ ContentNegotiation NegotiateContent(const HttpRequest& req, const ResourceCatalo
   ContentNegotiation n;
   bool body_is_protobuf = !req.body.empty() &&
                           (req.method == "POST" || req.method == "PUT" || req.method == "DELETE") &&
-                          Lower(BaseMediaType(req.content_type)) == kProtobufContentType;
+                          AsciiLower(BaseMediaType(req.content_type)) == kProtobufContentType;
   bool accepts_protobuf = req.accept.find("protobuf") != std::string::npos;
   if (!body_is_protobuf && !accepts_protobuf) return n;  // the common JSON request
 

@@ -14,8 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace kube::server {
 namespace {
+
+using internal::kOptionalWhitespace;
+using internal::Trim;
 
 using json = nlohmann::json;
 
@@ -68,13 +73,6 @@ struct MediaType {
   }
 };
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::vector<MediaType> ParseAccept(std::string_view accept) {
   std::vector<MediaType> out;
   size_t pos = 0;
@@ -88,13 +86,13 @@ std::vector<MediaType> ParseAccept(std::string_view accept) {
     while (p <= entry.size()) {
       size_t semi = entry.find(';', p);
       if (semi == std::string_view::npos) semi = entry.size();
-      std::string part = Trim(entry.substr(p, semi - p));
+      std::string part(Trim(entry.substr(p, semi - p), kOptionalWhitespace));
       if (first) {
         m.type = part;
         first = false;
       } else if (size_t eq = part.find('='); eq != std::string::npos) {
-        m.params.emplace_back(Trim(std::string_view(part).substr(0, eq)),
-                              Trim(std::string_view(part).substr(eq + 1)));
+        m.params.emplace_back(Trim(std::string_view(part).substr(0, eq), kOptionalWhitespace),
+                              Trim(std::string_view(part).substr(eq + 1), kOptionalWhitespace));
       }
       p = semi + 1;
     }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "base/time_format.h"
 #include "server/decode_checks.h"
 
 namespace kube::server {
@@ -66,14 +67,7 @@ ObjectPtr WithResourceVersion(const ObjectPtr& obj, uint64_t rv) {
   return out.ok() ? *out : obj;
 }
 
-std::string Rfc3339Now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Rfc3339Now() { return internal::FormatRfc3339(std::chrono::system_clock::now()); }
 
 std::string NewUid() {
   uint64_t a, b;

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "server/decode_checks.h"
 
 namespace kube::server {
@@ -647,19 +648,11 @@ Result<json> ApplyJsonPatch(const json& original, std::string_view body, size_t 
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 Result<PatchType> ParsePatchType(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  const std::string m = Lower(media);
+  const std::string m = internal::AsciiLower(internal::Trim(
+      content_type.substr(0, content_type.find(';')), internal::kOptionalWhitespace));
   if (m == "application/json-patch+json") return PatchType::kJsonPatch;
   if (m == "application/merge-patch+json") return PatchType::kMergePatch;
   if (m == "application/strategic-merge-patch+json") return PatchType::kStrategicMergePatch;

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "base/strings.h"
 #include "kube/labels.h"
 #include "server/decode_checks.h"
 #include "server/managed_fields.h"
@@ -89,9 +90,7 @@ void MetadataCauses(const json& meta, std::vector<StatusCause>* causes) {
   if (auto ann = meta.find("annotations"); ann != meta.end() && ann->is_object()) {
     size_t total = 0;
     for (const auto& [k, v] : ann->items()) {
-      std::string lower = k;  // keys are qualified names, case aside
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::string lower = internal::AsciiLower(k);  // keys are qualified names, case aside
       for (const std::string& p : Problems(ValidateLabelKey(lower))) {
         causes->push_back(InvalidValueCause("metadata.annotations", k, p));
       }
@@ -256,9 +255,7 @@ std::vector<ResourceInfo> ResourcesOfCrd(const json& crd) {
     if (info.list_kind.empty()) info.list_kind = kind + "List";
     info.singular = StringAt(names, "singular");
     if (info.singular.empty()) {
-      info.singular = kind;
-      std::transform(info.singular.begin(), info.singular.end(), info.singular.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      info.singular = internal::AsciiLower(kind);
     }
     info.namespaced = StringAt(spec, "scope") != "Cluster";
     info.short_names = StringList(names.value("shortNames", json::array()));

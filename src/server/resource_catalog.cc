@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
 #include "server/resource_info.h"
 
 namespace kube::server {
@@ -315,11 +316,6 @@ Result<std::vector<std::string>> ListField(const YAML::Node& n, const char* key)
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Result<ResourceInfo> ParseEntry(const YAML::Node& e) {
   if (!e.IsMap()) return InvalidArgumentError("want a map");
   ResourceInfo r;
@@ -406,12 +402,13 @@ Result<ResourceInfo> ParseEntry(const YAML::Node& e) {
   if (r.gvr.version.empty()) return InvalidArgumentError("missing \"version\"");
   if (r.gvr.resource.empty()) return InvalidArgumentError("missing \"resource\"");
   if (r.kind.empty()) return InvalidArgumentError("missing \"kind\"");
-  if (r.gvr.resource != Lower(r.gvr.resource) || r.gvr.resource.find('/') != std::string::npos) {
+  if (r.gvr.resource != internal::AsciiLower(r.gvr.resource) ||
+      r.gvr.resource.find('/') != std::string::npos) {
     return InvalidArgumentError("resource \"" + r.gvr.resource +
                                 "\" must be lowercase without '/'");
   }
   if (!has_list_kind) r.list_kind = r.kind + "List";
-  if (!has_singular) r.singular = Lower(r.kind);
+  if (!has_singular) r.singular = internal::AsciiLower(r.kind);
   return r;
 }
 

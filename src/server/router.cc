@@ -8,6 +8,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "server/content_type.h"
 #include "server/decode_checks.h"
 #include "server/discovery.h"
@@ -20,6 +21,9 @@
 
 namespace kube::server {
 namespace {
+
+using internal::Base64UrlDecode;
+using internal::Base64UrlEncode;
 
 using nlohmann::json;
 
@@ -65,9 +69,7 @@ std::optional<bool> BoolParam(const HttpRequest& req, std::string_view key) {
 
 bool Acceptable(std::string_view accept) {
   if (accept.empty()) return true;
-  std::string lower(accept);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = internal::AsciiLower(accept);
   return lower.find("application/json") != std::string::npos ||
          lower.find("*/*") != std::string::npos || lower.find("application/*") != std::string::npos;
 }
@@ -297,56 +299,6 @@ HttpResponse ErrorResponse(const ApiError& e) {
   return r;
 }
 
-std::string Base64UrlEncode(std::string_view in) {
-  static constexpr char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kTable[(acc >> bits) & 0x3f];
-    }
-  }
-  if (bits > 0) out += kTable[(acc << (6 - bits)) & 0x3f];
-  return out;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '-' || c == '+') {
-      v = 62;
-    } else if (c == '_' || c == '/') {
-      v = 63;
-    } else if (c == '=') {
-      break;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 Router::Router(Registry& registry, RouterOptions options)
     : registry_(registry), options_(options) {}
 
@@ -356,7 +308,7 @@ RouteResult Router::Handle(const HttpRequest& req, std::function<void()> watch_n
         NegotiateContent(req, registry_.catalog(), options_.max_request_body_bytes);
     if (content.refusal) return std::move(*content.refusal);
     RouteResult result =
-        HandleUnsafe(content.request ? *content.request : req, std::move(watch_notify));
+        RouteNegotiated(content.request ? *content.request : req, std::move(watch_notify));
     EncodeAnswer(content, &result);
     return result;
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies, bad_alloc, ...
@@ -744,7 +696,8 @@ class Handler {
 
 }  // namespace
 
-RouteResult Router::HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const {
+RouteResult Router::RouteNegotiated(const HttpRequest& req,
+                                    std::function<void()> watch_notify) const {
   const std::string& path = req.path;
   ResourceCatalog& catalog = registry_.catalog();
   if (path == "/healthz" || path == "/readyz" || path == "/livez") {

@@ -111,15 +111,13 @@ class Router {
   RouteResult Handle(const HttpRequest& req, std::function<void()> watch_notify) const;
 
  private:
-  RouteResult HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const;
+  // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
+  // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
+  RouteResult RouteNegotiated(const HttpRequest& req, std::function<void()> watch_notify) const;
 
   Registry& registry_;
   const RouterOptions options_;
 };
-
-// Base64 (URL alphabet, no padding) for continue tokens.
-std::string Base64UrlEncode(std::string_view in);
-std::optional<std::string> Base64UrlDecode(std::string_view in);
 
 }  // namespace kube::server
 

@@ -11,9 +11,9 @@
 #include <optional>
 #include <set>
 
-#include "config/yaml_stream.h"
 #include "server/decode_checks.h"
 #include "server/object_json.h"
+#include "yaml/yaml_stream.h"
 
 namespace kube::server {
 namespace {
@@ -354,7 +354,7 @@ Result<std::vector<json>> ParseManifests(std::string_view text) {
     return CheckObjects(std::move(out));
   }
   try {
-    // Not `YAML::LoadAll`, which loops forever on a stray top-level `,` (config/yaml_stream.h).
+    // Not `YAML::LoadAll`, which loops forever on a stray top-level `,` (yaml/yaml_stream.h).
     JsonBuilder builder(NodeBudget(text), ManifestByteBudget(text));
     internal::ParseYamlStream(text, builder);
     for (json& doc : std::move(builder).TakeDocuments()) Collect(std::move(doc), &out);

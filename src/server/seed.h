@@ -20,7 +20,7 @@ namespace kube::server {
 // with the parser's position, and for YAML whose aliases expand past a node budget or past a
 // byte budget of 16 MiB plus eight times the text (counted before any copy is made: the message
 // names the limit). Returns for every input (yaml-cpp's `LoadAll` does not:
-// config/yaml_stream.h).
+// yaml/yaml_stream.h).
 Result<std::vector<nlohmann::json>> ParseManifests(std::string_view text);
 
 // The first YAML document of `yaml` as JSON (null when there is none; scalars typed as YAML 1.2's

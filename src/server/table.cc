@@ -20,8 +20,16 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
+#include "base/time_format.h"
+
 namespace kube::server {
 namespace {
+
+using internal::AsciiLower;
+using internal::Join;
+using internal::kOptionalWhitespace;
+using internal::Trim;
 
 using json = nlohmann::json;
 using Clock = std::chrono::system_clock;
@@ -89,15 +97,6 @@ size_t MapSize(const json& j, std::initializer_list<std::string_view> path) {
   return v != nullptr && v->is_object() ? v->size() : 0;
 }
 
-std::string Join(const std::vector<std::string>& parts, std::string_view sep = ",") {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += sep;
-    out += parts[i];
-  }
-  return out;
-}
-
 std::string OrNone(std::string s, std::string_view none = "<none>") {
   return s.empty() ? std::string(none) : s;
 }
@@ -145,77 +144,12 @@ std::chrono::seconds Sub(const Instant& a, const Instant& b) {
   return std::chrono::seconds(ns / kNanosPerSecond);
 }
 
-// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-// Reads exactly `n` decimal digits at s[pos..pos+n).
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
 // RFC 3339 as Go's time.Parse(time.RFC3339) takes it ("2024-05-01T10:00:00Z", an optional
 // fraction, "Z" or a numeric offset; fields in range); nullopt otherwise.
 std::optional<Instant> ParseTime(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || s[10] != 'T' || !Digits(s, 11, 2, &h) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec)) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) {
-    return std::nullopt;
-  }
-  size_t i = 19;
-  int64_t nanos = 0;
-  if (s[i] == '.') {
-    const size_t start = ++i;
-    int64_t scale = kNanosPerSecond / 10;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      nanos += (s[i] - '0') * scale;  // digits past the ninth add 0
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-  }
-  int64_t offset = 0;
-  if (i < s.size() && s[i] == 'Z') {
-    ++i;
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh, om;
-    if (!Digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-        !Digits(s, i + 4, 2, &om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
-  const int64_t secs =
-      DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-      mi * 60 + sec - offset;
-  return Instant{secs, nanos};
+  std::optional<internal::Rfc3339Time> t = internal::ParseRfc3339(s, {.lower_case_t_and_z = false});
+  if (!t) return std::nullopt;
+  return Instant{t->unix_seconds, t->nanos};
 }
 
 // The field at `path` as a time; nullopt when absent, not a string or not RFC 3339 (a typed Go
@@ -235,25 +169,9 @@ std::string Since(std::optional<Instant> t, Clock::time_point now) {
 
 // `t` as time.RFC3339 in UTC ("2024-05-01T10:00:00Z"), Go's zero time when unset.
 std::string FormatRfc3339(std::optional<Instant> t) {
-  const int64_t secs = t ? t->secs : kZeroTimeSecs;
-  const int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400;
-  const int64_t rem = secs - days * 86400;
-  // Civil date from days since 1970-01-01 (proleptic Gregorian), the inverse of DaysFromCivil.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  char buf[80];  // the longest any int64 fields could print
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
-  return buf;
+  std::string out;
+  internal::AppendRfc3339(t ? t->secs : kZeroTimeSecs, -1, &out);
+  return out;
 }
 
 // --- selectors -----------------------------------------------------------------------------------
@@ -264,7 +182,7 @@ std::string FormatLabelMap(const json* m) {
   for (const auto& [k, v] : m->items()) {
     parts.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
   }
-  return Join(parts);  // nlohmann objects iterate in key order
+  return Join(parts, ",");  // nlohmann objects iterate in key order
 }
 
 // metav1.FormatLabelSelector: matchLabels then matchExpressions; "<none>" when empty.
@@ -281,18 +199,18 @@ std::string FormatSelector(const json* sel) {
       if (v.is_string()) values.push_back(v.get<std::string>());
     }
     if (op == "In") {
-      parts.push_back(key + " in (" + Join(values) + ")");
+      parts.push_back(key + " in (" + Join(values, ",") + ")");
     } else if (op == "NotIn") {
-      parts.push_back(key + " notin (" + Join(values) + ")");
+      parts.push_back(key + " notin (" + Join(values, ",") + ")");
     } else if (op == "Exists") {
       parts.push_back(key);
     } else if (op == "DoesNotExist") {
       parts.push_back("!" + key);
     } else {
-      parts.push_back(key + " " + op + " (" + Join(values) + ")");
+      parts.push_back(key + " " + op + " (" + Join(values, ",") + ")");
     }
   }
-  return OrNone(Join(parts));
+  return OrNone(Join(parts, ","));
 }
 
 // Containers and images of a pod template spec, for the wide columns of workload kinds.
@@ -302,7 +220,7 @@ std::pair<std::string, std::string> ContainersAndImages(const json& pod_spec) {
     names.push_back(Str(c, {"name"}));
     images.push_back(Str(c, {"image"}));
   }
-  return {Join(names), Join(images)};
+  return {Join(names, ","), Join(images, ",")};
 }
 
 // --- columns -------------------------------------------------------------------------------------
@@ -470,7 +388,7 @@ std::string ServiceExternalIp(const json& svc) {
   for (const json& ip : Arr(svc, {"spec", "externalIPs"})) {
     if (ip.is_string()) external.push_back(ip.get<std::string>());
   }
-  if (type == "ClusterIP" || type == "NodePort") return OrNone(Join(external));
+  if (type == "ClusterIP" || type == "NodePort") return OrNone(Join(external, ","));
   if (type == "LoadBalancer") {
     std::vector<std::string> ips;
     for (const json& in : Arr(svc, {"status", "loadBalancer", "ingress"})) {
@@ -481,7 +399,7 @@ std::string ServiceExternalIp(const json& svc) {
       }
     }
     ips.insert(ips.end(), external.begin(), external.end());
-    return ips.empty() ? "<pending>" : Join(ips);
+    return ips.empty() ? "<pending>" : Join(ips, ",");
   }
   if (type == "ExternalName") return Str(svc, {"spec", "externalName"});
   return "<unknown>";
@@ -496,14 +414,14 @@ std::string ServicePorts(const json& svc) {
     }
     parts.push_back(s + "/" + Str(p, {"protocol"}, "TCP"));
   }
-  return OrNone(Join(parts));
+  return OrNone(Join(parts, ","));
 }
 
 // At most three entries, then " + N more...", as kubectl shows long lists.
 std::string FirstThree(const std::vector<std::string>& items, std::string_view none) {
   if (items.empty()) return std::string(none);
   std::vector<std::string> shown(items.begin(), items.begin() + std::min<size_t>(3, items.size()));
-  std::string out = Join(shown);
+  std::string out = Join(shown, ",");
   if (items.size() > 3) out += " + " + std::to_string(items.size() - 3) + " more...";
   return out;
 }
@@ -538,7 +456,7 @@ std::string NodeStatus(const json& node) {
   if (unsched != nullptr && unsched->is_boolean() && unsched->get<bool>()) {
     parts.push_back("SchedulingDisabled");
   }
-  return Join(parts);
+  return Join(parts, ",");
 }
 
 std::string NodeRoles(const json& node) {
@@ -556,7 +474,7 @@ std::string NodeRoles(const json& node) {
   }
   std::sort(roles.begin(), roles.end());
   roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
-  return OrNone(Join(roles));
+  return OrNone(Join(roles, ","));
 }
 
 std::string NodeAddress(const json& node, std::string_view type) {
@@ -636,11 +554,6 @@ std::string EventSource(const json& ev) {
   if (host.empty()) host = Str(ev, {"reportingInstance"});
   if (host.empty()) return component;
   return component + ", " + host;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // --- the printers
@@ -906,7 +819,7 @@ const std::map<std::string, Printer, std::less<>>& BuiltinPrinters() {
                        return {EventLastSeen(o, now),
                                Str(o, {"type"}),
                                Str(o, {"reason"}),
-                               Lower(Str(o, {"involvedObject", "kind"})) + "/" +
+                               AsciiLower(Str(o, {"involvedObject", "kind"})) + "/" +
                                    Str(o, {"involvedObject", "name"}),
                                Str(o, {"involvedObject", "fieldPath"}),
                                EventSource(o),
@@ -981,12 +894,6 @@ struct MediaType {
   std::map<std::string, std::string> params;
 };
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return "";
-  return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
-}
-
 std::vector<MediaType> ParseAccept(std::string_view accept) {
   std::vector<MediaType> out;
   for (size_t pos = 0; pos <= accept.size();) {
@@ -996,13 +903,13 @@ std::vector<MediaType> ParseAccept(std::string_view accept) {
     bool first = true;
     for (size_t p = 0; p <= entry.size();) {
       size_t semi = std::min(entry.find(';', p), entry.size());
-      std::string part = Trim(entry.substr(p, semi - p));
+      std::string part = std::string(Trim(entry.substr(p, semi - p), kOptionalWhitespace));
       if (first) {
         m.type = part;
         first = false;
       } else if (size_t eq = part.find('='); eq != std::string::npos) {
-        m.params[Trim(std::string_view(part).substr(0, eq))] =
-            Trim(std::string_view(part).substr(eq + 1));
+        m.params[std::string(Trim(std::string_view(part).substr(0, eq), kOptionalWhitespace))] =
+            Trim(std::string_view(part).substr(eq + 1), kOptionalWhitespace);
       }
       p = semi + 1;
     }

@@ -547,7 +547,7 @@ TEST_F(KubeconfigTest, ExecApiVersionErrorQuotesTheVersionButNoCredential) {
   ExpectNoSecrets(c.error().message());
 }
 
-// yaml-cpp 0.7's `LoadAll` loops forever on a top-level `,` (config/yaml_stream.h); `Load`, which
+// yaml-cpp 0.7's `LoadAll` loops forever on a top-level `,` (yaml/yaml_stream.h); `Load`, which
 // the loader used alone, read the first document and dropped the rest. Both are now an error.
 TEST_F(KubeconfigTest, StrayTopLevelCommaIsAnErrorNotIgnored) {
   for (const char* text :

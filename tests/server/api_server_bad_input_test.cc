@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "kube/object.h"
 #include "server/router.h"
 #include "server/seed.h"
@@ -107,7 +108,8 @@ TEST_F(ApiServerBadInputTest, DeeplyNestedBodiesAreBadRequestOnEveryPath) {
                    "exceeded max depth");
       ExpectStatus(Delete(kConfigMaps, R"({"x":)" + deep + "}"), 400, "BadRequest",
                    "exceeded max depth");
-      const std::string token = server::Base64UrlEncode(R"({"rv":1,"start":"a","x":)" + deep + "}");
+      const std::string token =
+          internal::Base64UrlEncode(R"({"rv":1,"start":"a","x":)" + deep + "}");
       ExpectStatus(Get(std::string(kConfigMaps) + "?limit=1&continue=" + token), 400, "BadRequest",
                    "continue key is not valid: exceeded max depth");
     }

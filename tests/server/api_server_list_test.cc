@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "base/strings.h"
 #include "server/router.h"
 #include "tests/testing/api_server_fixture.h"
 
@@ -164,17 +165,17 @@ TEST_F(ApiServerListTest, ContinueTokenWithAWrongCount) {
   CreateConfigMaps(5);
   json page = Get(std::string(kConfigMaps) + "?limit=2").Json();
   json token =
-      json::parse(*server::Base64UrlDecode(page["metadata"]["continue"].get<std::string>()));
+      json::parse(*internal::Base64UrlDecode(page["metadata"]["continue"].get<std::string>()));
   ASSERT_EQ(token["n"], 2);
   token["n"] = 1000;
   json rest =
-      Get(std::string(kConfigMaps) + "?limit=2&continue=" + server::Base64UrlEncode(token.dump()))
+      Get(std::string(kConfigMaps) + "?limit=2&continue=" + internal::Base64UrlEncode(token.dump()))
           .Json();
   EXPECT_THAT(Names(rest), ElementsAre("c02", "c03"));
   EXPECT_EQ(rest["metadata"]["remainingItemCount"], 1);
   token["n"] = "two";
   EXPECT_EQ(
-      Get(std::string(kConfigMaps) + "?limit=2&continue=" + server::Base64UrlEncode(token.dump()))
+      Get(std::string(kConfigMaps) + "?limit=2&continue=" + internal::Base64UrlEncode(token.dump()))
           .code,
       400);
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/strings.h"
 #include "kube/client/discovery.h"
 #include "kube/config/kubeconfig.h"
 #include "kube/informers/typed.h"
@@ -37,23 +38,17 @@ const std::map<std::string, std::string, std::less<>>& ShortNames() {
   return *names;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // RESOURCE against the built-in kinds: plural, singular, short name or kind, optionally
 // `.group`; else a `resource.version.group` spelling taken as a namespaced custom resource.
 std::optional<Target> BuiltinTarget(std::string_view name) {
-  std::string token = Lower(name.substr(0, name.find('.')));
+  std::string token = kube::internal::AsciiLower(name.substr(0, name.find('.')));
   std::string group;
   if (size_t dot = name.find('.'); dot != std::string_view::npos)
-    group = Lower(name.substr(dot + 1));
+    group = kube::internal::AsciiLower(name.substr(dot + 1));
   if (auto it = ShortNames().find(token); it != ShortNames().end()) token = it->second;
   for (const kube::KindInfo& k : kube::TypedKinds()) {
-    bool named = token == k.resource || token == k.singular || token == Lower(k.kind);
+    bool named =
+        token == k.resource || token == k.singular || token == kube::internal::AsciiLower(k.kind);
     bool grouped = group.empty() || group == k.group ||
                    group == std::string(k.version) + "." + std::string(k.group);
     if (named && grouped) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "kinf/client_flags.h"
 #include "kinf/commands.h"
 #include "kinf/informer_run.h"
@@ -42,13 +43,6 @@ std::string Age(const kube::Object& obj) {
   if (s < 3 * 3600) return std::to_string(s / 60) + "m";
   if (s < 48 * 3600) return std::to_string(s / 3600) + "h";
   return std::to_string(s / 86400) + "d";
-}
-
-std::string LowerAscii(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
@@ -140,7 +134,8 @@ int RunGet(const std::vector<std::string>& args) {
     return 0;
   }
   if (output == "name") {
-    std::string prefix = LowerAscii(target->kind.empty() ? target->gvr.resource : target->kind);
+    std::string prefix =
+        kube::internal::AsciiLower(target->kind.empty() ? target->gvr.resource : target->kind);
     if (!target->gvr.group.empty()) prefix += "." + target->gvr.group;
     for (const kube::ObjectPtr& obj : objects) PrintLine(prefix + "/" + std::string(obj->name()));
     return 0;

@@ -1,6 +1,6 @@
 // Metrics: counters, gauges and histograms with labels, rendered in the Prometheus text format.
 //
-// Reads from: workqueues (workqueue/queue_metrics.h), informers (metrics/informer_metrics.h) and
+// Reads from: workqueues (workqueue/queue_metrics.h), informers (informers/informer_metrics.h) and
 // the application's own metrics. Feeds: whatever serves `Registry::Render()` over HTTP (see
 // docs/controllers.md). client-go: the workqueue and reflector metrics providers, which register
 // with prometheus/client_golang; here a small registry stands in for client_golang.

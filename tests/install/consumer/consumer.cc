@@ -7,6 +7,7 @@
 #include "kube/labels.h"
 #include "kube/metrics/metrics.h"
 #include "kube/object.h"
+#include "kube/workqueue/rate_limiter.h"
 
 int main() {
   kube::Result<kube::ObjectPtr> pod = kube::Object::Parse(
@@ -19,8 +20,10 @@ int main() {
   if (!selector || store->ListMatching(*selector).size() != 1) return 3;
   if (store->ListMatching(kube::labels::Nothing()).size() != 0) return 4;
   if (kube::ParseKubeconfig("{", "inline")) return 5;  // the client component
-  kube::metrics::Registry registry;                    // the controller component
+  kube::metrics::Registry registry;                    // core's metrics registry
   (void)registry.Render();
+  kube::workqueue::TokenBucket bucket(10, 1);  // the controller component
+  if (bucket.Reserve().count() != 0) return 6;
   std::cout << "ok\n";
   return 0;
 }

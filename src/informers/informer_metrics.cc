@@ -1,5 +1,5 @@
 // The informer collector.
-#include "kube/metrics/informer_metrics.h"
+#include "kube/informers/informer_metrics.h"
 
 #include <charconv>
 #include <chrono>

@@ -1,6 +1,6 @@
-// Reading a YAML stream with yaml-cpp without its endless loop (header only: used by the
-// kubeconfig loader in kube_informer_client and by the manifest loader in kube_informer_server,
-// both of which link yaml-cpp PRIVATE).
+// Reading a YAML stream with yaml-cpp without its endless loop (header only, target
+// kube_informer_yaml: used by the kubeconfig loader in kube_informer_client and by the manifest
+// loader in kube_informer_server, both of which link it and yaml-cpp PRIVATE).
 //
 // Reads from: kubeconfig files, `--seed` manifests, YAML request bodies. Feeds: a
 // `YAML::EventHandler` (the caller's).
@@ -12,8 +12,8 @@
 // `[a],`, `- a\n,`), reports an empty document and consumes nothing; `LoadAll` then asks for the
 // next document at the same token, forever. `YAML::Load` reads one document and so returns, but
 // ignores the rest of the text. Inside a document the parser always moves on or throws.
-#ifndef KUBE_CONFIG_YAML_STREAM_H_
-#define KUBE_CONFIG_YAML_STREAM_H_
+#ifndef KUBE_YAML_YAML_STREAM_H_
+#define KUBE_YAML_YAML_STREAM_H_
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -108,4 +108,4 @@ inline void ParseYamlStream(std::string_view text, YAML::EventHandler& handler,
 
 }  // namespace kube::internal
 
-#endif  // KUBE_CONFIG_YAML_STREAM_H_
+#endif  // KUBE_YAML_YAML_STREAM_H_

@@ -26,8 +26,8 @@
 // available. Versions above 2^53 lose precision as a gauge.
 //
 // (B20) names a behaviour contract of docs/behaviours.md.
-#ifndef KUBE_METRICS_INFORMER_METRICS_H_
-#define KUBE_METRICS_INFORMER_METRICS_H_
+#ifndef KUBE_INFORMERS_INFORMER_METRICS_H_
+#define KUBE_INFORMERS_INFORMER_METRICS_H_
 
 #include <string>
 #include <vector>
@@ -56,4 +56,4 @@ namespace kube::metrics {
 
 }  // namespace kube::metrics
 
-#endif  // KUBE_METRICS_INFORMER_METRICS_H_
+#endif  // KUBE_INFORMERS_INFORMER_METRICS_H_

@@ -1,5 +1,5 @@
 // The informer collector against an informer over a FakeListerWatcher.
-#include "kube/metrics/informer_metrics.h"
+#include "kube/informers/informer_metrics.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
