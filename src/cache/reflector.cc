@@ -243,19 +243,20 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
       return true;
     });
   };
-  // Items reach the FIFO in batches while a page arrives, so each old object can be replaced
-  // (and freed) before the whole new list exists: a relist of one large page never holds two
-  // copies of the collection. This runs on the source's I/O thread, so it pushes without
-  // waiting for the informer to drain (`Push` never blocks; `ReplacePage` may).
-  auto on_items = [this, &keep_expected](std::vector<ObjectPtr> items) {
+  // The one door of a list into the FIFO: every batch of items, handed on while a page arrives
+  // (on the source's I/O thread) or left over when it ends, goes through `ReplaceItems`, which
+  // waits while the FIFO holds too many relist items. So a relist of one large page neither holds
+  // two copies of the collection (each old object can be replaced, and freed, before the whole new
+  // list exists) nor outruns the informer. The wait ends when the reflector stops.
+  Status queued;  // the first batch the FIFO refused (closed, or stopped): the list fails with it
+  auto replace = [this, &keep_expected, &queued](std::vector<ObjectPtr> items) {
+    if (!queued.ok()) return;
     keep_expected(items);
-    std::vector<Delta> deltas;
-    deltas.reserve(items.size());
-    for (ObjectPtr& obj : items) deltas.push_back(Delta{DeltaType::kReplaced, std::move(obj), {}});
-    if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
+    if (!items.empty()) queued = fifo_->ReplaceItems(std::move(items), stop_.get_token());
   };
   for (bool first = true;; first = false) {
-    Result<ObjectList> page = lw_->ListInBatches(options, stop_.get_token(), on_items);
+    Result<ObjectList> page = lw_->ListInBatches(options, stop_.get_token(), replace);
+    if (!queued.ok()) return queued;
     if (!page) {
       if (!options.continue_token.empty() && IsGone(page.error())) {
         // B13: the continue token expired mid-list: redo the whole list once, unpaginated, at
@@ -282,10 +283,8 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
                              "with fresh storage or restored?)");
       }
     }
-    std::vector<ObjectPtr> items = std::move(page->items);
-    keep_expected(items);
-    s = fifo_->ReplacePage(std::move(items));
-    if (!s.ok()) return s;
+    replace(std::move(page->items));
+    if (!queued.ok()) return queued;
     if (page->continue_token.empty()) break;
     options.continue_token = page->continue_token;
     options.resource_version.clear();
@@ -304,13 +303,6 @@ WatchCallbacks Reflector::CallbacksFor(uint64_t generation) {
   // Events go straight to the FIFO on the I/O thread; the end is handled on the serial queue.
   std::weak_ptr<Reflector> weak = weak_from_this();
   WatchCallbacks callbacks;
-  callbacks.on_event = [weak, generation](WatchEvent ev) {
-    if (auto self = weak.lock()) {
-      std::vector<WatchEvent> one;
-      one.push_back(std::move(ev));
-      self->OnWatchEvents(generation, one);
-    }
-  };
   callbacks.on_events = [weak, generation](std::vector<WatchEvent>& events) {
     if (auto self = weak.lock()) self->OnWatchEvents(generation, events);
   };

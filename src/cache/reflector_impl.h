@@ -6,7 +6,8 @@
 //
 // Threads: control flow runs as tasks on one SerialQueue (so at most one at a time); the list
 // itself is a blocking call inside such a task. Watch events arrive on the transport's I/O
-// thread and go straight into the FIFO (which never blocks them). Timers (backoff, progress
+// thread and go straight into the FIFO (which never blocks them); a list's items may arrive on it
+// too, and wait there while the FIFO is full. Timers (backoff, progress
 // deadline) post back onto the serial queue. No thread of its own.
 //
 // Bnn numbers (B01-B63) name the behaviour contracts of docs/behaviours.md, each with its tests.
@@ -77,9 +78,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   // The informer's transform, for the B60 consistency check (before Start).
   void SetTransform(std::function<ObjectPtr(ObjectPtr)> transform);
   void Start() KUBE_EXCLUDES(mu_);
-  // Stops the watch and the timers and waits for the running task. A list in progress is not
-  // cancelled: over HTTP, Stop waits until its request returns (the transfer ends or fails, or the
-  // request timeout passes: `RestConfig::timeout`, 30 s by default, per attempt).
+  // Stops the watch and the timers, cancels a list in progress (over HTTP its request is
+  // abandoned at once, mid-body too, as is a wait for room in the FIFO) and waits for the running
+  // task.
   void Stop() KUBE_EXCLUDES(mu_);
 
   std::string LastSyncResourceVersion() const KUBE_EXCLUDES(mu_);

@@ -392,22 +392,23 @@ Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
 
 Result<ObjectList> ResourceClient::List(const ListOptions& options,
                                         std::function<void(std::vector<ObjectPtr>)> on_items,
-                                        size_t batch) const {
+                                        size_t batch, std::stop_token stop) const {
   const bool protobuf = this->protobuf();
   bool unknown_kind = false;
-  Result<ObjectList> list = ListOnce(options, on_items, batch, protobuf, &unknown_kind);
+  Result<ObjectList> list = ListOnce(options, on_items, batch, stop, protobuf, &unknown_kind);
   if (list || !unknown_kind || !protobuf) return list;
   // The kind was named before any item: nothing has reached `on_items`.
   FallBackToJson(*json_only_, gvr_, list.error().message());
-  return ListOnce(options, on_items, batch, /*protobuf=*/false, &unknown_kind);
+  return ListOnce(options, on_items, batch, stop, /*protobuf=*/false, &unknown_kind);
 }
 
 Result<ObjectList> ResourceClient::ListOnce(
     const ListOptions& options, const std::function<void(std::vector<ObjectPtr>)>& on_items,
-    size_t batch, bool protobuf, bool* unknown_kind) const {
+    size_t batch, std::stop_token stop, bool protobuf, bool* unknown_kind) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, false));
   req.accept = protobuf ? kAcceptProtobuf : kAcceptJson;
+  req.stop = std::move(stop);
   // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole;
   // without `on_items` a failed transfer discards the decoder, so a partial list never escapes.
   // The body sink does not see the Content-Type, so the first byte picks the decoder: a protobuf

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -130,9 +131,11 @@ class ResourceClient {
   // holds only the items not handed on. A body that breaks after some batches is an error as
   // above, but those batches have been delivered: treat them like the pages of a paginated list
   // that failed halfway. A reflector uses this so that a relist never holds a whole second copy.
+  // `on_items` may be null (every item is in the result). Once `stop` is requested the request
+  // is abandoned, mid-body too, and the call returns kCancelled (`HttpRequest::stop`).
   Result<ObjectList> List(const ListOptions& options,
-                          std::function<void(std::vector<ObjectPtr>)> on_items,
-                          size_t batch = 500) const;
+                          std::function<void(std::vector<ObjectPtr>)> on_items, size_t batch = 500,
+                          std::stop_token stop = {}) const;
 
   // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
   // kDeadlineExceeded). A non-200 answer is returned as the error Status decoded from its body; a
@@ -179,7 +182,8 @@ class ResourceClient {
  private:
   Result<ObjectList> ListOnce(const ListOptions& options,
                               const std::function<void(std::vector<ObjectPtr>)>& on_items,
-                              size_t batch, bool protobuf, bool* unknown_kind) const;
+                              size_t batch, std::stop_token stop, bool protobuf,
+                              bool* unknown_kind) const;
 
   std::shared_ptr<HttpClient> http_;
   GroupVersionResource gvr_;
