@@ -494,6 +494,19 @@ TEST_F(ReflectorTest, B22RefusedWatchListFallsBackToListAndWatch) {
   EXPECT_EQ(w->options().resource_version, "9");
 }
 
+TEST_F(ReflectorTest, B22WatchListRefusedWith429IsRetriedAsAWatchListAfterBackoff) {
+  lw_->PushWatchOpenError(StatusFromHttp(429, "TooManyRequests", "too many requests"));
+  Start({.use_watch_list = true});
+  ASSERT_TRUE(Eventually([&] { return lw_->watch_calls().size() == 1; }));
+  AdvanceOnceArmed(2s);
+  auto w = lw_->WaitForWatch(1);  // the first stream: the refused open made none
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->options().send_initial_events.value_or(false));
+  EXPECT_EQ(w->options().resource_version_match, ResourceVersionMatch::kNotOlderThan);
+  EXPECT_TRUE(lw_->list_calls().empty());
+  EXPECT_EQ(ErrorCount(), 1u);
+}
+
 TEST_F(ReflectorTest, B57WatchListWithoutTheEndBookmarkFallsBackToListAndWatch) {
   lw_->SetObjects({MakePod("ns", "a", {.rv = "4"})}, "9");
   Start({.use_watch_list = true});
