@@ -1,6 +1,6 @@
 // WatchDecoder: chunked watch bytes to events. See watch_decoder.h for the contract.
 //
-// Reads from: HTTP data callbacks. Feeds: the Watch event channel or WatchAsync callbacks.
+// Reads from: HTTP data callbacks. Feeds: the resource client's watch pump (WatchAsyncBatched).
 // client-go: rest/watch/decoder.go, apimachinery json framer and streamwatcher.go.
 #include "watch/watch_decoder.h"
 

@@ -1,7 +1,8 @@
 // WatchDecoder: bytes of a watch response, in chunks of any size, to `WatchEvent`s.
 //
 // Reads from: the HTTP transport's data callbacks (client/http_client.h), on its I/O thread.
-// Feeds: the event channel of an HTTP `Watch`, or `WatchAsync` callbacks (client/rest_client.h).
+// Feeds: the resource client's one watch pump (`WatchAsyncBatched`, client/rest_client.h), whose
+// batches reach the reflector's callbacks or, for a pull `Watch`, its event channel.
 // client-go: rest/watch/decoder.go and apimachinery's streaming JSON framer (json.Framer).
 //
 // A frame is one JSON object `{"type":"ADDED","object":{...}}`. Servers put a newline after each,
