@@ -237,7 +237,9 @@ Reflector::Decision Reflector::DecideLocked(const Outcome& outcome) {
     }
     case Outcome::Kind::kWatchStalled:
       counters_.progress_timeouts.fetch_add(1, std::memory_order_relaxed);
-      return {Step::kWatch};  // from the last synced version
+      // From the last synced version; a watch-list stalled in its initial events starts again
+      // (a plain watch would leave its relist unfinished).
+      return {phase_ == Phase::kInitialEvents ? Step::kWatchList : Step::kWatch};
     case Outcome::Kind::kServerWentBack:
       counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
       return {Step::kBackoffThenRound, s};  // relist from "" (B58's remedy) after one step

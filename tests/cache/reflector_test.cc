@@ -677,6 +677,25 @@ TEST_F(ReflectorTest, StalledWatchIsRestartedFromTheLastVersion) {
   EXPECT_EQ(reflector_->counters().progress_timeouts.load(), 1u);
 }
 
+TEST_F(ReflectorTest, WatchListStalledInItsInitialEventsStartsAgainAsAWatchList) {
+  keep_progress_timeout_ = true;
+  Start({.use_watch_list = true, .watch_progress_timeout = 60s});
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  w1->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "5"}));
+  // Silence before the initial-events-end bookmark.
+  AdvanceOnceArmed(61s);
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_TRUE(w1->WaitStopped());
+  EXPECT_TRUE(w2->options().send_initial_events.value_or(false));
+  EXPECT_TRUE(lw_->list_calls().empty());
+  w2->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "5"}));
+  w2->Send(WatchEventType::kBookmark, Bookmark("9", /*initial_events_end=*/true));
+  EXPECT_THAT(Drain(), ElementsAre("ReplaceBegin", "Replaced a@5", "ReplaceBegin", "Replaced a@5",
+                                   "ReplaceEnd rv=9"));
+}
+
 TEST_F(ReflectorTest, ForbiddenListIsReportedOnceAndRetriedWithBackoff) {
   std::atomic<int> warnings{0};
   SetLogSink([&](LogSeverity, std::string_view, std::string_view message) {

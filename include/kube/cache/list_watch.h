@@ -32,8 +32,8 @@ class ActiveWatch {
 struct WatchCallbacks {
   // The events of the stream, in order, in batches (never empty; the callee may move from them):
   // the HTTP source hands on every event one chunk of the stream completes, other sources what
-  // they have. Runs on the source's I/O thread, one call at a time. It may wait for room in the
-  // queue it feeds, but only as long as `ActiveWatch::Stop` (which waits for it) can be delayed.
+  // they have. Runs on the source's I/O thread, one call at a time, and must not block (the
+  // thread serves other streams, and `ActiveWatch::Stop` waits for a running call).
   std::function<void(std::vector<WatchEvent>&)> on_events;
   // Once, when the stream ends by itself: OK for a clean end (server timeout, EOF), otherwise
   // why (a decode error, a broken connection). Not called after `Stop()`. An ERROR event is

@@ -140,7 +140,8 @@ class ResourceClient {
   // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
   // kDeadlineExceeded). A non-200 answer is returned as the error Status decoded from its body; a
   // 200 gives a `Watch` whose events are decoded as they arrive: the events of `WatchAsyncBatched`,
-  // queued for `Next` (the connection pauses while 1024 are queued, until 256 are left). `options.resource_version`
+  // queued for `Next` (the connection pauses while 1024 are queued, until 256 are left).
+  // `options.resource_version`
   // "" or "0" starts with synthetic ADDED events (see the protocol notes, §8).
   Result<std::unique_ptr<kube::Watch>> Watch(const ListOptions& options = {}) const;
 
