@@ -150,7 +150,15 @@ bool Matches(const Status& s, std::string_view reason, int http_code, StatusCode
 Status StatusFromHttp(int http_code, std::string reason, std::string message) {
   if (reason.empty()) reason = std::string(ReasonForHttp(http_code));
   StatusCode code = CodeForHttp(http_code, reason);
-  return Status(code, std::move(message)).set_http_code(http_code).set_reason(std::move(reason));
+  // Servers before 1.18.6 named this condition only in the message of a 504 Timeout.
+  constexpr std::string_view kTooLarge = "Too large resource version";
+  std::string_view m = message;
+  if (m.starts_with("Timeout: ")) m.remove_prefix(9);
+  const bool too_large = code == StatusCode::kDeadlineExceeded && m.starts_with(kTooLarge);
+  Status s =
+      Status(code, std::move(message)).set_http_code(http_code).set_reason(std::move(reason));
+  if (too_large) s.set_cause(StatusCause::kResourceVersionTooLarge);
+  return s;
 }
 
 bool IsNotFound(const Status& s) { return Matches(s, "NotFound", 404, StatusCode::kNotFound); }
@@ -180,8 +188,7 @@ bool IsInternalError(const Status& s) {
   return Matches(s, "InternalError", 500, StatusCode::kInternal);
 }
 bool IsTooLargeResourceVersion(const Status& s) {
-  if (s.message().find("Too large resource version") != std::string::npos) return true;
-  return s.message().find("ResourceVersionTooLarge") != std::string::npos;
+  return s.cause() == StatusCause::kResourceVersionTooLarge;
 }
 
 BadResultAccess::BadResultAccess(Status status)

@@ -173,8 +173,23 @@ TEST(StatusTest, GoneCoversExpiredGoneAndBodyLess410) {
 TEST(StatusTest, TooLargeResourceVersion) {
   EXPECT_TRUE(IsTooLargeResourceVersion(
       StatusFromHttp(504, "Timeout", "Too large resource version: 99, current: 12")));
-  EXPECT_TRUE(IsTooLargeResourceVersion(InternalError("cause ResourceVersionTooLarge")));
+  EXPECT_TRUE(IsTooLargeResourceVersion(
+      StatusFromHttp(504, "Timeout", "Timeout: Too large resource version: 99, current: 12")));
+  EXPECT_TRUE(IsTooLargeResourceVersion(
+      InternalError("any message").set_cause(StatusCause::kResourceVersionTooLarge)));
   EXPECT_FALSE(IsTooLargeResourceVersion(StatusFromHttp(504, "Timeout", "timed out")));
+}
+
+// The condition is a typed cause, set where the error is made: a message that merely quotes the
+// phrase (another error's text, a 500 from a proxy) does not make it so.
+TEST(StatusTest, TooLargeResourceVersionIsTheCauseNotTheMessage) {
+  EXPECT_FALSE(IsTooLargeResourceVersion(InternalError("cause ResourceVersionTooLarge")));
+  EXPECT_FALSE(IsTooLargeResourceVersion(
+      StatusFromHttp(500, "InternalError", "etcd: Too large resource version: 99")));
+  EXPECT_EQ(StatusFromHttp(504, "Timeout", "timed out").cause(), StatusCause::kNone);
+  // WithContext keeps the cause.
+  EXPECT_TRUE(IsTooLargeResourceVersion(
+      StatusFromHttp(504, "Timeout", "Too large resource version: 9").WithContext("watch")));
 }
 
 TEST(ResultTest, HoldsAValue) {

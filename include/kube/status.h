@@ -45,6 +45,23 @@ enum class StatusCode : int {
 // The lowercase name of a code, e.g. "not_found".
 std::string_view StatusCodeName(StatusCode code);
 
+// What a failure is, where its code alone does not say enough for a client to decide what to do
+// next. Set where the failure is made (a decoder, the server's Status as it is decoded), so that
+// no caller ever reads a message to classify an error.
+enum class StatusCause : uint8_t {
+  kNone = 0,
+  // The server cannot serve that resourceVersion yet (its Status cause `ResourceVersionTooLarge`,
+  // with a 504 Timeout "Too large resource version"): ask for resourceVersion "" instead.
+  kResourceVersionTooLarge,
+  // Bytes that cannot be decoded: a malformed watch event or an unknown event type. Reading the
+  // same data again would meet the same bytes.
+  kMalformed,
+  // Over a size limit of the client (a watch frame over `max_watch_frame_bytes`).
+  kOverLimit,
+  // The stream ended inside a frame (the connection broke mid-event): resuming is enough.
+  kTruncated,
+};
+
 class [[nodiscard]] Status {
  public:
   // An OK status.
@@ -62,6 +79,8 @@ class [[nodiscard]] Status {
   const std::string& reason() const { return reason_; }
   // The server's `details.retryAfterSeconds` or `Retry-After` header, when it sent one.
   std::optional<std::chrono::seconds> retry_after() const { return retry_after_; }
+  // What kind of failure this is, when known (`StatusCause`); kNone otherwise.
+  StatusCause cause() const { return cause_; }
 
   Status& set_http_code(int code) & {
     http_code_ = code;
@@ -78,8 +97,13 @@ class [[nodiscard]] Status {
     return *this;
   }
   Status&& set_retry_after(std::chrono::seconds s) && { return std::move(set_retry_after(s)); }
+  Status& set_cause(StatusCause cause) & {
+    cause_ = cause;
+    return *this;
+  }
+  Status&& set_cause(StatusCause cause) && { return std::move(set_cause(cause)); }
 
-  // Returns a copy whose message is "<context>: <message>", keeping code, reason and HTTP code.
+  // Returns a copy whose message is "<context>: <message>", keeping everything else.
   Status WithContext(std::string_view context) const;
 
   // "not_found: deployments.apps \"web\" not found (404 NotFound)".
@@ -96,6 +120,7 @@ class [[nodiscard]] Status {
   int http_code_ = 0;
   std::string reason_;
   std::optional<std::chrono::seconds> retry_after_;
+  StatusCause cause_ = StatusCause::kNone;
 };
 
 std::ostream& operator<<(std::ostream& os, const Status& s);
@@ -114,7 +139,10 @@ Status InternalError(std::string message);
 
 // Builds the Status a Kubernetes API server means by an HTTP code and (optional) reason. When
 // `reason` is empty it is synthesised from the code as client-go does (404 NotFound, 409 Conflict,
-// 410 Expired, 422 Invalid, 429 TooManyRequests, 5xx InternalError, ...).
+// 410 Expired, 422 Invalid, 429 TooManyRequests, 5xx InternalError, ...). A 504 Timeout whose
+// message begins "Too large resource version" (or, with kube-apiserver's "Timeout: " prefix,
+// continues so) gets the cause kResourceVersionTooLarge: servers before 1.18.6 said so only in
+// the message, as client-go's reflector also knows.
 Status StatusFromHttp(int http_code, std::string reason, std::string message);
 
 // Predicates, as in apimachinery: reason first, then the bare HTTP code, then our own code.
@@ -130,9 +158,8 @@ bool IsTooManyRequests(const Status& s);
 bool IsInvalid(const Status& s);
 bool IsTimeout(const Status& s);
 bool IsInternalError(const Status& s);
-// True when the message names `Too large resource version` or the cause `ResourceVersionTooLarge`
-// (the server cannot serve that resourceVersion yet); the reflector's next list then asks for
-// resourceVersion "" (B58 in docs/behaviours.md).
+// True when the cause is kResourceVersionTooLarge (the server cannot serve that resourceVersion
+// yet); the reflector's next list then asks for resourceVersion "" (B58 in docs/behaviours.md).
 bool IsTooLargeResourceVersion(const Status& s);
 
 // Thrown by `Result<T>::value()` on an error: a programming error, never a routine failure.

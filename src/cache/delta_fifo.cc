@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <stop_token>
 #include <utility>
 
 #include "base/mutex.h"
@@ -115,19 +116,29 @@ Status DeltaFifo::Push(std::vector<Delta> deltas) {
 
 Status DeltaFifo::ReplaceBegin() { return impl_->PushMarker(DeltaType::kReplaceBegin); }
 
-Status DeltaFifo::ReplacePage(std::vector<ObjectPtr> items) {
+Status DeltaFifo::ReplaceItems(std::vector<ObjectPtr> items, std::stop_token stop) {
+  for (const ObjectPtr& obj : items) {
+    if (obj == nullptr) return InvalidArgumentError("delta FIFO: null object in ReplaceItems");
+  }
   {
+    // A stop wakes the wait: the lock taken first means the waiter is either before its check
+    // (and sees the stop) or inside the wait (and gets the notification).
+    std::stop_callback wake(stop, [impl = impl_.get()] {
+      { MutexLock l(impl->mu); }
+      impl->drained.notify_all();
+    });
     MutexLock l(impl_->mu);
     const size_t limit = impl_->options.max_replace_backlog;
-    while (limit != 0 && impl_->replace_backlog > limit && !impl_->closed) {
+    while (limit != 0 && impl_->replace_backlog > limit && !impl_->closed &&
+           !stop.stop_requested()) {
       l.Wait(impl_->drained);
     }
     if (impl_->closed) return CancelledError("delta FIFO is closed");
+    if (stop.stop_requested()) return CancelledError("relist stopped");
   }
   std::vector<Delta> deltas;
   deltas.reserve(items.size());
   for (ObjectPtr& obj : items) {
-    if (obj == nullptr) return InvalidArgumentError("delta FIFO: null object in ReplacePage");
     deltas.push_back(
         Delta{DeltaType::kReplaced, impl_->Transform(DeltaType::kReplaced, std::move(obj)), {}});
   }

@@ -6,6 +6,8 @@
 namespace kube {
 namespace {
 
+constexpr size_t kListBatch = 500;  // items per batch handed on while a page arrives
+
 class ClientActiveWatch final : public ActiveWatch {
  public:
   explicit ClientActiveWatch(WatchHandle handle) : handle_(std::move(handle)) {}
@@ -25,7 +27,7 @@ class ClientListerWatcher final : public ListerWatcher {
     if (stop.stop_requested()) return CancelledError("list cancelled");
     ListOptions o = options;
     if (tweak_) tweak_(o);
-    return client_.List(o);
+    return client_.List(o, nullptr, kListBatch, std::move(stop));
   }
 
   Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
@@ -33,7 +35,7 @@ class ClientListerWatcher final : public ListerWatcher {
     if (stop.stop_requested()) return CancelledError("list cancelled");
     ListOptions o = options;
     if (tweak_) tweak_(o);
-    return client_.List(o, std::move(on_items));
+    return client_.List(o, std::move(on_items), kListBatch, std::move(stop));
   }
 
   Result<std::unique_ptr<ActiveWatch>> Watch(const ListOptions& options,
@@ -43,10 +45,7 @@ class ClientListerWatcher final : public ListerWatcher {
     // Open failures (an HTTP error answer, a refused connection) arrive as an ERROR event and
     // then `on_done`, which the reflector handles like a failed open.
     WatchHandle handle =
-        callbacks.on_events
-            ? client_.WatchAsyncBatched(o, std::move(callbacks.on_events),
-                                        std::move(callbacks.on_done))
-            : client_.WatchAsync(o, std::move(callbacks.on_event), std::move(callbacks.on_done));
+        client_.WatchAsyncBatched(o, std::move(callbacks.on_events), std::move(callbacks.on_done));
     return std::unique_ptr<ActiveWatch>(std::make_unique<ClientActiveWatch>(std::move(handle)));
   }
 

@@ -1,4 +1,5 @@
-// The reflector state machine. Behaviour numbers (B11...) name the contracts of
+// The reflector: its phases and the one function that moves between them (`DecideLocked`), the
+// list, and the watch's event bookkeeping. Behaviour numbers (B11...) name the contracts of
 // docs/behaviours.md, each with its tests.
 #include <algorithm>
 #include <charconv>
@@ -87,7 +88,7 @@ void Reflector::SetTransform(std::function<ObjectPtr(ObjectPtr)> transform) {
 }
 
 void Reflector::Start() {
-  PostTask([this] { ListAndWatch(); });
+  PostTask([this] { Advance({Outcome::Kind::kRoundDue, Status()}); });
 }
 
 void Reflector::Stop() {
@@ -95,11 +96,11 @@ void Reflector::Stop() {
   std::unique_ptr<ActiveWatch> abandoned;
   {
     MutexLock l(mu_);
-    if (stopped_) {
+    if (phase_ == Phase::kStopped) {
       while (tasks_in_flight_ > 0) l.Wait(idle_cv_);
       return;
     }
-    stopped_ = true;
+    phase_ = Phase::kStopped;
     watch = std::move(watch_);
     abandoned = std::move(abandoned_watch_);
     if (progress_timer_) progress_timer_->Stop();
@@ -120,14 +121,14 @@ std::string Reflector::LastSyncResourceVersion() const {
 void Reflector::PostTask(std::function<void()> fn) {
   {
     MutexLock l(mu_);
-    if (stopped_) return;
+    if (phase_ == Phase::kStopped) return;
     ++tasks_in_flight_;
   }
   queue_->Post([this, fn = std::move(fn)] {
     bool stopped;
     {
       MutexLock l(mu_);
-      stopped = stopped_;
+      stopped = phase_ == Phase::kStopped;
     }
     if (!stopped) fn();
     MutexLock l(mu_);
@@ -142,11 +143,159 @@ void Reflector::RunAfter(Clock::Duration delay, std::function<void()> fn) {
     if (auto self = weak.lock()) self->PostTask(fn);
   });
   MutexLock l(mu_);
-  if (stopped_) {
+  if (phase_ == Phase::kStopped) {
     timer->Stop();
     return;
   }
   backoff_timer_ = std::move(timer);
+}
+
+bool Reflector::EnterLocked(Phase next) {
+  if (phase_ == Phase::kStopped) return false;
+  phase_ = next;
+  return true;
+}
+
+void Reflector::Advance(Outcome outcome) {
+  Decision next;
+  {
+    MutexLock l(mu_);
+    next = DecideLocked(outcome);
+  }
+  Run(next);
+}
+
+Reflector::Decision Reflector::DecideLocked(const Outcome& outcome) {
+  using Step = Decision::Step;
+  if (phase_ == Phase::kStopped) return {};
+  const Status& s = outcome.status;
+  // A refused connection or a 429: the server is there but busy, or not reachable yet (B18).
+  const bool retry_watch =
+      IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0);
+  switch (outcome.kind) {
+    case Outcome::Kind::kRoundDue:
+      // B22/B57: a round is a watch-list while the server honours them, else a list+watch.
+      return {options_.use_watch_list && watch_list_supported_ ? Step::kWatchList : Step::kList};
+    case Outcome::Kind::kWatchDue:
+      return {Step::kWatch};
+    case Outcome::Kind::kListed:
+      if (s.ok()) return {Step::kWatch};
+      // Unlike client-go: a list refused with 403/404 backs off up to the longer cap.
+      return {Step::kBackoffThenRound, s, IsForbidden(s) || IsNotFound(s)};
+    case Outcome::Kind::kWatchRefused:
+      if (phase_ == Phase::kInitialEvents) {
+        // B22: a refused watch-list.
+        if (retry_watch) return {Step::kBackoffThenRound, s};  // the round retries it
+        if (IsGone(s) || IsTooLargeResourceVersion(s)) {
+          last_rv_unavailable_ = true;
+          return {Step::kWatchList};  // at once, with RV ""
+        }
+        // Any other error (e.g. a server without WatchList answering 422): list+watch for this
+        // round.
+        return {Step::kList, Status(), false,
+                "watch-list refused (" + s.message() + "); using list+watch for this round"};
+      }
+      if (retry_watch) return {Step::kBackoffThenWatch, s};  // B18: not a relist
+      if (IsGone(s)) counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
+      if (IsTooLargeResourceVersion(s)) last_rv_unavailable_ = true;  // B58
+      return {Step::kBackoffThenRound, s};
+    case Outcome::Kind::kWatchEnded: {
+      const bool initial_events = phase_ == Phase::kInitialEvents;
+      const uint64_t events = watch_event_count_;
+      const Clock::Duration lasted = clock_->Now() - watch_started_;
+      if (events == 0 && !initial_events && IsBrokenConnection(s)) {
+        // B18: the watch could not be opened (connection refused, reset before any event): retry
+        // the watch after one backoff step, without relisting.
+        return {Step::kBackoffThenWatch, s};
+      }
+      if (s.ok() || IsBrokenConnection(s)) {
+        if (initial_events) {
+          // B57: the server ended the stream without the initial-events-end bookmark (it ignores
+          // sendInitialEvents). client-go would retry the watch-list forever; we fall back to
+          // list+watch for the rest of this informer's life.
+          watch_list_supported_ = false;
+          return {Step::kBackoffThenRound,
+                  UnavailableError("watch-list ended before the initial-events-end bookmark; the "
+                                   "server seems to ignore sendInitialEvents, falling back to "
+                                   "list+watch")};
+        }
+        if (events == 0 && lasted < std::chrono::seconds(1)) {
+          // B50: a watch that closes at once with nothing is a server problem, not a timeout.
+          return {
+              Step::kBackoffThenRound,
+              UnavailableError("very short watch: the watch closed within 1 s without an event")};
+        }
+        return {Step::kWatch};  // B16: resume from the last synced version, no relist, no backoff
+      }
+      if (IsGone(s)) {
+        counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
+        return {Step::kBackoffThenRound, s};  // B17: relist (at the last synced RV, B11)
+      }
+      if (IsTooManyRequests(s)) return {Step::kBackoffThenWatch, s};  // B18: not a relist
+      if (IsTooLargeResourceVersion(s)) last_rv_unavailable_ = true;  // B58: the next list asks ""
+      return {Step::kBackoffThenRound, s};  // B52 (a 500) and any other error: relist after backoff
+    }
+    case Outcome::Kind::kWatchStalled:
+      counters_.progress_timeouts.fetch_add(1, std::memory_order_relaxed);
+      // From the last synced version; a watch-list stalled in its initial events starts again
+      // (a plain watch would leave its relist unfinished).
+      return {phase_ == Phase::kInitialEvents ? Step::kWatchList : Step::kWatch};
+    case Outcome::Kind::kServerWentBack:
+      counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
+      return {Step::kBackoffThenRound, s};  // relist from "" (B58's remedy) after one step
+  }
+  return {};
+}
+
+void Reflector::Run(const Decision& decision) {
+  using Step = Decision::Step;
+  if (!decision.note.empty()) {
+    KUBE_LOG(kInfo, "reflector") << name_ << ": " << decision.note;
+  }
+  switch (decision.step) {
+    case Step::kNone:
+      return;
+    case Step::kList: {
+      {
+        MutexLock l(mu_);
+        if (!EnterLocked(Phase::kListing)) return;
+      }
+      Status s = ListAll();
+      Advance({Outcome::Kind::kListed, std::move(s)});
+      return;
+    }
+    case Step::kWatch:
+      StartWatch(/*watch_list=*/false);
+      return;
+    case Step::kWatchList:
+      StartWatch(/*watch_list=*/true);
+      return;
+    case Step::kBackoffThenRound:
+    case Step::kBackoffThenWatch:
+      break;
+  }
+  // B19: one backoff step after every round that ended, and before a retried watch.
+  if (!decision.error.ok()) ReportError(decision.error);
+  Clock::Duration d;
+  {
+    MutexLock l(mu_);
+    if (!EnterLocked(Phase::kBackingOff)) return;
+    std::optional<std::chrono::milliseconds> cap;
+    if (decision.permanent_cap) {
+      cap = options_.permanent_error_backoff_cap;
+      if (!permanent_streak_) {
+        permanent_streak_ = clock_->Now();
+        KUBE_LOG(kWarning, "reflector")
+            << name_ << ": the server refuses to list this resource (" << decision.error.ToString()
+            << "); retrying with backoff up to "
+            << std::chrono::duration_cast<std::chrono::seconds>(*cap).count() << " s";
+      }
+    }
+    d = backoff_.Next(clock_->Now(), rng_, cap);
+  }
+  const Outcome::Kind due = decision.step == Step::kBackoffThenRound ? Outcome::Kind::kRoundDue
+                                                                     : Outcome::Kind::kWatchDue;
+  RunAfter(d, [this, due] { Advance({due, Status()}); });
 }
 
 std::string Reflector::RelistResourceVersion() const {
@@ -164,24 +313,6 @@ std::chrono::seconds Reflector::RandomWatchTimeout() {
   const int64_t min = std::max<int64_t>(1, options_.min_watch_timeout.count());
   std::uniform_int_distribution<int64_t> d(min, 2 * min);
   return std::chrono::seconds(d(rng_));
-}
-
-void Reflector::ListAndWatch() {
-  bool watch_list;
-  {
-    MutexLock l(mu_);
-    watch_list = options_.use_watch_list && watch_list_supported_;
-  }
-  if (watch_list) {
-    StartWatchList();
-    return;
-  }
-  Status s = ListAll();
-  if (!s.ok()) {
-    RoundEnded(s, IsForbidden(s) || IsNotFound(s));
-    return;
-  }
-  StartWatch();
 }
 
 Status Reflector::ListAll() {
@@ -243,19 +374,20 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
       return true;
     });
   };
-  // Items reach the FIFO in batches while a page arrives, so each old object can be replaced
-  // (and freed) before the whole new list exists: a relist of one large page never holds two
-  // copies of the collection. This runs on the source's I/O thread, so it pushes without
-  // waiting for the informer to drain (`Push` never blocks; `ReplacePage` may).
-  auto on_items = [this, &keep_expected](std::vector<ObjectPtr> items) {
+  // The one door of a list into the FIFO: every batch of items, handed on while a page arrives
+  // (on the source's I/O thread) or left over when it ends, goes through `ReplaceItems`, which
+  // waits while the FIFO holds too many relist items. So a relist of one large page neither holds
+  // two copies of the collection (each old object can be replaced, and freed, before the whole new
+  // list exists) nor outruns the informer. The wait ends when the reflector stops.
+  Status queued;  // the first batch the FIFO refused (closed, or stopped): the list fails with it
+  auto replace = [this, &keep_expected, &queued](std::vector<ObjectPtr> items) {
+    if (!queued.ok()) return;
     keep_expected(items);
-    std::vector<Delta> deltas;
-    deltas.reserve(items.size());
-    for (ObjectPtr& obj : items) deltas.push_back(Delta{DeltaType::kReplaced, std::move(obj), {}});
-    if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
+    if (!items.empty()) queued = fifo_->ReplaceItems(std::move(items), stop_.get_token());
   };
   for (bool first = true;; first = false) {
-    Result<ObjectList> page = lw_->ListInBatches(options, stop_.get_token(), on_items);
+    Result<ObjectList> page = lw_->ListInBatches(options, stop_.get_token(), replace);
+    if (!queued.ok()) return queued;
     if (!page) {
       if (!options.continue_token.empty() && IsGone(page.error())) {
         // B13: the continue token expired mid-list: redo the whole list once, unpaginated, at
@@ -282,10 +414,8 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
                              "with fresh storage or restored?)");
       }
     }
-    std::vector<ObjectPtr> items = std::move(page->items);
-    keep_expected(items);
-    s = fifo_->ReplacePage(std::move(items));
-    if (!s.ok()) return s;
+    replace(std::move(page->items));
+    if (!queued.ok()) return queued;
     if (page->continue_token.empty()) break;
     options.continue_token = page->continue_token;
     options.resource_version.clear();
@@ -304,13 +434,6 @@ WatchCallbacks Reflector::CallbacksFor(uint64_t generation) {
   // Events go straight to the FIFO on the I/O thread; the end is handled on the serial queue.
   std::weak_ptr<Reflector> weak = weak_from_this();
   WatchCallbacks callbacks;
-  callbacks.on_event = [weak, generation](WatchEvent ev) {
-    if (auto self = weak.lock()) {
-      std::vector<WatchEvent> one;
-      one.push_back(std::move(ev));
-      self->OnWatchEvents(generation, one);
-    }
-  };
   callbacks.on_events = [weak, generation](std::vector<WatchEvent>& events) {
     if (auto self = weak.lock()) self->OnWatchEvents(generation, events);
   };
@@ -322,113 +445,49 @@ WatchCallbacks Reflector::CallbacksFor(uint64_t generation) {
   return callbacks;
 }
 
-void Reflector::StartWatch() {
+void Reflector::StartWatch(bool watch_list) {
   ListOptions options;
   options.allow_watch_bookmarks = true;
   options.timeout_seconds = RandomWatchTimeout().count();
+  if (watch_list) {
+    options.send_initial_events = true;
+    options.resource_version_match = ResourceVersionMatch::kNotOlderThan;
+  }
   uint64_t generation;
   {
     MutexLock l(mu_);
-    if (stopped_) return;
+    if (!EnterLocked(watch_list ? Phase::kInitialEvents : Phase::kWatching)) return;
     generation = ++watch_generation_;
-    options.resource_version = last_sync_rv_;
-    rv_frozen_until_non_add_ = last_sync_rv_.empty() || last_sync_rv_ == "0";
-    watch_floor_rv_ =
-        rv_frozen_until_non_add_ ? std::nullopt : NumericResourceVersion(last_sync_rv_);
-    watch_list_phase_ = false;
+    if (watch_list) {
+      // B22: "" (consistent) at first start or after the version expired, else the last synced.
+      options.resource_version = last_rv_unavailable_ ? "" : last_sync_rv_;
+      rv_frozen_until_non_add_ = true;
+      watch_floor_rv_.reset();  // the initial events carry their objects' own, older versions
+      watch_list_items_.clear();
+    } else {
+      options.resource_version = last_sync_rv_;
+      rv_frozen_until_non_add_ = last_sync_rv_.empty() || last_sync_rv_ == "0";
+      watch_floor_rv_ =
+          rv_frozen_until_non_add_ ? std::nullopt : NumericResourceVersion(last_sync_rv_);
+    }
     watch_event_count_ = 0;
     watch_started_ = clock_->Now();
     last_progress_ = watch_started_;
     watch_error_ = Status::Ok();
   }
+  // A watch-list is a relist: its initial events are bracketed like a list's items.
+  if (watch_list && !fifo_->ReplaceBegin().ok()) return;  // the FIFO closed: stopping
   Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, CallbacksFor(generation));
   if (!handle) {
-    const Status& s = handle.error();
-    // B18: refused connections and 429 retry the watch, not the list.
-    if (IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0)) {
-      RetryWatchAfterBackoff(s);
-      return;
-    }
-    if (IsGone(s)) counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
-    if (IsTooLargeResourceVersion(s)) {
-      MutexLock l(mu_);
-      last_rv_unavailable_ = true;
-    }
-    RoundEnded(s);
+    Advance({Outcome::Kind::kWatchRefused, handle.error()});
     return;
   }
   std::unique_ptr<ActiveWatch> h = std::move(*handle);
   {
     MutexLock l(mu_);
-    if (!stopped_ && generation == watch_generation_) {
-      watch_ = std::move(h);
-    }
+    if (phase_ != Phase::kStopped && generation == watch_generation_) watch_ = std::move(h);
   }
   if (h) {  // stopped (or superseded) meanwhile
-    h->Stop();
-    return;
-  }
-  counters_.watches.fetch_add(1, std::memory_order_relaxed);
-  ArmProgressTimer(generation);
-}
-
-void Reflector::StartWatchList() {
-  ListOptions options;
-  options.allow_watch_bookmarks = true;
-  options.send_initial_events = true;
-  options.resource_version_match = ResourceVersionMatch::kNotOlderThan;
-  options.timeout_seconds = RandomWatchTimeout().count();
-  uint64_t generation;
-  {
-    MutexLock l(mu_);
-    if (stopped_) return;
-    generation = ++watch_generation_;
-    // B22: "" (consistent) at first start or after the version expired, else the last synced.
-    options.resource_version = last_rv_unavailable_ ? "" : last_sync_rv_;
-    rv_frozen_until_non_add_ = true;
-    watch_floor_rv_.reset();  // the initial events carry their objects' own, older versions
-    watch_list_phase_ = true;
-    watch_list_items_.clear();
-    watch_event_count_ = 0;
-    watch_started_ = clock_->Now();
-    last_progress_ = watch_started_;
-    watch_error_ = Status::Ok();
-  }
-  Status begin = fifo_->ReplaceBegin();
-  if (!begin.ok()) return;
-  Result<std::unique_ptr<ActiveWatch>> handle = lw_->Watch(options, CallbacksFor(generation));
-  if (!handle) {
-    const Status& s = handle.error();
-    if (IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0)) {
-      RetryWatchAfterBackoff(s);  // B22: retriable errors back off and retry the watch-list
-      return;
-    }
-    if (IsGone(s) || IsTooLargeResourceVersion(s)) {
-      {
-        MutexLock l(mu_);
-        last_rv_unavailable_ = true;
-      }
-      StartWatchList();  // B22: retry at once with RV ""
-      return;
-    }
-    // B22: any other error (e.g. a server without WatchList answering 422) falls back to
-    // list+watch for this round.
-    KUBE_LOG(kInfo, "reflector") << name_ << ": watch-list refused (" << s.message()
-                                 << "); using list+watch for this round";
-    Status ls = ListAll();
-    if (!ls.ok()) {
-      RoundEnded(ls, IsForbidden(ls) || IsNotFound(ls));
-      return;
-    }
-    StartWatch();
-    return;
-  }
-  std::unique_ptr<ActiveWatch> h = std::move(*handle);
-  {
-    MutexLock l(mu_);
-    if (!stopped_ && generation == watch_generation_) watch_ = std::move(h);
-  }
-  if (h) {
     h->Stop();
     return;
   }
@@ -458,8 +517,7 @@ void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& even
         stale = std::move(abandoned_watch_);
       }
       if (stale) stale->Stop();
-      counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
-      RoundEnded(status);  // relist from "" after one backoff step (B19)
+      Advance({Outcome::Kind::kServerWentBack, status});
     });
   }
   if (check) {
@@ -472,7 +530,7 @@ void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& even
 
 void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
                                    std::vector<Delta>* deltas) {
-  if (stopped_ || generation != watch_generation_) return;
+  if (phase_ == Phase::kStopped || generation != watch_generation_) return;
   last_progress_ = clock_->Now();
   if (ev.type == WatchEventType::kError) {
     watch_error_ = ev.error.ok() ? InternalError("watch ERROR event without a status") : ev.error;
@@ -499,7 +557,8 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
   std::string rv(obj.resource_version());
   // Past the initial events (B22, B51), a stream's versions never go down: a server that sends
   // an older one is not the server whose versions we hold.
-  if (!watch_list_phase_ && !(rv_frozen_until_non_add_ && ev.type == WatchEventType::kAdded)) {
+  const bool initial_events = phase_ == Phase::kInitialEvents;
+  if (!initial_events && !(rv_frozen_until_non_add_ && ev.type == WatchEventType::kAdded)) {
     if (std::optional<uint64_t> n = NumericResourceVersion(rv)) {
       if (watch_floor_rv_ && *n < *watch_floor_rv_) {
         ServerWentBackLocked(rv, *watch_floor_rv_);
@@ -511,10 +570,10 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
   switch (ev.type) {
     case WatchEventType::kBookmark: {
       auto end = obj.annotations().Get(kInitialEventsEnd);
-      if (watch_list_phase_ && end && *end == "true") {
+      if (initial_events && end && *end == "true") {
         // B22: the initial events are complete; the same stream continues as a normal watch.
         deltas->push_back(Delta{DeltaType::kReplaceEnd, nullptr, rv});
-        watch_list_phase_ = false;
+        phase_ = Phase::kWatching;
         watch_floor_rv_ = NumericResourceVersion(rv);
         last_rv_unavailable_ = false;
         counters_.lists.fetch_add(1, std::memory_order_relaxed);
@@ -531,7 +590,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
       return;
     }
     case WatchEventType::kAdded:
-      if (watch_list_phase_) {
+      if (initial_events) {
         if (check_watch_list_) watch_list_items_.push_back(ev.object);
         deltas->push_back(Delta{DeltaType::kReplaced, std::move(ev.object), {}});
       } else {
@@ -568,66 +627,17 @@ void Reflector::ServerWentBackLocked(const std::string& rv, uint64_t floor) {
 
 void Reflector::OnWatchDone(uint64_t generation, Status status) {
   std::unique_ptr<ActiveWatch> finished;
-  Status err;
-  uint64_t events;
-  Clock::Duration lasted;
-  bool in_watch_list_phase;
+  Decision next;
   {
     MutexLock l(mu_);
-    if (stopped_ || generation != watch_generation_) return;
+    if (phase_ == Phase::kStopped || generation != watch_generation_) return;
     finished = std::move(watch_);
     if (progress_timer_) progress_timer_->Stop();
-    err = watch_error_.ok() ? status : watch_error_;
-    events = watch_event_count_;
-    lasted = clock_->Now() - watch_started_;
-    in_watch_list_phase = watch_list_phase_;
-    watch_list_phase_ = false;
+    // An ERROR event's status says more than how the stream ended after it (B14).
+    next = DecideLocked({Outcome::Kind::kWatchEnded, watch_error_.ok() ? status : watch_error_});
   }
   finished.reset();  // its on_done has run: no more callbacks
-
-  if (events == 0 && !in_watch_list_phase && IsBrokenConnection(err)) {
-    // B18: the watch could not be opened (connection refused, reset before any event): retry
-    // the watch after one backoff step, without relisting.
-    RetryWatchAfterBackoff(err);
-    return;
-  }
-  if (err.ok() || IsBrokenConnection(err)) {
-    if (in_watch_list_phase) {
-      // B57: the server ended the stream without the initial-events-end bookmark (it ignores
-      // sendInitialEvents). client-go would retry the watch-list forever; we fall back to
-      // list+watch for the rest of this informer's life.
-      {
-        MutexLock l(mu_);
-        watch_list_supported_ = false;
-      }
-      RoundEnded(UnavailableError(
-          "watch-list ended before the initial-events-end bookmark; the server seems to ignore "
-          "sendInitialEvents, falling back to list+watch"));
-      return;
-    }
-    if (events == 0 && lasted < std::chrono::seconds(1)) {
-      // B50: a watch that closes at once with nothing is a server problem, not a timeout.
-      RoundEnded(
-          UnavailableError("very short watch: the watch closed within 1 s without an event"));
-      return;
-    }
-    StartWatch();  // B16: resume from the last synced version, no relist, no backoff
-    return;
-  }
-  if (IsGone(err)) {
-    counters_.relists_after_gone.fetch_add(1, std::memory_order_relaxed);
-    RoundEnded(err);  // B17: relist (still at the last synced RV, B11) after one backoff step
-    return;
-  }
-  if (IsTooManyRequests(err)) {
-    RetryWatchAfterBackoff(err);  // B18: a 429 retries the watch, not the list
-    return;
-  }
-  if (IsTooLargeResourceVersion(err)) {
-    MutexLock l(mu_);
-    last_rv_unavailable_ = true;  // B58: the next list asks for ""
-  }
-  RoundEnded(err);  // B52 (a 500) and any other error: relist after backoff
+  Run(next);
 }
 
 void Reflector::ArmProgressTimer(uint64_t generation) {
@@ -639,7 +649,7 @@ void Reflector::ArmProgressTimer(uint64_t generation) {
     }
   });
   MutexLock l(mu_);
-  if (stopped_ || generation != watch_generation_) {
+  if (phase_ == Phase::kStopped || generation != watch_generation_) {
     timer->Stop();
     return;
   }
@@ -650,7 +660,7 @@ void Reflector::OnProgressDeadline(uint64_t generation) {
   std::unique_ptr<ActiveWatch> stale;
   {
     MutexLock l(mu_);
-    if (stopped_ || generation != watch_generation_ || watch_ == nullptr) return;
+    if (phase_ == Phase::kStopped || generation != watch_generation_ || watch_ == nullptr) return;
     Clock::Duration quiet = clock_->Now() - last_progress_;
     Clock::Duration limit = options_.watch_progress_timeout;
     if (quiet < limit) {
@@ -666,44 +676,12 @@ void Reflector::OnProgressDeadline(uint64_t generation) {
     stale = std::move(watch_);
     ++watch_generation_;  // ignore whatever the stale stream still delivers
   }
-  counters_.progress_timeouts.fetch_add(1, std::memory_order_relaxed);
   KUBE_LOG(kWarning, "reflector")
       << name_ << ": watch made no progress for "
       << std::chrono::duration_cast<std::chrono::seconds>(options_.watch_progress_timeout).count()
       << " s (half-open connection?); restarting it";
   stale->Stop();
-  StartWatch();
-}
-
-void Reflector::RetryWatchAfterBackoff(const Status& status) {
-  ReportError(status);
-  Clock::Duration d;
-  {
-    MutexLock l(mu_);
-    d = backoff_.Next(clock_->Now(), rng_);
-  }
-  RunAfter(d, [this] { StartWatch(); });
-}
-
-void Reflector::RoundEnded(Status status, bool permanent_cap) {
-  if (!status.ok()) ReportError(status);
-  Clock::Duration d;
-  {
-    MutexLock l(mu_);
-    std::optional<std::chrono::milliseconds> cap;
-    if (permanent_cap) {
-      cap = options_.permanent_error_backoff_cap;
-      if (!permanent_streak_) {
-        permanent_streak_ = clock_->Now();
-        KUBE_LOG(kWarning, "reflector")
-            << name_ << ": the server refuses to list this resource (" << status.ToString()
-            << "); retrying with backoff up to "
-            << std::chrono::duration_cast<std::chrono::seconds>(*cap).count() << " s";
-      }
-    }
-    d = backoff_.Next(clock_->Now(), rng_, cap);
-  }
-  RunAfter(d, [this] { ListAndWatch(); });  // B19: one backoff step after every round
+  Advance({Outcome::Kind::kWatchStalled, Status()});
 }
 
 void Reflector::CheckWatchListConsistency(const std::string& rv, std::vector<ObjectPtr> streamed) {

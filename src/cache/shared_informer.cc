@@ -225,7 +225,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       fifo = fifo_;
       listeners = listeners_;
     }
-    // Close the FIFO first: a paged relist may be waiting in `ReplacePage` for a drain that
+    // Close the FIFO first: a relist may be waiting in `ReplaceItems` for a drain that
     // `stopping_` has just ended, and only the close releases it so the reflector can stop.
     if (fifo) fifo->Close();
     if (reflector) reflector->Stop();

@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -219,11 +220,11 @@ Status StatusForCurl(CURLcode rc, const Transfer& t) {
 
 class Loop {
  public:
-  enum class Op { kAdd, kRemove, kUnpause, kFail };
+  enum class Op { kAdd, kRemove, kUnpause, kFail, kCancel };
   struct Command {
     Op op;
     std::shared_ptr<Transfer> transfer;
-    Status status;  // kFail
+    Status status;  // kFail, kCancel
   };
 
   static std::shared_ptr<Loop> Start() {
@@ -249,12 +250,16 @@ class Loop {
 
   bool OnLoopThread() const { return current_loop == this; }
 
-  // Waits `d` unless shutdown comes first; returns false on shutdown.
-  bool SleepFor(std::chrono::steady_clock::duration d) KUBE_EXCLUDES(mu_) {
+  // Waits `d` unless shutdown or a stop of `stop` comes first; returns false if one did.
+  bool SleepFor(std::chrono::steady_clock::duration d, std::stop_token stop) KUBE_EXCLUDES(mu_) {
     auto deadline = std::chrono::steady_clock::now() + d;
+    std::stop_callback wake(stop, [this] {
+      { MutexLock l(mu_); }  // a waiter is either before its check or inside the wait
+      stop_cv_.notify_all();
+    });
     MutexLock l(mu_);
-    while (!stopping_) {
-      if (!l.WaitUntil(stop_cv_, deadline)) return !stopping_;
+    while (!stopping_ && !stop.stop_requested()) {
+      if (!l.WaitUntil(stop_cv_, deadline)) return !stopping_ && !stop.stop_requested();
     }
     return false;
   }
@@ -345,6 +350,14 @@ class Loop {
         break;
       case Op::kFail:
         Complete(t, std::move(c.status));
+        break;
+      case Op::kCancel:
+        // Only a transfer still in flight: one that has completed has reported already.
+        if (auto it = transfers_.find(t.easy); it != transfers_.end()) {
+          curl_multi_remove_handle(multi_, t.easy);
+          transfers_.erase(it);
+          Complete(t, std::move(c.status));
+        }
         break;
     }
   }
@@ -569,11 +582,16 @@ class CurlHttpClient final : public HttpClient {
       Result<Auth> auth = Authenticate();
       if (!auth) return auth.error();
       std::shared_ptr<Transfer> t = MakeTransfer(request, *auth, /*streaming=*/false);
+      if (request.stop.stop_requested()) return CancelledError(t->display + ": cancelled");
       if (!loop_->Post({Loop::Op::kAdd, t, Status()})) {
         return CancelledError(t->display + ": the HTTP client was shut down");
       }
       Status result;
       {
+        // A stop abandons the transfer on the loop (commands run in order, so after its add).
+        std::stop_callback cancel(request.stop, [this, t] {
+          loop_->Post({Loop::Op::kCancel, t, CancelledError(t->display + ": cancelled")});
+        });
         MutexLock l(t->mu);
         while (!t->done) l.Wait(t->cv);
         result = t->result;
@@ -596,8 +614,10 @@ class CurlHttpClient final : public HttpClient {
                                   << "; retrying in " << response.retry_after->count() << "s";
       if (options_.retry_wait) {
         if (!options_.retry_wait(*response.retry_after)) return response;
-      } else if (!loop_->SleepFor(*response.retry_after)) {
-        return CancelledError(t->display + ": the HTTP client was shut down");
+      } else if (!loop_->SleepFor(*response.retry_after, request.stop)) {
+        return CancelledError(t->display + (request.stop.stop_requested()
+                                                ? ": cancelled"
+                                                : ": the HTTP client was shut down"));
       }
     }
     return InternalError("unreachable: retry loop ended");

@@ -2,7 +2,8 @@
 //
 // Reads from: HttpClient. Feeds: the reflector, users, `kinf`.
 // client-go: dynamic/simple.go, rest/request.go (transformResponse, newUnstructuredResponseError),
-// apimachinery watch/streamwatcher.go (the stream-to-channel pump).
+// apimachinery watch/streamwatcher.go (the stream-to-channel pump: here the pull Watch is the
+// async watch with a queue in front).
 #include "kube/client/rest_client.h"
 
 #include <atomic>
@@ -157,26 +158,22 @@ Result<ObjectPtr> DecodeObject(const HttpResponse& resp, const HttpRequest& req,
 
 // --- The pull Watch ---------------------------------------------------------------------------
 
-// State shared between the Watch, its stream callbacks (I/O thread) and `ResourceClient::Watch`
-// waiting for the headers.
+// State shared between the pull Watch, the async stream's callbacks (I/O thread) and
+// `ResourceClient::Watch` waiting for the answer.
 struct PullState {
   internal::EventChannel channel;
   std::atomic<HttpStream*> stream{nullptr};
-  // I/O thread only.
-  internal::WatchDecoder decoder;
-  std::vector<WatchEvent> batch;
-  std::string error_body;
-  int io_status = 0;
   // The handshake with `ResourceClient::Watch`.
   internal::Mutex mu;
   std::condition_variable cv;
   int status KUBE_GUARDED_BY(mu) = 0;  // set when headers arrive
+  bool answered KUBE_GUARDED_BY(mu) = false;
+  Status failed KUBE_GUARDED_BY(mu);  // the request failed before headers
   bool done KUBE_GUARDED_BY(mu) = false;
   Status done_status KUBE_GUARDED_BY(mu);
-  std::optional<std::chrono::seconds> retry_after KUBE_GUARDED_BY(mu);
-  std::string content_type KUBE_GUARDED_BY(mu);
 };
 
+// A pull Watch: the events of an async watch stream, queued in a channel for `Next`.
 class HttpWatch final : public Watch {
  public:
   HttpWatch(std::shared_ptr<PullState> state, std::unique_ptr<HttpStream> stream)
@@ -392,22 +389,23 @@ Result<ObjectList> ResourceClient::List(const ListOptions& options) const {
 
 Result<ObjectList> ResourceClient::List(const ListOptions& options,
                                         std::function<void(std::vector<ObjectPtr>)> on_items,
-                                        size_t batch) const {
+                                        size_t batch, std::stop_token stop) const {
   const bool protobuf = this->protobuf();
   bool unknown_kind = false;
-  Result<ObjectList> list = ListOnce(options, on_items, batch, protobuf, &unknown_kind);
+  Result<ObjectList> list = ListOnce(options, on_items, batch, stop, protobuf, &unknown_kind);
   if (list || !unknown_kind || !protobuf) return list;
   // The kind was named before any item: nothing has reached `on_items`.
   FallBackToJson(*json_only_, gvr_, list.error().message());
-  return ListOnce(options, on_items, batch, /*protobuf=*/false, &unknown_kind);
+  return ListOnce(options, on_items, batch, stop, /*protobuf=*/false, &unknown_kind);
 }
 
 Result<ObjectList> ResourceClient::ListOnce(
     const ListOptions& options, const std::function<void(std::vector<ObjectPtr>)>& on_items,
-    size_t batch, bool protobuf, bool* unknown_kind) const {
+    size_t batch, std::stop_token stop, bool protobuf, bool* unknown_kind) const {
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, false));
   req.accept = protobuf ? kAcceptProtobuf : kAcceptJson;
+  req.stop = std::move(stop);
   // The body is decoded as it arrives (on the HTTP client's I/O thread) and never held whole;
   // without `on_items` a failed transfer discards the decoder, so a partial list never escapes.
   // The body sink does not see the Content-Type, so the first byte picks the decoder: a protobuf
@@ -458,11 +456,8 @@ Result<ObjectList> ResourceClient::ListOnce(
 }
 
 Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options) const {
-  HttpRequest req;
-  req.path = WithQuery(Path(), ListQuery(options, true));
-  req.accept = protobuf() ? kAcceptProtobuf : kAcceptJson;
+  // The pull Watch is the async watch with a queue in front: one pump for both.
   auto state = std::make_shared<PullState>();
-  state->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
   state->channel.SetFlowControl(
       kHighWater, kLowWater,
       [s = state.get()] {
@@ -471,96 +466,70 @@ Result<std::unique_ptr<Watch>> ResourceClient::Watch(const ListOptions& options)
       [s = state.get()] {
         if (HttpStream* st = s->stream.load()) st->Resume();
       });
-  StreamCallbacks cb;
   // The callbacks hold the state: they may run after this function has returned an error.
-  cb.on_headers = [state](const HttpResponseHead& head) {
-    state->io_status = head.status;
-    if (head.status == 200 && IsProtobufContentType(head.content_type)) {
-      state->decoder.UseProtobuf();
-    }
+  auto on_answer = [state](int status, const Status& failed) {
     {
       MutexLock l(state->mu);
-      state->status = head.status;
-      state->retry_after = head.retry_after;
-      state->content_type = head.content_type;
+      state->status = status;
+      state->failed = failed;
+      state->answered = true;
     }
     state->cv.notify_all();
   };
-  cb.on_data = [state, json_only = json_only_, gvr = gvr_](std::string_view data) {
-    if (state->io_status != 200) {
-      if (state->error_body.size() < kMaxErrorBody) {
-        state->error_body.append(data.substr(0, kMaxErrorBody - state->error_body.size()));
-      }
-      return;
+  auto on_events = [state](std::vector<WatchEvent>& events) {
+    {
+      MutexLock l(state->mu);
+      // Before a 200 the only event is the ERROR describing the failure, which `Watch` returns.
+      if (state->status != 200) return;
     }
-    state->decoder.Feed(data, &state->batch);
-    if (state->batch.empty()) return;
-    bool failed = state->decoder.failed();
-    if (failed && state->decoder.unknown_kind()) {
-      FallBackToJson(*json_only, gvr, state->batch.back().error.message());
-    }
-    state->channel.Push(&state->batch, /*close_after=*/failed);
-    if (failed) {
-      // The stream cannot continue; stop reading it (no callback follows, on_done included).
-      if (HttpStream* st = state->stream.load()) st->Cancel();
-    }
+    state->channel.Push(&events);
   };
-  cb.on_done = [state](Status status) {
-    const int http_status = state->io_status;
+  auto on_closed = [state](Status status) {
     {
       MutexLock l(state->mu);
       state->done = true;
-      state->done_status = status;
+      state->done_status = std::move(status);
     }
     state->cv.notify_all();
-    if (http_status != 200) return;  // `Watch` reports it
-    state->decoder.Finish(&state->batch);
-    if (!status.ok() && !state->decoder.failed()) {
-      state->batch.push_back(
-          ErrorEvent(Status(status.code(), "watch stream broke: " + status.message())));
-    }
-    state->channel.Push(&state->batch, /*close_after=*/true);
+    state->channel.Close();
   };
-  std::unique_ptr<HttpStream> stream = http_->Stream(req, std::move(cb));
+  std::string what;
+  std::unique_ptr<HttpStream> stream = StartWatchStream(
+      options, std::move(on_events), std::move(on_closed), std::move(on_answer), &what);
   state->stream.store(stream.get());
 
   // Wait for the headers (or the end).
   int status;
+  Status failed;
   Status done_status;
-  std::optional<std::chrono::seconds> retry_after;
-  std::string content_type;
   {
     auto deadline = std::chrono::steady_clock::now() + kWatchHeadTimeout;
     MutexLock l(state->mu);
-    while (state->status == 0 && !state->done) {
+    while (!state->answered) {
       if (!l.WaitUntil(state->cv, deadline)) break;
     }
-    status = state->status;
-    if (state->status != 200) {
+    status = state->answered ? state->status : -1;
+    if (status > 0 && status != 200) {
       // A non-200 answer: wait for its body (bounded by the same deadline).
       while (!state->done) {
         if (!l.WaitUntil(state->cv, deadline)) break;
       }
+      if (!state->done) status = -1;
     }
+    failed = state->failed;
     done_status = state->done_status;
-    retry_after = state->retry_after;
-    content_type = state->content_type;
-    if (status != 200 && !state->done) status = -1;
   }
   if (status == 200) {
     return std::unique_ptr<kube::Watch>(new HttpWatch(std::move(state), std::move(stream)));
   }
   state->stream.store(nullptr);
-  stream->Cancel();  // after this no callback touches error_body
+  stream->Cancel();
   if (status == -1) {
-    return DeadlineExceededError("GET " + req.path + ": no answer to the watch request within " +
+    return DeadlineExceededError(what + ": no answer to the watch request within " +
                                  std::to_string(kWatchHeadTimeout.count()) + "s");
   }
-  if (status == 0) {
-    return done_status.ok() ? UnavailableError("GET " + req.path + ": no response") : done_status;
-  }
-  HttpResponse resp{status, std::move(state->error_body), std::move(content_type), retry_after};
-  return StatusFromResponse(resp, "GET " + req.path);
+  if (status == 0) return failed.ok() ? UnavailableError(what + ": no response") : failed;
+  return done_status;  // the error Status decoded from the answer's body
 }
 
 WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
@@ -577,10 +546,19 @@ WatchHandle ResourceClient::WatchAsync(const ListOptions& options,
 WatchHandle ResourceClient::WatchAsyncBatched(
     const ListOptions& options, std::function<void(std::vector<WatchEvent>&)> on_events,
     std::function<void(Status)> on_closed) const {
+  return WatchHandle(
+      StartWatchStream(options, std::move(on_events), std::move(on_closed), nullptr, nullptr));
+}
+
+std::unique_ptr<HttpStream> ResourceClient::StartWatchStream(
+    const ListOptions& options, std::function<void(std::vector<WatchEvent>&)> on_events,
+    std::function<void(Status)> on_closed, std::function<void(int, const Status&)> on_answer,
+    std::string* what) const {
   // Everything here runs on the I/O thread, one callback at a time: no locks needed.
   struct AsyncState {
     std::function<void(std::vector<WatchEvent>&)> on_events;
     std::function<void(Status)> on_closed;
+    std::function<void(int, const Status&)> on_answer;
     std::atomic<HttpStream*> stream{nullptr};
     internal::WatchDecoder decoder;
     std::vector<WatchEvent> batch;
@@ -606,16 +584,19 @@ WatchHandle ResourceClient::WatchAsyncBatched(
   st->decoder = internal::WatchDecoder({.max_frame_bytes = http_->max_watch_frame_bytes()});
   st->on_events = std::move(on_events);
   st->on_closed = std::move(on_closed);
+  st->on_answer = std::move(on_answer);
   HttpRequest req;
   req.path = WithQuery(Path(), ListQuery(options, true));
   req.accept = protobuf() ? kAcceptProtobuf : kAcceptJson;
   st->what = "GET " + req.path;
+  if (what != nullptr) *what = st->what;
   StreamCallbacks cb;
   cb.on_headers = [st](const HttpResponseHead& head) {
     st->status = head.status;
     st->retry_after = head.retry_after;
     st->content_type = head.content_type;
     if (head.status == 200 && IsProtobufContentType(head.content_type)) st->decoder.UseProtobuf();
+    if (st->on_answer) st->on_answer(head.status, Status());
   };
   cb.on_data = [st, json_only = json_only_, gvr = gvr_](std::string_view data) {
     if (st->closed) return;
@@ -645,6 +626,7 @@ WatchHandle ResourceClient::WatchAsyncBatched(
       st->Close(std::move(error));
       return;
     }
+    if (st->status == 0 && st->on_answer) st->on_answer(0, status);
     st->decoder.Finish(&st->batch);
     Status closed;
     if (!st->batch.empty()) closed = st->batch.back().error;  // "truncated"
@@ -659,7 +641,7 @@ WatchHandle ResourceClient::WatchAsyncBatched(
   };
   std::unique_ptr<HttpStream> stream = http_->Stream(req, std::move(cb));
   st->stream.store(stream.get());
-  return WatchHandle(std::move(stream));
+  return stream;
 }
 
 Result<ObjectPtr> ResourceClient::Create(const Object& object, const WriteOptions& options) const {

@@ -70,10 +70,12 @@ Status ProtobufWatchDecoder::Feed(std::string_view chunk, std::vector<ProtobufWa
                  (size_t{s.header[2]} << 8) | size_t{s.header[3]};
       s.header_bytes = 0;
       if (s.length > s.options.max_body_bytes) {
-        return s.Fail(DataLossError(
-            "protobuf watch frame " + std::to_string(s.frames) + " (stream byte " +
-            std::to_string(s.frame_offset) + ") declares " + std::to_string(s.length) +
-            " bytes, over the limit of " + std::to_string(s.options.max_body_bytes)));
+        return s.Fail(DataLossError("protobuf watch frame " + std::to_string(s.frames) +
+                                    " (stream byte " + std::to_string(s.frame_offset) +
+                                    ") declares " + std::to_string(s.length) +
+                                    " bytes, over the limit of " +
+                                    std::to_string(s.options.max_body_bytes))
+                          .set_cause(StatusCause::kOverLimit));
       }
       s.have_length = true;
       s.buffer.clear();

@@ -1,6 +1,7 @@
 // EventChannel: the queue behind every `Watch` — producers push events, one consumer takes them.
 //
-// Reads from: the watch decoder on the transport's I/O thread, or `FakeWatch` senders.
+// Reads from: the batches of the resource client's async watch on the transport's I/O thread, or
+// `FakeWatch` senders.
 // Feeds: `Watch::Next` / `NextFor`.
 // client-go: the result channel of apimachinery's streamwatcher.go.
 #ifndef KUBE_SRC_WATCH_EVENT_CHANNEL_H_

@@ -1,6 +1,6 @@
 // WatchDecoder: chunked watch bytes to events. See watch_decoder.h for the contract.
 //
-// Reads from: HTTP data callbacks. Feeds: the Watch event channel or WatchAsync callbacks.
+// Reads from: HTTP data callbacks. Feeds: the resource client's watch pump (WatchAsyncBatched).
 // client-go: rest/watch/decoder.go, apimachinery json framer and streamwatcher.go.
 #include "watch/watch_decoder.h"
 
@@ -45,6 +45,27 @@ bool IsValidJson(std::string_view value) {
 }
 
 std::atomic<size_t> pending_high_water{0};
+
+// The decoder's errors, each with its typed cause (kube/status.h): callers classify by the cause,
+// never by these phrases.
+Status Malformed(std::string what) {
+  return DataLossError("malformed watch event: " + std::move(what))
+      .set_cause(StatusCause::kMalformed);
+}
+Status InvalidEventType(std::string_view name) {
+  return DataLossError("got invalid watch event type: " + Quote(name))
+      .set_cause(StatusCause::kMalformed);
+}
+Status FrameOverLimit(size_t frame, size_t limit, std::string_view detail = "") {
+  std::string m = "watch event " + std::to_string(frame) + " exceeds the " + std::to_string(limit) +
+                  "-byte frame limit";
+  if (!detail.empty()) m += ": " + std::string(detail);
+  return DataLossError(std::move(m)).set_cause(StatusCause::kOverLimit);
+}
+Status Truncated(std::string what) {
+  return DataLossError("watch stream truncated: " + std::move(what))
+      .set_cause(StatusCause::kTruncated);
+}
 
 }  // namespace
 
@@ -171,8 +192,7 @@ size_t WatchDecoder::Scan(std::string_view data, size_t pos, std::vector<WatchEv
       case '{':
       case '[':
         if (stack_.size() >= options_.max_depth) {
-          Fail(DataLossError("malformed watch event: nested deeper than " +
-                             std::to_string(options_.max_depth) + " levels"),
+          Fail(Malformed("nested deeper than " + std::to_string(options_.max_depth) + " levels"),
                out);
           return kNpos;
         }
@@ -182,9 +202,7 @@ size_t WatchDecoder::Scan(std::string_view data, size_t pos, std::vector<WatchEv
       case ']': {
         char open = c == '}' ? '{' : '[';
         if (stack_.back() != open) {
-          Fail(DataLossError(std::string("malformed watch event: '") + c + "' closes '" +
-                             stack_.back() + "'"),
-               out);
+          Fail(Malformed(std::string("'") + c + "' closes '" + stack_.back() + "'"), out);
           return kNpos;
         }
         stack_.pop_back();
@@ -250,17 +268,14 @@ void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>*
     ++frames_;
     std::optional<WatchEventType> type = ParseWatchEventType(pe.type);
     if (!type) {
-      Fail(DataLossError("got invalid watch event type: " + Quote(pe.type)), out);
+      Fail(InvalidEventType(pe.type), out);
       return;
     }
     Result<ObjectPtr> object = Object::Parse(pe.object_json);
     if (!object) {
-      Fail(
-          DataLossError("malformed watch event: the " + pe.type +
-                        " event's object (protobuf "
-                        "frame " +
-                        std::to_string(frames_) + ") does not decode: " + object.error().message()),
-          out);
+      Fail(Malformed("the " + pe.type + " event's object (protobuf frame " +
+                     std::to_string(frames_) + ") does not decode: " + object.error().message()),
+           out);
       return;
     }
     WatchEvent event{*type, *std::move(object), Status()};
@@ -268,19 +283,13 @@ void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>*
     out->push_back(std::move(event));
   }
   if (st.ok()) return;
-  if (st.code() == StatusCode::kNotFound) {
-    unknown_kind_ = true;
-    Fail(DataLossError("malformed watch event: " + st.message()), out);
-  } else if (st.message().find("over the limit") != std::string::npos) {
-    Fail(DataLossError("watch event " + std::to_string(frames_ + 1) + " exceeds the " +
-                       std::to_string(options_.max_frame_bytes) +
-                       "-byte frame limit: " + st.message()),
-         out);
-  } else if (st.message().find("invalid watch event type") != std::string::npos) {
-    Fail(DataLossError(st.message()), out);
-  } else {
-    Fail(DataLossError("malformed watch event: " + st.message()), out);
+  if (st.cause() == StatusCause::kOverLimit) {
+    Fail(FrameOverLimit(frames_ + 1, options_.max_frame_bytes, st.message()), out);
+    return;
   }
+  // A kind without a protobuf form (kNotFound), a bad frame, an unknown event type.
+  unknown_kind_ = st.code() == StatusCode::kNotFound;
+  Fail(Malformed(st.message()), out);
 }
 
 void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
@@ -318,8 +327,8 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
       pos = json::SkipSpace(bytes, pos);
       if (pos == n) return;
       if (bytes[pos] != '{') {
-        Fail(DataLossError("malformed watch event: expected '{' to start event " +
-                           std::to_string(frames_ + 1) + ", found " + DescribeByte(bytes[pos])),
+        Fail(Malformed("expected '{' to start event " + std::to_string(frames_ + 1) + ", found " +
+                       DescribeByte(bytes[pos])),
              out);
         return;
       }
@@ -344,9 +353,7 @@ void WatchDecoder::Feed(std::string_view bytes, std::vector<WatchEvent>* out) {
     if (failed_) return;
     size_t frame_bytes = partial_.size() + ((end == kNpos ? n : end) - frame_begin);
     if (frame_bytes > options_.max_frame_bytes) {
-      Fail(DataLossError("watch event " + std::to_string(frames_ + 1) + " exceeds the " +
-                         std::to_string(options_.max_frame_bytes) + "-byte frame limit"),
-           out);
+      Fail(FrameOverLimit(frames_ + 1, options_.max_frame_bytes), out);
       return;
     }
     if (end == kNpos) {
@@ -375,24 +382,19 @@ void WatchDecoder::Finish(std::vector<WatchEvent>* out) {
   if (failed_) return;
   if (protobuf_ != nullptr) {
     if (Status st = protobuf_->Finish(); !st.ok()) {
-      Fail(DataLossError("watch stream truncated: " + st.message()), out);
+      Fail(Truncated(st.message()), out);
     }
     return;
   }
   if (!in_frame_) return;
-  Fail(
-      DataLossError("watch stream truncated: it ended inside event " + std::to_string(frames_ + 1) +
-                    " after " + std::to_string(partial_.size()) + " bytes"),
-      out);
+  Fail(Truncated("it ended inside event " + std::to_string(frames_ + 1) + " after " +
+                 std::to_string(partial_.size()) + " bytes"),
+       out);
 }
 
 bool IsUndecodableWatchEvent(const Status& s) {
-  if (s.code() != StatusCode::kDataLoss || s.http_code() != 0) return false;
-  // The phrases of this file's errors other than truncation (keep them in step).
-  const std::string& m = s.message();
-  return m.find("malformed watch event") != std::string::npos ||
-         m.find("invalid watch event type") != std::string::npos ||
-         m.find("-byte frame limit") != std::string::npos;
+  return s.code() == StatusCode::kDataLoss && s.http_code() == 0 &&
+         (s.cause() == StatusCause::kMalformed || s.cause() == StatusCause::kOverLimit);
 }
 
 void WatchDecoder::DecodeFrame(std::string_view frame, std::vector<WatchEvent>* out) {
@@ -406,9 +408,7 @@ void WatchDecoder::DecodeFrame(std::string_view frame, std::vector<WatchEvent>* 
 }
 
 Result<WatchEvent> DecodeWatchFrame(std::string_view frame) {
-  auto malformed = [](std::string what) {
-    return DataLossError("malformed watch event: " + std::move(what));
-  };
+  auto malformed = [](std::string what) { return Malformed(std::move(what)); };
   if (frame.empty() || frame.front() != '{' || frame.back() != '}') {
     return malformed("not a JSON object");
   }
@@ -461,14 +461,14 @@ Result<WatchEvent> DecodeWatchFrame(std::string_view frame) {
     json::AppendUnescaped(type_body, &type_name);
   }
   std::optional<WatchEventType> type = ParseWatchEventType(type_name);
-  if (!type) return DataLossError("got invalid watch event type: " + Quote(type_name));
+  if (!type) return InvalidEventType(type_name);
   if (object_json.empty() || object_json == "null") {
     return malformed(std::string("no \"object\" in a ") + type_name + " event");
   }
   Result<ObjectPtr> object = Object::Parse(object_json);
   if (!object) {
-    return DataLossError("malformed watch event: the " + type_name +
-                         " event's object does not decode: " + object.error().message());
+    return malformed("the " + type_name +
+                     " event's object does not decode: " + object.error().message());
   }
   WatchEvent event{*type, *std::move(object), Status()};
   if (event.type == WatchEventType::kError) event.error = StatusFromStatusObject(*event.object);
@@ -505,6 +505,20 @@ Status StatusFromStatusObject(const Object& object, int http_code) {
   Status s = StatusFromHttp(status_code, reason ? *reason : std::string(), std::move(text));
   Result<int64_t> retry = object.GetInt64("details.retryAfterSeconds");
   if (retry && *retry > 0) s.set_retry_after(std::chrono::seconds(*retry));
+  // The typed cause the reflector acts on: kube-apiserver names it in `details.causes` (the reason
+  // since 1.18.6; from 1.17 to 1.18.5 only the cause's message, on a 504 Timeout).
+  constexpr int kMaxCauses = 16;
+  for (int i = 0; i < kMaxCauses; ++i) {
+    const std::string at = "details.causes[" + std::to_string(i) + "]";
+    if (!object.Has(at)) break;
+    Result<std::string> cause_reason = object.GetString(at + ".reason");
+    Result<std::string> cause_message = object.GetString(at + ".message");
+    if ((cause_reason && *cause_reason == "ResourceVersionTooLarge") ||
+        (IsTimeout(s) && cause_message && *cause_message == "Too large resource version")) {
+      s.set_cause(StatusCause::kResourceVersionTooLarge);
+      break;
+    }
+  }
   return s;
 }
 

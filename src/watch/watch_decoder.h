@@ -1,7 +1,8 @@
 // WatchDecoder: bytes of a watch response, in chunks of any size, to `WatchEvent`s.
 //
 // Reads from: the HTTP transport's data callbacks (client/http_client.h), on its I/O thread.
-// Feeds: the event channel of an HTTP `Watch`, or `WatchAsync` callbacks (client/rest_client.h).
+// Feeds: the resource client's one watch pump (`WatchAsyncBatched`, client/rest_client.h), whose
+// batches reach the reflector's callbacks or, for a pull `Watch`, its event channel.
 // client-go: rest/watch/decoder.go and apimachinery's streaming JSON framer (json.Framer).
 //
 // A frame is one JSON object `{"type":"ADDED","object":{...}}`. Servers put a newline after each,
@@ -16,7 +17,8 @@
 // line of any other shape, or one that does not decode, goes through the scanner as above, so
 // results and errors are the same either way.
 //
-// Any fault ends the stream with exactly one ERROR event and then nothing more:
+// Any fault ends the stream with exactly one ERROR event and then nothing more (each error carries
+// its `StatusCause`, kube/status.h, for callers to act on):
 //   - a frame that is not valid JSON, lacks `type` or `object`, or whose object fails to decode
 //     -> kDataLoss "malformed watch event: ...";
 //   - an unknown `type` -> kDataLoss "got invalid watch event type: X";
@@ -151,10 +153,11 @@ class WatchDecoder {
   bool unknown_kind_ = false;
 };
 
-// Whether `s` is one of the decoder's errors for an event that cannot be decoded at all
-// (malformed, unknown type, over the frame limit): resuming the watch would meet the same event
-// again, so the reflector relists instead. Not the "truncated" error (the stream broke inside an
-// event, as when a connection drops: resuming is enough).
+// Whether `s` is one of the decoder's errors for an event that cannot be decoded at all (its
+// cause kMalformed: malformed, unknown type; or kOverLimit: over the frame limit): resuming the
+// watch would meet the same event again, so the reflector relists instead. Not the "truncated"
+// error (cause kTruncated: the stream broke inside an event, as when a connection drops: resuming
+// is enough).
 bool IsUndecodableWatchEvent(const Status& s);
 
 // One whole frame, for tests and tools. Errors as described above.

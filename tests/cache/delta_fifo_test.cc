@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stop_token>
 #include <thread>
 
 #include "tests/testing/objects.h"
@@ -37,7 +38,7 @@ Status Add(DeltaFifo& fifo, ObjectPtr obj) { return PushOne(fifo, DeltaType::kAd
 // A whole relist: `ReplaceBegin`, one page, `ReplaceEnd`.
 Status Replace(DeltaFifo& fifo, std::vector<ObjectPtr> items, std::string rv) {
   if (Status s = fifo.ReplaceBegin(); !s.ok()) return s;
-  if (Status s = fifo.ReplacePage(std::move(items)); !s.ok()) return s;
+  if (Status s = fifo.ReplaceItems(std::move(items)); !s.ok()) return s;
   return fifo.ReplaceEnd(std::move(rv));
 }
 
@@ -87,10 +88,10 @@ TEST(DeltaFifoTest, StreamedReplaceWaitsWhileTheRelistBacklogIsFull) {
   o.max_replace_backlog = 2;
   DeltaFifo fifo(std::move(o), nullptr);
   ASSERT_TRUE(fifo.ReplaceBegin().ok());
-  ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "a"), MakePod("ns", "b"), MakePod("ns", "c")}).ok());
+  ASSERT_TRUE(fifo.ReplaceItems({MakePod("ns", "a"), MakePod("ns", "b"), MakePod("ns", "c")}).ok());
   std::atomic<bool> second_page_queued{false};
   std::thread producer([&] {
-    ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "d")}).ok());
+    ASSERT_TRUE(fifo.ReplaceItems({MakePod("ns", "d")}).ok());
     second_page_queued = true;
   });
   // The producer is held back until the consumer drains below the backlog limit.
@@ -104,12 +105,26 @@ TEST(DeltaFifoTest, StreamedReplaceReturnsCancelledWhenClosedWhileWaiting) {
   DeltaFifo::Options o;
   o.max_replace_backlog = 1;
   DeltaFifo fifo(std::move(o), nullptr);
-  ASSERT_TRUE(fifo.ReplacePage({MakePod("ns", "a"), MakePod("ns", "b")}).ok());
+  ASSERT_TRUE(fifo.ReplaceItems({MakePod("ns", "a"), MakePod("ns", "b")}).ok());
   Status s;
-  std::thread producer([&] { s = fifo.ReplacePage({MakePod("ns", "c")}); });
+  std::thread producer([&] { s = fifo.ReplaceItems({MakePod("ns", "c")}); });
   fifo.Close();
   producer.join();
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
+}
+
+TEST(DeltaFifoTest, StreamedReplaceReturnsCancelledWhenStoppedWhileWaiting) {
+  DeltaFifo::Options o;
+  o.max_replace_backlog = 1;
+  DeltaFifo fifo(std::move(o), nullptr);
+  ASSERT_TRUE(fifo.ReplaceItems({MakePod("ns", "a"), MakePod("ns", "b")}).ok());
+  std::stop_source stop;
+  Status s;
+  std::thread producer([&] { s = fifo.ReplaceItems({MakePod("ns", "c")}, stop.get_token()); });
+  stop.request_stop();
+  producer.join();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+  EXPECT_THAT(Describe(fifo.PopBatch(100)), ElementsAre("Replaced a@1", "Replaced b@1"));
 }
 
 TEST(DeltaFifoTest, OnReadyFiresWhenTheQueueBecomesNonEmpty) {
@@ -189,7 +204,7 @@ TEST(DeltaFifoTest, B54ResyncIsOneSyncAllDelta) {
 TEST(DeltaFifoTest, RejectsNullObjects) {
   DeltaFifo fifo({}, nullptr);
   EXPECT_EQ(Add(fifo, nullptr).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(fifo.ReplacePage({nullptr}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fifo.ReplaceItems({nullptr}).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(fifo.PopBatch(100).empty());
 }
 

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "base/executor.h"
 #include "cache/reflector_impl.h"
@@ -54,7 +56,7 @@ class ReflectorTest : public ::testing::Test {
     // The progress deadline arms a timer of its own; tests that wait for a backoff timer must
     // not mistake it for one. Only the stalled-watch test keeps it.
     if (!keep_progress_timeout_) options.watch_progress_timeout = 0ms;
-    fifo_ = std::make_shared<DeltaFifo>(DeltaFifo::Options{}, nullptr);
+    fifo_ = std::make_shared<DeltaFifo>(fifo_options_, nullptr);
     reflector_ =
         std::make_shared<internal::Reflector>("test", lw_, fifo_, options, clock_, executor_);
     reflector_->SetErrorHandler([this](const Status& s) {
@@ -94,6 +96,7 @@ class ReflectorTest : public ::testing::Test {
   }
 
   std::shared_ptr<FakeListerWatcher> lw_ = std::make_shared<FakeListerWatcher>();
+  DeltaFifo::Options fifo_options_;
   std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
   std::shared_ptr<internal::Executor> executor_ = internal::Executor::Create({.threads = 2});
   std::shared_ptr<DeltaFifo> fifo_;
@@ -320,6 +323,63 @@ TEST_F(ReflectorTest, B13PaginatedFirstListKeepsTheLimitOnRelists) {
   EXPECT_EQ(lw_->list_calls()[2].limit, 500);
 }
 
+// A source that hands each listed page on in batches of two while it "arrives" (as the HTTP
+// source does with a large body), counting the batches the reflector has taken.
+class DribblingListerWatcher : public FakeListerWatcher {
+ public:
+  Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
+                                   std::function<void(std::vector<ObjectPtr>)> on_items) override {
+    Result<ObjectList> page = List(options, stop);
+    if (!page) return page;
+    std::vector<ObjectPtr> items = std::exchange(page->items, {});
+    for (size_t i = 0; i + 1 < items.size(); i += 2) {
+      on_items({items[i], items[i + 1]});
+      batches_taken.fetch_add(1);
+    }
+    return page;
+  }
+  std::atomic<int> batches_taken{0};
+};
+
+TEST_F(ReflectorTest, ListBackPressureHoldsWithinAPage) {
+  auto lw = std::make_shared<DribblingListerWatcher>();
+  std::vector<ObjectPtr> pods;
+  for (int i = 0; i < 40; ++i) pods.push_back(MakePod("ns", "p" + std::to_string(i), {.rv = "5"}));
+  lw->SetObjects(pods, "10");
+  lw_ = lw;
+  fifo_options_.max_replace_backlog = 4;
+  Start();
+  // One page of 40 items in batches of 2: the batch that takes the queue past 4 relist items is
+  // the last one taken until the informer drains.
+  ASSERT_TRUE(Eventually([&] { return lw->batches_taken.load() >= 3; }));
+  size_t replaced = 0;
+  bool ended = false;
+  ASSERT_TRUE(Eventually([&] {
+    size_t in_queue = 0;
+    for (const std::string& d : Drain()) {
+      if (d.starts_with("Replaced")) ++in_queue;
+      if (d.starts_with("ReplaceEnd")) ended = true;
+    }
+    EXPECT_LE(in_queue, 4u + 2u) << "relist items queued at once";
+    replaced += in_queue;
+    return ended;
+  }));
+  EXPECT_EQ(replaced, 40u);
+}
+
+TEST_F(ReflectorTest, StopEndsAListWaitingForRoomInTheQueue) {
+  auto lw = std::make_shared<DribblingListerWatcher>();
+  std::vector<ObjectPtr> pods;
+  for (int i = 0; i < 40; ++i) pods.push_back(MakePod("ns", "p" + std::to_string(i), {.rv = "5"}));
+  lw->SetObjects(pods, "10");
+  lw_ = lw;
+  fifo_options_.max_replace_backlog = 4;
+  Start();
+  ASSERT_TRUE(Eventually([&] { return lw->batches_taken.load() >= 3; }));
+  reflector_->Stop();           // returns although nothing drains the queue
+  EXPECT_EQ(ErrorCount(), 0u);  // a stop is not an error
+}
+
 TEST_F(ReflectorTest, B18RefusedWatchIsRetriedAfterBackoffWithoutRelisting) {
   lw_->SetObjects({}, "10");
   lw_->PushWatchOpenError(UnavailableError("connection refused"));
@@ -432,6 +492,19 @@ TEST_F(ReflectorTest, B22RefusedWatchListFallsBackToListAndWatch) {
   ASSERT_NE(w, nullptr);
   EXPECT_FALSE(w->options().send_initial_events.value_or(false));
   EXPECT_EQ(w->options().resource_version, "9");
+}
+
+TEST_F(ReflectorTest, B22WatchListRefusedWith429IsRetriedAsAWatchListAfterBackoff) {
+  lw_->PushWatchOpenError(StatusFromHttp(429, "TooManyRequests", "too many requests"));
+  Start({.use_watch_list = true});
+  ASSERT_TRUE(Eventually([&] { return lw_->watch_calls().size() == 1; }));
+  AdvanceOnceArmed(2s);
+  auto w = lw_->WaitForWatch(1);  // the first stream: the refused open made none
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->options().send_initial_events.value_or(false));
+  EXPECT_EQ(w->options().resource_version_match, ResourceVersionMatch::kNotOlderThan);
+  EXPECT_TRUE(lw_->list_calls().empty());
+  EXPECT_EQ(ErrorCount(), 1u);
 }
 
 TEST_F(ReflectorTest, B57WatchListWithoutTheEndBookmarkFallsBackToListAndWatch) {
@@ -602,6 +675,25 @@ TEST_F(ReflectorTest, StalledWatchIsRestartedFromTheLastVersion) {
   EXPECT_EQ(w2->options().resource_version, "11");
   EXPECT_EQ(lw_->list_calls().size(), 1u);
   EXPECT_EQ(reflector_->counters().progress_timeouts.load(), 1u);
+}
+
+TEST_F(ReflectorTest, WatchListStalledInItsInitialEventsStartsAgainAsAWatchList) {
+  keep_progress_timeout_ = true;
+  Start({.use_watch_list = true, .watch_progress_timeout = 60s});
+  auto w1 = lw_->WaitForWatch(1);
+  ASSERT_NE(w1, nullptr);
+  w1->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "5"}));
+  // Silence before the initial-events-end bookmark.
+  AdvanceOnceArmed(61s);
+  auto w2 = lw_->WaitForWatch(2);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_TRUE(w1->WaitStopped());
+  EXPECT_TRUE(w2->options().send_initial_events.value_or(false));
+  EXPECT_TRUE(lw_->list_calls().empty());
+  w2->Send(WatchEventType::kAdded, MakePod("ns", "a", {.rv = "5"}));
+  w2->Send(WatchEventType::kBookmark, Bookmark("9", /*initial_events_end=*/true));
+  EXPECT_THAT(Drain(), ElementsAre("ReplaceBegin", "Replaced a@5", "ReplaceBegin", "Replaced a@5",
+                                   "ReplaceEnd rv=9"));
 }
 
 TEST_F(ReflectorTest, ForbiddenListIsReportedOnceAndRetriedWithBackoff) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -335,6 +336,40 @@ TEST(CurlHttpClientTest, TimeoutIsDeadlineExceeded) {
   ASSERT_FALSE(resp);
   EXPECT_EQ(resp.error().code(), StatusCode::kDeadlineExceeded);
   EXPECT_THAT(resp.error().message(), HasSubstr("/slow"));
+}
+
+TEST(CurlHttpClientTest, StopAbandonsARequestInTheMiddleOfItsBody) {
+  ScriptedServer server([&](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.StartChunked(200, "application/json");
+    conn.Chunk(R"({"kind":"PodList","items":[)");
+    conn.WaitPeerClosed(std::chrono::seconds(30));  // the rest never comes
+  });
+  auto client = MustClient(ConfigFor(server));
+  std::stop_source stop;
+  HttpRequest req = Req("/api/v1/pods");
+  req.stop = stop.get_token();
+  req.body_sink = [&](std::string_view) { stop.request_stop(); };  // stop once the body flows
+  Result<HttpResponse> resp = client->Do(req);
+  ASSERT_FALSE(resp);
+  EXPECT_EQ(resp.error().code(), StatusCode::kCancelled);
+  EXPECT_THAT(resp.error().message(), HasSubstr("/api/v1/pods"));
+}
+
+TEST(CurlHttpClientTest, StopEndsTheWaitBeforeARetry) {
+  std::stop_source stop;
+  ScriptedServer server([&](const ScriptedRequest&, ScriptedConn& conn) {
+    conn.Respond(429, "application/json", "{}", {"Retry-After: 30"});
+    stop.request_stop();
+  });
+  HttpClientOptions options;
+  options.max_attempts = 2;
+  auto client = MustClient(ConfigFor(server), options);
+  HttpRequest req = Req("/api");
+  req.stop = stop.get_token();
+  Result<HttpResponse> resp = client->Do(req);
+  ASSERT_FALSE(resp);
+  EXPECT_EQ(resp.error().code(), StatusCode::kCancelled);
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailableAndNamesTheServer) {

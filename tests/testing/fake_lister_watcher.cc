@@ -7,18 +7,16 @@ namespace kube::testing {
 bool FakeWatchStream::Send(WatchEvent ev) {
   std::lock_guard<std::mutex> l(mu_);
   if (done_) return false;
-  if (callbacks_.on_event) callbacks_.on_event(std::move(ev));
+  std::vector<WatchEvent> one;
+  one.push_back(std::move(ev));
+  if (callbacks_.on_events) callbacks_.on_events(one);
   return true;
 }
 
 bool FakeWatchStream::SendBatch(std::vector<WatchEvent> events) {
   std::lock_guard<std::mutex> l(mu_);
   if (done_) return false;
-  if (callbacks_.on_events) {
-    callbacks_.on_events(events);
-  } else if (callbacks_.on_event) {
-    for (WatchEvent& ev : events) callbacks_.on_event(std::move(ev));
-  }
+  if (callbacks_.on_events && !events.empty()) callbacks_.on_events(events);
   return true;
 }
 

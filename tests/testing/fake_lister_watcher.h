@@ -27,13 +27,13 @@ class FakeWatchStream {
       : options_(std::move(options)), callbacks_(std::move(callbacks)) {}
 
   const ListOptions& options() const { return options_; }
-  // Delivers an event; false when the stream was stopped or ended.
+  // Delivers one event (a batch of one); false when the stream was stopped or ended.
   bool Send(WatchEvent ev);
   bool Send(WatchEventType type, ObjectPtr obj) {
     return Send(WatchEvent{type, std::move(obj), {}});
   }
-  // Delivers several events in one `on_events` call, as the HTTP source does for one chunk (or
-  // one `on_event` each when the consumer set no `on_events`); false when stopped or ended.
+  // Delivers several events in one `on_events` call, as the HTTP source does for one chunk;
+  // false when stopped or ended.
   bool SendBatch(std::vector<WatchEvent> events);
   // Ends the stream with `status` (OK = clean end); false when already stopped or ended.
   bool End(Status status = Status::Ok());

@@ -256,6 +256,61 @@ TEST(WatchDecoderTest, MalformedFrameEndsTheStreamWithExactlyOneError) {
   }
 }
 
+// Each error of the decoder carries its typed cause, which is what callers act on
+// (`IsUndecodableWatchEvent`: relist rather than resume).
+TEST(WatchDecoderTest, ErrorsCarryATypedCause) {
+  struct Case {
+    std::string name;
+    std::string input;
+    StatusCause cause;
+  };
+  const std::vector<Case> cases = {
+      {"malformed", "hello\n", StatusCause::kMalformed},
+      {"unknown type", R"({"type":"CHANGED","object":{"kind":"Pod"}})", StatusCause::kMalformed},
+      {"object does not decode", R"({"type":"ADDED","object":[1]})", StatusCause::kMalformed},
+      {"over the frame limit",
+       std::string(R"({"type":"ADDED","object":{"d":")") + std::string(3000, 'x') + "\"}}",
+       StatusCause::kOverLimit},
+      {"truncated", R"({"type":"ADDED","object":{"kind":)", StatusCause::kTruncated},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<WatchEvent> events = DecodeWhole(c.input, {.max_frame_bytes = 1024});
+    ASSERT_THAT(events, SizeIs(1));
+    EXPECT_EQ(events[0].error.cause(), c.cause);
+    EXPECT_EQ(IsUndecodableWatchEvent(events[0].error), c.cause != StatusCause::kTruncated);
+  }
+}
+
+TEST(WatchDecoderTest, UndecodableIsDecidedByTheCauseNotTheMessage) {
+  // A broken transfer whose text happens to quote a decoder phrase is a broken connection.
+  EXPECT_FALSE(IsUndecodableWatchEvent(
+      DataLossError("watch stream broke: proxy said \"malformed watch event\"")));
+  EXPECT_FALSE(IsUndecodableWatchEvent(DataLossError("exceeds the 1024-byte frame limit")));
+}
+
+TEST(WatchDecoderTest, StatusObjectCauseResourceVersionTooLargeIsTyped) {
+  auto status = [](std::string_view json) {
+    Result<ObjectPtr> obj = Object::Parse(json);
+    EXPECT_TRUE(obj) << obj.error();
+    return obj ? StatusFromStatusObject(**obj) : InternalError("unparsed");
+  };
+  // kube-apiserver since 1.18.6: the cause's reason, whatever the message says.
+  EXPECT_TRUE(IsTooLargeResourceVersion(status(
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the cache is behind",)"
+      R"("reason":"Timeout","details":{"causes":[{"reason":"ResourceVersionTooLarge",)"
+      R"("message":"Too large resource version"}]},"code":504})")));
+  // 1.17 to 1.18.5: only the cause's message, on a 504 Timeout.
+  EXPECT_TRUE(IsTooLargeResourceVersion(status(
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the cache is behind",)"
+      R"("reason":"Timeout","details":{"causes":[{"message":"Too large resource version"}]},)"
+      R"("code":504})")));
+  // A 500 whose message quotes the phrase is an internal error, nothing more.
+  EXPECT_FALSE(IsTooLargeResourceVersion(
+      status(R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"InternalError",)"
+             R"("message":"etcd: Too large resource version: 7","code":500})")));
+}
+
 TEST(WatchDecoderTest, MalformedFrameSplitAtEveryOffsetStillGivesOneError) {
   const std::string stream = PodFrame("ADDED", 1) + "\n" +
                              R"({"type":"ADDED","object":{"a":"}\"",[}]})" + "\n" +

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,18 +50,18 @@ struct Delta {
   std::string resource_version;  // set for kReplaceEnd/kBookmark
 };
 
-// Thread-safe. Producers never wait for the consumer, except `ReplacePage` (see
-// `Options::max_replace_backlog`). Back-pressure holds only between pages: `ReplacePage` waits,
-// before queuing its page, until at most `max_replace_backlog` `kReplaced` deltas are queued, then
-// queues the whole page. `Push` never waits, so relist items pushed
-// while a page arrives (the reflector hands a page's items on in batches through `Push`, from the
-// transport's I/O thread) are not bounded. For the reflector's paginated relist this keeps the
-// relist items queued at about `max_replace_backlog` plus one page (500 items); a list served in
-// one page (no limit) and the initial events of a streaming list (watch-list) are not bounded.
+// Thread-safe. Producers never wait for the consumer, except `ReplaceItems`: a relist's items
+// enter the queue only through it, and it waits, before queuing its items, until at most
+// `max_replace_backlog` `kReplaced` deltas are queued. The reflector hands it every batch of a
+// page as the batch is decoded (from the transport's I/O thread, which then waits: back-pressure
+// holds within a page, not only between pages), so the relist items queued stay within about
+// `max_replace_backlog` plus one batch (500 items), whatever the size of a page. The initial
+// events of a streaming list (watch-list) arrive with the watch's events through `Push`, which
+// never waits: they are not bounded.
 class DeltaFifo {
  public:
   struct Options {
-    // `ReplacePage` waits while more than this many `kReplaced` deltas are queued (see the class
+    // `ReplaceItems` waits while more than this many `kReplaced` deltas are queued (see the class
     // comment for what that bounds). 0 = no limit.
     size_t max_replace_backlog = 2048;
     // Applied to every object as it is queued (B35/B56): never to tombstones or resyncs.
@@ -77,13 +78,14 @@ class DeltaFifo {
   // Queues one `kSyncAll` delta (a resync). kCancelled after `Close`.
   Status Resync();
 
-  // A relist, streamed: call `ReplaceBegin`, then `ReplacePage` per page, then `ReplaceEnd`. A
-  // relist that fails halfway simply starts again with `ReplaceBegin`; the partial pages were
-  // real states and do no harm. `ReplacePage` first blocks while the queue holds more than
-  // `max_replace_backlog` relist items (kCancelled if the queue closes meanwhile), then queues all
-  // of `items` at once, however many.
+  // A relist, streamed: call `ReplaceBegin`, then `ReplaceItems` for each batch of items as it
+  // arrives, then `ReplaceEnd`. A relist that fails halfway simply starts again with
+  // `ReplaceBegin`; the items queued were real states and do no harm. `ReplaceItems` first blocks
+  // while the queue holds more than `max_replace_backlog` relist items (kCancelled if the queue
+  // closes or `stop` is requested meanwhile), then queues all of `items` at once (each
+  // transformed, `Options::transform`); a null item is kInvalidArgument (nothing is queued).
   Status ReplaceBegin();
-  Status ReplacePage(std::vector<ObjectPtr> items);
+  Status ReplaceItems(std::vector<ObjectPtr> items, std::stop_token stop = {});
   Status ReplaceEnd(std::string resource_version);
 
   // Queues several deltas in order under one lock, with at most one `on_ready` call: a watch
@@ -95,7 +97,7 @@ class DeltaFifo {
   // Removes and returns up to `max` deltas in order; empty when there are none. Never blocks.
   std::vector<Delta> PopBatch(size_t max);
 
-  // Wakes a producer blocked in `ReplacePage`; later pushes fail with kCancelled. Idempotent.
+  // Wakes a producer blocked in `ReplaceItems`; later pushes fail with kCancelled. Idempotent.
   void Close();
 
  private:

@@ -30,15 +30,14 @@ class ActiveWatch {
 };
 
 struct WatchCallbacks {
-  // Each event, in order, on an I/O thread. Must not block.
-  std::function<void(WatchEvent)> on_event;
-  // Optional: several events at once, in order (the callee may move from them), instead of one
-  // `on_event` call each. A source that can (the HTTP one: every event a chunk of the stream
-  // completes) calls it when set; others call `on_event`. Must not block.
+  // The events of the stream, in order, in batches (never empty; the callee may move from them):
+  // the HTTP source hands on every event one chunk of the stream completes, other sources what
+  // they have. Runs on the source's I/O thread, one call at a time, and must not block (the
+  // thread serves other streams, and `ActiveWatch::Stop` waits for a running call).
   std::function<void(std::vector<WatchEvent>&)> on_events;
   // Once, when the stream ends by itself: OK for a clean end (server timeout, EOF), otherwise
   // why (a decode error, a broken connection). Not called after `Stop()`. An ERROR event is
-  // delivered through `on_event` and followed by `on_done` with that event's status.
+  // delivered through `on_events` and followed by `on_done` with that event's status.
   std::function<void(Status)> on_done;
 };
 
@@ -46,13 +45,13 @@ class ListerWatcher {
  public:
   virtual ~ListerWatcher() = default;
   // One page of the list. Blocks. A source may end early with kCancelled once `stop` is
-  // requested; the HTTP one (`ListWatchFromClient`) checks `stop` only before sending the request,
-  // and then waits for the answer (or the request timeout).
+  // requested; the HTTP one (`ListWatchFromClient`) abandons its request at once, mid-body too.
   virtual Result<ObjectList> List(const ListOptions& options, std::stop_token stop) = 0;
   // The same page, with items handed to `on_items` in batches while it arrives (on the source's
-  // I/O thread, which `on_items` must not block); the result holds the items not handed on. If
-  // the page then fails, the batches handed on stand like the pages of a paginated list that
-  // failed halfway. The default hands nothing on: it is `List`.
+  // I/O thread); the result holds the items not handed on. `on_items` may wait (the reflector's
+  // waits while the informer's queue is full), never beyond `stop`. If the page then fails, the
+  // batches handed on stand like the pages of a paginated list that failed halfway. The default
+  // hands nothing on: it is `List`.
   virtual Result<ObjectList> ListInBatches(const ListOptions& options, std::stop_token stop,
                                            std::function<void(std::vector<ObjectPtr>)> on_items) {
     (void)on_items;

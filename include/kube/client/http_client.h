@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,11 @@ struct HttpRequest {
   // these bytes too. If it throws, `Do` fails with kInternal. An `HttpClient` that cannot stream
   // may ignore it and return the body whole.
   std::function<void(std::string_view)> body_sink;
+  // `Do` only. Once stop is requested, the request is abandoned wherever it is (connecting,
+  // receiving the body, or waiting to retry) and `Do` returns kCancelled promptly, not when the
+  // transfer or its timeout ends. A `body_sink` that waits should wait on this token too. An
+  // `HttpClient` may ignore it.
+  std::stop_token stop;
 };
 
 // A complete response, whatever its HTTP status.
@@ -115,9 +121,9 @@ class HttpClient {
   //
   // Blocks the calling thread (never call it from a stream callback). Errors: kUnavailable
   // (connection refused or broken, TLS verification failed), kDeadlineExceeded (the timeout),
-  // kCancelled (the client is shutting down), kInvalidArgument (a malformed request or TLS
-  // material), kUnauthorized (a credential could not be loaded, e.g. an unreadable token file or
-  // a failing exec plugin).
+  // kCancelled (the client is shutting down, or `request.stop` was requested), kInvalidArgument (a
+  // malformed request or TLS material), kUnauthorized (a credential could not be loaded, e.g. an
+  // unreadable token file or a failing exec plugin).
   virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
 
   // Starts a streamed request (a watch) and returns; `callbacks` report its progress on the I/O

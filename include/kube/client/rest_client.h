@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,13 +138,17 @@ class ResourceClient {
   // holds only the items not handed on. A body that breaks after some batches is an error as
   // above, but those batches have been delivered: treat them like the pages of a paginated list
   // that failed halfway. A reflector uses this so that a relist never holds a whole second copy.
+  // `on_items` may be null (every item is in the result). Once `stop` is requested the request
+  // is abandoned, mid-body too, and the call returns kCancelled (`HttpRequest::stop`).
   Result<ObjectList> List(const ListOptions& options,
-                          std::function<void(std::vector<ObjectPtr>)> on_items,
-                          size_t batch = 500) const;
+                          std::function<void(std::vector<ObjectPtr>)> on_items, size_t batch = 500,
+                          std::stop_token stop = {}) const;
 
   // Starts a watch; blocks until the server has answered with headers (at most 60 s, then
   // kDeadlineExceeded). A non-200 answer is returned as the error Status decoded from its body; a
-  // 200 gives a `Watch` whose events are decoded as they arrive. `options.resource_version`
+  // 200 gives a `Watch` whose events are decoded as they arrive: the events of `WatchAsyncBatched`,
+  // queued for `Next` (the connection pauses while 1024 are queued, until 256 are left).
+  // `options.resource_version`
   // "" or "0" starts with synthetic ADDED events (see the protocol notes, §8).
   Result<std::unique_ptr<kube::Watch>> Watch(const ListOptions& options = {}) const;
 
@@ -195,9 +200,18 @@ class ResourceClient {
                    std::string_view ns_override = "") const;
 
  private:
+  // The one watch pump behind `Watch`, `WatchAsync` and `WatchAsyncBatched`: decodes the stream
+  // on the I/O thread and hands on every event a chunk completes. `on_answer` (optional) learns
+  // the HTTP status when the headers arrive, or 0 and the transport's error when the request
+  // failed before them; `*what` (optional) receives "GET <path>" for messages.
+  std::unique_ptr<HttpStream> StartWatchStream(
+      const ListOptions& options, std::function<void(std::vector<WatchEvent>&)> on_events,
+      std::function<void(Status)> on_closed, std::function<void(int, const Status&)> on_answer,
+      std::string* what) const;
   Result<ObjectList> ListOnce(const ListOptions& options,
                               const std::function<void(std::vector<ObjectPtr>)>& on_items,
-                              size_t batch, bool protobuf, bool* unknown_kind) const;
+                              size_t batch, std::stop_token stop, bool protobuf,
+                              bool* unknown_kind) const;
 
   std::shared_ptr<HttpClient> http_;
   GroupVersionResource gvr_;

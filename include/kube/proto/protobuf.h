@@ -170,8 +170,9 @@ class ProtobufWatchDecoder {
   // Decodes the frames `chunk` completes (chunks may split frames anywhere) and appends their
   // events to `*out`. A frame whose length exceeds `max_body_bytes` is refused as soon as its
   // length is read, before any of it is buffered. Errors: kDataLoss for a bad frame (oversized,
-  // malformed WatchEvent, unknown event type, undecodable object; the message gives the frame's
-  // index and offset in the stream), or kNotFound when the object's kind has no protobuf form.
+  // with the cause kOverLimit; malformed WatchEvent, unknown event type, undecodable object; the
+  // message gives the frame's index and offset in the stream), or kNotFound when the object's
+  // kind has no protobuf form.
   // After an error every call returns the same error and appends nothing.
   Status Feed(std::string_view chunk, std::vector<ProtobufWatchEvent>* out);
 

@@ -5,8 +5,9 @@
 // (tests/testing/fake_watch.h).
 // Feeds: user code that pulls events in its own loop. The reflector does not use the `Watch`
 // interface: it watches through `ListerWatcher::Watch` (cache/list_watch.h), whose callbacks
-// (`ResourceClient::WatchAsync`/`WatchAsyncBatched` over HTTP) receive the same `WatchEvent`s on
-// the transport's I/O thread.
+// (`ResourceClient::WatchAsyncBatched` over HTTP) receive the same `WatchEvent`s on the
+// transport's I/O thread. Over HTTP both are one pump: the pull `Watch` is the async watch with a
+// queue in front.
 // client-go: k8s.io/apimachinery/pkg/watch/watch.go (Interface, Event), streamwatcher.go.
 #ifndef KUBE_WATCH_WATCH_H_
 #define KUBE_WATCH_WATCH_H_
