@@ -117,8 +117,9 @@ class Object {
   // memory accounting.
   size_t MemoryUsage() const;
 
-  // Equal JSON text.
-  friend bool operator==(const Object& a, const Object& b) { return a.json() == b.json(); }
+  // Equal JSON text, whatever each object was decoded from (an object decoded from protobuf
+  // compares as the JSON the server would have sent for it).
+  friend bool operator==(const Object& a, const Object& b);
 
  private:
   // Lives in the same allocation as this object and its shared_ptr control block (src/object.cc).

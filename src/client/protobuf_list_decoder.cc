@@ -291,20 +291,15 @@ size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
 }
 
 void ProtobufListDecoder::FinishItem() {
-  json_.clear();
-  Status st = message_decoder_.AppendAsJson(api_version_, shape_.item_kind, item_, &json_,
-                                            shape_.items_have_type_meta);
-  std::string where = "protobuf " + kind_ + ": items[" + std::to_string(item_index_) +
-                      "] (body bytes " + std::to_string(item_offset_) + "-" +
-                      std::to_string(item_offset_ + item_.size()) + ")";
-  if (!st.ok()) {
-    Fail(Status(st.code(), where + ": " + st.message()));
-    return;
-  }
-  // As `DecodeList` parses the items of the same list in JSON, so the objects are identical.
-  Result<ObjectPtr> object = Object::Parse(json_, api_version_, shape_.item_kind);
+  // Equal to what `DecodeList` makes of the same list's JSON; the object keeps the protobuf.
+  Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item_,
+                                                           shape_.items_have_type_meta);
   if (!object) {
-    Fail(InvalidArgumentError(where + ": " + object.error().message()));
+    Fail(Status(object.error().code(), "protobuf " + kind_ + ": items[" +
+                                           std::to_string(item_index_) + "] (body bytes " +
+                                           std::to_string(item_offset_) + "-" +
+                                           std::to_string(item_offset_ + item_.size()) +
+                                           "): " + object.error().message()));
     return;
   }
   items_.push_back(*std::move(object));
@@ -314,7 +309,6 @@ void ProtobufListDecoder::FinishItem() {
   } else {
     item_.clear();
   }
-  if (json_.capacity() > kKeepItemCapacity) std::string().swap(json_);
   phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
   if (sink_ && items_.size() >= batch_) {
     handed_ += items_.size();

@@ -237,8 +237,8 @@ Status ProtoToJson::Message(uint16_t type, std::string_view message, std::string
   return st;
 }
 
-Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
-                               std::string* object_json) {
+Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type, std::string* object_json,
+                               std::string_view* raw_out) {
   Reset(frame, object_json);
   const uint8_t* p = begin_;
   std::string_view event_type;
@@ -282,6 +282,10 @@ Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
   if (raw.size() < 4 || raw.substr(0, 4) != kProtobufMagic) {
     return Error("WatchEvent.object.raw is not an enveloped protobuf object",
                  reinterpret_cast<const uint8_t*>(raw.data()));
+  }
+  if (raw_out != nullptr) {
+    *raw_out = raw;
+    return Status();
   }
   out_->reserve(out_->size() + raw.size() * 2 + 64);
   return Envelope(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), false);

@@ -31,8 +31,10 @@ class ProtoToJson {
   Status Message(uint16_t type, std::string_view message, std::string_view kind,
                  std::string_view api_version, std::string* out, bool type_meta = true);
 
-  // A watch frame's WatchEvent message.
-  Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json);
+  // A watch frame's WatchEvent message. With `raw`, the object is not transcoded: `*raw` gets its
+  // enveloped body (a view into `frame`).
+  Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json,
+                    std::string_view* raw = nullptr);
 
  private:
   struct TypeMetaOverride {

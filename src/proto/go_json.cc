@@ -483,14 +483,18 @@ bool ParseGoDuration(std::string_view s, int64_t* nanos) {
   return true;
 }
 
-Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+namespace {
+
+// AppendCompactJson, and with `kOut` false the same checks writing nothing (`out` unused).
+template <bool kOut>
+Status CompactJson(std::string_view raw, std::string_view what, std::string* out) {
   // One pass: validate the grammar, copy tokens, drop whitespace, escape inside strings.
   const auto* begin = reinterpret_cast<const unsigned char*>(raw.data());
   const unsigned char* p = begin;
   const unsigned char* end = begin + raw.size();
-  const size_t start_size = out->size();
+  const size_t start_size = kOut ? out->size() : 0;
   auto fail = [&](std::string_view why) {
-    out->resize(start_size);
+    if constexpr (kOut) out->resize(start_size);
     return InvalidArgumentError(std::string(what) + " is not JSON: " + std::string(why) +
                                 " at byte " + std::to_string(p - begin));
   };
@@ -498,7 +502,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
   char stack[kMaxJsonDepth];
   size_t depth = 0;
   enum { kValue, kArrayFirst, kObjectFirst, kKey, kColon, kCommaOrClose, kDone } expect = kValue;
-  out->reserve(start_size + raw.size());
+  if constexpr (kOut) out->reserve(start_size + raw.size());
   auto digits = [&]() {
     const unsigned char* q = p;
     while (p < end && *p >= '0' && *p <= '9') ++p;
@@ -516,7 +520,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
       }
       if (c == '"') {
         ++p;
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         return true;
       }
       if (c == '\\') {
@@ -538,17 +542,17 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
       }
       if (c < 0x20) return false;
       if (c < 0x80) {  // < > &
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out->append(buf, 6);
+        if constexpr (kOut) out->append(buf, 6);
         run = ++p;
         continue;
       }
       size_t len = Utf8Length(p, static_cast<size_t>(end - p));
       if (len == 0) return false;
       if (len == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
-        out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
+        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut) out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
         p += 3;
         run = p;
         continue;
@@ -564,7 +568,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (expect == kDone) return fail("data after the value");
     if (expect == kColon) {
       if (c != ':') return fail("want ':'");
-      out->push_back(':');
+      if constexpr (kOut) out->push_back(':');
       ++p;
       expect = kValue;
       continue;
@@ -572,13 +576,13 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (expect == kCommaOrClose) {
       char open = stack[depth - 1];
       if (c == ',') {
-        out->push_back(',');
+        if constexpr (kOut) out->push_back(',');
         ++p;
         expect = open == '{' ? kKey : kValue;
         continue;
       }
       if (c != (open == '{' ? '}' : ']')) return fail("want ',' or a closing bracket");
-      out->push_back(static_cast<char>(c));
+      if constexpr (kOut) out->push_back(static_cast<char>(c));
       ++p;
       --depth;
       expect = depth == 0 ? kDone : kCommaOrClose;
@@ -586,7 +590,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     }
     if (expect == kObjectFirst || expect == kKey) {
       if (expect == kObjectFirst && c == '}') {
-        out->push_back('}');
+        if constexpr (kOut) out->push_back('}');
         ++p;
         --depth;
         expect = depth == 0 ? kDone : kCommaOrClose;
@@ -599,7 +603,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     }
     // A value.
     if (expect == kArrayFirst && c == ']') {
-      out->push_back(']');
+      if constexpr (kOut) out->push_back(']');
       ++p;
       --depth;
       expect = depth == 0 ? kDone : kCommaOrClose;
@@ -608,7 +612,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (c == '{' || c == '[') {
       if (depth == kMaxJsonDepth) return fail("nesting too deep");
       stack[depth++] = static_cast<char>(c);
-      out->push_back(static_cast<char>(c));
+      if constexpr (kOut) out->push_back(static_cast<char>(c));
       ++p;
       expect = c == '{' ? kObjectFirst : kArrayFirst;
       continue;
@@ -621,7 +625,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
           std::memcmp(p, lit.data(), lit.size()) != 0) {
         return fail("bad literal");
       }
-      out->append(lit);
+      if constexpr (kOut) out->append(lit);
       p += lit.size();
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       const unsigned char* q = p;
@@ -640,7 +644,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
         if (p < end && (*p == '+' || *p == '-')) ++p;
         if (!digits()) return fail("bad number");
       }
-      out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
+      if constexpr (kOut) out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
     } else {
       return fail("unexpected character");
     }
@@ -650,6 +654,16 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     return fail(raw.empty() ? "empty" : "unexpected end");
   }
   return Status();
+}
+
+}  // namespace
+
+Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+  return CompactJson<true>(raw, what, out);
+}
+
+Status CheckCompactJson(std::string_view raw, std::string_view what) {
+  return CompactJson<false>(raw, what, nullptr);
 }
 
 }  // namespace kube::internal::proto
