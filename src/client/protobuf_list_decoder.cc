@@ -290,15 +290,17 @@ size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
   return used;
 }
 
-void ProtobufListDecoder::FinishItem() {
+void ProtobufListDecoder::FinishItem() { FinishItem(item_); }
+
+void ProtobufListDecoder::FinishItem(std::string_view item) {
   // Equal to what `DecodeList` makes of the same list's JSON; the object keeps the protobuf.
-  Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item_,
+  Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item,
                                                            shape_.items_have_type_meta);
   if (!object) {
     Fail(Status(object.error().code(), "protobuf " + kind_ + ": items[" +
                                            std::to_string(item_index_) + "] (body bytes " +
                                            std::to_string(item_offset_) + "-" +
-                                           std::to_string(item_offset_ + item_.size()) +
+                                           std::to_string(item_offset_ + item.size()) +
                                            "): " + object.error().message()));
     return;
   }
@@ -369,6 +371,15 @@ void ProtobufListDecoder::Feed(std::string_view piece) {
         break;
       case Phase::kItem:
       case Phase::kSkeletonCopy:
+        if (phase_ == Phase::kItem && item_.empty() && left_ <= piece.size()) {
+          // The whole item is in this piece: decode it where it lies.
+          used = static_cast<size_t>(left_);
+          left_ = 0;
+          raw_left_ -= used;
+          offset_ += used;
+          FinishItem(piece.substr(0, used));
+          break;
+        }
         used = static_cast<size_t>(std::min<uint64_t>(left_, piece.size()));
         (phase_ == Phase::kItem ? item_ : skeleton_).append(piece.substr(0, used));
         left_ -= used;

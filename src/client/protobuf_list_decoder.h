@@ -91,6 +91,7 @@ class ProtobufListDecoder {
   void KeepAll();
   void FinishEnvelopeField();
   void FinishItem();
+  void FinishItem(std::string_view item);
   void Fail(Status status);
   void NoteHeld();
   std::string Where() const;

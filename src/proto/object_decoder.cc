@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "object_codec.h"
 #include "object_metadata.h"
@@ -35,22 +37,215 @@ bool ValidUtf8(std::string_view s) {
 // message field that occurs twice and would be merged, map entries with two values, floats,
 // RawExtension holding protobuf, the JSONSchemaProps wrappers): those go the eager way, so the
 // transcoder itself decides them.
-// ReadField, with the common case (a one-byte key and, for length-delimited fields, a one-byte
-// length) inline.
+// ReadField, with the common cases (a one-byte key; a varint or a length of one or two bytes)
+// inline.
 inline bool NextField(const uint8_t** p, const uint8_t* end, WireField* f) {
   const uint8_t* q = *p;
-  if (end - q >= 2 && q[0] < 0x80 && q[0] >= 8 && (q[0] & 7) == kBytes && q[1] < 0x80 &&
-      q[1] <= end - q - 2) {
-    f->start = q;
-    f->number = q[0] >> 3;
-    f->wire = kBytes;
-    f->value = q[1];
-    f->data = q + 2;
-    *p = q + 2 + q[1];
-    return true;
+  if (end - q >= 3 && q[0] < 0x80 && q[0] >= 8) {
+    const uint8_t wire = q[0] & 7;
+    if (wire == kBytes || wire == kVarint) {
+      uint64_t v;
+      const uint8_t* payload;
+      if (q[1] < 0x80) {
+        v = q[1];
+        payload = q + 2;
+      } else if (q[2] < 0x80) {
+        v = (q[1] & 0x7Fu) | (uint64_t{q[2]} << 7);
+        payload = q + 3;
+      } else {
+        return ReadField(p, end, f) == WireError::kNone;
+      }
+      f->start = q;
+      f->number = q[0] >> 3;
+      f->wire = wire;
+      f->value = v;
+      if (wire == kVarint) {
+        *p = payload;
+        return true;
+      }
+      if (v > static_cast<uint64_t>(end - payload)) return false;
+      f->data = payload;
+      *p = payload + v;
+      return true;
+    }
   }
   return ReadField(p, end, f) == WireError::kNone;
 }
+
+// Field numbers of ObjectMeta and OwnerReference, read from the tables by JSON name.
+struct MetaNumbers {
+  uint16_t object_meta = kNoRef;
+  uint32_t name = 0, generate_name = 0, ns = 0, uid = 0, resource_version = 0, generation = 0,
+           creation_timestamp = 0, deletion_timestamp = 0, labels = 0, annotations = 0,
+           owner_references = 0, finalizers = 0, managed_fields = 0;
+  uint8_t annotations_quirk = 0;
+  uint32_t owner_api_version = 0, owner_kind = 0, owner_name = 0, owner_uid = 0,
+           owner_controller = 0, owner_block = 0;
+
+  static const MetaNumbers& Get() {
+    static const MetaNumbers numbers = Load();
+    return numbers;
+  }
+
+ private:
+  static uint32_t Number(const TypeDef& t, std::string_view json) {
+    int slot = SlotOfJsonName(t, json);
+    return slot < 0 ? 0 : Fields(t)[static_cast<size_t>(slot)].number;
+  }
+
+  static MetaNumbers Load() {
+    MetaNumbers m;
+    uint16_t pod = LookupKind("v1", "Pod");
+    if (pod == kNoRef) return m;
+    int meta_slot = SlotOfJsonName(Type(pod), "metadata");
+    if (meta_slot < 0) return m;
+    m.object_meta = Fields(Type(pod))[static_cast<size_t>(meta_slot)].ref;
+    const TypeDef& om = Type(m.object_meta);
+    m.name = Number(om, "name");
+    m.generate_name = Number(om, "generateName");
+    m.ns = Number(om, "namespace");
+    m.uid = Number(om, "uid");
+    m.resource_version = Number(om, "resourceVersion");
+    m.generation = Number(om, "generation");
+    m.creation_timestamp = Number(om, "creationTimestamp");
+    m.deletion_timestamp = Number(om, "deletionTimestamp");
+    m.labels = Number(om, "labels");
+    m.annotations = Number(om, "annotations");
+    m.owner_references = Number(om, "ownerReferences");
+    m.finalizers = Number(om, "finalizers");
+    m.managed_fields = Number(om, "managedFields");
+    int ann = SlotOfJsonName(om, "annotations");
+    if (ann >= 0) m.annotations_quirk = Fields(om)[static_cast<size_t>(ann)].quirk;
+    int owners = SlotOfJsonName(om, "ownerReferences");
+    if (owners >= 0) {
+      const TypeDef& ot = Type(Fields(om)[static_cast<size_t>(owners)].ref);
+      m.owner_api_version = Number(ot, "apiVersion");
+      m.owner_kind = Number(ot, "kind");
+      m.owner_name = Number(ot, "name");
+      m.owner_uid = Number(ot, "uid");
+      m.owner_controller = Number(ot, "controller");
+      m.owner_block = Number(ot, "blockOwnerDeletion");
+    }
+    return m;
+  }
+};
+
+// What the check does with a field, by (type, field number): the schema's FieldDef, boiled down
+// to 4 bytes so the walk reads one small table instead of the number index and a FieldDef.
+enum class Action : uint8_t {
+  kUnknown,  // no such field: skipped, as Go does
+  kIgnore,   // not written to JSON (json:"-")
+  kScalar,   // a string, bool, integer or bytes, or a slice of strings: nothing to check
+  kPacked,   // a slice of integers: packed varints to check when length-delimited
+  kRef,      // a singular message: checked, and must occur once
+  kRefSlice, // a slice of messages
+  kMap,
+  kInline,   // an embedded struct: checked as part of this one, must occur once
+  kRefuse,   // floats and anything unusual: the eager way
+};
+
+struct FastField {
+  Action action = Action::kUnknown;
+  uint8_t wire = 0;
+  uint8_t slot = 0;
+  bool slice_varint = false;  // a slice of varints, which may also come packed
+  uint16_t ref = kNoRef;
+};
+
+class FastTable {
+ public:
+  static const FastTable& Get() {
+    static const FastTable table;
+    return table;
+  }
+  // Whether objects of `type` may keep their message: a struct with ObjectMeta as `metadata` and
+  // no top-level `items` (which JSON bodies write as [] when absent); 0 when not, else the
+  // metadata's field number.
+  uint32_t LazyMetadataNumber(uint16_t type) const { return ranges_[type].metadata; }
+  // The entry for field `number` of type `type`, or null when it has none.
+  const FastField* Find(uint16_t type, uint32_t number) const {
+    const Range& r = ranges_[type];
+    if (number == 0 || number > r.count) return nullptr;
+    return &fields_[r.first + number - 1];
+  }
+
+ private:
+  struct Range {
+    uint32_t first = 0;
+    uint32_t count = 0;
+    uint32_t metadata = 0;
+  };
+
+  FastTable() {
+    ranges_.resize(TypeCount());
+    for (uint16_t i = 0; i < TypeCount(); ++i) {
+      const TypeDef& t = Type(i);
+      if (t.kind != TypeKind::kStruct) continue;
+      ranges_[i] = Range{static_cast<uint32_t>(fields_.size()), t.max_number, 0};
+      const uint16_t object_meta = MetaNumbers::Get().object_meta;
+      int meta_slot = SlotOfJsonName(t, "metadata");
+      if (object_meta != kNoRef && meta_slot >= 0 && SlotOfJsonName(t, "items") < 0) {
+        const FieldDef& mf = Fields(t)[static_cast<size_t>(meta_slot)];
+        if (mf.ref == object_meta && mf.container == Container::kSingle) {
+          ranges_[i].metadata = mf.number;
+        }
+      }
+      std::span<const FieldDef> defs = Fields(t);
+      for (uint32_t n = 1; n <= t.max_number; ++n) {
+        FastField ff;
+        int slot = SlotOfNumber(t, n);
+        if (slot >= 0) {
+          const FieldDef& f = defs[static_cast<size_t>(slot)];
+          ff.slot = static_cast<uint8_t>(slot);
+          ff.wire = f.wire;
+          ff.ref = f.ref;
+          ff.slice_varint = f.container == Container::kSlice && f.wire == kVarint;
+          ff.action = ActionOf(f);
+        }
+        fields_.push_back(ff);
+      }
+    }
+  }
+
+  static Action ActionOf(const FieldDef& f) {
+    if (f.number == 0 || (f.flags & kJsonSkip)) return Action::kIgnore;
+    if (f.flags & kInline) return Action::kInline;
+    switch (f.container) {
+      case Container::kMap:
+        return Action::kMap;
+      case Container::kSlice:
+        switch (f.shape) {
+          case Shape::kString:
+            return Action::kScalar;
+          case Shape::kInt32:
+          case Shape::kInt64:
+            return Action::kPacked;
+          case Shape::kRef:
+            return Action::kRefSlice;
+          default:
+            return Action::kRefuse;
+        }
+      case Container::kSingle:
+        switch (f.shape) {
+          case Shape::kString:
+          case Shape::kBool:
+          case Shape::kInt32:
+          case Shape::kInt64:
+          case Shape::kBytes:
+            return Action::kScalar;
+          case Shape::kRef:
+            return Action::kRef;
+          case Shape::kFloat64:
+          case Shape::kAny:
+            return Action::kRefuse;
+        }
+    }
+    return Action::kRefuse;
+  }
+
+  std::vector<Range> ranges_;
+  std::vector<FastField> fields_;
+};
 
 class Check {
  public:
@@ -58,70 +253,46 @@ class Check {
 
   bool Struct(uint16_t type, const uint8_t* p, size_t n, int depth) {
     if (depth > max_depth_) return false;
-    const TypeDef& t = Type(type);
-    if (t.kind != TypeKind::kStruct) return false;
-    std::span<const FieldDef> fields = Fields(t);
+    const FastTable& table = FastTable::Get();
     uint64_t seen[4] = {0, 0, 0, 0};
     const uint8_t* end = p + n;
     while (p < end) {
       WireField wf;
       if (!NextField(&p, end, &wf)) return false;
-      int slot = SlotOfNumber(t, wf.number);
-      if (slot < 0) continue;
-      const FieldDef& f = fields[static_cast<size_t>(slot)];
-      if (wf.wire != f.wire &&
-          !(f.container == Container::kSlice && f.wire == kVarint && wf.wire == kBytes)) {
-        return false;
-      }
-      if (f.number == 0 || (f.flags & kJsonSkip)) continue;
+      const FastField* f = table.Find(type, wf.number);
+      if (f == nullptr || f->action == Action::kUnknown) continue;
+      if (wf.wire != f->wire && !(f->slice_varint && wf.wire == kBytes)) return false;
       const uint8_t* data = wf.data;
       const size_t len = wf.wire == kBytes ? static_cast<size_t>(wf.value) : 0;
-      if (f.flags & kInline) {
-        if (!First(seen, slot) || !Struct(f.ref, data, len, depth + 1)) return false;
-        continue;
-      }
-      switch (f.container) {
-        case Container::kMap:
-          if (!Map(f, data, len, depth)) return false;
+      switch (f->action) {
+        case Action::kUnknown:
+        case Action::kIgnore:
+        case Action::kScalar:
           break;
-        case Container::kSlice:
-          switch (f.shape) {
-            case Shape::kString:
-              break;
-            case Shape::kInt32:
-            case Shape::kInt64:
-              if (wf.wire == kBytes) {
-                const uint8_t* q = data;
-                const uint8_t* qend = data + len;
-                while (q < qend) {
-                  uint64_t v;
-                  if (!ReadVarint(&q, qend, &v)) return false;
-                }
-              }
-              break;
-            case Shape::kRef:
-              if (!Value(f.ref, data, len, depth)) return false;
-              break;
-            default:
-              return false;
+        case Action::kPacked:
+          if (wf.wire == kBytes) {
+            const uint8_t* q = data;
+            const uint8_t* qend = data + len;
+            while (q < qend) {
+              uint64_t v;
+              if (!ReadVarint(&q, qend, &v)) return false;
+            }
           }
           break;
-        case Container::kSingle:
-          switch (f.shape) {
-            case Shape::kString:
-            case Shape::kBool:
-            case Shape::kInt32:
-            case Shape::kInt64:
-            case Shape::kBytes:
-              break;
-            case Shape::kRef:
-              if (!First(seen, slot) || !Value(f.ref, data, len, depth)) return false;
-              break;
-            case Shape::kFloat64:
-            case Shape::kAny:
-              return false;
-          }
+        case Action::kRef:
+          if (!First(seen, f->slot) || !Value(f->ref, data, len, depth)) return false;
           break;
+        case Action::kRefSlice:
+          if (!Value(f->ref, data, len, depth)) return false;
+          break;
+        case Action::kMap:
+          if (!Map(Fields(Type(type))[f->slot], data, len, depth)) return false;
+          break;
+        case Action::kInline:
+          if (!First(seen, f->slot) || !Struct(f->ref, data, len, depth + 1)) return false;
+          break;
+        case Action::kRefuse:
+          return false;
       }
     }
     return true;
@@ -145,7 +316,7 @@ class Check {
         const uint8_t* end = p + n;
         while (p < end) {
           WireField wf;
-          if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+          if (!NextField(&p, end, &wf)) return false;
           if (wf.number == 1 && wf.wire != kBytes) return false;
         }
         return true;
@@ -163,7 +334,7 @@ class Check {
     int values = 0;
     while (p < end) {
       WireField wf;
-      if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&p, end, &wf)) return false;
       if (wf.number == 1 || wf.number == 2) {
         if (wf.wire != kBytes) return false;
         if (wf.number == 2) {
@@ -211,7 +382,7 @@ class Check {
     }
     while (q < end) {
       WireField wf;
-      if (ReadField(&q, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&q, end, &wf)) return false;
       uint8_t want = kBytes;
       if (t.special == Special::kTime || t.special == Special::kMicroTime ||
           t.special == Special::kDuration) {
@@ -272,64 +443,6 @@ class Check {
 
 // --- ObjectMeta ----------------------------------------------------------------------------------
 
-// Field numbers of ObjectMeta and OwnerReference, read from the tables by JSON name.
-struct MetaNumbers {
-  uint16_t object_meta = kNoRef;
-  uint32_t name = 0, generate_name = 0, ns = 0, uid = 0, resource_version = 0, generation = 0,
-           creation_timestamp = 0, deletion_timestamp = 0, labels = 0, annotations = 0,
-           owner_references = 0, finalizers = 0, managed_fields = 0;
-  uint8_t annotations_quirk = 0;
-  uint32_t owner_api_version = 0, owner_kind = 0, owner_name = 0, owner_uid = 0,
-           owner_controller = 0, owner_block = 0;
-
-  static const MetaNumbers& Get() {
-    static const MetaNumbers numbers = Load();
-    return numbers;
-  }
-
- private:
-  static uint32_t Number(const TypeDef& t, std::string_view json) {
-    int slot = SlotOfJsonName(t, json);
-    return slot < 0 ? 0 : Fields(t)[static_cast<size_t>(slot)].number;
-  }
-
-  static MetaNumbers Load() {
-    MetaNumbers m;
-    uint16_t pod = LookupKind("v1", "Pod");
-    if (pod == kNoRef) return m;
-    int meta_slot = SlotOfJsonName(Type(pod), "metadata");
-    if (meta_slot < 0) return m;
-    m.object_meta = Fields(Type(pod))[static_cast<size_t>(meta_slot)].ref;
-    const TypeDef& om = Type(m.object_meta);
-    m.name = Number(om, "name");
-    m.generate_name = Number(om, "generateName");
-    m.ns = Number(om, "namespace");
-    m.uid = Number(om, "uid");
-    m.resource_version = Number(om, "resourceVersion");
-    m.generation = Number(om, "generation");
-    m.creation_timestamp = Number(om, "creationTimestamp");
-    m.deletion_timestamp = Number(om, "deletionTimestamp");
-    m.labels = Number(om, "labels");
-    m.annotations = Number(om, "annotations");
-    m.owner_references = Number(om, "ownerReferences");
-    m.finalizers = Number(om, "finalizers");
-    m.managed_fields = Number(om, "managedFields");
-    int ann = SlotOfJsonName(om, "annotations");
-    if (ann >= 0) m.annotations_quirk = Fields(om)[static_cast<size_t>(ann)].quirk;
-    int owners = SlotOfJsonName(om, "ownerReferences");
-    if (owners >= 0) {
-      const TypeDef& ot = Type(Fields(om)[static_cast<size_t>(owners)].ref);
-      m.owner_api_version = Number(ot, "apiVersion");
-      m.owner_kind = Number(ot, "kind");
-      m.owner_name = Number(ot, "name");
-      m.owner_uid = Number(ot, "uid");
-      m.owner_controller = Number(ot, "controller");
-      m.owner_block = Number(ot, "blockOwnerDeletion");
-    }
-    return m;
-  }
-};
-
 // Reads ObjectMeta into `md`, with offsets relative to `base` (the object's message). False when
 // a value is one the JSON path would read differently (invalid UTF-8, the opaque annotation).
 class MetaReader {
@@ -343,7 +456,7 @@ class MetaReader {
     std::string_view creation;
     while (p < end) {
       WireField wf;
-      if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&p, end, &wf)) return false;
       const uint32_t no = wf.number;
       std::string_view v = wf.wire == kBytes ? AsView(wf.data, static_cast<size_t>(wf.value))
                                              : std::string_view();
@@ -404,7 +517,7 @@ class MetaReader {
     uint64_t secs = 0;
     while (p < end) {
       WireField wf;
-      if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&p, end, &wf)) return false;
       if (wf.number == 1 && wf.wire == kVarint) secs = wf.value;
     }
     const auto s = static_cast<int64_t>(secs);
@@ -423,7 +536,7 @@ class MetaReader {
     TextRef key, value;
     while (p < end) {
       WireField wf;
-      if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&p, end, &wf)) return false;
       if (wf.wire != kBytes) continue;
       std::string_view s = AsView(wf.data, static_cast<size_t>(wf.value));
       if (wf.number == 1 && !Text(s, &key)) return false;
@@ -444,7 +557,7 @@ class MetaReader {
     OwnerRefIndex o;
     while (p < end) {
       WireField wf;
-      if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+      if (!NextField(&p, end, &wf)) return false;
       const uint32_t no = wf.number;
       if (wf.wire == kVarint) {
         if (no == m.owner_controller) o.controller = wf.value != 0;
@@ -514,7 +627,7 @@ bool FindMetadata(std::string_view message, uint32_t number, MetaSpan* out) {
   const uint8_t* end = p + message.size();
   while (p < end) {
     WireField wf;
-    if (ReadField(&p, end, &wf) != WireError::kNone) return false;
+    if (!NextField(&p, end, &wf)) return false;
     if (wf.number != number || wf.wire != kBytes) continue;
     if (out->field != nullptr) return false;  // twice: merged, the eager way
     *out = MetaSpan{wf.start, wf.data, static_cast<size_t>(wf.value), p};
@@ -527,23 +640,13 @@ thread_local MetadataIndex t_md;
 // The lazy way, or null when the message must go the eager way.
 Result<ObjectPtr> DecodeLazy(uint16_t type, std::string_view api_version, std::string_view kind,
                              std::string_view message, TypeMetaForm form, int max_depth) {
-  const MetaNumbers& numbers = MetaNumbers::Get();
-  const TypeDef& t = Type(type);
-  if (message.size() > kMaxLazyMessage || t.kind != TypeKind::kStruct ||
-      numbers.object_meta == kNoRef || SlotOfJsonName(t, "items") >= 0) {
-    return ObjectPtr();
-  }
-  int meta_slot = SlotOfJsonName(t, "metadata");
-  if (meta_slot < 0) return ObjectPtr();
-  const FieldDef& meta_field = Fields(t)[static_cast<size_t>(meta_slot)];
-  if (meta_field.ref != numbers.object_meta || meta_field.container != Container::kSingle) {
-    return ObjectPtr();
-  }
+  const uint32_t meta_number = FastTable::Get().LazyMetadataNumber(type);
+  if (message.size() > kMaxLazyMessage || meta_number == 0) return ObjectPtr();
   const auto* base = reinterpret_cast<const uint8_t*>(message.data());
   Check check(std::min(max_depth, kDefaultMaxDepth));
   if (!check.Struct(type, base, message.size(), 1)) return ObjectPtr();
   MetaSpan meta;
-  if (!FindMetadata(message, meta_field.number, &meta)) return ObjectPtr();
+  if (!FindMetadata(message, meta_number, &meta)) return ObjectPtr();
   MetadataIndex& md = t_md;
   md.Clear();
   MetaReader reader(base, &md);
@@ -581,7 +684,7 @@ ObjectPtr ProtobufCodec::WithoutManagedFields(std::string_view body, uint32_t ta
   const uint8_t* end = meta.payload + meta.length;
   while (p < end) {
     WireField wf;
-    if (ReadField(&p, end, &wf) != WireError::kNone) return nullptr;
+    if (!NextField(&p, end, &wf)) return nullptr;
     if (wf.number == numbers.managed_fields) continue;
     kept.append(reinterpret_cast<const char*>(wf.start), static_cast<size_t>(p - wf.start));
   }
