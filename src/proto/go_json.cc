@@ -485,6 +485,20 @@ bool ParseGoDuration(std::string_view s, int64_t* nanos) {
 
 namespace {
 
+// Whether the 8 bytes at `p` are all copied as they are inside a string: printable ASCII other than
+// `"` and `\`, and, when `html` (the output escapes them), other than `<` `>` `&`.
+inline bool PlainWord(const unsigned char* p, bool html) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  auto has_zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
+  uint64_t bad = (w & k80) | ((w - k01 * 0x20) & ~w & k80) | has_zero(w ^ (k01 * '"')) |
+                 has_zero(w ^ (k01 * '\\'));
+  if (html) bad |= has_zero(w ^ (k01 * '<')) | has_zero(w ^ (k01 * '>')) | has_zero(w ^ (k01 * '&'));
+  return bad == 0;
+}
+
 // AppendCompactJson, and with `kOut` false the same checks writing nothing (`out` unused).
 template <bool kOut>
 Status CompactJson(std::string_view raw, std::string_view what, std::string* out) {
@@ -513,6 +527,8 @@ Status CompactJson(std::string_view raw, std::string_view what, std::string* out
     const unsigned char* run = p;
     ++p;
     while (p < end) {
+      while (end - p >= 8 && PlainWord(p, kOut)) p += 8;
+      if (p == end) break;
       unsigned char c = *p;
       if (kPlain.v[c]) {
         ++p;
