@@ -273,6 +273,11 @@ struct ObjectBuilderAccess {
   static std::string EncodedJson(const Object& o);
   // The JSON path reads walk: the stored or cached JSON, else a transcoding into `*scratch`.
   static std::string_view JsonForRead(const Object& o, std::string* scratch);
+  // The same for reading `path` only: for an encoded object, when the path's first step names a
+  // member the codec can transcode alone, `{"member":value}` (the path finds the same value, or
+  // the same error, in it as in the whole JSON).
+  static std::string_view JsonForPath(const Object& o, std::string_view path,
+                                      std::string* scratch);
 };
 
 namespace {
@@ -520,6 +525,35 @@ std::string_view ObjectBuilderAccess::JsonForRead(const Object& o, std::string* 
   return *scratch;
 }
 
+std::string_view ObjectBuilderAccess::JsonForPath(const Object& o, std::string_view path,
+                                                  std::string* scratch) {
+  const Rep& rep = *o.rep_;
+  if (rep.codec == nullptr || rep.json_cache.load(std::memory_order_acquire) != nullptr) {
+    return JsonForRead(o, scratch);
+  }
+  // The first step, when it is a plain name: `name`, `name.rest`, `name[...]`, `/name/rest`.
+  std::string_view p = path;
+  size_t end;
+  if (!p.empty() && p[0] == '/') {
+    p.remove_prefix(1);
+    end = p.find('/');
+  } else {
+    if (!p.empty() && p[0] == '.') p.remove_prefix(1);
+    end = p.find_first_of(".[]");
+    if (end != std::string_view::npos && p[end] == ']') end = 0;
+  }
+  std::string_view first = p.substr(0, end);
+  if (first.empty() || first.find('~') != std::string_view::npos || first == "kind" ||
+      first == "apiVersion") {
+    return JsonForRead(o, scratch);
+  }
+  scratch->clear();
+  if (!rep.codec->AppendMemberJson(rep.json(), rep.codec_tag, o.api_version(), first, scratch)) {
+    return JsonForRead(o, scratch);
+  }
+  return *scratch;
+}
+
 namespace internal {
 
 Result<ObjectPtr> BuildEncodedObject(std::string_view body, const MetadataIndex& md,
@@ -650,19 +684,20 @@ std::string Unescaped(std::string_view literal) {
 
 bool Object::Has(std::string_view path) const {
   std::string scratch;
-  return internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path).has_value();
+  return internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path)
+      .has_value();
 }
 
 Result<JsonType> Object::GetType(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   return internal::json::TypeOf(*v);
 }
 
 Result<std::string> Object::GetString(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kString) return WrongType(path, type, "a string");
@@ -671,7 +706,7 @@ Result<std::string> Object::GetString(std::string_view path) const {
 
 Result<int64_t> Object::GetInt64(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kInt) return WrongType(path, type, "an integer");
@@ -686,7 +721,7 @@ Result<int64_t> Object::GetInt64(std::string_view path) const {
 
 Result<double> Object::GetDouble(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kInt && type != JsonType::kDouble) return WrongType(path, type, "a number");
@@ -701,7 +736,7 @@ Result<double> Object::GetDouble(std::string_view path) const {
 
 Result<bool> Object::GetBool(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kBool) return WrongType(path, type, "a boolean");
@@ -710,7 +745,7 @@ Result<bool> Object::GetBool(std::string_view path) const {
 
 Result<std::vector<std::string>> Object::GetStringList(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kArray) return WrongType(path, type, "an array");
@@ -732,7 +767,7 @@ Result<std::vector<std::string>> Object::GetStringList(std::string_view path) co
 
 Result<StringMap> Object::GetStringMap(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kObject) return WrongType(path, type, "an object");
@@ -760,7 +795,7 @@ Result<StringMap> Object::GetStringMap(std::string_view path) const {
 
 Result<std::string> Object::GetJson(std::string_view path) const {
   std::string scratch;
-  auto v = internal::FindPath(ObjectBuilderAccess::JsonForRead(*this, &scratch), path);
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   return std::string(*v);
 }

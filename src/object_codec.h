@@ -29,6 +29,11 @@ class ObjectCodec {
   // codec checks, before building, that the body transcodes.
   virtual void AppendJson(std::string_view body, uint32_t tag, std::string_view api_version,
                           std::string_view kind, std::string* out) const = 0;
+  // `{"name":value}`, the one top-level member `name` of the object's JSON (`{}` when it has
+  // none), for path reads that need no more. False, appending nothing, when the codec cannot take
+  // that member alone: the caller transcodes the whole object.
+  virtual bool AppendMemberJson(std::string_view body, uint32_t tag, std::string_view api_version,
+                                std::string_view name, std::string* out) const = 0;
   // The same object without `metadata.managedFields`, or null when that cannot be done (the
   // caller keeps the object).
   virtual ObjectPtr WithoutManagedFields(std::string_view body, uint32_t tag,

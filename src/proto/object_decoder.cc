@@ -616,6 +616,20 @@ class ProtobufCodec final : public ObjectCodec {
     }
   }
 
+  bool AppendMemberJson(std::string_view body, uint32_t tag, std::string_view api_version,
+                        std::string_view name, std::string* out) const override {
+    thread_local ProtoToJson decoder{ProtobufOptions{}};
+    const size_t mark = out->size();
+    bool found = false;
+    Status st = decoder.Member(static_cast<uint16_t>(tag & 0xFFFF), body, api_version, name, out,
+                               &found);
+    if (!found || !st.ok()) {
+      out->resize(mark);
+      return false;
+    }
+    return true;
+  }
+
   ObjectPtr WithoutManagedFields(std::string_view body, uint32_t tag, std::string_view api_version,
                                  std::string_view kind) const override;
 };
