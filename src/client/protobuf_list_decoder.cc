@@ -184,7 +184,16 @@ size_t ProtobufListDecoder::FeedEnvelopeHeader(std::string_view piece) {
                              std::to_string(offset_ - header_.size())));
     return used;
   }
+  const size_t header_size = header_.size();
   header_.clear();
+  if (h.number <= 4 && h.wire != kBytes) {
+    // As ParseProtobufEnvelope, which the whole-body path applies: fields 1-4 are messages or
+    // strings.
+    Fail(InvalidArgumentError("protobuf: envelope (runtime.Unknown): field " +
+                              std::to_string(h.number) + " is not length-delimited at byte " +
+                              std::to_string(offset_ - header_size)));
+    return used;
+  }
   if (h.number == 2 && h.wire == kBytes) {
     if (saw_raw_) {
       Fail(
