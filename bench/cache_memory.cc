@@ -28,9 +28,9 @@
 #include <utility>
 #include <vector>
 
+#include "client/protobuf_list_decoder.h"
 #include "kube/cache/store.h"
 #include "kube/cache/thread_safe_store.h"
-#include "client/protobuf_list_decoder.h"
 #include "kube/object.h"
 #include "kube/proto/protobuf.h"
 #include "pod_generator.h"
@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
     traced("one pod dropped", [&] { return DropManagedFields(obj); });
     const std::string pb = JsonToProtobuf(pod).value();
     (void)DecodeProtobufObject(pb).value();  // warm the thread's scratch
-    ObjectPtr pobj = traced("one pod from protobuf", [&] { return DecodeProtobufObject(pb).value(); });
+    ObjectPtr pobj =
+        traced("one pod from protobuf", [&] { return DecodeProtobufObject(pb).value(); });
     std::printf("  its protobuf body: %zu bytes\n", pb.size());
     traced("one pod from protobuf dropped", [&] { return DropManagedFields(pobj); });
   }
@@ -169,7 +170,8 @@ int main(int argc, char** argv) {
           500);
     }
     constexpr size_t kPiece = 64 << 10;
-    for (size_t i = 0; i < pb.size(); i += kPiece) decoder.Feed(std::string_view(pb).substr(i, kPiece));
+    for (size_t i = 0; i < pb.size(); i += kPiece)
+      decoder.Feed(std::string_view(pb).substr(i, kPiece));
     auto list = decoder.Finish();
     if (!list) Die("ProtobufListDecoder failed");
     for (auto& o : list->items) objects.push_back(drop ? DropManagedFields(o) : std::move(o));
@@ -180,8 +182,8 @@ int main(int argc, char** argv) {
       kept += ObjectKeepsProtobuf(*o) ? 1 : 0;
       usage += o->MemoryUsage();
     }
-    std::printf("objects keeping protobuf: %zu of %zu; MemoryUsage/obj=%zu\n", kept,
-                objects.size(), usage / std::max<size_t>(objects.size(), 1));
+    std::printf("objects keeping protobuf: %zu of %zu; MemoryUsage/obj=%zu\n", kept, objects.size(),
+                usage / std::max<size_t>(objects.size(), 1));
     report(drop ? "decoded+dropped (protobuf)" : "decoded (protobuf)");
   } else if (!streaming) {
     auto list = DecodeList(body);

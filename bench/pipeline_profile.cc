@@ -10,8 +10,8 @@
 //   pipeline_profile watch N RATE                     N updates at RATE/s (0 = as fast as possible)
 //   pipeline_profile threads INFORMERS                INFORMERS informers, 2 handlers each
 //
-// Built-in kinds travel in protobuf, as by default; `--json` (anywhere after the mode) reads them in
-// JSON, for the JSON column.
+// Built-in kinds travel in protobuf, as by default; `--json` (anywhere after the mode) reads them
+// in JSON, for the JSON column.
 //
 // Figures: wall time, MB/s of JSON, RSS delta per object (/proc/self/statm), threads
 // (/proc/self/task), handler latency percentiles.

@@ -66,12 +66,11 @@ void List(std::string_view body, size_t piece) {
   auto got = decoder.Finish();
   if (!got) return;
   auto json = kube::ProtobufToJson(body, Options());
-  FUZZ_CHECK(json.has_value(),
-             "the streaming decoder accepts a body the transcoder refuses: " +
-                 json.error().message());
+  FUZZ_CHECK(json.has_value(), "the streaming decoder accepts a body the transcoder refuses: " +
+                                   json.error().message());
   auto want = kube::DecodeList(*json);
-  FUZZ_CHECK(want.has_value(), "the streaming decoder accepts a list DecodeList refuses: " +
-                                   want.error().message());
+  FUZZ_CHECK(want.has_value(),
+             "the streaming decoder accepts a list DecodeList refuses: " + want.error().message());
   FUZZ_CHECK(got->items.size() == want->items.size(), "item counts differ");
   FUZZ_CHECK(got->resource_version == want->resource_version &&
                  got->continue_token == want->continue_token && got->kind == want->kind &&

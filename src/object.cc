@@ -276,8 +276,7 @@ struct ObjectBuilderAccess {
   // The same for reading `path` only: for an encoded object, when the path's first step names a
   // member the codec can transcode alone, `{"member":value}` (the path finds the same value, or
   // the same error, in it as in the whole JSON).
-  static std::string_view JsonForPath(const Object& o, std::string_view path,
-                                      std::string* scratch);
+  static std::string_view JsonForPath(const Object& o, std::string_view path, std::string* scratch);
 };
 
 namespace {

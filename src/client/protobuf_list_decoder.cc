@@ -306,11 +306,10 @@ void ProtobufListDecoder::FinishItem(std::string_view item) {
   Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item,
                                                            shape_.items_have_type_meta);
   if (!object) {
-    Fail(Status(object.error().code(), "protobuf " + kind_ + ": items[" +
-                                           std::to_string(item_index_) + "] (body bytes " +
-                                           std::to_string(item_offset_) + "-" +
-                                           std::to_string(item_offset_ + item.size()) +
-                                           "): " + object.error().message()));
+    Fail(Status(object.error().code(),
+                "protobuf " + kind_ + ": items[" + std::to_string(item_index_) + "] (body bytes " +
+                    std::to_string(item_offset_) + "-" +
+                    std::to_string(item_offset_ + item.size()) + "): " + object.error().message()));
     return;
   }
   items_.push_back(*std::move(object));

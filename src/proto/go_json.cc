@@ -495,7 +495,8 @@ inline bool PlainWord(const unsigned char* p, bool html) {
   auto has_zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
   uint64_t bad = (w & k80) | ((w - k01 * 0x20) & ~w & k80) | has_zero(w ^ (k01 * '"')) |
                  has_zero(w ^ (k01 * '\\'));
-  if (html) bad |= has_zero(w ^ (k01 * '<')) | has_zero(w ^ (k01 * '>')) | has_zero(w ^ (k01 * '&'));
+  if (html)
+    bad |= has_zero(w ^ (k01 * '<')) | has_zero(w ^ (k01 * '>')) | has_zero(w ^ (k01 * '&'));
   return bad == 0;
 }
 
@@ -536,7 +537,8 @@ Status CompactJson(std::string_view raw, std::string_view what, std::string* out
       }
       if (c == '"') {
         ++p;
-        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         return true;
       }
       if (c == '\\') {
@@ -558,7 +560,8 @@ Status CompactJson(std::string_view raw, std::string_view what, std::string* out
       }
       if (c < 0x20) return false;
       if (c < 0x80) {  // < > &
-        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         if constexpr (kOut) out->append(buf, 6);
         run = ++p;
@@ -567,7 +570,8 @@ Status CompactJson(std::string_view raw, std::string_view what, std::string* out
       size_t len = Utf8Length(p, static_cast<size_t>(end - p));
       if (len == 0) return false;
       if (len == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-        if constexpr (kOut) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         if constexpr (kOut) out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
         p += 3;
         run = p;

@@ -141,15 +141,15 @@ struct MetaNumbers {
 // What the check does with a field, by (type, field number): the schema's FieldDef, boiled down
 // to 4 bytes so the walk reads one small table instead of the number index and a FieldDef.
 enum class Action : uint8_t {
-  kUnknown,  // no such field: skipped, as Go does
-  kIgnore,   // not written to JSON (json:"-")
-  kScalar,   // a string, bool, integer or bytes, or a slice of strings: nothing to check
-  kPacked,   // a slice of integers: packed varints to check when length-delimited
-  kRef,      // a singular message: checked, and must occur once
-  kRefSlice, // a slice of messages
+  kUnknown,   // no such field: skipped, as Go does
+  kIgnore,    // not written to JSON (json:"-")
+  kScalar,    // a string, bool, integer or bytes, or a slice of strings: nothing to check
+  kPacked,    // a slice of integers: packed varints to check when length-delimited
+  kRef,       // a singular message: checked, and must occur once
+  kRefSlice,  // a slice of messages
   kMap,
-  kInline,   // an embedded struct: checked as part of this one, must occur once
-  kRefuse,   // floats and anything unusual: the eager way
+  kInline,  // an embedded struct: checked as part of this one, must occur once
+  kRefuse,  // floats and anything unusual: the eager way
 };
 
 struct FastField {
@@ -466,8 +466,8 @@ class MetaReader {
       WireField wf;
       if (!NextField(&p, end, &wf)) return false;
       const uint32_t no = wf.number;
-      std::string_view v = wf.wire == kBytes ? AsView(wf.data, static_cast<size_t>(wf.value))
-                                             : std::string_view();
+      std::string_view v =
+          wf.wire == kBytes ? AsView(wf.data, static_cast<size_t>(wf.value)) : std::string_view();
       if (no == m.generation) {
         md_->generation = static_cast<int64_t>(wf.value);
         continue;
@@ -533,8 +533,8 @@ class MetaReader {
     size_t off = md_->arena.size();
     if (!AppendRfc3339(s, -1, &md_->arena)) return false;
     // Written quoted, as a JSON string.
-    *out = TextRef{static_cast<uint32_t>(off + 1), static_cast<uint32_t>(md_->arena.size() - off - 2),
-                   true};
+    *out = TextRef{static_cast<uint32_t>(off + 1),
+                   static_cast<uint32_t>(md_->arena.size() - off - 2), true};
     return true;
   }
 
@@ -621,8 +621,8 @@ class ProtobufCodec final : public ObjectCodec {
     thread_local ProtoToJson decoder{ProtobufOptions{}};
     const size_t mark = out->size();
     bool found = false;
-    Status st = decoder.Member(static_cast<uint16_t>(tag & 0xFFFF), body, api_version, name, out,
-                               &found);
+    Status st =
+        decoder.Member(static_cast<uint16_t>(tag & 0xFFFF), body, api_version, name, out, &found);
     if (!found || !st.ok()) {
       out->resize(mark);
       return false;

@@ -254,8 +254,8 @@ void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>*
       Fail(DataLossError("got invalid watch event type: " + Quote(pe.type)), out);
       return;
     }
-    Result<ObjectPtr> object =
-        pe.object != nullptr ? Result<ObjectPtr>(std::move(pe.object)) : Object::Parse(pe.object_json);
+    Result<ObjectPtr> object = pe.object != nullptr ? Result<ObjectPtr>(std::move(pe.object))
+                                                    : Object::Parse(pe.object_json);
     if (!object) {
       Fail(
           DataLossError("malformed watch event: the " + pe.type +

@@ -284,7 +284,8 @@ TEST(ProtobufListDecoderTest, NotProtobufIsAnError) {
 TEST(ProtobufListDecoderTest, EnvelopeFieldsOfTheWrongWireTypeAreRefusedAsTheWholeBodyDoes) {
   const std::string list = ReadTestdata("list/configmaps.pb");
   for (uint8_t number : {1, 2, 3, 4}) {
-    for (std::string_view field : {std::string_view("\x00\x01", 2), std::string_view("\x05\x00\x00\x00\x00", 5)}) {
+    for (std::string_view field :
+         {std::string_view("\x00\x01", 2), std::string_view("\x05\x00\x00\x00\x00", 5)}) {
       std::string body = list;
       body.push_back(static_cast<char>((number << 3) | field[0]));
       body.append(field.substr(1));

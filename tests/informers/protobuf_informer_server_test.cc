@@ -139,10 +139,11 @@ class ProtobufInformerServerTest : public ::kube::testing::ApiServerFixture {
               side->lines.Add("update " + std::string(obj->name()) + " " +
                               std::string(obj->labels().Get("version").value_or("")));
             },
-        .del = [side](const DeletedObject& d) {
-          side->Saw(*d.object());
-          side->lines.Add("delete " + std::string(d.object()->name()));
-        }});
+        .del =
+            [side](const DeletedObject& d) {
+              side->Saw(*d.object());
+              side->lines.Add("delete " + std::string(d.object()->name()));
+            }});
     ASSERT_TRUE(reg.has_value()) << reg.error();
     side->factory->Start();
     ASSERT_THAT(side->factory->WaitForHandlersSync(20s), ElementsAre(Pair(kPods, true)));

@@ -42,8 +42,8 @@ std::vector<std::string> RecordedBodies() {
 }
 
 std::string Describe(const Result<std::string>& r) {
-  return r ? "value " + *r : "error " + std::string(StatusCodeName(r.error().code())) + ": " +
-                                 r.error().message();
+  return r ? "value " + *r
+           : "error " + std::string(StatusCodeName(r.error().code())) + ": " + r.error().message();
 }
 
 // Every accessor of `got` gives what it gives on `want`.
@@ -159,13 +159,30 @@ TEST(ProtobufObjectTest, PathReadsMatchTheJsonObject) {
     ASSERT_TRUE(json.has_value());
     const Object& a = **pb;
     const Object& b = **json;
-    for (const char* path :
-         {"", "kind", "apiVersion", "metadata", "metadata.name", "metadata.labels",
-          "metadata.creationTimestamp", "metadata.managedFields[0].fieldsV1", "spec",
-          "spec.containers[0].image", "/spec/containers/0/name", "spec.containers[1]",
-          "spec.template.spec.containers[0].image", "spec.replicas", "spec.nodeName",
-          "status.phase", "status.conditions[0].type", "status.capacity[cpu]", "spec.nope",
-          "metadata.name.x", "spec.containers.x", "a..b", "spec[", "/spec/~2"}) {
+    for (const char* path : {"",
+                             "kind",
+                             "apiVersion",
+                             "metadata",
+                             "metadata.name",
+                             "metadata.labels",
+                             "metadata.creationTimestamp",
+                             "metadata.managedFields[0].fieldsV1",
+                             "spec",
+                             "spec.containers[0].image",
+                             "/spec/containers/0/name",
+                             "spec.containers[1]",
+                             "spec.template.spec.containers[0].image",
+                             "spec.replicas",
+                             "spec.nodeName",
+                             "status.phase",
+                             "status.conditions[0].type",
+                             "status.capacity[cpu]",
+                             "spec.nope",
+                             "metadata.name.x",
+                             "spec.containers.x",
+                             "a..b",
+                             "spec[",
+                             "/spec/~2"}) {
       SCOPED_TRACE(path);
       EXPECT_EQ(a.Has(path), b.Has(path));
       EXPECT_EQ(Describe(a.GetJson(path)), Describe(b.GetJson(path)));
