@@ -1,7 +1,10 @@
 // Where a cached object's bytes go: objects, the transform, the store.
 //
-//   build/bench/cache_memory N [--drop-managed-fields] [--streaming]
+//   build/bench/cache_memory N [--drop-managed-fields] [--streaming] [--protobuf]
 //
+// `--protobuf` decodes the same list encoded in protobuf with the client's streaming protobuf
+// list decoder (64 KB pieces), whose objects keep their protobuf message; ratios stay over the
+// objects' JSON bytes.
 // Decodes a PodList of N realistic Pods (bench/pod_generator.h) as the reflector does, applies
 // `DropManagedFields` when asked (by default as the informer does today: the whole list is
 // decoded, then each object is transformed as it enters the queue, then the list is released;
@@ -21,12 +24,15 @@
 #include <fstream>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "client/protobuf_list_decoder.h"
 #include "kube/cache/store.h"
 #include "kube/cache/thread_safe_store.h"
 #include "kube/object.h"
+#include "kube/proto/protobuf.h"
 #include "pod_generator.h"
 
 namespace {
@@ -93,12 +99,13 @@ int64_t TrimmedRss() {
 
 int main(int argc, char** argv) {
   using namespace kube;  // NOLINT(build/namespaces)
-  if (argc < 2) Die("usage: cache_memory N [--drop-managed-fields] [--streaming]");
+  if (argc < 2) Die("usage: cache_memory N [--drop-managed-fields] [--streaming] [--protobuf]");
   const size_t n = std::strtoull(argv[1], nullptr, 10);
-  bool drop = false, streaming = false;
+  bool drop = false, streaming = false, protobuf = false;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--drop-managed-fields") == 0) drop = true;
     if (std::strcmp(argv[i], "--streaming") == 0) streaming = true;
+    if (std::strcmp(argv[i], "--protobuf") == 0) protobuf = true;
   }
 
   // One Pod's allocations that outlive its decoding (malloc_usable_size each), kept and dropped.
@@ -121,6 +128,12 @@ int main(int argc, char** argv) {
     };
     ObjectPtr obj = traced("one pod", [&] { return Object::Parse(pod).value(); });
     traced("one pod dropped", [&] { return DropManagedFields(obj); });
+    const std::string pb = JsonToProtobuf(pod).value();
+    (void)DecodeProtobufObject(pb).value();  // warm the thread's scratch
+    ObjectPtr pobj =
+        traced("one pod from protobuf", [&] { return DecodeProtobufObject(pb).value(); });
+    std::printf("  its protobuf body: %zu bytes\n", pb.size());
+    traced("one pod from protobuf dropped", [&] { return DropManagedFields(pobj); });
   }
 
   const int64_t rss0 = TrimmedRss();
@@ -136,7 +149,43 @@ int main(int argc, char** argv) {
                 rss, rss / json);
   };
 
-  if (!streaming) {
+  if (protobuf) {
+    // Encoded, and measured in JSON, on a thread of its own: the encoder's thread-local scratch
+    // (as large as the body) goes with the thread.
+    std::string pb;
+    std::thread([&] {
+      pb = JsonToProtobuf(body).value();
+      auto list = DecodeList(body);  // only for the JSON bytes the ratios are over
+      if (!list) Die("DecodeList failed");
+      for (const auto& o : list->items) json_bytes += static_cast<double>(o->json().size());
+    }).join();
+    std::string().swap(body);
+    internal::ProtobufListDecoder decoder;
+    if (drop) {
+      // The transform runs as each batch is handed on, as the informer applies it.
+      decoder.SetItemSink(
+          [&](std::vector<ObjectPtr> batch) {
+            for (auto& o : batch) objects.push_back(DropManagedFields(o));
+          },
+          500);
+    }
+    constexpr size_t kPiece = 64 << 10;
+    for (size_t i = 0; i < pb.size(); i += kPiece)
+      decoder.Feed(std::string_view(pb).substr(i, kPiece));
+    auto list = decoder.Finish();
+    if (!list) Die("ProtobufListDecoder failed");
+    for (auto& o : list->items) objects.push_back(drop ? DropManagedFields(o) : std::move(o));
+    list->items.clear();
+    std::string().swap(pb);
+    size_t kept = 0, usage = 0;
+    for (const auto& o : objects) {
+      kept += ObjectKeepsProtobuf(*o) ? 1 : 0;
+      usage += o->MemoryUsage();
+    }
+    std::printf("objects keeping protobuf: %zu of %zu; MemoryUsage/obj=%zu\n", kept, objects.size(),
+                usage / std::max<size_t>(objects.size(), 1));
+    report(drop ? "decoded+dropped (protobuf)" : "decoded (protobuf)");
+  } else if (!streaming) {
     auto list = DecodeList(body);
     if (!list) Die("DecodeList failed");
     objects = std::move(list->items);

@@ -14,6 +14,7 @@
 //       One measurement in a fresh process, printed as one JSON object on stdout:
 //       `sync` (time to synced, RSS per object, peak RSS during the list and during a forced
 //       relist, Lister queries/s), `watch` (latency at a fixed rate, then throughput),
+//       built-in kinds read in protobuf (`--json`: in JSON),
 //       `factory` (threads and RSS of 50 informers with 2 handlers each).
 //
 // Why a separate server process: RSS and VmHWM are per process. In one process the server's
@@ -357,7 +358,9 @@ std::shared_ptr<kube::HttpClient> MakeClient(const Flags& flags) {
   kube::Result<kube::RestConfig> config =
       kube::LoadKubeconfig({.explicit_path = flags.Get("kubeconfig")});
   if (!config) Die(config.error().ToString());
-  kube::Result<std::shared_ptr<kube::HttpClient>> client = kube::MakeCurlHttpClient(*config);
+  // Built-in kinds are read in protobuf unless `--json` (docs/benchmarks.md, both columns).
+  kube::Result<std::shared_ptr<kube::HttpClient>> client =
+      kube::MakeCurlHttpClient(*config, {.prefer_protobuf = !flags.Has("json")});
   if (!client) Die(client.error().ToString());
   return *client;
 }
@@ -677,7 +680,7 @@ int Usage() {
                "usage: informer_bench serve --pods N --control SOCK [--kubeconfig PATH] "
                "[--crds K]\n"
                "       informer_bench client sync|watch|factory --kubeconfig PATH --control "
-               "SOCK [--json-bytes B] [--drop-managed-fields] [--rate R]\n");
+               "SOCK [--json-bytes B] [--drop-managed-fields] [--rate R] [--json]\n");
   return 2;
 }
 

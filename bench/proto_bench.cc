@@ -1,11 +1,16 @@
-// Protobuf list decoding against the JSON path (docs/protobuf.md, "Speed").
+// Protobuf list decoding against the JSON path (docs/protobuf.md, "Speed"; docs/benchmarks.md).
 //
-//   ProtobufList/recorded   list/pods.pb recorded from kube-apiserver v1.32 (tests/proto/testdata):
-//                           DecodeProtobufList, each item made an Object (Object::Parse)
-//   JsonList/recorded       DecodeList on the same list's JSON twin
-//   ProtobufToJson/recorded DecodeProtobufList alone: the transcoding, no Objects
-//   .../N                   the same for N generated Pods (pod_generator.h), encoded with
-//                           JsonToProtobuf
+//   ProtobufListDecoder/N   the client's streaming protobuf list decoder (what informers run):
+//                           each item becomes an Object that keeps its protobuf message
+//   JsonListDecoder/N       the client's streaming JSON list decoder on the same list's JSON
+//   JsonList/N              DecodeList on the same JSON (the whole body at once)
+//   ProtobufList/N          DecodeProtobufList + Object::Parse per item: transcode, then the JSON
+//                           path (the eager way, what every protobuf object cost before objects
+//                           kept their protobuf)
+//   ProtobufToJson/N        DecodeProtobufList alone: the transcoding, no Objects
+//   ProtobufJson/N          ProtobufListDecoder, then json() of every object (lazy transcoding)
+// N = 0 is list/pods.pb recorded from kube-apiserver v1.32 (tests/proto/testdata) and its JSON
+// twin; other N are N generated Pods (pod_generator.h), encoded with JsonToProtobuf.
 // Times are per list; items_per_second gives the per-object rate. Run with
 // --benchmark_repetitions=3 --benchmark_report_aggregates_only=true for medians.
 #include <benchmark/benchmark.h>
@@ -14,6 +19,8 @@
 #include <sstream>
 #include <string>
 
+#include "client/list_decoder.h"
+#include "client/protobuf_list_decoder.h"
 #include "kube/object.h"
 #include "kube/proto/protobuf.h"
 #include "pod_generator.h"
@@ -104,10 +111,64 @@ void BM_JsonList(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(b.json.size()) * state.iterations());
 }
 
+// Feeds `body` in 64 KB pieces, as the HTTP client hands a body on.
+template <typename Decoder>
+kube::Result<kube::ObjectList> Stream(Decoder* d, std::string_view body) {
+  constexpr size_t kPiece = 64 << 10;
+  for (size_t i = 0; i < body.size(); i += kPiece) d->Feed(body.substr(i, kPiece));
+  return d->Finish();
+}
+
+void BM_ProtobufListDecoder(benchmark::State& state) {
+  const Bodies b = Load(state.range(0));
+  size_t items = 0;
+  for (auto _ : state) {
+    kube::internal::ProtobufListDecoder d;
+    auto list = Stream(&d, b.pb);
+    if (!list) state.SkipWithError(list.error().message().c_str());
+    items = list->items.size();
+    benchmark::DoNotOptimize(list);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(items) * state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(b.pb.size()) * state.iterations());
+}
+
+void BM_JsonListDecoder(benchmark::State& state) {
+  const Bodies b = Load(state.range(0));
+  size_t items = 0;
+  for (auto _ : state) {
+    kube::internal::ListDecoder d;
+    auto list = Stream(&d, b.json);
+    if (!list) state.SkipWithError(list.error().message().c_str());
+    items = list->items.size();
+    benchmark::DoNotOptimize(list);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(items) * state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(b.json.size()) * state.iterations());
+}
+
+void BM_ProtobufJson(benchmark::State& state) {
+  const Bodies b = Load(state.range(0));
+  size_t items = 0;
+  for (auto _ : state) {
+    kube::internal::ProtobufListDecoder d;
+    auto list = Stream(&d, b.pb);
+    if (!list) state.SkipWithError(list.error().message().c_str());
+    size_t bytes = 0;
+    for (const kube::ObjectPtr& o : list->items) bytes += o->json().size();
+    items = list->items.size();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(items) * state.iterations());
+}
+
 // Arg 0 is the recorded list; others are generated Pods.
+BENCHMARK(BM_ProtobufListDecoder)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JsonListDecoder)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JsonList)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProtobufList)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProtobufToJson)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_JsonList)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ProtobufJson)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

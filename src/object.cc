@@ -24,6 +24,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <new>
@@ -33,6 +34,7 @@
 #include "base/time_format.h"
 #include "json/scan.h"
 #include "json/validate.h"
+#include "object_codec.h"
 #include "object_list.h"
 #include "object_metadata.h"
 #include "object_path.h"
@@ -59,6 +61,11 @@ struct Object::Rep {
   int64_t generation = 0;
   Ref api_version, kind, name, ns, generate_name, uid, resource_version, creation_timestamp,
       deletion_timestamp;
+  // Objects that store another encoding than JSON (object_codec.h): the codec, its tag, and the
+  // JSON once `json()` asked for it (owned; freed by ~Object).
+  const internal::ObjectCodec* codec = nullptr;
+  uint32_t codec_tag = 0;
+  mutable std::atomic<std::string*> json_cache{nullptr};
 
   // Everything behind the Rep is trivially destructible, so the Rep needs no destructor call.
   OwnerReference* owner_references() { return reinterpret_cast<OwnerReference*>(this + 1); }
@@ -75,6 +82,7 @@ struct Object::Rep {
   const Pair* pairs() const { return reinterpret_cast<const Pair*>(finalizers() + num_finalizers); }
   char* bytes() { return reinterpret_cast<char*>(pairs() + pair_slots); }
   const char* bytes() const { return reinterpret_cast<const char*>(pairs() + pair_slots); }
+  // The stored body: the JSON, or the codec's bytes.
   std::string_view json() const { return {bytes(), json_size}; }
   std::string_view View(Ref r) const { return {bytes() + r.off, r.len}; }
 };
@@ -236,11 +244,21 @@ struct ObjectBuilderAccess {
   // read it in place instead of from a padded copy.
   static Result<ObjectPtr> Parse(std::string_view input, std::string_view default_api_version,
                                  std::string_view default_kind, bool padded = false);
-  // `min` is valid minified JSON and `md` its index.
+  // `min` is valid minified JSON and `md` its index; or, with a `codec`, the codec's body (kept
+  // as is, with no splice) and its metadata.
   static Result<ObjectPtr> Build(std::string_view min, const MetadataIndex& md,
                                  std::string_view default_api_version,
-                                 std::string_view default_kind);
+                                 std::string_view default_kind,
+                                 const internal::ObjectCodec* codec = nullptr, uint32_t tag = 0);
   static ObjectPtr WithoutManagedFields(const ObjectPtr& obj);
+  // The JSON of an encoded object, transcoded now.
+  static std::string EncodedJson(const Object& o);
+  // The JSON path reads walk: the stored or cached JSON, else a transcoding into `*scratch`.
+  static std::string_view JsonForRead(const Object& o, std::string* scratch);
+  // The same for reading `path` only: for an encoded object, when the path's first step names a
+  // member the codec can transcode alone, `{"member":value}` (the path finds the same value, or
+  // the same error, in it as in the whole JSON).
+  static std::string_view JsonForPath(const Object& o, std::string_view path, std::string* scratch);
 };
 
 namespace {
@@ -288,7 +306,8 @@ Result<ObjectPtr> ObjectBuilderAccess::Parse(std::string_view input,
 
 Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const MetadataIndex& md,
                                              std::string_view default_api_version,
-                                             std::string_view default_kind) {
+                                             std::string_view default_kind,
+                                             const internal::ObjectCodec* codec, uint32_t tag) {
   using Pair = Rep::Pair;
   using Ref = Rep::Ref;
   constexpr std::string_view kApiVersionKey = "\"apiVersion\":";
@@ -331,11 +350,17 @@ Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const Metadat
   rep->num_finalizers = static_cast<uint32_t>(md.finalizers.size());
   rep->block_size = static_cast<uint32_t>(std::min<size_t>(t_tail.total, UINT32_MAX));
 
-  // The JSON, with the splice, then the arena.
+  rep->codec = codec;
+  rep->codec_tag = tag;
+  // The JSON, with the splice (or the codec's body), then the arena.
   char* out = rep->bytes();
   char* w = out;
-  *w++ = '{';
   Ref api_ref, kind_ref;
+  if (codec != nullptr) {
+    std::memcpy(w, min.data(), min.size());
+  } else {
+    *w++ = '{';
+  }
   if (add_api) {
     w = std::copy(kApiVersionKey.begin(), kApiVersionKey.end(), w);
     api_ref = {static_cast<uint32_t>(w - out + 1),
@@ -349,7 +374,7 @@ Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const Metadat
     w = internal::json::WriteQuoted(default_kind, w);
   }
   if (shift > 0 && min.size() > 2) *w++ = ',';
-  std::memcpy(w, min.data() + 1, min.size() - 1);
+  if (codec == nullptr) std::memcpy(w, min.data() + 1, min.size() - 1);
   char* arena = out + json_size;
   std::memcpy(arena, md.arena.data(), md.arena.size());
   size_t arena_used = md.arena.size();
@@ -425,6 +450,11 @@ Result<ObjectPtr> ObjectBuilderAccess::Build(std::string_view min, const Metadat
 
 ObjectPtr ObjectBuilderAccess::WithoutManagedFields(const ObjectPtr& obj) {
   const Rep& rep = RepOf(*obj);
+  if (rep.codec != nullptr) {
+    ObjectPtr out =
+        rep.codec->WithoutManagedFields(rep.json(), rep.codec_tag, obj->api_version(), obj->kind());
+    return out != nullptr ? out : obj;
+  }
   std::string_view json = rep.json();
   size_t b = rep.managed_fields_cut_begin;
   size_t e = rep.managed_fields_cut_end;
@@ -439,10 +469,91 @@ ObjectPtr ObjectBuilderAccess::WithoutManagedFields(const ObjectPtr& obj) {
   return out ? *std::move(out) : obj;
 }
 
+std::string ObjectBuilderAccess::EncodedJson(const Object& o) {
+  const Rep& rep = *o.rep_;
+  std::string out;
+  if ((rep.codec_tag & internal::kSpliceTypeMeta) == 0) {
+    rep.codec->AppendJson(rep.json(), rep.codec_tag, o.api_version(), o.kind(), &out);
+    return out;
+  }
+  // As `Build` splices a list item's type into its JSON.
+  std::string min;
+  rep.codec->AppendJson(rep.json(), rep.codec_tag, o.api_version(), o.kind(), &min);
+  if (min.size() < 2) return min;
+  const std::string_view api_version = o.api_version();
+  const std::string_view kind = o.kind();
+  out.reserve(min.size() + api_version.size() + kind.size() + 32);
+  out += '{';
+  if (!api_version.empty()) {
+    out += "\"apiVersion\":";
+    internal::json::AppendQuoted(api_version, &out);
+    if (!kind.empty()) out += ',';
+  }
+  if (!kind.empty()) {
+    out += "\"kind\":";
+    internal::json::AppendQuoted(kind, &out);
+  }
+  if ((!api_version.empty() || !kind.empty()) && min.size() > 2) out += ',';
+  out.append(min, 1);
+  return out;
+}
+
+std::string_view ObjectBuilderAccess::JsonForRead(const Object& o, std::string* scratch) {
+  const Rep& rep = *o.rep_;
+  if (rep.codec == nullptr) return rep.json();
+  if (const std::string* cached = rep.json_cache.load(std::memory_order_acquire)) return *cached;
+  *scratch = EncodedJson(o);
+  return *scratch;
+}
+
+std::string_view ObjectBuilderAccess::JsonForPath(const Object& o, std::string_view path,
+                                                  std::string* scratch) {
+  const Rep& rep = *o.rep_;
+  if (rep.codec == nullptr || rep.json_cache.load(std::memory_order_acquire) != nullptr) {
+    return JsonForRead(o, scratch);
+  }
+  // The first step, when it is a plain name: `name`, `name.rest`, `name[...]`, `/name/rest`.
+  std::string_view p = path;
+  size_t end;
+  if (!p.empty() && p[0] == '/') {
+    p.remove_prefix(1);
+    end = p.find('/');
+  } else {
+    if (!p.empty() && p[0] == '.') p.remove_prefix(1);
+    end = p.find_first_of(".[]");
+    if (end != std::string_view::npos && p[end] == ']') end = 0;
+  }
+  std::string_view first = p.substr(0, end);
+  if (first.empty() || first.find('~') != std::string_view::npos || first == "kind" ||
+      first == "apiVersion") {
+    return JsonForRead(o, scratch);
+  }
+  scratch->clear();
+  if (!rep.codec->AppendMemberJson(rep.json(), rep.codec_tag, o.api_version(), first, scratch)) {
+    return JsonForRead(o, scratch);
+  }
+  return *scratch;
+}
+
+namespace internal {
+
+Result<ObjectPtr> BuildEncodedObject(std::string_view body, const MetadataIndex& md,
+                                     const ObjectCodec* codec, uint32_t tag) {
+  return ObjectBuilderAccess::Build(body, md, "", "", codec, tag);
+}
+
+EncodedBody EncodedBodyOf(const Object& obj) {
+  const auto& rep = ObjectBuilderAccess::RepOf(obj);
+  if (rep.codec == nullptr) return {};
+  return {rep.json(), rep.codec, rep.codec_tag};
+}
+
+}  // namespace internal
+
 Object::Object(Rep* rep) : rep_(rep) {}
-// The Rep and what follows it are trivially destructible; the allocation is the control
-// block's, released by `ObjectAllocator::deallocate`.
-Object::~Object() = default;
+// The Rep and what follows it are trivially destructible but for an encoded object's cached
+// JSON; the allocation is the control block's, released by `ObjectAllocator::deallocate`.
+Object::~Object() { delete rep_->json_cache.load(std::memory_order_acquire); }
 
 Result<ObjectPtr> Object::Parse(std::string_view json) {
   return ObjectBuilderAccess::Parse(json, "", "");
@@ -493,11 +604,42 @@ std::optional<std::chrono::system_clock::time_point> Object::deletion_time() con
 }
 bool Object::has_managed_fields() const { return rep_->has_managed_fields; }
 
-std::string_view Object::json() const { return rep_->json(); }
+std::string_view Object::json() const {
+  if (rep_->codec == nullptr) return rep_->json();
+  const std::string* cached = rep_->json_cache.load(std::memory_order_acquire);
+  if (cached != nullptr) return *cached;
+  // Several threads may transcode at once; the first to publish wins, the others free theirs.
+  auto fresh = std::make_unique<std::string>(ObjectBuilderAccess::EncodedJson(*this));
+  std::string* expected = nullptr;
+  if (rep_->json_cache.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel,
+                                               std::memory_order_acquire)) {
+    return *fresh.release();
+  }
+  return *expected;
+}
 
 size_t Object::MemoryUsage() const {
-  // The control block, this Object, the Rep and the JSON share one allocation.
-  return AllocatedBytes(rep_->block_size);
+  // The control block, this Object, the Rep and the stored body share one allocation; an
+  // encoded object's JSON, once asked for, is a string of its own.
+  size_t n = AllocatedBytes(rep_->block_size);
+  if (const std::string* cached = rep_->json_cache.load(std::memory_order_acquire)) {
+    n += AllocatedBytes(sizeof(std::string));
+    if (cached->capacity() >= sizeof(std::string)) n += AllocatedBytes(cached->capacity() + 1);
+  }
+  return n;
+}
+
+bool operator==(const Object& a, const Object& b) {
+  if (&a == &b) return true;
+  const internal::EncodedBody ea = internal::EncodedBodyOf(a);
+  const internal::EncodedBody eb = internal::EncodedBodyOf(b);
+  if (ea.codec == nullptr && eb.codec == nullptr) return a.json() == b.json();
+  if (ea.codec == eb.codec && ea.tag == eb.tag && ea.body == eb.body &&
+      a.api_version() == b.api_version() && a.kind() == b.kind()) {
+    return true;
+  }
+  std::string sa, sb;
+  return ObjectBuilderAccess::JsonForRead(a, &sa) == ObjectBuilderAccess::JsonForRead(b, &sb);
 }
 
 // --- Path access ---------------------------------------------------------------------------------
@@ -522,17 +664,21 @@ std::string Unescaped(std::string_view literal) {
 }  // namespace
 
 bool Object::Has(std::string_view path) const {
-  return internal::FindPath(json(), path).has_value();
+  std::string scratch;
+  return internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path)
+      .has_value();
 }
 
 Result<JsonType> Object::GetType(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   return internal::json::TypeOf(*v);
 }
 
 Result<std::string> Object::GetString(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kString) return WrongType(path, type, "a string");
@@ -540,7 +686,8 @@ Result<std::string> Object::GetString(std::string_view path) const {
 }
 
 Result<int64_t> Object::GetInt64(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kInt) return WrongType(path, type, "an integer");
@@ -554,7 +701,8 @@ Result<int64_t> Object::GetInt64(std::string_view path) const {
 }
 
 Result<double> Object::GetDouble(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kInt && type != JsonType::kDouble) return WrongType(path, type, "a number");
@@ -568,7 +716,8 @@ Result<double> Object::GetDouble(std::string_view path) const {
 }
 
 Result<bool> Object::GetBool(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kBool) return WrongType(path, type, "a boolean");
@@ -576,7 +725,8 @@ Result<bool> Object::GetBool(std::string_view path) const {
 }
 
 Result<std::vector<std::string>> Object::GetStringList(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kArray) return WrongType(path, type, "an array");
@@ -597,7 +747,8 @@ Result<std::vector<std::string>> Object::GetStringList(std::string_view path) co
 }
 
 Result<StringMap> Object::GetStringMap(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   JsonType type = internal::json::TypeOf(*v);
   if (type != JsonType::kObject) return WrongType(path, type, "an object");
@@ -624,7 +775,8 @@ Result<StringMap> Object::GetStringMap(std::string_view path) const {
 }
 
 Result<std::string> Object::GetJson(std::string_view path) const {
-  auto v = internal::FindPath(json(), path);
+  std::string scratch;
+  auto v = internal::FindPath(ObjectBuilderAccess::JsonForPath(*this, path, &scratch), path);
   if (!v) return v.error();
   return std::string(*v);
 }

@@ -3,7 +3,10 @@
 // One `Object` is held at the same time by the store, the delta queue and every handler, through
 // `ObjectPtr` (a `std::shared_ptr<const Object>`): nothing copies it after decoding. It keeps the
 // object's minified JSON and, decoded eagerly, the metadata that caches, selectors and controllers
-// read constantly; any other field is read on demand by path (`GetString("spec.nodeName")`).
+// read constantly; any other field is read on demand by path (`GetString("spec.nodeName")`). An
+// object decoded from Kubernetes' protobuf (kube/proto/protobuf.h) keeps the protobuf message
+// instead of the JSON and behaves exactly as the object parsed from the JSON the server would have
+// sent: its JSON is made when first asked for.
 //
 // Reads from: HTTP bodies and watch frames (src/watch/watch_decoder.cc, list responses).
 // Feeds: the delta FIFO, the indexer, handlers and listers.
@@ -95,7 +98,8 @@ class Object {
   // Errors: kNotFound when a step of the path is absent (the message names the path);
   // kInvalidArgument when a value has another type than asked for ("spec.replicas is a string,
   // not an integer") or the path does not parse. Each call parses the stored JSON (a few
-  // microseconds for a Pod); read hot fields once and keep them.
+  // microseconds for a Pod; on an object that keeps protobuf, it first transcodes the top-level
+  // member the path starts with); read hot fields once and keep them.
   bool Has(std::string_view path) const;
   Result<JsonType> GetType(std::string_view path) const;
   Result<std::string> GetString(std::string_view path) const;
@@ -108,14 +112,17 @@ class Object {
   Result<std::string> GetJson(std::string_view path) const;
 
   // --- Serialization ---------------------------------------------------------------------------
-  // The whole object as minified JSON. The view lives as long as the object.
+  // The whole object as minified JSON. The view lives as long as the object. On an object that
+  // keeps protobuf the first call transcodes it (about 10 us for a Pod) and the object keeps the
+  // JSON from then on.
   std::string_view json() const;
-  // Bytes of memory this object holds (its JSON, decoded metadata and bookkeeping), for
-  // memory accounting.
+  // Bytes of memory this object holds (its JSON or protobuf, decoded metadata and bookkeeping),
+  // for memory accounting.
   size_t MemoryUsage() const;
 
-  // Equal JSON text.
-  friend bool operator==(const Object& a, const Object& b) { return a.json() == b.json(); }
+  // Equal JSON text, whatever each object was decoded from (an object decoded from protobuf
+  // compares as the JSON the server would have sent for it).
+  friend bool operator==(const Object& a, const Object& b);
 
  private:
   // Lives in the same allocation as this object and its shared_ptr control block (src/object.cc).

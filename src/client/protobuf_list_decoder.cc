@@ -178,7 +178,16 @@ size_t ProtobufListDecoder::FeedEnvelopeHeader(std::string_view piece) {
                              std::to_string(offset_ - header_.size())));
     return used;
   }
+  const size_t header_size = header_.size();
   header_.clear();
+  if (h.number <= 4 && h.wire != kBytes) {
+    // As ParseProtobufEnvelope, which the whole-body path applies: fields 1-4 are messages or
+    // strings.
+    Fail(InvalidArgumentError("protobuf: envelope (runtime.Unknown): field " +
+                              std::to_string(h.number) + " is not length-delimited at byte " +
+                              std::to_string(offset_ - header_size)));
+    return used;
+  }
   if (h.number == 2 && h.wire == kBytes) {
     if (saw_raw_) {
       Fail(
@@ -284,21 +293,17 @@ size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
   return used;
 }
 
-void ProtobufListDecoder::FinishItem() {
-  json_.clear();
-  Status st = message_decoder_.AppendAsJson(api_version_, shape_.item_kind, item_, &json_,
-                                            shape_.items_have_type_meta);
-  std::string where = "protobuf " + kind_ + ": items[" + std::to_string(item_index_) +
-                      "] (body bytes " + std::to_string(item_offset_) + "-" +
-                      std::to_string(item_offset_ + item_.size()) + ")";
-  if (!st.ok()) {
-    Fail(Status(st.code(), where + ": " + st.message()));
-    return;
-  }
-  // As `DecodeList` parses the items of the same list in JSON, so the objects are identical.
-  Result<ObjectPtr> object = Object::Parse(json_, api_version_, shape_.item_kind);
+void ProtobufListDecoder::FinishItem() { FinishItem(item_); }
+
+void ProtobufListDecoder::FinishItem(std::string_view item) {
+  // Equal to what `DecodeList` makes of the same list's JSON; the object keeps the protobuf.
+  Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item,
+                                                           shape_.items_have_type_meta);
   if (!object) {
-    Fail(InvalidArgumentError(where + ": " + object.error().message()));
+    Fail(Status(object.error().code(),
+                "protobuf " + kind_ + ": items[" + std::to_string(item_index_) + "] (body bytes " +
+                    std::to_string(item_offset_) + "-" +
+                    std::to_string(item_offset_ + item.size()) + "): " + object.error().message()));
     return;
   }
   items_.push_back(*std::move(object));
@@ -308,7 +313,6 @@ void ProtobufListDecoder::FinishItem() {
   } else {
     item_.clear();
   }
-  if (json_.capacity() > kKeepItemCapacity) std::string().swap(json_);
   phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
   if (sink_ && items_.size() >= batch_) {
     handed_ += items_.size();
@@ -369,6 +373,15 @@ void ProtobufListDecoder::Feed(std::string_view piece) {
         break;
       case Phase::kItem:
       case Phase::kSkeletonCopy:
+        if (phase_ == Phase::kItem && item_.empty() && left_ <= piece.size()) {
+          // The whole item is in this piece: decode it where it lies.
+          used = static_cast<size_t>(left_);
+          left_ = 0;
+          raw_left_ -= used;
+          offset_ += used;
+          FinishItem(piece.substr(0, used));
+          break;
+        }
         used = static_cast<size_t>(std::min<uint64_t>(left_, piece.size()));
         (phase_ == Phase::kItem ? item_ : skeleton_).append(piece.substr(0, used));
         left_ -= used;

@@ -10,8 +10,9 @@
 // 4: contentType}; `raw` is the list's message, whose `items` field (number 2 in every built-in
 // list) occurs once per item. The decoder walks both messages as bytes arrive, field header by
 // field header. Once typeMeta names a built-in list kind (the API server writes typeMeta before
-// raw), each `items` occurrence is gathered alone, transcoded to JSON (the item kind and the
-// list's apiVersion as its TypeMeta), parsed into its final `Object` and dropped. Every other
+// raw), each `items` occurrence is gathered alone, made its final `Object` (which keeps the
+// protobuf message, with the item kind and the list's apiVersion as its TypeMeta: see
+// `ProtobufMessageDecoder::DecodeObject`) and dropped. Every other
 // field of the list (its metadata) is kept in a "skeleton" message, decoded at `Finish` by the
 // whole-body transcoder, which also applies its envelope checks. So what stays is the skeleton
 // plus at most one item's bytes.
@@ -90,6 +91,7 @@ class ProtobufListDecoder {
   void KeepAll();
   void FinishEnvelopeField();
   void FinishItem();
+  void FinishItem(std::string_view item);
   void Fail(Status status);
   void NoteHeld();
   std::string Where() const;
@@ -123,7 +125,6 @@ class ProtobufListDecoder {
   std::string item_;
   uint64_t item_offset_ = 0;  // body offset of the item's payload
   size_t item_index_ = 0;
-  std::string json_;  // scratch
 
   std::vector<ObjectPtr> items_;
   size_t peak_held_ = 0;

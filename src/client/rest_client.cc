@@ -135,16 +135,12 @@ Result<HttpResponse> Send(HttpClient& http, const HttpRequest& req) {
 Result<ObjectPtr> DecodeObject(const HttpResponse& resp, const HttpRequest& req,
                                bool* unknown_kind = nullptr) {
   if (IsProtobufContentType(resp.content_type)) {
-    Result<std::string> json = ProtobufToJson(resp.body);
-    if (!json) {
-      if (unknown_kind != nullptr) *unknown_kind = json.error().code() == StatusCode::kNotFound;
-      return DataLossError("decoding the protobuf answer to " + req.method + " " + req.path + ": " +
-                           json.error().message());
-    }
-    Result<ObjectPtr> obj = Object::Parse(*json);
+    // The object keeps the protobuf message (see DecodeProtobufObject).
+    Result<ObjectPtr> obj = DecodeProtobufObject(resp.body);
     if (!obj) {
-      return DataLossError("decoding the answer to " + req.method + " " + req.path +
-                           " (transcoded from protobuf): " + obj.error().message());
+      if (unknown_kind != nullptr) *unknown_kind = obj.error().code() == StatusCode::kNotFound;
+      return DataLossError("decoding the protobuf answer to " + req.method + " " + req.path + ": " +
+                           obj.error().message());
     }
     return obj;
   }

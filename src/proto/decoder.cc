@@ -239,8 +239,40 @@ Status ProtoToJson::Message(uint16_t type, std::string_view message, std::string
   return st;
 }
 
-Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
-                               std::string* object_json) {
+Status ProtoToJson::Member(uint16_t type, std::string_view message, std::string_view api_version,
+                           std::string_view json_name, std::string* out, bool* found) {
+  *found = false;
+  const TypeDef& t = Type(type);
+  if (t.kind != TypeKind::kStruct || message.size() > 0xFFFFFFFFu) return Status();
+  int slot = SlotOfJsonName(t, json_name);
+  if (slot < 0) return Status();
+  const FieldDef& f = Fields(t)[static_cast<size_t>(slot)];
+  if (f.number == 0 || (f.flags & (kInline | kTypeMeta | kJsonSkip))) return Status();
+  *found = true;
+  out_ = out;
+  begin_ = reinterpret_cast<const uint8_t*>(message.data());
+  end_ = begin_ + message.size();
+  depth_ = 1;
+  occ_.clear();
+  heads_.clear();
+  path_.clear();
+  envelope_api_versions_.clear();
+  envelope_api_versions_.push_back(api_version);
+  // As `Struct` sets up the message's fields, then the one member as `Members` writes it.
+  heads_.resize(2 * size_t{t.num_fields}, kNil);
+  path_.push_back(PathFrame{&t, &f, -1, {}});
+  KUBE_PROTO_RETURN_IF_ERROR(Scan(t, begin_, message.size(), 0));
+  path_.back().field = &f;
+  out->push_back('{');
+  bool first = true;
+  KUBE_PROTO_RETURN_IF_ERROR(Field(t, f, heads_[2 * static_cast<size_t>(slot)],
+                                   heads_[2 * static_cast<size_t>(slot) + 1], false, &first));
+  out->push_back('}');
+  return CheckSize();
+}
+
+Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type, std::string* object_json,
+                               std::string_view* raw_out) {
   Reset(frame, object_json);
   const uint8_t* p = begin_;
   std::string_view event_type;
@@ -284,6 +316,10 @@ Status ProtoToJson::WatchEvent(std::string_view frame, std::string* type,
   if (raw.size() < 4 || raw.substr(0, 4) != kProtobufMagic) {
     return Error("WatchEvent.object.raw is not an enveloped protobuf object",
                  reinterpret_cast<const uint8_t*>(raw.data()));
+  }
+  if (raw_out != nullptr) {
+    *raw_out = raw;
+    return Status();
   }
   out_->reserve(out_->size() + raw.size() * 2 + 64);
   return Envelope(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), false);

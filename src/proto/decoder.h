@@ -31,8 +31,17 @@ class ProtoToJson {
   Status Message(uint16_t type, std::string_view message, std::string_view kind,
                  std::string_view api_version, std::string* out, bool type_meta = true);
 
-  // A watch frame's WatchEvent message.
-  Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json);
+  // `{"name":value}`: the one member `json_name` of the JSON of `message` (of type `type`), as
+  // `Message` writes it, or `{}` when that JSON has no such member. Sets `*found` false, writing
+  // nothing, for a name this cannot take alone (TypeMeta, members of embedded structs, unknown
+  // names): the caller transcodes the whole message instead.
+  Status Member(uint16_t type, std::string_view message, std::string_view api_version,
+                std::string_view json_name, std::string* out, bool* found);
+
+  // A watch frame's WatchEvent message. With `raw`, the object is not transcoded: `*raw` gets its
+  // enveloped body (a view into `frame`).
+  Status WatchEvent(std::string_view frame, std::string* type, std::string* object_json,
+                    std::string_view* raw = nullptr);
 
  private:
   struct TypeMetaOverride {

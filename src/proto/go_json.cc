@@ -274,14 +274,33 @@ bool ParseGoDuration(std::string_view s, int64_t* nanos) {
   return true;
 }
 
-Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+namespace {
+
+// Whether the 8 bytes at `p` are all copied as they are inside a string: printable ASCII other than
+// `"` and `\`, and, when `html` (the output escapes them), other than `<` `>` `&`.
+inline bool PlainWord(const unsigned char* p, bool html) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  auto has_zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
+  uint64_t bad = (w & k80) | ((w - k01 * 0x20) & ~w & k80) | has_zero(w ^ (k01 * '"')) |
+                 has_zero(w ^ (k01 * '\\'));
+  if (html)
+    bad |= has_zero(w ^ (k01 * '<')) | has_zero(w ^ (k01 * '>')) | has_zero(w ^ (k01 * '&'));
+  return bad == 0;
+}
+
+// AppendCompactJson, and with `kOut` false the same checks writing nothing (`out` unused).
+template <bool kOut>
+Status CompactJson(std::string_view raw, std::string_view what, std::string* out) {
   // One pass: validate the grammar, copy tokens, drop whitespace, escape inside strings.
   const auto* begin = reinterpret_cast<const unsigned char*>(raw.data());
   const unsigned char* p = begin;
   const unsigned char* end = begin + raw.size();
-  const size_t start_size = out->size();
+  const size_t start_size = kOut ? out->size() : 0;
   auto fail = [&](std::string_view why) {
-    out->resize(start_size);
+    if constexpr (kOut) out->resize(start_size);
     return InvalidArgumentError(std::string(what) + " is not JSON: " + std::string(why) +
                                 " at byte " + std::to_string(p - begin));
   };
@@ -289,7 +308,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
   char stack[kMaxJsonDepth];
   size_t depth = 0;
   enum { kValue, kArrayFirst, kObjectFirst, kKey, kColon, kCommaOrClose, kDone } expect = kValue;
-  out->reserve(start_size + raw.size());
+  if constexpr (kOut) out->reserve(start_size + raw.size());
   auto digits = [&]() {
     const unsigned char* q = p;
     while (p < end && *p >= '0' && *p <= '9') ++p;
@@ -300,6 +319,8 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     const unsigned char* run = p;
     ++p;
     while (p < end) {
+      while (end - p >= 8 && PlainWord(p, kOut)) p += 8;
+      if (p == end) break;
       unsigned char c = *p;
       if (kPlain.v[c]) {
         ++p;
@@ -307,7 +328,8 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
       }
       if (c == '"') {
         ++p;
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         return true;
       }
       if (c == '\\') {
@@ -329,17 +351,19 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
       }
       if (c < 0x20) return false;
       if (c < 0x80) {  // < > &
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out->append(buf, 6);
+        if constexpr (kOut) out->append(buf, 6);
         run = ++p;
         continue;
       }
       size_t len = Utf8Length(p, static_cast<size_t>(end - p));
       if (len == 0) return false;
       if (len == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
-        out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
+        if constexpr (kOut)
+          out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        if constexpr (kOut) out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029");
         p += 3;
         run = p;
         continue;
@@ -355,7 +379,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (expect == kDone) return fail("data after the value");
     if (expect == kColon) {
       if (c != ':') return fail("want ':'");
-      out->push_back(':');
+      if constexpr (kOut) out->push_back(':');
       ++p;
       expect = kValue;
       continue;
@@ -363,13 +387,13 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (expect == kCommaOrClose) {
       char open = stack[depth - 1];
       if (c == ',') {
-        out->push_back(',');
+        if constexpr (kOut) out->push_back(',');
         ++p;
         expect = open == '{' ? kKey : kValue;
         continue;
       }
       if (c != (open == '{' ? '}' : ']')) return fail("want ',' or a closing bracket");
-      out->push_back(static_cast<char>(c));
+      if constexpr (kOut) out->push_back(static_cast<char>(c));
       ++p;
       --depth;
       expect = depth == 0 ? kDone : kCommaOrClose;
@@ -377,7 +401,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     }
     if (expect == kObjectFirst || expect == kKey) {
       if (expect == kObjectFirst && c == '}') {
-        out->push_back('}');
+        if constexpr (kOut) out->push_back('}');
         ++p;
         --depth;
         expect = depth == 0 ? kDone : kCommaOrClose;
@@ -390,7 +414,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     }
     // A value.
     if (expect == kArrayFirst && c == ']') {
-      out->push_back(']');
+      if constexpr (kOut) out->push_back(']');
       ++p;
       --depth;
       expect = depth == 0 ? kDone : kCommaOrClose;
@@ -399,7 +423,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     if (c == '{' || c == '[') {
       if (depth == kMaxJsonDepth) return fail("nesting too deep");
       stack[depth++] = static_cast<char>(c);
-      out->push_back(static_cast<char>(c));
+      if constexpr (kOut) out->push_back(static_cast<char>(c));
       ++p;
       expect = c == '{' ? kObjectFirst : kArrayFirst;
       continue;
@@ -412,7 +436,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
           std::memcmp(p, lit.data(), lit.size()) != 0) {
         return fail("bad literal");
       }
-      out->append(lit);
+      if constexpr (kOut) out->append(lit);
       p += lit.size();
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       const unsigned char* q = p;
@@ -431,7 +455,7 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
         if (p < end && (*p == '+' || *p == '-')) ++p;
         if (!digits()) return fail("bad number");
       }
-      out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
+      if constexpr (kOut) out->append(reinterpret_cast<const char*>(q), static_cast<size_t>(p - q));
     } else {
       return fail("unexpected character");
     }
@@ -441,6 +465,16 @@ Status AppendCompactJson(std::string_view raw, std::string_view what, std::strin
     return fail(raw.empty() ? "empty" : "unexpected end");
   }
   return Status();
+}
+
+}  // namespace
+
+Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out) {
+  return CompactJson<true>(raw, what, out);
+}
+
+Status CheckCompactJson(std::string_view raw, std::string_view what) {
+  return CompactJson<false>(raw, what, nullptr);
 }
 
 }  // namespace kube::internal::proto

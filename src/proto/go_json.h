@@ -34,6 +34,8 @@ bool ParseGoDuration(std::string_view text, int64_t* nanos);
 // strings escaped. Invalid UTF-8 is refused (Go copies it), and so is nesting deeper than 1000.
 // Errors: kInvalidArgument naming `what` and the byte offset; `*out` is unchanged then.
 Status AppendCompactJson(std::string_view raw, std::string_view what, std::string* out);
+// What `AppendCompactJson` accepts, without writing it.
+Status CheckCompactJson(std::string_view raw, std::string_view what);
 
 }  // namespace kube::internal::proto
 

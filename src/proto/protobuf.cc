@@ -2,6 +2,7 @@
 #include "kube/proto/protobuf.h"
 
 #include "proto/decoder.h"
+#include "proto/object_decoder.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
 
@@ -55,7 +56,8 @@ Result<ProtobufListShape> LookupProtobufListShape(std::string_view api_version,
 }
 
 struct ProtobufMessageDecoder::Impl {
-  explicit Impl(const ProtobufOptions& o) : decoder(o) {}
+  explicit Impl(const ProtobufOptions& o) : options(o), decoder(o) {}
+  ProtobufOptions options;
   internal::proto::ProtoToJson decoder;
 };
 
@@ -76,6 +78,41 @@ Status ProtobufMessageDecoder::AppendAsJson(std::string_view api_version, std::s
   }
   return impl_->decoder.Message(type, message, type_meta ? kind : std::string_view(), api_version,
                                 out, type_meta);
+}
+
+Result<ObjectPtr> ProtobufMessageDecoder::DecodeObject(std::string_view api_version,
+                                                       std::string_view kind,
+                                                       std::string_view message, bool type_meta) {
+  uint16_t type = LookupKind(api_version, kind);
+  if (type == kNoRef || !Type(type).has_proto) {
+    return NotFoundError("protobuf: no built-in protobuf type for apiVersion \"" +
+                         std::string(api_version) + "\" kind \"" + std::string(kind) + "\"");
+  }
+  return internal::proto::DecodeObject(
+      type, api_version, kind, message,
+      type_meta ? internal::proto::TypeMetaForm::kMembers : internal::proto::TypeMetaForm::kSpliced,
+      impl_->options, &impl_->decoder);
+}
+
+Result<ObjectPtr> DecodeProtobufObject(std::string_view body, const ProtobufOptions& options) {
+  if (body.size() > options.max_body_bytes || body.size() > 0xFFFFFFFFu) {
+    return InvalidArgumentError("protobuf: body of " + std::to_string(body.size()) +
+                                " bytes exceeds the limit of " +
+                                std::to_string(options.max_body_bytes));
+  }
+  auto env = ParseProtobufEnvelope(body);
+  if (!env) return env.error();
+  uint16_t type = LookupKind(env->api_version, env->kind);
+  if (type != kNoRef && Type(type).has_proto) {
+    Result<ObjectPtr> obj =
+        internal::proto::DecodeObject(type, env->api_version, env->kind, env->raw,
+                                      internal::proto::TypeMetaForm::kMembers, options, nullptr);
+    if (!obj || *obj != nullptr) return obj;
+  }
+  // A list, or a message the lazy way does not take: the whole body to JSON, as the server's.
+  Result<std::string> json = ProtobufToJson(body, options);
+  if (!json) return json.error();
+  return Object::Parse(*json);
 }
 
 Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body) {

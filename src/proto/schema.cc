@@ -9,6 +9,7 @@ namespace {
 }  // namespace
 
 const TypeDef& Type(uint16_t index) { return kTypeDefs[index]; }
+uint16_t TypeCount() { return static_cast<uint16_t>(std::size(kTypeDefs)); }
 
 std::span<const FieldDef> Fields(const TypeDef& t) {
   return {kFieldDefs + t.first_field, t.num_fields};

@@ -96,6 +96,8 @@ struct KindDef {
 };
 
 const TypeDef& Type(uint16_t index);
+// The number of types; their indexes are 0 .. TypeCount() - 1.
+uint16_t TypeCount();
 std::span<const FieldDef> Fields(const TypeDef& t);
 // The slot of field `number` in `t`, or -1 when `t` has no such field.
 int SlotOfNumber(const TypeDef& t, uint64_t number);

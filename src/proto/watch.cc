@@ -10,7 +10,7 @@
 namespace kube {
 
 struct ProtobufWatchDecoder::Impl {
-  explicit Impl(const ProtobufOptions& o) : options(o), decoder(o) {}
+  Impl(const ProtobufOptions& o, Kind k) : options(o), kind(k), decoder(o) {}
 
   Status Fail(Status st) {
     error = std::move(st);
@@ -19,7 +19,17 @@ struct ProtobufWatchDecoder::Impl {
 
   Status DecodeFrame(std::string_view frame, std::vector<ProtobufWatchEvent>* out) {
     ProtobufWatchEvent ev;
-    Status st = decoder.WatchEvent(frame, &ev.type, &ev.object_json);
+    std::string_view raw;
+    Status st = decoder.WatchEvent(frame, &ev.type, &ev.object_json,
+                                   kind == Kind::kObjects ? &raw : nullptr);
+    if (st.ok() && kind == Kind::kObjects) {
+      Result<ObjectPtr> obj = DecodeProtobufObject(raw, options);
+      if (obj) {
+        ev.object = *std::move(obj);
+      } else {
+        st = obj.error();
+      }
+    }
     std::string where = "protobuf watch frame " + std::to_string(frames) + " (stream byte " +
                         std::to_string(frame_offset) + ")";
     if (!st.ok()) {
@@ -36,6 +46,7 @@ struct ProtobufWatchDecoder::Impl {
   }
 
   ProtobufOptions options;
+  Kind kind;
   internal::proto::ProtoToJson decoder;
   Status error;
   unsigned char header[4] = {};
@@ -48,8 +59,8 @@ struct ProtobufWatchDecoder::Impl {
   uint64_t frames = 0;
 };
 
-ProtobufWatchDecoder::ProtobufWatchDecoder(ProtobufOptions options)
-    : impl_(std::make_unique<Impl>(options)) {}
+ProtobufWatchDecoder::ProtobufWatchDecoder(ProtobufOptions options, Kind kind)
+    : impl_(std::make_unique<Impl>(options, kind)) {}
 ProtobufWatchDecoder::~ProtobufWatchDecoder() = default;
 ProtobufWatchDecoder::ProtobufWatchDecoder(ProtobufWatchDecoder&&) noexcept = default;
 ProtobufWatchDecoder& ProtobufWatchDecoder::operator=(ProtobufWatchDecoder&&) noexcept = default;

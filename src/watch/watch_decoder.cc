@@ -258,7 +258,8 @@ bool WatchDecoder::TryDecodeLine(std::string_view line, std::vector<WatchEvent>*
 void WatchDecoder::UseProtobuf() {
   // `max_frame_bytes` bounds each frame's declared length, checked before it is buffered.
   protobuf_ = std::make_unique<ProtobufWatchDecoder>(
-      ProtobufOptions{.max_body_bytes = options_.max_frame_bytes});
+      ProtobufOptions{.max_body_bytes = options_.max_frame_bytes},
+      ProtobufWatchDecoder::Kind::kObjects);
 }
 
 void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>* out) {
@@ -271,7 +272,8 @@ void WatchDecoder::FeedProtobuf(std::string_view bytes, std::vector<WatchEvent>*
       Fail(InvalidEventType(pe.type), out);
       return;
     }
-    Result<ObjectPtr> object = Object::Parse(pe.object_json);
+    Result<ObjectPtr> object = pe.object != nullptr ? Result<ObjectPtr>(std::move(pe.object))
+                                                    : Object::Parse(pe.object_json);
     if (!object) {
       Fail(Malformed("the " + pe.type + " event's object (protobuf frame " +
                      std::to_string(frames_) + ") does not decode: " + object.error().message()),

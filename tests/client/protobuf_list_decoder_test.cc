@@ -279,6 +279,26 @@ TEST(ProtobufListDecoderTest, NotProtobufIsAnError) {
   EXPECT_FALSE(Streamed("k8", {}));
 }
 
+// Found by fuzz/protobuf_list_decoder_fuzz.cc: the envelope's fields 1-4 with another wire type
+// were skipped as unknown fields, where the whole-body path refuses them.
+TEST(ProtobufListDecoderTest, EnvelopeFieldsOfTheWrongWireTypeAreRefusedAsTheWholeBodyDoes) {
+  const std::string list = ReadTestdata("list/configmaps.pb");
+  for (uint8_t number : {1, 2, 3, 4}) {
+    for (std::string_view field :
+         {std::string_view("\x00\x01", 2), std::string_view("\x05\x00\x00\x00\x00", 5)}) {
+      std::string body = list;
+      body.push_back(static_cast<char>((number << 3) | field[0]));
+      body.append(field.substr(1));
+      SCOPED_TRACE(std::to_string(number) + " wire " + std::to_string(field[0]));
+      Result<ObjectList> want = WholeBody(body);
+      ASSERT_FALSE(want.has_value());
+      Result<ObjectList> got = Streamed(body, {});
+      ASSERT_FALSE(got.has_value());
+      EXPECT_EQ(got.error().message(), want.error().message());
+    }
+  }
+}
+
 TEST(ProtobufPiecesTest, KnowsBuiltInGroupVersionsAndListShapes) {
   EXPECT_TRUE(HasProtobufGroupVersion("v1"));
   EXPECT_TRUE(HasProtobufGroupVersion("apps/v1"));

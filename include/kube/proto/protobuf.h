@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kube/object.h"
 #include "kube/status.h"
 
 namespace kube {
@@ -79,6 +80,20 @@ Result<ProtobufEnvelope> ParseProtobufEnvelope(std::string_view body);
 Status AppendProtobufAsJson(std::string_view body, std::string* out,
                             const ProtobufOptions& options = {});
 Result<std::string> ProtobufToJson(std::string_view body, const ProtobufOptions& options = {});
+
+// Decodes a protobuf body of a built-in kind (a get's answer, a watch event's object) into an
+// `Object` equal to the one `Object::Parse` makes of the JSON the server would have sent:
+// same metadata, same `json()`, same path reads. The object keeps the protobuf message rather than
+// JSON (about half the bytes for a Pod); its metadata are decoded now, its JSON when `json()` or a
+// path read asks (docs/protobuf.md, "The object model"). Errors as `ProtobufToJson`, and
+// `Object::Parse`'s.
+Result<ObjectPtr> DecodeProtobufObject(std::string_view body, const ProtobufOptions& options = {});
+
+// Whether `obj` keeps a protobuf message (rather than JSON). Messages the lazy form does not take
+// (a kind without ObjectMeta such as a list or a Status, metadata strings that are not valid
+// UTF-8, merged duplicate fields, floats, RawExtension holding protobuf, a message over 1 MiB)
+// are kept as JSON, transcoded at decode time.
+bool ObjectKeepsProtobuf(const Object& obj);
 
 // The list-level fields of a list body (`PodList`, ...).
 struct ProtobufListMeta {
@@ -145,6 +160,13 @@ class ProtobufMessageDecoder {
   Status AppendAsJson(std::string_view api_version, std::string_view kind, std::string_view message,
                       std::string* out, bool type_meta = true);
 
+  // `message` as an `Object`, as `DecodeProtobufObject` makes one: equal to what
+  // `Object::Parse(json, api_version, kind)` makes of the JSON `AppendAsJson` gives (so, with
+  // `type_meta` false, to a list item of the same list decoded from JSON). Errors as
+  // `AppendAsJson`, and `Object::Parse`'s.
+  Result<ObjectPtr> DecodeObject(std::string_view api_version, std::string_view kind,
+                                 std::string_view message, bool type_meta = true);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -156,13 +178,17 @@ class ProtobufMessageDecoder {
 
 struct ProtobufWatchEvent {
   std::string type;         // ADDED, MODIFIED, DELETED, BOOKMARK or ERROR
-  std::string object_json;  // the object as JSON, with kind and apiVersion
+  std::string object_json;  // the object as JSON, with kind and apiVersion ("" with `object`)
+  // With `ProtobufWatchDecoder::Kind::kObjects`: the object, as `DecodeProtobufObject` makes it.
+  ObjectPtr object;
 };
 
 // Splits a protobuf watch stream into events. Thread-compatible: one decoder per stream.
 class ProtobufWatchDecoder {
  public:
-  explicit ProtobufWatchDecoder(ProtobufOptions options = {});
+  // What each event carries: its object's JSON, or the object itself (which keeps the protobuf).
+  enum class Kind { kJson, kObjects };
+  explicit ProtobufWatchDecoder(ProtobufOptions options = {}, Kind kind = Kind::kJson);
   ~ProtobufWatchDecoder();
   ProtobufWatchDecoder(ProtobufWatchDecoder&&) noexcept;
   ProtobufWatchDecoder& operator=(ProtobufWatchDecoder&&) noexcept;
