@@ -24,6 +24,7 @@
 
 #include "kube/fields.h"
 #include "kube/labels.h"
+#include "server/auth.h"
 #include "server/registry.h"
 #include "server/resource_info.h"
 #include "server/storage.h"
@@ -39,6 +40,8 @@ struct HttpRequest {
   std::string content_type{};
   std::string host{};  // the Host header, for discovery's serverAddress
   std::string body{};
+  // Who the request acts as: authenticated (or anonymous), then impersonated (auth.h).
+  UserInfo user = AnonymousUser();
   // The session waited for the resourceVersion this request names (`RvWait`) and gave up: the
   // router answers 504 Too large resource version instead of asking to wait again.
   bool rv_wait_over = false;
@@ -109,11 +112,16 @@ class Router {
   // `Watcher`): it must only schedule the session's next write. Never throws.
   RouteResult Handle(const HttpRequest& req, std::function<void()> watch_notify) const;
 
+  // The authenticator TokenReviews check tokens with (none: no token is valid). Call before the
+  // router is shared between threads.
+  void SetAuthenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
+
  private:
   RouteResult HandleUnsafe(const HttpRequest& req, std::function<void()> watch_notify) const;
 
   Registry& registry_;
   const RouterOptions options_;
+  const Authenticator* authenticator_ = nullptr;
 };
 
 // Base64 (URL alphabet, no padding) for continue tokens.

@@ -200,6 +200,61 @@ TEST(ResourceCatalogTest, BuiltinsMatchKubeApiserver) {
        true,
        false,
        false},
+      // Create-only reviews.
+      {{"authentication.k8s.io", "v1", "selfsubjectreviews"},
+       "SelfSubjectReview",
+       "selfsubjectreview",
+       false,
+       {},
+       false,
+       false,
+       false,
+       false},
+      {{"authentication.k8s.io", "v1", "tokenreviews"},
+       "TokenReview",
+       "tokenreview",
+       false,
+       {},
+       false,
+       false,
+       false,
+       false},
+      {{"authorization.k8s.io", "v1", "localsubjectaccessreviews"},
+       "LocalSubjectAccessReview",
+       "localsubjectaccessreview",
+       true,
+       {},
+       false,
+       false,
+       false,
+       false},
+      {{"authorization.k8s.io", "v1", "selfsubjectaccessreviews"},
+       "SelfSubjectAccessReview",
+       "selfsubjectaccessreview",
+       false,
+       {},
+       false,
+       false,
+       false,
+       false},
+      {{"authorization.k8s.io", "v1", "selfsubjectrulesreviews"},
+       "SelfSubjectRulesReview",
+       "selfsubjectrulesreview",
+       false,
+       {},
+       false,
+       false,
+       false,
+       false},
+      {{"authorization.k8s.io", "v1", "subjectaccessreviews"},
+       "SubjectAccessReview",
+       "subjectaccessreview",
+       false,
+       {},
+       false,
+       false,
+       false,
+       false},
   };
   auto catalog = ResourceCatalog::WithBuiltins();
   EXPECT_EQ(catalog->All().size(), std::size(cases));
@@ -231,6 +286,10 @@ TEST(ResourceCatalogTest, NameRulesAndVerbs) {
   EXPECT_THAT(catalog->Find({"coordination.k8s.io", "v1", "leases"})->verbs,
               ElementsAre("create", "delete", "deletecollection", "get", "list", "patch", "update",
                           "watch"));
+  EXPECT_THAT(catalog->Find({"authorization.k8s.io", "v1", "selfsubjectaccessreviews"})->verbs,
+              ElementsAre("create"));
+  EXPECT_TRUE(catalog->Find({"authentication.k8s.io", "v1", "selfsubjectreviews"})->review);
+  EXPECT_FALSE(catalog->Find({"", "v1", "pods"})->review);
   EXPECT_TRUE(catalog->Find({"apps", "v1", "deployments"})->tracks_generation);
   EXPECT_FALSE(catalog->Find({"", "v1", "configmaps"})->tracks_generation);
 }
@@ -273,7 +332,9 @@ TEST(ResourceCatalogTest, GroupVersionsCoreFirstThenByFirstAppearance) {
   EXPECT_EQ(gvs.front(), (GroupVersion{"", "v1"}));
   EXPECT_THAT(
       gvs,
-      ElementsAre(GroupVersion{"", "v1"}, GroupVersion{"apps", "v1"}, GroupVersion{"batch", "v1"},
+      ElementsAre(GroupVersion{"", "v1"}, GroupVersion{"apps", "v1"},
+                  GroupVersion{"authentication.k8s.io", "v1"},
+                  GroupVersion{"authorization.k8s.io", "v1"}, GroupVersion{"batch", "v1"},
                   GroupVersion{"discovery.k8s.io", "v1"}, GroupVersion{"coordination.k8s.io", "v1"},
                   GroupVersion{"networking.k8s.io", "v1"}, GroupVersion{"policy", "v1"},
                   GroupVersion{"scheduling.k8s.io", "v1"},
