@@ -80,6 +80,7 @@ std::vector<ResourceInfo> BuiltinTable() {
     r.has_status = true;
     r.name_rule = NameRule::kLabel;
     r.field_labels = {"status.phase"};
+    r.delete_returns_object = true;
     t.push_back(std::move(r));
   }
   {

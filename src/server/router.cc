@@ -632,7 +632,7 @@ class Handler {
     WriteOptions opts = Write(r);
     ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return ObjectResponse(r, *obj, opts.dry_run ? 200 : 201);
+    return ObjectResponse(r, *obj, 201);  // a dry run too, as kube-apiserver answers it
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {

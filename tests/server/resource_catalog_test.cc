@@ -38,7 +38,7 @@ TEST(ResourceCatalogTest, BuiltinsMatchKubeApiserver) {
        false,
        true,
        false,
-       false},
+       true},
       {{"", "v1", "pods"}, "Pod", "pod", true, {"po"}, true, true, false, true},
       {{"", "v1", "services"}, "Service", "service", true, {"svc"}, true, true, false, false},
       {{"", "v1", "endpoints"}, "Endpoints", "endpoints", true, {"ep"}, false, false, false, false},
