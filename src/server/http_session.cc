@@ -179,11 +179,12 @@ ImpersonationHeaders ImpersonationOf(const Fields& fields) {
     std::string_view name(f.name_string().data(), f.name_string().size());
     std::string value(f.value());
     if (EqualsIgnoringCase(name, "Impersonate-User")) {
-      if (!h.user) h.user = std::move(value);
+      // An empty value is no impersonation, as kube-apiserver reads the header.
+      if (!h.user && !value.empty()) h.user = std::move(value);
     } else if (EqualsIgnoringCase(name, "Impersonate-Group")) {
       h.groups.push_back(std::move(value));
     } else if (EqualsIgnoringCase(name, "Impersonate-Uid")) {
-      if (!h.uid) h.uid = std::move(value);
+      if (!h.uid && !value.empty()) h.uid = std::move(value);
     } else if (name.size() > kExtra.size() &&
                EqualsIgnoringCase(name.substr(0, kExtra.size()), kExtra)) {
       std::string key(name.substr(kExtra.size()));

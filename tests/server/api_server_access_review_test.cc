@@ -288,6 +288,13 @@ TEST_F(AccessReviewTokenTest, ImpersonatingGroupsWithoutAUserIsAnInternalError) 
             "without impersonating a user\n");
 }
 
+TEST_F(AccessReviewTokenTest, EmptyImpersonateUserIsNoImpersonation) {
+  HttpResult r = client().Request(
+      "POST", kSsr, "{}", {"Content-Type: application/json", "Impersonate-User;"});  // curl: empty
+  EXPECT_EQ(r.code, 201);
+  EXPECT_EQ(r.Json()["status"]["userInfo"]["username"], "admin");
+}
+
 TEST_F(AccessReviewTokenTest, TokenReviewOfAKnownTokenIsAuthenticated) {
   HttpResult r = Post(kTokenReviews, R"({"spec":{"token":"dev-token"}})");
   EXPECT_EQ(r.code, 201);
