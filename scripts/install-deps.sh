@@ -29,3 +29,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
 fi
+
+# The real kubectl for the kubectl end-to-end tests (tests/server/kubectl_*_e2e.sh), best effort:
+# those tests skip themselves when it is missing.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "install-deps: installing kubectl"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    kubectl || echo "install-deps: kubectl is not available here; the kubectl end-to-end tests skip"
+fi

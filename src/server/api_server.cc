@@ -123,6 +123,7 @@ Result<std::unique_ptr<EmbeddedApiServer>> EmbeddedApiServer::Start(ApiServerOpt
         "--insecure-allow-anonymous");
   }
   impl->auth = std::move(auth).value();
+  impl->router.SetAuthenticator(impl->auth.get());
   if (!o.token_auth_file.empty()) {
     Result<std::string> text = ReadFile(o.token_auth_file);
     // The kubeconfig writer's default token: the file's first user.

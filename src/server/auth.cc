@@ -3,6 +3,7 @@
 // Reads from: --token-auth-file, request headers. Feeds: the HTTP session.
 #include "server/auth.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -35,7 +36,73 @@ std::vector<std::string> SplitCsv(std::string_view line) {
   return fields;
 }
 
+void AddGroup(std::vector<std::string>* groups, std::string_view group) {
+  if (std::find(groups->begin(), groups->end(), group) == groups->end()) {
+    groups->emplace_back(group);
+  }
+}
+
+// Go's `%v` of a v1.ObjectReference: its seven string fields in declaration order (Kind,
+// Namespace, Name, UID, APIVersion, ResourceVersion, FieldPath) between braces.
+std::string ObjectReferenceText(std::string_view kind, std::string_view name,
+                                std::string_view api_version = "",
+                                std::string_view field_path = "") {
+  // Namespace, UID and ResourceVersion are empty.
+  return "{" + std::string(kind) + "  " + std::string(name) + "  " + std::string(api_version) +
+         "  " + std::string(field_path) + "}";
+}
+
+constexpr std::string_view kServiceAccountPrefix = "system:serviceaccount:";
+
 }  // namespace
+
+UserInfo AnonymousUser() {
+  return {std::string(kAnonymousUser), "", {std::string(kAllUnauthenticated)}, {}};
+}
+
+Result<UserInfo> Impersonate(const ImpersonationHeaders& h) {
+  if (!h.user || h.user->empty()) {
+    std::string list;
+    for (const std::string& g : h.groups) {
+      list += (list.empty() ? "" : " ") + ObjectReferenceText("Group", g);
+    }
+    if (h.uid) {
+      list += (list.empty() ? "" : " ") +
+              ObjectReferenceText("UID", *h.uid, "authentication.k8s.io/v1");
+    }
+    for (const auto& [key, value] : h.extra) {
+      list += (list.empty() ? "" : " ") +
+              ObjectReferenceText("UserExtra", value, "authentication.k8s.io/v1", key);
+    }
+    return InvalidArgumentError("requested [" + list + "] without impersonating a user");
+  }
+  UserInfo u;
+  u.name = *h.user;
+  u.uid = h.uid.value_or("");
+  std::string_view name(u.name);
+  bool service_account = false;
+  std::string sa_ns;
+  if (name.starts_with(kServiceAccountPrefix)) {
+    std::string_view rest = name.substr(kServiceAccountPrefix.size());
+    size_t colon = rest.find(':');
+    if (colon != std::string_view::npos && colon > 0 && colon + 1 < rest.size() &&
+        rest.find(':', colon + 1) == std::string_view::npos) {
+      service_account = true;
+      sa_ns = std::string(rest.substr(0, colon));
+    }
+  }
+  if (!h.groups.empty()) {
+    u.groups = h.groups;
+  } else {
+    if (service_account) u.groups = {"system:serviceaccounts", "system:serviceaccounts:" + sa_ns};
+    if (u.name != kAnonymousUser &&
+        std::find(u.groups.begin(), u.groups.end(), kAllUnauthenticated) == u.groups.end()) {
+      AddGroup(&u.groups, kAllAuthenticated);
+    }
+  }
+  for (const auto& [key, value] : h.extra) u.extra[key].push_back(value);
+  return u;
+}
 
 Result<std::map<std::string, UserInfo, std::less<>>> Authenticator::ParseTokenFile(
     std::string_view text) {
@@ -85,15 +152,33 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(const std::string& 
   return auth;
 }
 
-std::optional<UserInfo> Authenticator::Authenticate(std::string_view authorization,
-                                                    std::string_view cert_user) const {
+std::optional<UserInfo> Authenticator::UserOfToken(std::string_view token) const {
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return std::nullopt;
+  UserInfo u = it->second;
+  AddGroup(&u.groups, kAllAuthenticated);
+  return u;
+}
+
+std::optional<UserInfo> Authenticator::Authenticate(
+    std::string_view authorization, const std::optional<UserInfo>& cert_user) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() > kBearer.size() && authorization.substr(0, kBearer.size()) == kBearer) {
-    auto it = tokens_.find(authorization.substr(kBearer.size()));
-    if (it != tokens_.end()) return it->second;
-    return std::nullopt;  // a wrong token is an error even with a valid certificate
+    // A wrong token is an error even with a valid certificate.
+    return UserOfToken(authorization.substr(kBearer.size()));
   }
-  if (client_certificates_ && !cert_user.empty()) return UserInfo{std::string(cert_user), "", {}};
+  if (client_certificates_ && cert_user && !cert_user->name.empty()) {
+    UserInfo u = *cert_user;
+    AddGroup(&u.groups, kAllAuthenticated);
+    return u;
+  }
+  return std::nullopt;
+}
+
+std::optional<UserInfo> Authenticator::UserOf(std::string_view authorization,
+                                              const std::optional<UserInfo>& cert_user) const {
+  if (std::optional<UserInfo> u = Authenticate(authorization, cert_user)) return u;
+  if (!required()) return AnonymousUser();
   return std::nullopt;
 }
 

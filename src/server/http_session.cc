@@ -138,19 +138,61 @@ void SplitTarget(std::string_view target, HttpRequest* req) {
   }
 }
 
-// The verified client certificate's common name, or "".
-std::string CertificateUser(SSL* ssl) {
+// The verified client certificate's user: its common name, and its organizations as groups
+// (as kube-apiserver's x509 authenticator reads them); nullopt when there is none.
+std::optional<UserInfo> CertificateUser(SSL* ssl) {
   X509* cert = SSL_get1_peer_certificate(ssl);
-  if (!cert) return "";
-  std::string user;
+  if (!cert) return std::nullopt;
+  std::optional<UserInfo> user;
   if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    X509_NAME* subject = X509_get_subject_name(cert);
     char cn[256] = {};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) {
-      user = cn;
+    if (X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn) > 0) {
+      user = UserInfo{cn, "", {}, {}};
+      for (int i = X509_NAME_get_index_by_NID(subject, NID_organizationName, -1); i >= 0;
+           i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) {
+        ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+        unsigned char* utf8 = nullptr;
+        int n = ASN1_STRING_to_UTF8(&utf8, data);
+        if (n >= 0) user->groups.emplace_back(reinterpret_cast<const char*>(utf8), n);
+        OPENSSL_free(utf8);
+      }
     }
   }
   X509_free(cert);
   return user;
+}
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The `Impersonate-*` headers of a request.
+template <class Fields>
+ImpersonationHeaders ImpersonationOf(const Fields& fields) {
+  constexpr std::string_view kExtra = "impersonate-extra-";
+  ImpersonationHeaders h;
+  for (const auto& f : fields) {
+    std::string_view name(f.name_string().data(), f.name_string().size());
+    std::string value(f.value());
+    if (EqualsIgnoringCase(name, "Impersonate-User")) {
+      // An empty value is no impersonation, as kube-apiserver reads the header.
+      if (!h.user && !value.empty()) h.user = std::move(value);
+    } else if (EqualsIgnoringCase(name, "Impersonate-Group")) {
+      h.groups.push_back(std::move(value));
+    } else if (EqualsIgnoringCase(name, "Impersonate-Uid")) {
+      if (!h.uid && !value.empty()) h.uid = std::move(value);
+    } else if (name.size() > kExtra.size() &&
+               EqualsIgnoringCase(name.substr(0, kExtra.size()), kExtra)) {
+      std::string key(name.substr(kExtra.size()));
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      h.extra.emplace_back(std::move(key), std::move(value));
+    }
+  }
+  return h;
 }
 
 template <class Stream>
@@ -254,9 +296,44 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
     }
     const Authenticator* auth = shared_->ctx.auth;
-    if (auth && auth->required() && !Authenticator::IsPublicPath(req_.path) &&
-        !auth->Authenticate(std::string(msg[http::field::authorization]), cert_user_)) {
-      return Refuse(Unauthorized());
+    std::optional<UserInfo> user =
+        auth ? auth->UserOf(std::string(msg[http::field::authorization]), cert_user_)
+             : std::optional<UserInfo>(AnonymousUser());
+    if (!user) {
+      if (!Authenticator::IsPublicPath(req_.path)) return Refuse(Unauthorized());
+      user = AnonymousUser();
+    }
+    req_.user = *std::move(user);
+    if (ImpersonationHeaders imp = ImpersonationOf(msg); !imp.empty()) {
+      Result<UserInfo> acting = Impersonate(imp);
+      if (!acting) {
+        // kube-apiserver's filter answers this in plain text, HTML-escaped.
+        HttpResponse r;
+        r.status = 500;
+        r.content_type = "text/plain; charset=utf-8";
+        r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+        std::string text = "Internal Server Error: \"" +
+                           std::string(msg.target().data(), msg.target().size()) +
+                           "\": " + acting.error().message();
+        for (char c : text) {
+          if (c == '&') {
+            r.body += "&amp;";
+          } else if (c == '<') {
+            r.body += "&lt;";
+          } else if (c == '>') {
+            r.body += "&gt;";
+          } else {
+            r.body += c;
+          }
+        }
+        r.body += '\n';
+        if (body_unread_) {
+          keep_alive_ = false;
+          drain_ = true;
+        }
+        return Respond(std::move(r));
+      }
+      req_.user = *std::move(acting);
     }
     const size_t limit = shared_->options.max_body_bytes;
     if (auto length = parser_->content_length(); length && *length > limit) {
@@ -648,7 +725,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::chrono::steady_clock::time_point read_deadline_;  // for the whole request, header and body
   bool drain_ = false;                    // the request was refused unread: drain, then close
   std::unique_ptr<char[]> drain_buffer_;  // allocated only when draining
-  std::string cert_user_;
+  std::optional<UserInfo> cert_user_;
   std::shared_ptr<http::response<http::string_body>> response_;
   std::shared_ptr<void> scattered_;  // the list being written by RespondScattered
   net::steady_timer timeout_timer_;

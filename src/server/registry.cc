@@ -334,13 +334,19 @@ ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view n
     meta.erase("namespace");
   }
   std::string name = StringAt(meta, "name");
+  // NamespaceLifecycle admission runs before validation and name generation.
+  if (auto err = AdmitCreate(info, info.namespaced ? ns : "",
+                             name.empty() ? StringAt(meta, "generateName") : name)) {
+    return *err;
+  }
   if (name.empty()) {
     std::string generate = StringAt(meta, "generateName");
     if (generate.empty()) {
       return Invalid(info.kind, info.gvr.group, "",
                      {RequiredCause("metadata.name", "name or generateName is required")});
     }
-    name = generate + RandomSuffix(5);
+    // kube-apiserver keeps the name within 63 characters: 58 of the prefix, 5 random.
+    name = generate.substr(0, 58) + RandomSuffix(5);
     meta["name"] = name;
   }
   std::vector<StatusCause> causes;
@@ -355,6 +361,8 @@ ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view n
   }
   if (info.tracks_generation) meta["generation"] = 1;
   if (IsNamespace(info)) {
+    // The label every namespace carries (kube-apiserver's namespace strategy sets it).
+    meta["labels"]["kubernetes.io/metadata.name"] = name;
     if (!obj["spec"].is_object()) obj["spec"] = json::object();
     if (!obj["spec"].contains("finalizers")) obj["spec"]["finalizers"] = {"kubernetes"};
     if (!obj["status"].is_object()) obj["status"] = json::object();
@@ -483,6 +491,7 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
         }
       }
     }
+    if (IsNamespace(info)) meta["labels"]["kubernetes.io/metadata.name"] = name;
     std::vector<StatusCause> causes;
     MetadataCauses(meta, &causes);
     if (!causes.empty()) return Invalid(info.kind, info.gvr.group, name, std::move(causes));
@@ -505,7 +514,9 @@ ApiOr<Storage::Change> Registry::DecideUpdate(const ResourceInfo& info, const Ob
   if (dry_run) return Storage::Change{Storage::Change::Op::kNone, *obj};
   // The last finalizer of an object being deleted is gone: the deletion completes.
   if (meta.contains("deletionTimestamp") &&
-      StringList(meta.value("finalizers", json::array())).empty()) {
+      StringList(meta.value("finalizers", json::array())).empty() &&
+      (!IsNamespace(info) || !result.contains("spec") || !result["spec"].is_object() ||
+       StringList(result["spec"].value("finalizers", json::array())).empty())) {
     return Storage::Change{Storage::Change::Op::kDelete, *obj};
   }
   return Storage::Change{Storage::Change::Op::kPut, *obj};
@@ -656,6 +667,12 @@ ApiOr<json> Registry::PatchScale(const ResourceInfo& info, std::string_view ns,
 
 ApiOr<DeleteResult> Registry::Delete(const ResourceInfo& info, std::string_view ns,
                                      std::string_view name, const DeleteOptions& opts) {
+  if (IsNamespace(info)) return DeleteNamespace(info, name, opts);
+  return DeleteStored(info, ns, name, opts);
+}
+
+ApiOr<DeleteResult> Registry::DeleteStored(const ResourceInfo& info, std::string_view ns,
+                                           std::string_view name, const DeleteOptions& opts) {
   bool pending = false;
   auto change = storage_.Mutate(
       info.gvr, StorageKey(info.namespaced ? ns : "", name),
@@ -720,6 +737,8 @@ ApiOr<std::vector<ObjectPtr>> Registry::DeleteCollection(
 void Registry::AfterDelete(const ResourceInfo& info, const ObjectPtr& deleted) {
   if (!deleted) return;
   if (IsNamespace(info)) storage_.RemoveNamespaceContents(deleted->name());
+  // The last of a terminating namespace's contents may just have gone.
+  if (info.namespaced) SyncNamespace(deleted->ns());
   if (IsCrd(info)) OnCrdDeleted(*deleted);
 }
 

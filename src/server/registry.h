@@ -96,7 +96,8 @@ class Registry {
                                    std::string_view name, PatchType type, std::string_view body,
                                    const WriteOptions& opts = {});
 
-  // 404 when absent; 409 Conflict when a precondition fails.
+  // 404 when absent; 409 Conflict when a precondition fails. A namespace is marked terminating
+  // and its contents deleted (namespace_lifecycle.h); it goes once they are gone.
   ApiOr<DeleteResult> Delete(const ResourceInfo& info, std::string_view ns, std::string_view name,
                              const DeleteOptions& opts = {});
   // Deletes every object of `ns` ("" = all) that `filter` accepts; returns the deleted (or
@@ -130,6 +131,18 @@ class Registry {
                          Subresource sub, const WriteOptions& opts);
   // 404 when a namespaced kind's namespace does not exist.
   std::optional<ApiError> CheckNamespace(const ResourceInfo& info, std::string_view ns);
+  // Namespace lifecycle (namespace_lifecycle.cc): 404 for a create in a missing namespace, 403
+  // in a terminating one (`name`: the object's name or generateName).
+  std::optional<ApiError> AdmitCreate(const ResourceInfo& info, std::string_view ns,
+                                      std::string_view name);
+  ApiOr<DeleteResult> DeleteNamespace(const ResourceInfo& info, std::string_view name,
+                                      const DeleteOptions& opts);
+  // The namespace finalizer of `ns`, when it is terminating: deletes its contents, records the
+  // controller's conditions, and deletes the namespace once nothing is left.
+  void SyncNamespace(std::string_view ns);
+  // Deletes one stored object (finalizers make it pending), without the namespace rules.
+  ApiOr<DeleteResult> DeleteStored(const ResourceInfo& info, std::string_view ns,
+                                   std::string_view name, const DeleteOptions& opts);
   // CustomResourceDefinitions: register (or drop) the resources they define.
   void OnCrdStored(const Object& crd);
   void OnCrdDeleted(const Object& crd);

@@ -81,6 +81,7 @@ std::vector<ResourceInfo> BuiltinTable() {
     r.has_status = true;
     r.name_rule = NameRule::kLabel;
     r.field_labels = {"status.phase"};
+    r.delete_returns_object = true;
     t.push_back(std::move(r));
   }
   {
@@ -169,6 +170,25 @@ std::vector<ResourceInfo> BuiltinTable() {
     r.has_scale = scale;
     r.tracks_generation = true;
     if (r.gvr.resource == "replicasets") r.field_labels = {"status.replicas"};
+    t.push_back(std::move(r));
+  }
+
+  // --- authentication.k8s.io/v1, authorization.k8s.io/v1 (create-only reviews) -----------------
+  for (auto [group, resource, kind, namespaced] :
+       {std::tuple{"authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false},
+        std::tuple{"authentication.k8s.io", "tokenreviews", "TokenReview", false},
+        std::tuple{"authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview",
+                   true},
+        std::tuple{"authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                   false},
+        std::tuple{"authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+                   false},
+        std::tuple{"authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false}}) {
+    std::string singular(resource);
+    singular.pop_back();
+    ResourceInfo r = Builtin(group, resource, kind, singular, namespaced);
+    r.verbs = {"create"};
+    r.review = true;
     t.push_back(std::move(r));
   }
 

@@ -40,6 +40,8 @@ struct ResourceInfo {
   bool delete_returns_object = false;
   // Custom resources: merge keys are unknown, so strategic merge patch answers 415.
   bool is_custom = false;
+  // A create-only review kind (access_review.h): a POST is answered, nothing is stored.
+  bool review = false;
 
   std::string api_version() const { return gvr.group_version().ToString(); }
   // "deployments.apps" / "pods": the name in NotFound messages.
@@ -54,7 +56,10 @@ class ResourceCatalog {
  public:
   // The built-in kinds: core/v1 namespaces, pods, services, endpoints, configmaps, secrets,
   // nodes, events, serviceaccounts, resourcequotas; apps/v1 deployments, replicasets,
-  // statefulsets, daemonsets; discovery.k8s.io/v1 endpointslices; batch/v1 jobs, cronjobs;
+  // statefulsets, daemonsets; the create-only reviews of authentication.k8s.io/v1
+  // (selfsubjectreviews, tokenreviews) and authorization.k8s.io/v1 (selfsubjectaccessreviews,
+  // selfsubjectrulesreviews, subjectaccessreviews, localsubjectaccessreviews);
+  // discovery.k8s.io/v1 endpointslices; batch/v1 jobs, cronjobs;
   // coordination.k8s.io/v1 leases; networking.k8s.io/v1 ingresses; policy/v1
   // poddisruptionbudgets; scheduling.k8s.io/v1 priorityclasses; rbac.authorization.k8s.io/v1
   // roles, rolebindings, clusterroles, clusterrolebindings; apiextensions.k8s.io/v1

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "server/access_review.h"
 #include "server/content_type.h"
 #include "server/decode_checks.h"
 #include "server/discovery.h"
@@ -330,14 +331,17 @@ struct ResourceRequest {
 
 class Handler {
  public:
-  Handler(Registry& registry, const RouterOptions& options, std::function<void()> notify)
+  Handler(Registry& registry, const RouterOptions& options, const Authenticator* authenticator,
+          std::function<void()> notify)
       : registry_(registry),
         storage_(registry.storage()),
         options_(options),
+        authenticator_(authenticator),
         notify_(std::move(notify)) {}
 
   RouteResult Serve(const ResourceRequest& r) {
     const std::string& m = r.req.method;
+    if (r.info->review) return Review(r);
     if (r.name.empty()) {
       if (m == "GET") return r.watch ? Watch(r) : List(r);
       if (m == "POST") return Create(r);
@@ -615,7 +619,7 @@ class Handler {
     WriteOptions opts = Write(r);
     ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return WithWarnings(ObjectResponse(r, *obj, opts.dry_run ? 200 : 201), warnings);
+    return WithWarnings(ObjectResponse(r, *obj, 201), warnings);  // a dry run too, as kube-apiserver answers it
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {
@@ -688,9 +692,22 @@ class Handler {
     return ListResponse(*r.info, std::move(*deleted), storage_.CurrentRv(), "", std::nullopt);
   }
 
+  // A review kind takes only a POST to its collection, answered and not stored.
+  RouteResult Review(const ResourceRequest& r) {
+    if (!r.name.empty() || r.watch) return ErrorResponse(PathNotFound());
+    if (r.req.method != "POST") return ErrorResponse(MethodNotAllowed(r.req.method, *r.info));
+    ApiOr<json> body =
+        DecodeBody(r.req, r.info->kind, r.info->gvr.version, options_.max_request_body_bytes);
+    if (!body.ok()) return ErrorResponse(body.error());
+    ApiOr<std::string> answer = AnswerReview(*r.info, r.ns, *body, r.req.user, authenticator_);
+    if (!answer.ok()) return ErrorResponse(answer.error());
+    return JsonResponse(201, std::move(answer).value());
+  }
+
   Registry& registry_;
   Storage& storage_;
   const RouterOptions& options_;
+  const Authenticator* authenticator_;
   std::function<void()> notify_;
 };
 
@@ -787,7 +804,7 @@ RouteResult Router::RouteNegotiated(const HttpRequest& req,
     watch = w.value_or(false);
   }
   ResourceRequest rr{req, info, ns, name, sub, watch};
-  Handler handler(registry_, options_, std::move(watch_notify));
+  Handler handler(registry_, options_, authenticator_, std::move(watch_notify));
   return handler.Serve(rr);
 }
 

@@ -24,6 +24,7 @@
 
 #include "kube/fields.h"
 #include "kube/labels.h"
+#include "server/auth.h"
 #include "server/registry.h"
 #include "server/resource_info.h"
 #include "server/storage.h"
@@ -40,6 +41,8 @@ struct HttpRequest {
   std::string host{};        // the Host header, for discovery's serverAddress
   std::string user_agent{};  // names the field manager of writes without `fieldManager`
   std::string body{};
+  // Who the request acts as: authenticated (or anonymous), then impersonated (auth.h).
+  UserInfo user = AnonymousUser();
   // The session waited for the resourceVersion this request names (`RvWait`) and gave up: the
   // router answers 504 Too large resource version instead of asking to wait again.
   bool rv_wait_over = false;
@@ -110,6 +113,10 @@ class Router {
   // `Watcher`): it must only schedule the session's next write. Never throws.
   RouteResult Handle(const HttpRequest& req, std::function<void()> watch_notify) const;
 
+  // The authenticator TokenReviews check tokens with (none: no token is valid). Call before the
+  // router is shared between threads.
+  void SetAuthenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
+
  private:
   // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
   // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
@@ -117,6 +124,7 @@ class Router {
 
   Registry& registry_;
   const RouterOptions options_;
+  const Authenticator* authenticator_ = nullptr;
 };
 
 }  // namespace kube::server

@@ -277,7 +277,22 @@ json DemoDeployment(const std::string& name, int replicas, const std::string& im
         {"replicas", replicas},
         {"updatedReplicas", replicas},
         {"readyReplicas", replicas},
-        {"availableReplicas", replicas}}}};
+        {"availableReplicas", replicas},
+        // What the deployment controller reports for a finished rollout (`kubectl wait
+        // --for=condition=Available` and `rollout status` read them).
+        {"conditions",
+         {{{"type", "Available"},
+           {"status", "True"},
+           {"lastUpdateTime", Rfc3339Now()},
+           {"lastTransitionTime", Rfc3339Now()},
+           {"reason", "MinimumReplicasAvailable"},
+           {"message", "Deployment has minimum availability."}},
+          {{"type", "Progressing"},
+           {"status", "True"},
+           {"lastUpdateTime", Rfc3339Now()},
+           {"lastTransitionTime", Rfc3339Now()},
+           {"reason", "NewReplicaSetAvailable"},
+           {"message", "ReplicaSet \"" + name + "-7d4b9c8f6\" has successfully progressed."}}}}}}};
 }
 
 json DemoPod(const std::string& app, int i, const std::string& image) {

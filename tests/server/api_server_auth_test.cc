@@ -66,7 +66,7 @@ class Certificates {
                  "/ca.key -CAcreateserial -out " + d + "/server.crt -days 2 -extfile " + d +
                  "/server.ext") == 0 &&
            Shell("openssl req " + key + " -keyout " + d + "/client.key -out " + d +
-                 "/client.csr -subj /CN=alice") == 0 &&
+                 "/client.csr -subj /CN=alice/O=developers/O=testers") == 0 &&
            Shell("openssl x509 -req -in " + d + "/client.csr -CA " + d + "/ca.crt -CAkey " + d +
                  "/ca.key -CAcreateserial -out " + d + "/client.crt -days 2") == 0 &&
            // Self-signed, so not trusted by the server's client CA.
@@ -129,6 +129,18 @@ TEST_F(ApiServerTlsTest, ClientCertificateSignedByClientCa) {
                                           .client_cert_file = certs_->other_cert(),
                                           .client_key_file = certs_->other_key()});
   EXPECT_EQ(mallory.Get("/api/v1/namespaces").code, 0);
+}
+
+TEST_F(ApiServerTlsTest, CertificateUserIsItsCommonNameWithOrganizationsAsGroups) {
+  TestHttpClient alice(server().Url(), {.ca_file = certs_->ca(),
+                                        .client_cert_file = certs_->client_cert(),
+                                        .client_key_file = certs_->client_key()});
+  HttpResult r = alice.Request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", "{}",
+                               {"Content-Type: application/json"});
+  EXPECT_EQ(r.code, 201);
+  EXPECT_EQ(r.Json()["status"]["userInfo"],
+            nlohmann::json({{"username", "alice"},
+                            {"groups", {"developers", "testers", "system:authenticated"}}}));
 }
 
 TEST_F(ApiServerTlsTest, WatchOverTls) {

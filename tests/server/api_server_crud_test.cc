@@ -465,7 +465,8 @@ TEST_F(ApiServerTest, DeletingNamespaceDeletesItsContents) {
 TEST_F(ApiServerTest, DryRunStoresNothing) {
   HttpResult r =
       Post("/api/v1/namespaces/default/configmaps?dryRun=All", ConfigMapJson("default", "dry"));
-  EXPECT_EQ(r.code, 200) << r.body;
+  EXPECT_EQ(r.code, 201) << r.body;  // kube-apiserver answers a dry-run create with 201
+  EXPECT_FALSE(r.Json()["metadata"].contains("resourceVersion"));
   EXPECT_EQ(Get("/api/v1/namespaces/default/configmaps/dry").code, 404);
 }
 
