@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "base/time_format.h"
 #include "object_codec.h"
 #include "object_metadata.h"
 #include "proto/go_json.h"
@@ -531,7 +532,12 @@ class MetaReader {
     const auto s = static_cast<int64_t>(secs);
     if (s == -62135596800) return true;
     size_t off = md_->arena.size();
-    if (!AppendRfc3339(s, -1, &md_->arena)) return false;
+    md_->arena.push_back('"');
+    if (!AppendRfc3339(s, -1, &md_->arena)) {
+      md_->arena.pop_back();
+      return false;
+    }
+    md_->arena.push_back('"');
     // Written quoted, as a JSON string.
     *out = TextRef{static_cast<uint32_t>(off + 1),
                    static_cast<uint32_t>(md_->arena.size() - off - 2), true};
