@@ -349,7 +349,6 @@ Status Reflector::ListAll() {
     if (rv == "0" && paginated) paginated_result_ = true;
     permanent_streak_.reset();
   }
-  counters_.lists.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -421,8 +420,13 @@ Status Reflector::ListPages(const std::string& rv, int64_t limit, bool* paginate
     options.resource_version.clear();
     options.resource_version_match = ResourceVersionMatch::kUnset;
   }
+  // Counted before the list's end is queued: whoever sees the cache synced sees the list counted.
+  counters_.lists.fetch_add(1, std::memory_order_relaxed);
   s = fifo_->ReplaceEnd(list_rv);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    counters_.lists.fetch_sub(1, std::memory_order_relaxed);
+    return s;
+  }
   MutexLock l(mu_);
   // B12: the watch starts from exactly the list's version, so nothing in between is lost.
   last_sync_rv_ = list_rv;
