@@ -146,13 +146,5 @@ check "finalizer removed" '^configmap/fin patched$' -- \
   k patch cm fin --type json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
 check_err "then gone" '\(NotFound\): configmaps "fin" not found' -- k get cm fin
 
-# --- summary -------------------------------------------------------------------------------------
-echo
-echo "kubectl everyday e2e: $PASSED passed, $FAILED failed"
-if ((FAILED > 0)); then
-  printf '  failed: %s\n' "${FAILURES[@]}"
-  echo "--- server stderr (last 40 lines) ---"
-  tail -n 40 "$WORK/server.err"
-  exit 1
-fi
-exit 0
+# --- the server stops cleanly; the summary --------------------------------------------------------
+stop_server_and_summarize "kubectl everyday e2e"

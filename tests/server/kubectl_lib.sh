@@ -151,3 +151,25 @@ jsonpath() {
     fail "$name" "want '$want', got '$OUT'"
   fi
 }
+
+# Stops the server (it must exit 0 on SIGTERM, without sanitizer reports under ASan/UBSan builds),
+# prints the summary of suite $1 and exits 1 if any check failed, else 0.
+stop_server_and_summarize() {
+  kill "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  local rc=$?
+  SERVER_PID=""
+  OUT=$(cat "$WORK/server.err")
+  if ((rc == 0)); then pass "server exits 0 on SIGTERM"; else
+    fail "server exits 0 on SIGTERM" "exit code $rc"; fi
+  expect_not "no sanitizer reports" 'ERROR: (Address|Leak)Sanitizer|runtime error:'
+  echo
+  echo "$1: $PASSED passed, $FAILED failed"
+  if ((FAILED > 0)); then
+    printf '  failed: %s\n' "${FAILURES[@]}"
+    echo "--- server stderr (last 40 lines) ---"
+    tail -n 40 "$WORK/server.err"
+    exit 1
+  fi
+  exit 0
+}

@@ -102,23 +102,5 @@ check "exposed service reads back" '"targetPort": 8080' '"app": "demo-web"' -- \
 check "get all in protobuf-created namespace" 'deployment.apps/demo-web' 'service/demo-svc' -- \
   k "${N[@]}" get all
 
-# --- the server stops cleanly, without sanitizer reports (under ASan/UBSan builds) ---------------
-kill "$SERVER_PID" 2>/dev/null
-wait "$SERVER_PID" 2>/dev/null
-SERVER_RC=$?
-SERVER_PID=""
-OUT=$(cat "$WORK/server.err")
-if ((SERVER_RC == 0)); then pass "server exits 0 on SIGTERM"; else
-  fail "server exits 0 on SIGTERM" "exit code $SERVER_RC"; fi
-expect_not "no sanitizer reports" 'ERROR: (Address|Leak)Sanitizer|runtime error:'
-
-# --- summary -------------------------------------------------------------------------------------
-echo
-echo "kubectl protobuf e2e: $PASSED passed, $FAILED failed"
-if ((FAILED > 0)); then
-  printf '  failed: %s\n' "${FAILURES[@]}"
-  echo "--- server stderr (last 40 lines) ---"
-  tail -n 40 "$WORK/server.err"
-  exit 1
-fi
-exit 0
+# --- the server stops cleanly; the summary --------------------------------------------------------
+stop_server_and_summarize "kubectl protobuf e2e"
