@@ -9,6 +9,7 @@
 #include "kube/proto/protobuf.h"
 #include "server/decode_checks.h"
 #include "server/object_json.h"
+#include "server/registry.h"
 
 namespace kube::server {
 namespace {
@@ -39,16 +40,7 @@ ApiOr<json> GoValue(const json& obj, const ResourceInfo& info) {
 
 // The body with the kind's `kind` and `apiVersion`; 400 when it names others.
 ApiOr<json> Typed(const json& body, const ResourceInfo& info) {
-  std::string api_version = StringAt(body, "apiVersion");
-  std::string kind = StringAt(body, "kind");
-  if (!api_version.empty() && api_version != info.api_version()) {
-    return BadRequest("the API version in the data (" + api_version +
-                      ") does not match the expected API version (" + info.api_version() + ")");
-  }
-  if (!kind.empty() && kind != info.kind) {
-    return BadRequest("the kind in the data (" + kind + ") does not match the expected kind (" +
-                      info.kind + ")");
-  }
+  if (auto err = CheckTypeMeta(body, info)) return *err;
   json obj = body;
   obj["kind"] = info.kind;
   obj["apiVersion"] = info.api_version();

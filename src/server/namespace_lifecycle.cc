@@ -148,17 +148,7 @@ ApiOr<DeleteResult> Registry::DeleteNamespace(const ResourceInfo& info, std::str
       info.gvr, StorageKey("", name),
       [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
         if (!current) return NotFound(info, name);
-        if (opts.precondition_uid && *opts.precondition_uid != current->uid()) {
-          return Conflict(info, name,
-                          "Precondition failed: UID in precondition: " + *opts.precondition_uid +
-                              ", UID in object meta: " + std::string(current->uid()));
-        }
-        if (opts.precondition_rv && *opts.precondition_rv != current->resource_version()) {
-          return Conflict(
-              info, name,
-              "Precondition failed: ResourceVersion in precondition: " + *opts.precondition_rv +
-                  ", ResourceVersion in object meta: " + std::string(current->resource_version()));
-        }
+        if (auto err = CheckDeletePreconditions(info, name, opts, *current)) return *err;
         json obj = ToJson(*current);
         if (current->deletion_timestamp().empty()) {
           json& meta = obj["metadata"];

@@ -306,10 +306,25 @@ ApiOr<ObjectPtr> Registry::Get(const ResourceInfo& info, std::string_view ns,
   return obj;
 }
 
-ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view ns, json obj) {
-  if (auto err = DecodeMetadata(obj, info)) return *err;
-  std::string api_version = StringAt(obj, "apiVersion");
-  std::string kind = StringAt(obj, "kind");
+std::optional<ApiError> CheckDeletePreconditions(const ResourceInfo& info, std::string_view name,
+                                                 const DeleteOptions& opts, const Object& current) {
+  if (opts.precondition_uid && *opts.precondition_uid != current.uid()) {
+    return Conflict(info, name,
+                    "Precondition failed: UID in precondition: " + *opts.precondition_uid +
+                        ", UID in object meta: " + std::string(current.uid()));
+  }
+  if (opts.precondition_rv && *opts.precondition_rv != current.resource_version()) {
+    return Conflict(
+        info, name,
+        "Precondition failed: ResourceVersion in precondition: " + *opts.precondition_rv +
+            ", ResourceVersion in object meta: " + std::string(current.resource_version()));
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> CheckTypeMeta(const json& body, const ResourceInfo& info) {
+  std::string api_version = StringAt(body, "apiVersion");
+  std::string kind = StringAt(body, "kind");
   if (!api_version.empty() && api_version != info.api_version()) {
     return BadRequest("the API version in the data (" + api_version +
                       ") does not match the expected API version (" + info.api_version() + ")");
@@ -318,6 +333,12 @@ ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view n
     return BadRequest("the kind in the data (" + kind + ") does not match the expected kind (" +
                       info.kind + ")");
   }
+  return std::nullopt;
+}
+
+ApiOr<json> Registry::PrepareCreate(const ResourceInfo& info, std::string_view ns, json obj) {
+  if (auto err = DecodeMetadata(obj, info)) return *err;
+  if (auto err = CheckTypeMeta(obj, info)) return *err;
   obj["apiVersion"] = info.api_version();
   obj["kind"] = info.kind;
   json& meta = Meta(obj);
@@ -674,41 +695,33 @@ ApiOr<DeleteResult> Registry::Delete(const ResourceInfo& info, std::string_view 
 ApiOr<DeleteResult> Registry::DeleteStored(const ResourceInfo& info, std::string_view ns,
                                            std::string_view name, const DeleteOptions& opts) {
   bool pending = false;
-  auto change = storage_.Mutate(
-      info.gvr, StorageKey(info.namespaced ? ns : "", name),
-      [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
-        if (!current) return NotFound(info, name);
-        if (opts.precondition_uid && *opts.precondition_uid != current->uid()) {
-          return Conflict(info, name,
-                          "Precondition failed: UID in precondition: " + *opts.precondition_uid +
-                              ", UID in object meta: " + std::string(current->uid()));
-        }
-        if (opts.precondition_rv && *opts.precondition_rv != current->resource_version()) {
-          return Conflict(
-              info, name,
-              "Precondition failed: ResourceVersion in precondition: " + *opts.precondition_rv +
-                  ", ResourceVersion in object meta: " + std::string(current->resource_version()));
-        }
-        if (!current->finalizers().empty()) {
-          pending = true;
-          if (!current->deletion_timestamp().empty() || opts.dry_run) {
-            return Storage::Change{Storage::Change::Op::kNone, current};
-          }
-          json obj = ToJson(*current);
-          json& meta = Meta(obj);
-          meta["deletionTimestamp"] = Rfc3339Now();
-          meta["deletionGracePeriodSeconds"] = 0;
-          if (meta.value("generation", int64_t{0}) > 0) {
-            meta["generation"] = meta["generation"].get<int64_t>() + 1;
-          }
-          meta["resourceVersion"] = std::to_string(next_rv);
-          ApiOr<ObjectPtr> o = ToObject(obj);
-          if (!o.ok()) return o.error();
-          return Storage::Change{Storage::Change::Op::kPut, *o};
-        }
-        if (opts.dry_run) return Storage::Change{Storage::Change::Op::kNone, current};
-        return Storage::Change{Storage::Change::Op::kDelete, nullptr};
-      });
+  auto change =
+      storage_.Mutate(info.gvr, StorageKey(info.namespaced ? ns : "", name),
+                      [&](const ObjectPtr& current, uint64_t next_rv) -> ApiOr<Storage::Change> {
+                        if (!current) return NotFound(info, name);
+                        if (auto err = CheckDeletePreconditions(info, name, opts, *current))
+                          return *err;
+                        if (!current->finalizers().empty()) {
+                          pending = true;
+                          if (!current->deletion_timestamp().empty() || opts.dry_run) {
+                            return Storage::Change{Storage::Change::Op::kNone, current};
+                          }
+                          json obj = ToJson(*current);
+                          json& meta = Meta(obj);
+                          meta["deletionTimestamp"] = Rfc3339Now();
+                          meta["deletionGracePeriodSeconds"] = 0;
+                          if (meta.value("generation", int64_t{0}) > 0) {
+                            meta["generation"] = meta["generation"].get<int64_t>() + 1;
+                          }
+                          meta["resourceVersion"] = std::to_string(next_rv);
+                          ApiOr<ObjectPtr> o = ToObject(obj);
+                          if (!o.ok()) return o.error();
+                          return Storage::Change{Storage::Change::Op::kPut, *o};
+                        }
+                        if (opts.dry_run)
+                          return Storage::Change{Storage::Change::Op::kNone, current};
+                        return Storage::Change{Storage::Change::Op::kDelete, nullptr};
+                      });
   if (!change.ok()) return change.error();
   if (change->op == Storage::Change::Op::kDelete) AfterDelete(info, change->object);
   return DeleteResult{change->object, pending};

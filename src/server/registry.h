@@ -47,6 +47,14 @@ struct DeleteOptions {
   bool dry_run = false;
 };
 
+// 409 when `current` fails the delete's uid or resourceVersion precondition, kube-apiserver's
+// words; nullopt when it meets them.
+std::optional<ApiError> CheckDeletePreconditions(const ResourceInfo& info, std::string_view name,
+                                                 const DeleteOptions& opts, const Object& current);
+
+// 400 when a body's `apiVersion` or `kind` names another kind than `info` (absent ones pass).
+std::optional<ApiError> CheckTypeMeta(const nlohmann::json& body, const ResourceInfo& info);
+
 struct DeleteResult {
   ObjectPtr object;      // the deleted object (stamped with the deletion's RV) or the marked one
   bool pending = false;  // finalizers remain: only deletionTimestamp was set
