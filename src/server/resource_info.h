@@ -19,10 +19,10 @@
 namespace kube::server {
 
 struct ResourceInfo {
-  GroupVersionResource gvr;        // {"apps","v1","deployments"}
-  std::string kind;                // "Deployment"
-  std::string list_kind;           // "DeploymentList"
-  std::string singular;            // "deployment"
+  GroupVersionResource gvr;  // {"apps","v1","deployments"}
+  std::string kind;          // "Deployment"
+  std::string list_kind;     // "DeploymentList"
+  std::string singular;      // "deployment"
   bool namespaced = true;
   std::vector<std::string> short_names;  // {"deploy"}
   std::vector<std::string> categories;   // {"all"}
@@ -72,7 +72,8 @@ class ResourceCatalog {
   void Remove(const GroupVersionResource& gvr) KUBE_EXCLUDES(mu_);
 
   ResourceInfoPtr Find(const GroupVersionResource& gvr) const KUBE_EXCLUDES(mu_);
-  // By group + version + (plural | singular | short name), as the server's router needs only plural.
+  // By group + version + (plural | singular | short name), as the server's router needs only
+  // plural.
   ResourceInfoPtr FindByKind(const GroupVersionKind& gvk) const KUBE_EXCLUDES(mu_);
   std::vector<ResourceInfoPtr> All() const KUBE_EXCLUDES(mu_);
   // Group names with their versions, in preference order; "" is the core group.

@@ -619,7 +619,8 @@ class Handler {
     WriteOptions opts = Write(r);
     ApiOr<ObjectPtr> obj = registry_.Create(*r.info, r.ns, std::move(body).value(), opts);
     if (!obj.ok()) return ErrorResponse(obj.error());
-    return WithWarnings(ObjectResponse(r, *obj, 201), warnings);  // a dry run too, as kube-apiserver answers it
+    // 201 for a dry run too, as kube-apiserver answers it.
+    return WithWarnings(ObjectResponse(r, *obj, 201), warnings);
   }
 
   RouteResult Update(const ResourceRequest& r, Subresource sub) {

@@ -30,15 +30,7 @@ struct BuiltinCase {
 
 TEST(ResourceCatalogTest, BuiltinsMatchKubeApiserver) {
   const BuiltinCase cases[] = {
-      {{"", "v1", "namespaces"},
-       "Namespace",
-       "namespace",
-       false,
-       {"ns"},
-       false,
-       true,
-       false,
-       true},
+      {{"", "v1", "namespaces"}, "Namespace", "namespace", false, {"ns"}, false, true, false, true},
       {{"", "v1", "pods"}, "Pod", "pod", true, {"po"}, true, true, false, true},
       {{"", "v1", "services"}, "Service", "service", true, {"svc"}, true, true, false, false},
       {{"", "v1", "endpoints"}, "Endpoints", "endpoints", true, {"ep"}, false, false, false, false},
