@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "base/time_format.h"
 #include "proto/go_json.h"
+#include "proto/special_wire.h"
 #include "proto/wire.h"
 
 namespace kube::internal::proto {
@@ -847,38 +848,8 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
       if (wf.wire == kBytes) b3 = AsView(wf.data, wf.value);
     }
     // Check the wire type against the special's message; other numbers are unknown fields.
-    uint32_t known = 1;
-    switch (t.special) {
-      case Special::kIntOrString:
-        known = 3;
-        break;
-      case Special::kTime:
-      case Special::kMicroTime:
-      case Special::kOrBool:
-      case Special::kOrArray:
-      case Special::kOrStringArray:
-      case Special::kGroupVersion:
-        known = 2;
-        break;
-      default:
-        break;
-    }
-    uint8_t want = kBytes;
-    switch (t.special) {
-      case Special::kTime:
-      case Special::kMicroTime:
-      case Special::kDuration:
-        want = kVarint;
-        break;
-      case Special::kIntOrString:
-        want = wf.number == 3 ? kBytes : kVarint;
-        break;
-      case Special::kOrBool:
-        want = wf.number == 1 ? kVarint : kBytes;
-        break;
-      default:
-        break;
-    }
+    uint32_t known = SpecialKnownFields(t.special);
+    uint8_t want = SpecialWireType(t.special, wf.number);
     if (wf.number <= known && wf.wire != want) {
       return Error(std::string(t.name) + " field " + std::to_string(wf.number) + ": wire type " +
                        std::string(WireName(wf.wire)) + ", want " + std::string(WireName(want)),

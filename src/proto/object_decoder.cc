@@ -11,6 +11,7 @@
 #include "object_metadata.h"
 #include "proto/go_json.h"
 #include "proto/schema.h"
+#include "proto/special_wire.h"
 #include "proto/wire.h"
 
 namespace kube::internal::proto {
@@ -370,16 +371,11 @@ class Check {
     std::string_view b1;
     const uint8_t* end = p + n;
     const uint8_t* q = p;
-    uint32_t known = 1;
     switch (t.special) {
       case Special::kIntOrString:
-        known = 3;
-        break;
       case Special::kTime:
       case Special::kMicroTime:
       case Special::kGroupVersion:
-        known = 2;
-        break;
       case Special::kDuration:
       case Special::kQuantity:
       case Special::kRawExtension:
@@ -389,17 +385,11 @@ class Check {
       default:
         return false;  // Unknown, the JSONSchemaProps wrappers: the eager way
     }
+    const uint32_t known = SpecialKnownFields(t.special);
     while (q < end) {
       WireField wf;
       if (!NextField(&q, end, &wf)) return false;
-      uint8_t want = kBytes;
-      if (t.special == Special::kTime || t.special == Special::kMicroTime ||
-          t.special == Special::kDuration) {
-        want = kVarint;
-      } else if (t.special == Special::kIntOrString) {
-        want = wf.number == 3 ? kBytes : kVarint;
-      }
-      if (wf.number <= known && wf.wire != want) return false;
+      if (wf.number <= known && wf.wire != SpecialWireType(t.special, wf.number)) return false;
       if (wf.number == 1) {
         has1 = true;
         v1 = wf.value;
