@@ -2,7 +2,6 @@
 // list, and the watch's event bookkeeping. Behaviour numbers (B11...) name the contracts of
 // docs/behaviours.md, each with its tests.
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <string_view>
@@ -10,6 +9,7 @@
 
 #include "base/logging.h"
 #include "cache/reflector_impl.h"
+#include "cache/resource_version.h"
 #include "kube/object_key.h"
 #include "watch/watch_decoder.h"
 
@@ -27,18 +27,6 @@ bool IsBrokenConnection(const Status& s) {
   return s.http_code() == 0 &&
          (s.code() == StatusCode::kUnavailable ||
           (s.code() == StatusCode::kDataLoss && !internal::IsUndecodableWatchEvent(s)));
-}
-
-// A resourceVersion as an unsigned decimal integer, or nullopt for anything else. The API makes
-// resourceVersions opaque strings; the reflector compares two only when both parse this way
-// (kube-apiserver's are etcd revisions, increasing with every write), and only to detect a server
-// that went back in time (docs/informers.md, "Comparing resourceVersions").
-std::optional<uint64_t> NumericResourceVersion(std::string_view rv) {
-  if (rv.empty() || rv.size() > 20) return std::nullopt;
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), n);
-  if (ec != std::errc() || end != rv.data() + rv.size()) return std::nullopt;
-  return n;
 }
 
 bool EnvIsTrue(const char* name) {
@@ -598,15 +586,16 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
         if (check_watch_list_) watch_list_items_.push_back(ev.object);
         deltas->push_back(Delta{DeltaType::kReplaced, std::move(ev.object), {}});
       } else {
-        deltas->push_back(Delta{DeltaType::kAdded, std::move(ev.object), {}});
+        deltas->push_back(
+            Delta{DeltaType::kAdded, std::move(ev.object), {}, !rv_frozen_until_non_add_});
       }
       if (!rv_frozen_until_non_add_) last_sync_rv_ = rv;  // B51: not for adds from ""/"0"
       return;
     case WatchEventType::kModified:
-      deltas->push_back(Delta{DeltaType::kUpdated, std::move(ev.object), {}});
+      deltas->push_back(Delta{DeltaType::kUpdated, std::move(ev.object), {}, true});
       break;
     case WatchEventType::kDeleted:
-      deltas->push_back(Delta{DeltaType::kDeleted, std::move(ev.object), {}});
+      deltas->push_back(Delta{DeltaType::kDeleted, std::move(ev.object), {}, true});
       break;
     case WatchEventType::kError:
       return;

@@ -2,8 +2,10 @@
 // Behaviour numbers (B28...) name the contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/shared_informer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "base/mutex.h"
 #include "cache/processor_listener.h"
 #include "cache/reflector_impl.h"
+#include "cache/resource_version.h"
 #include "cache/shared_informer_internal.h"
 #include "kube/cache/thread_safe_store.h"
 
@@ -225,6 +228,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       fifo = fifo_;
       listeners = listeners_;
     }
+    CancelResourceVersionWaiters();
     // Close the FIFO first: a relist may be waiting in `ReplaceItems` for a drain that
     // `stopping_` has just ended, and only the close releases it so the reflector can stop.
     if (fifo) fifo->Close();
@@ -296,6 +300,66 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     return reflector ? reflector->LastSyncResourceVersion() : "";
   }
 
+  std::string CacheResourceVersion() const override {
+    MutexLock l(rv_mu_);
+    return cache_rv_;
+  }
+
+  Status WaitForResourceVersion(std::string_view resource_version,
+                                std::chrono::milliseconds timeout) const override {
+    return WaitForResourceVersion(resource_version, timeout, std::stop_token());
+  }
+
+  Status WaitForResourceVersion(std::string_view resource_version,
+                                std::chrono::milliseconds timeout,
+                                std::stop_token stop) const override {
+    const std::optional<uint64_t> target = internal::NumericResourceVersion(resource_version);
+    RvWaiter waiter;
+    // The stop callback takes `rv_mu_`, so it is declared before the lock below: it is
+    // constructed (and runs at once if a stop was already requested) and destroyed (waiting for
+    // a run in progress) while this thread does not hold the lock.
+    auto wake = [this, &waiter] {
+      MutexLock l(rv_mu_);
+      waiter.stop_requested = true;
+      waiter.cv.notify_all();
+    };
+    std::stop_callback<decltype(wake)> on_stop(stop, wake);
+    MutexLock l(rv_mu_);
+    if (!target) {
+      // Equality is the one comparison the API allows for any resourceVersion.
+      if (!resource_version.empty() && resource_version == cache_rv_) return Status::Ok();
+      return InvalidArgumentError(
+          "WaitForResourceVersion: resourceVersion \"" + std::string(resource_version) +
+          "\" is not an unsigned decimal number; only such versions (kube-apiserver's) can be "
+          "ordered");
+    }
+    if (std::optional<Status> answer = AnswerLocked(*target)) return *answer;
+    if (rv_stopped_) return WaitCancelledLocked(resource_version, "the informer stopped");
+    if (waiter.stop_requested) return WaitCancelledLocked(resource_version, "stop requested");
+    const auto start = std::chrono::steady_clock::now();
+    // At most a century: `steady_clock` counts nanoseconds in 64 bits (292 years).
+    const auto deadline =
+        start + std::clamp(timeout, std::chrono::milliseconds(0),
+                           std::chrono::milliseconds(std::chrono::hours(24 * 365 * 100)));
+    waiter.target = *target;
+    auto it = rv_waiters_.emplace(*target, &waiter);
+    while (!waiter.answer && !waiter.stop_requested) {
+      if (!l.WaitUntil(waiter.cv, deadline) && std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+    }
+    if (waiter.answer) return *waiter.answer;  // whoever answered also removed it
+    rv_waiters_.erase(it);
+    if (waiter.stop_requested) return WaitCancelledLocked(resource_version, "stop requested");
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return DeadlineExceededError("WaitForResourceVersion: the cache of " + InformerName() +
+                                 (cache_rv_.empty() ? std::string(" has not synced")
+                                                    : " is at resourceVersion " + cache_rv_) +
+                                 ", not yet at resourceVersion " + std::string(resource_version) +
+                                 ", after " + std::to_string(waited.count()) + " ms");
+  }
+
   InformerStats Stats() const override {
     std::shared_ptr<internal::Reflector> reflector;
     std::vector<std::shared_ptr<ProcessorListener>> listeners;
@@ -333,6 +397,72 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
   }
 
  private:
+  // --- Read-your-writes -------------------------------------------------------------------------
+  // One thread in `WaitForResourceVersion`. Its fields are guarded by `rv_mu_`; it lives on the
+  // waiting thread's stack and is in `rv_waiters_` exactly while that thread waits for it.
+  struct RvWaiter {
+    uint64_t target = 0;
+    std::optional<Status> answer;  // set (and the waiter removed) by whoever answers it
+    bool stop_requested = false;   // its stop token fired
+    std::condition_variable cv;
+  };
+
+  std::string InformerName() const {
+    return options_.name.empty() ? std::string("the informer") : "informer " + options_.name;
+  }
+
+  // The answer for a waiter of `target` from the cache's version alone, if there is one yet.
+  std::optional<Status> AnswerLocked(uint64_t target) const KUBE_REQUIRES(rv_mu_) {
+    if (cache_rv_number_) {
+      if (*cache_rv_number_ >= target) return Status::Ok();
+      return std::nullopt;
+    }
+    if (cache_rv_.empty()) return std::nullopt;  // not synced yet
+    return InvalidArgumentError("WaitForResourceVersion: the cache of " + InformerName() +
+                                " is at resourceVersion \"" + cache_rv_ +
+                                "\", which is not an unsigned decimal number: this server's "
+                                "versions cannot be ordered");
+  }
+
+  Status WaitCancelledLocked(std::string_view rv, std::string_view why) const
+      KUBE_REQUIRES(rv_mu_) {
+    return CancelledError("WaitForResourceVersion: " + std::string(why) + " before the cache of " +
+                          InformerName() + " reached resourceVersion " + std::string(rv) +
+                          (cache_rv_.empty() ? std::string(" (it has not synced)")
+                                             : " (it is at " + cache_rv_ + ")"));
+  }
+
+  // The cache now reflects `rv` (a list, event or bookmark at it has been applied): records it
+  // and answers the waiters it satisfies, each woken on its own condition variable. Called by the
+  // delta processing only, so versions arrive in the stream's order.
+  void AdvanceCacheResourceVersion(std::string_view rv) KUBE_EXCLUDES(rv_mu_) {
+    if (rv.empty()) return;
+    MutexLock l(rv_mu_);
+    cache_rv_.assign(rv);
+    cache_rv_number_ = internal::NumericResourceVersion(rv);
+    if (rv_waiters_.empty()) return;
+    // Opaque versions answer every waiter (kInvalidArgument); numbers, those at or below them.
+    auto end = cache_rv_number_ ? rv_waiters_.upper_bound(*cache_rv_number_) : rv_waiters_.end();
+    for (auto it = rv_waiters_.begin(); it != end; ++it) {
+      RvWaiter* w = it->second;
+      w->answer = AnswerLocked(w->target);
+      // Notified under the lock: the waiter cannot return (and free `cv`) before it is released.
+      w->cv.notify_one();
+    }
+    rv_waiters_.erase(rv_waiters_.begin(), end);
+  }
+
+  // `Stop`: every waiter not yet answered gets kCancelled, and later ones too.
+  void CancelResourceVersionWaiters() KUBE_EXCLUDES(rv_mu_) {
+    MutexLock l(rv_mu_);
+    rv_stopped_ = true;
+    for (auto& [target, w] : rv_waiters_) {
+      w->answer = WaitCancelledLocked(std::to_string(target), "the informer stopped");
+      w->cv.notify_one();
+    }
+    rv_waiters_.clear();
+  }
+
   // B33: a handler's effective resync period.
   std::chrono::milliseconds ResyncPeriodForLocked(std::chrono::milliseconds requested)
       KUBE_REQUIRES(mu_) {
@@ -553,6 +683,13 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       }
     }
     flush();
+    // The run is in the cache: it reflects the last version the stream had reached in it.
+    for (auto p = run.rbegin(); p != run.rend(); ++p) {
+      if (p->delta->at_stream_version) {
+        AdvanceCacheResourceVersion(p->delta->object->resource_version());
+        break;
+      }
+    }
   }
 
   // Only the delta processing (one thread at a time, under `block_deltas_`) writes the delta
@@ -602,6 +739,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         std::unordered_set<std::string>().swap(relist_seen_);
         indexer_->Bookmark(d.resource_version);
         MarkSynced(listeners);
+        AdvanceCacheResourceVersion(d.resource_version);
         return;
       }
       case DeltaType::kSyncAll: {
@@ -629,6 +767,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       }
       case DeltaType::kBookmark:
         indexer_->Bookmark(d.resource_version);  // B49: the store's RV only
+        AdvanceCacheResourceVersion(d.resource_version);
         return;
     }
   }
@@ -697,6 +836,14 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
   std::atomic<uint64_t> adds_{0}, updates_{0}, deletes_{0}, resyncs_{0};
   mutable Mutex sync_mu_;
   mutable std::condition_variable sync_cv_;
+
+  // Read-your-writes. `rv_mu_` is a leaf: nothing else is locked while it is held.
+  mutable Mutex rv_mu_ KUBE_ACQUIRED_AFTER(block_deltas_);
+  std::string cache_rv_ KUBE_GUARDED_BY(rv_mu_);                     // `CacheResourceVersion()`
+  std::optional<uint64_t> cache_rv_number_ KUBE_GUARDED_BY(rv_mu_);  // it, when a number
+  bool rv_stopped_ KUBE_GUARDED_BY(rv_mu_) = false;
+  // Waiters by target version, so an advance answers exactly those it reaches, in order.
+  mutable std::multimap<uint64_t, RvWaiter*> rv_waiters_ KUBE_GUARDED_BY(rv_mu_);
 };
 
 }  // namespace

@@ -1001,5 +1001,121 @@ TEST_F(SharedInformerTest, StatsCountHandlerFailures) {
   EXPECT_EQ(s.handlers[0].failed, 1u);
 }
 
+// Read-your-writes (docs/informers.md): a wait returns once the cache, not just the reflector,
+// holds the version, so a lister read right after sees the object.
+TEST_F(SharedInformerTest, WaitForResourceVersionReturnsOnceTheEventIsInTheCache) {
+  Make();
+  auto w = RunAndSync({MakePod("ns", "a", {.rv = "5"})}, "10");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(informer_->CacheResourceVersion(), "10");
+  std::thread writer([&] { w->Send(WatchEventType::kAdded, MakePod("ns", "c", {.rv = "11"})); });
+  Status s = informer_->WaitForResourceVersion("11", 30s);
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(informer_->GetIndexer()->GetByKey("ns/c"), nullptr);
+  EXPECT_EQ(informer_->CacheResourceVersion(), "11");
+}
+
+TEST_F(SharedInformerTest, WaitForResourceVersionIsAnsweredByABookmark) {
+  Make();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  std::promise<Status> answer;
+  std::thread waiter([&] { answer.set_value(informer_->WaitForResourceVersion("20", 30s)); });
+  // An event below the target moves the cache but answers nothing; the bookmark does.
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "12"}));
+  w->Send(WatchEventType::kBookmark, MakePod("", "", {.rv = "20"}));
+  Status s = answer.get_future().get();
+  waiter.join();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(informer_->CacheResourceVersion(), "20");
+}
+
+TEST_F(SharedInformerTest, WaitForResourceVersionTimeoutIsDeadlineExceededNamingBothVersions) {
+  Make();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  Status s = informer_->WaitForResourceVersion("50", 20ms);
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("informer pods is at resourceVersion 10"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("not yet at resourceVersion 50"));
+  // The timed-out waiter is gone: a later event answers only the waiters still there.
+  w->Send(WatchEventType::kModified, MakePod("ns", "a", {.rv = "50"}));
+  EXPECT_TRUE(informer_->WaitForResourceVersion("50", 30s).ok());
+}
+
+TEST_F(SharedInformerTest, WaitForAnOpaqueVersionIsInvalidArgumentUnlessEqual) {
+  Make();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  for (const char* rv : {"", "abc", "-1", "+1", " 1", "1.0", "123456789012345678901"}) {
+    SCOPED_TRACE(rv);
+    Status s = informer_->WaitForResourceVersion(rv, 10s);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  }
+  EXPECT_THAT(informer_->WaitForResourceVersion("abc", 10s).message(),
+              ::testing::HasSubstr(R"(resourceVersion "abc" is not an unsigned decimal number)"));
+}
+
+TEST_F(SharedInformerTest, ServerWithOpaqueVersionsAnswersEqualityOnlyAndRefusesOrdering) {
+  Make();
+  auto w = RunAndSync({}, "v-10");
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(informer_->WaitForResourceVersion("v-10", 0ms).ok());
+  EXPECT_EQ(informer_->WaitForResourceVersion("v-11", 0ms).code(), StatusCode::kInvalidArgument);
+  Status s = informer_->WaitForResourceVersion("11", 10s);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("cannot be ordered"));
+}
+
+TEST_F(SharedInformerTest, WaitForResourceVersionBeforeTheFirstListWaitsForIt) {
+  Make();
+  lw_->SetObjects({}, "10");
+  std::promise<Status> answer;
+  std::thread waiter([&] { answer.set_value(informer_->WaitForResourceVersion("10", 30s)); });
+  informer_->Run();
+  Status s = answer.get_future().get();
+  waiter.join();
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_F(SharedInformerTest, StopAnswersEveryWaiterWithCancelled) {
+  Make();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  std::vector<std::future<Status>> answers;
+  for (int i = 0; i < 4; ++i) {
+    answers.push_back(std::async(std::launch::async, [&, i] {
+      return informer_->WaitForResourceVersion(std::to_string(100 + i), 60s);
+    }));
+  }
+  informer_->Stop();
+  for (auto& a : answers) {
+    Status s = a.get();
+    EXPECT_EQ(s.code(), StatusCode::kCancelled) << s;
+  }
+  // A version the stopped cache reflects is still answered; any other is cancelled at once.
+  EXPECT_TRUE(informer_->WaitForResourceVersion("10", 60s).ok());
+  EXPECT_EQ(informer_->WaitForResourceVersion("11", 60s).code(), StatusCode::kCancelled);
+}
+
+TEST_F(SharedInformerTest, StopTokenCancelsAWait) {
+  Make();
+  auto w = RunAndSync({}, "10");
+  ASSERT_NE(w, nullptr);
+  std::stop_source stop;
+  auto answer = std::async(std::launch::async, [&] {
+    return informer_->WaitForResourceVersion("50", 60s, stop.get_token());
+  });
+  stop.request_stop();
+  Status s = answer.get();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("stop requested"));
+  // The informer goes on; a token already stopped cancels at once.
+  EXPECT_EQ(informer_->WaitForResourceVersion("50", 60s, stop.get_token()).code(),
+            StatusCode::kCancelled);
+  EXPECT_TRUE(informer_->WaitForResourceVersion("10", 0ms, stop.get_token()).ok());
+}
+
 }  // namespace
 }  // namespace kube

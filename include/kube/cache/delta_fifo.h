@@ -48,6 +48,11 @@ struct Delta {
   DeltaType type;
   ObjectPtr object;              // set for kAdded/kUpdated/kDeleted/kReplaced
   std::string resource_version;  // set for kReplaceEnd/kBookmark
+  // For kAdded/kUpdated/kDeleted: the watch stream has reached the object's resourceVersion (the
+  // reflector's last synced version moves to it). False for the initial events of a watch from
+  // "" or "0" (B51), which carry their objects' own, older versions. Once such a delta is
+  // applied, the cache reflects that version (`SharedIndexInformer::WaitForResourceVersion`).
+  bool at_stream_version = false;
 };
 
 // Thread-safe. Producers never wait for the consumer, except `ReplaceItems`: a relist's items

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -217,8 +218,34 @@ class SharedIndexInformer : public std::enable_shared_from_this<SharedIndexInfor
   // *returned* from its initial-list OnAdd calls (each registration's `HasSynced`), so a controller
   // that starts workers afterwards never races its own handlers.
   virtual bool WaitForHandlersSync(std::chrono::milliseconds timeout) const = 0;
-  // B36: the reflector's last synced resourceVersion; "" before the first list.
+  // B36: the reflector's last synced resourceVersion; "" before the first list. It moves when a
+  // list, watch event or bookmark is *received*, so it may be ahead of the cache.
   virtual std::string LastSyncResourceVersion() const = 0;
+
+  // --- Read-your-writes (docs/informers.md, "Read-your-writes: WaitForResourceVersion") ---------
+  // The resourceVersion the cache reflects: every change up to it has been applied to the indexer
+  // (listers see it). It moves once a list, a watch event or a bookmark has been *applied*; ""
+  // before the first list. After a relist from a server that went back in time it may go down.
+  virtual std::string CacheResourceVersion() const = 0;
+  // Blocks until the cache reflects `resource_version` or later (`CacheResourceVersion()` is a
+  // number >= it), so that a lister read afterwards sees every change up to that version: call it
+  // with the resourceVersion a write returned. Without waiting when the cache is there already.
+  // Woken by the informer when it applies a list, an event or a bookmark (no polling); any number
+  // of threads may wait at once, each woken only when its own version is reached. Errors:
+  //   kInvalidArgument: `resource_version` is not an unsigned decimal number (an opaque version,
+  //     which cannot be ordered; equal to `CacheResourceVersion()` is OK), or the server's own
+  //     versions are not numbers;
+  //   kDeadlineExceeded: not reached within `timeout`; the message names both versions;
+  //   kCancelled: the informer stopped (or `stop` was requested) first.
+  // Compare only versions of the resource this informer watches: the API orders them within one
+  // resource type; across types it holds for one etcd (the embedded server, most clusters) but
+  // is not promised. A quiet informer (no change it can see) moves on bookmarks only: about
+  // every minute with kube-apiserver (docs/informers.md).
+  virtual Status WaitForResourceVersion(std::string_view resource_version,
+                                        std::chrono::milliseconds timeout) const = 0;
+  virtual Status WaitForResourceVersion(std::string_view resource_version,
+                                        std::chrono::milliseconds timeout,
+                                        std::stop_token stop) const = 0;
   // A snapshot of the counters below, for metrics and tests. Cheap (no lock on the delta path;
   // one short lock per handler) and callable from any thread, handlers included.
   virtual InformerStats Stats() const = 0;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -265,6 +266,17 @@ class TypedInformer {
     return informer_->AddEventHandler(UntypedHandlerFuncs(std::move(funcs)), std::move(options));
   }
   bool HasSynced() const { return informer_->HasSynced(); }
+  // Read-your-writes: blocks until the cache (and so `Lister()`) reflects `resource_version`,
+  // the version one of your writes of this kind returned. Errors and limits as
+  // `SharedIndexInformer::WaitForResourceVersion`.
+  Status WaitForResourceVersion(std::string_view resource_version,
+                                std::chrono::milliseconds timeout) const {
+    return informer_->WaitForResourceVersion(resource_version, timeout);
+  }
+  Status WaitForResourceVersion(std::string_view resource_version,
+                                std::chrono::milliseconds timeout, std::stop_token stop) const {
+    return informer_->WaitForResourceVersion(resource_version, timeout, std::move(stop));
+  }
 
  private:
   std::shared_ptr<SharedIndexInformer> informer_;
