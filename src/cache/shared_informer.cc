@@ -738,8 +738,9 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         relist_active_ = false;
         std::unordered_set<std::string>().swap(relist_seen_);
         indexer_->Bookmark(d.resource_version);
-        MarkSynced(listeners);
+        // Before the sync is announced: whoever sees the cache synced sees its version.
         AdvanceCacheResourceVersion(d.resource_version);
+        MarkSynced(listeners);
         return;
       }
       case DeltaType::kSyncAll: {
