@@ -13,6 +13,10 @@
 //     `AddRateLimited` on failure;
 //   - expectations: after asking for N creations or deletions, a key is not synced again until
 //     the informer has seen them (or 5 minutes pass), so a stale cache never causes over-creation;
+//   - read-your-writes: the next sync of a key first waits (up to 2 s) until the informers'
+//     caches reflect the resourceVersions its own last writes returned (the Pods it created, the
+//     status it applied), so it reads its writes back from the listers instead of the server;
+//     a wait that runs out falls back to the expectations and to a GET of the Deployment;
 //   - Pods it creates: name `<deployment>-<5 random chars>` (generateName), labels from
 //     `spec.template.metadata.labels`, spec from `spec.template.spec`, and an ownerReference to
 //     the Deployment with `controller: true`; excess Pods are deleted (pending ones and the
@@ -63,9 +67,9 @@
 #include "kube/client/rest_client.h"
 #include "kube/config/kubeconfig.h"
 #include "kube/informers/factory.h"
+#include "kube/informers/informer_metrics.h"
 #include "kube/informers/typed.h"
 #include "kube/leaderelection/leader_elector.h"
-#include "kube/informers/informer_metrics.h"
 #include "kube/metrics/metrics.h"
 #include "kube/workqueue/workqueue.h"
 
@@ -139,6 +143,37 @@ class Expectations {
   std::map<std::string, Entry> pending_;
 };
 
+// The resourceVersion of a key's last write of one kind, for read-your-writes: the next sync of
+// the key waits until the informer's cache reflects it. One worker syncs a key at a time, so a
+// key's writes come in order and the last one recorded is the newest. Thread-safe.
+class WrittenVersions {
+ public:
+  void Record(const std::string& key, std::string_view rv) {
+    if (rv.empty()) return;
+    std::lock_guard<std::mutex> l(mu_);
+    last_[key] = std::string(rv);
+  }
+  std::optional<std::string> Get(const std::string& key) const {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = last_.find(key);
+    if (it == last_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Forget(const std::string& key) {
+    std::lock_guard<std::mutex> l(mu_);
+    last_.erase(key);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> last_;
+};
+
+// How long a sync waits for a cache to catch up with the controller's own last write before it
+// falls back (expectations for Pods, a GET for the Deployment's status). Events usually arrive
+// within milliseconds; a write the informer's watch cannot see (a selector) waits for a bookmark.
+constexpr std::chrono::seconds kCatchUpTimeout{2};
+
 class ReplicaController {
  public:
   ReplicaController(kube::SharedInformerFactory& factory, std::shared_ptr<kube::HttpClient> http,
@@ -160,6 +195,7 @@ class ReplicaController {
         .del =
             [this](const kube::TypedDeletedObject<kube::Deployment>& d) {
               expectations_.Forget(d.key());
+              status_written_.Forget(d.key());
               Enqueue(d.key());
             }});
     if (!deploy_reg) return deploy_reg.error();
@@ -244,10 +280,32 @@ class ReplicaController {
     }
   }
 
+  // Read-your-writes: waits until `informer`'s cache reflects the last version `written` records
+  // for `key`. False when it does not within `kCatchUpTimeout` (or the versions cannot be
+  // compared: a server whose resourceVersions are not numbers); the caller then falls back.
+  template <typename Informer>
+  static bool CatchUp(const Informer& informer, const WrittenVersions& written,
+                      const std::string& key, std::string_view what) {
+    std::optional<std::string> rv = written.Get(key);
+    if (!rv) return true;
+    kube::Status s = informer.WaitForResourceVersion(*rv, kCatchUpTimeout);
+    if (s.ok()) return true;
+    if (s.code() != kube::StatusCode::kCancelled) {
+      PrintLine("sync " + key + ": the " + std::string(what) +
+                " cache has not caught up with our " + "last write (" + s.message() +
+                "); falling back");
+    }
+    return false;
+  }
+
   kube::Status Sync(const std::string& key) {
     auto slash = key.find('/');
     std::string ns = key.substr(0, slash);
     std::string name = key.substr(slash + 1);
+    // Our own last writes first: the Pods created for the key, its status. The listers read
+    // below then reflect them (expectations stay the guard if the Pod cache lags anyway).
+    CatchUp(pods_, pods_written_, key, "Pod");
+    const bool status_fresh = CatchUp(deployments_, status_written_, key, "Deployment");
     kube::Result<kube::Deployment> deploy = deploy_lister_.Deployments(ns).Get(name);
     if (!deploy && !kube::IsNotFound(deploy.error())) return deploy.error();
     std::string uid = deploy ? std::string(deploy->uid()) : std::string();
@@ -260,6 +318,8 @@ class ReplicaController {
     }
     if (!deploy) {
       expectations_.Forget(key);
+      pods_written_.Forget(key);
+      status_written_.Forget(key);
       return kube::Status();
     }
     if (!expectations_.Satisfied(key)) return kube::Status();  // the informer will requeue it
@@ -283,7 +343,7 @@ class ReplicaController {
       owned.erase(owned.begin() + (have - want), owned.end());
       result = DeletePods(key, owned, "excess");
     }
-    kube::Status status = UpdateStatus(ns, name, have);
+    kube::Status status = UpdateStatus(key, ns, name, have, status_fresh ? &*deploy : nullptr);
     return result.ok() ? status : result;
   }
 
@@ -306,6 +366,7 @@ class ReplicaController {
         if (first_error.ok()) first_error = pod.error().WithContext("creating a pod for " + key);
         continue;
       }
+      pods_written_.Record(key, (*pod)->resource_version());
       PrintLine("created pod " + Key((*pod)->ns(), (*pod)->name()));
     }
     return first_error;
@@ -331,12 +392,21 @@ class ReplicaController {
   // Writes `status.replicas` (and observedGeneration) unless it already says so, by server-side
   // apply of the status subresource: the controller owns exactly these status fields (field
   // manager "replica-controller", forced, as client-go's ApplyStatus from a controller), so the
-  // write needs no resourceVersion and no retry on 409 Conflict.
-  kube::Status UpdateStatus(const std::string& ns, const std::string& name, int64_t replicas) {
+  // write needs no resourceVersion and no retry on 409 Conflict. `cached` is the Deployment from
+  // the lister when its cache reflects our last status write (read-your-writes); otherwise
+  // (null) the Deployment is read from the server.
+  kube::Status UpdateStatus(const std::string& key, const std::string& ns, const std::string& name,
+                            int64_t replicas, const kube::Deployment* cached) {
     kube::ResourceClient client = deploy_client_.InNamespace(ns);
-    kube::Result<kube::ObjectPtr> fresh = client.Get(name);
-    if (!fresh) return kube::IsNotFound(fresh.error()) ? kube::Status() : fresh.error();
-    kube::Deployment d(*fresh);
+    std::optional<kube::Deployment> fresh;
+    if (cached != nullptr) {
+      fresh = *cached;
+    } else {
+      kube::Result<kube::ObjectPtr> got = client.Get(name);
+      if (!got) return kube::IsNotFound(got.error()) ? kube::Status() : got.error();
+      fresh.emplace(*got);
+    }
+    const kube::Deployment& d = *fresh;
     if (d.status_replicas() == replicas && d.updated_replicas() == replicas &&
         d.observed_generation() == d.generation()) {
       return kube::Status();
@@ -349,9 +419,11 @@ class ReplicaController {
         ",\"observedGeneration\":" + std::to_string(d.generation()) + "}}";
     kube::Result<kube::ObjectPtr> applied =
         client.Apply(body, {.field_manager = "replica-controller", .force = true}, "status");
-    if (!applied && !kube::IsNotFound(applied.error())) {
+    if (!applied) {
+      if (kube::IsNotFound(applied.error())) return kube::Status();
       return applied.error().WithContext("applying the status of " + ns + "/" + name);
     }
+    status_written_.Record(key, (*applied)->resource_version());
     return kube::Status();
   }
 
@@ -363,6 +435,8 @@ class ReplicaController {
   kube::ResourceClient pod_client_;
   kube::workqueue::RateLimitingQueue<std::string> queue_;
   Expectations expectations_;
+  WrittenVersions pods_written_;    // per Deployment key: the newest Pod it created
+  WrittenVersions status_written_;  // per Deployment key: its last status apply
   std::vector<kube::RegistrationPtr> registrations_;
 };
 
