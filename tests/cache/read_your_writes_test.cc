@@ -50,7 +50,7 @@ uint64_t Number(std::string_view rv) {
 // namespace ("" = all).
 class ReadYourWritesTest : public ::testing::Test {
  protected:
-  void Start(ApiServerOptions options = {}, std::string ns = "") {
+  void Start(ApiServerOptions options = {}, std::string ns = "", bool watch_list = false) {
     auto server = EmbeddedApiServer::Start(options);
     ASSERT_TRUE(server.has_value()) << server.error();
     server_ = std::move(*server);
@@ -62,6 +62,7 @@ class ReadYourWritesTest : public ::testing::Test {
     http_ = *http;
     SharedInformerFactoryOptions fo;
     fo.ns = std::move(ns);
+    fo.reflector.use_watch_list = watch_list;
     factory_ = SharedInformerFactory::Create(http_, std::move(fo));
     informer_ = factory_->InformerFor(kConfigMaps, {.namespaced = true, .kind = "ConfigMap"});
   }
@@ -100,6 +101,21 @@ TEST_F(ReadYourWritesTest, WaitReturnsOnceTheListerSeesTheWrite) {
     EXPECT_EQ(cached->resource_version(), rv);
     EXPECT_GE(Number(informer_->CacheResourceVersion()), Number(rv));
   }
+}
+
+// A streaming list (B22): its initial events carry their objects' own versions and move nothing;
+// its end bookmark moves the cache to the list's version, and later events as usual.
+TEST_F(ReadYourWritesTest, WatchListInformerReachesTheListVersionThenFollowsWrites) {
+  Start({}, "", /*watch_list=*/true);
+  Write("default", "a", "1");
+  Write("default", "b", "1");
+  const uint64_t listed = server_->ResourceVersion();
+  Sync();
+  EXPECT_GE(Number(informer_->CacheResourceVersion()), listed);
+  EXPECT_GE(informer_->Stats().lists, 1u);
+  const std::string rv = Write("default", "c", "1");
+  ASSERT_TRUE(informer_->WaitForResourceVersion(rv, 30s).ok());
+  EXPECT_NE(informer_->GetIndexer()->GetByKey("default/c"), nullptr);
 }
 
 TEST_F(ReadYourWritesTest, UpdateAndDeleteAreReflectedAfterTheWait) {
