@@ -226,5 +226,90 @@ TEST(SharedInformerStressTest, StatsAndListersWhileBatchesAreApplied) {
   executor->Shutdown();
 }
 
+// Read-your-writes under load: twelve threads wait on random versions (some never reached), with
+// timeouts from none to long and some with stop tokens, while events and bookmarks stream in
+// chunks and, in the end, the informer stops under them. An OK answer must come with the cache
+// holding that version; every waiter ends (the stop answers those still waiting).
+TEST(SharedInformerStressTest, ManyWaitersOnVersionsWhileEventsStreamAndTheInformerStops) {
+  auto executor = internal::Executor::Create({.threads = 3});
+  for (int round = 0; round < 3; ++round) {
+    auto lw = std::make_shared<FakeListerWatcher>();
+    lw->SetObjects({}, "1");
+    SharedInformerOptions o;
+    o.name = "waiters";
+    o.reflector.watch_progress_timeout = 0ms;
+    auto informer = internal::NewSharedIndexInformer(lw, o, executor);
+    informer->Run();
+    auto watch = lw->WaitForWatch(1);
+    ASSERT_NE(watch, nullptr);
+
+    constexpr int kEvents = 2000;  // event i: key p(i % 100) at version i + 2
+    constexpr int kKeys = 100;
+    std::atomic<bool> stopped{false};
+    std::atomic<int> violations{0}, answered{0}, timed_out{0}, cancelled{0};
+    std::vector<std::thread> waiters;
+    for (int t = 0; t < 12; ++t) {
+      waiters.emplace_back([&, t] {
+        std::mt19937 rng(round * 100 + t);
+        std::stop_source own_stop;
+        for (int n = 0;; ++n) {
+          const uint64_t target = 2 + rng() % (kEvents + 200);  // some beyond the last event
+          static constexpr std::chrono::milliseconds kTimeouts[] = {0ms, 1ms, 20ms, 10s};
+          const std::chrono::milliseconds timeout = kTimeouts[rng() % 4];
+          if (n % 50 == 49) own_stop.request_stop();  // later waits of this thread: cancelled
+          Status s = t % 3 == 0 ? informer->WaitForResourceVersion(std::to_string(target), timeout,
+                                                                   own_stop.get_token())
+                                : informer->WaitForResourceVersion(std::to_string(target), timeout);
+          if (s.ok()) {
+            answered++;
+            if (std::stoull(informer->CacheResourceVersion()) < target) violations++;
+            if (target < kEvents + 2) {
+              const int i = static_cast<int>(target - 2);
+              ObjectPtr obj = informer->GetIndexer()->GetByKey("ns/p" + std::to_string(i % kKeys));
+              if (obj == nullptr || std::stoull(std::string(obj->resource_version())) < target) {
+                violations++;
+              }
+            }
+          } else if (s.code() == StatusCode::kDeadlineExceeded) {
+            timed_out++;
+          } else if (s.code() == StatusCode::kCancelled) {
+            cancelled++;
+            if (stopped) return;
+            if (!own_stop.stop_requested()) violations++;
+            own_stop = std::stop_source();
+          } else {
+            violations++;
+          }
+        }
+      });
+    }
+    std::mt19937 rng(round);
+    int next = 0;
+    while (next < kEvents) {
+      std::vector<WatchEvent> chunk;
+      const int n = 1 + static_cast<int>(rng() % 50);
+      for (int k = 0; k < n && next < kEvents; ++k, ++next) {
+        chunk.push_back(WatchEvent{
+            next < kKeys ? WatchEventType::kAdded : WatchEventType::kModified,
+            MakePod("ns", "p" + std::to_string(next % kKeys), {.rv = std::to_string(next + 2)}),
+            {}});
+      }
+      if (rng() % 4 == 0) {
+        chunk.push_back(WatchEvent{
+            WatchEventType::kBookmark, MakePod("", "", {.rv = std::to_string(next + 1)}), {}});
+      }
+      ASSERT_TRUE(watch->SendBatch(std::move(chunk)));
+    }
+    EXPECT_TRUE(informer->WaitForResourceVersion(std::to_string(kEvents + 1), 60s).ok());
+    stopped = true;
+    informer->Stop();
+    for (auto& w : waiters) w.join();
+    EXPECT_EQ(violations.load(), 0) << "round " << round;
+    EXPECT_GT(answered.load(), 0);
+    EXPECT_GE(cancelled.load(), 12);  // at least the last wait of each thread
+  }
+  executor->Shutdown();
+}
+
 }  // namespace
 }  // namespace kube
