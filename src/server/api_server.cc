@@ -110,6 +110,11 @@ EmbeddedApiServer::~EmbeddedApiServer() { Stop(); }
 Result<std::unique_ptr<EmbeddedApiServer>> EmbeddedApiServer::Start(ApiServerOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   const ApiServerOptions& o = impl->options;
+  if (o.bookmark_interval.count() <= 0) {
+    // A zero period would re-arm each watch's bookmark timer at once, forever: a busy loop.
+    return InvalidArgumentError("ApiServerOptions::bookmark_interval must be positive, got " +
+                                std::to_string(o.bookmark_interval.count()) + " ms");
+  }
   if (!o.resources_file.empty()) {
     if (Status s = impl->catalog->LoadFile(o.resources_file); !s.ok()) return s;
   }

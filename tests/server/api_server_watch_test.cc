@@ -300,6 +300,17 @@ TEST_F(ApiServerWatchTest, BookmarksWhenAllowed) {
   EXPECT_FALSE((*e)["object"]["metadata"].contains("annotations"));
 }
 
+TEST(ApiServerOptionsTest, BookmarkIntervalMustBePositive) {
+  for (auto interval : {std::chrono::milliseconds(0), std::chrono::milliseconds(-5)}) {
+    ApiServerOptions o;
+    o.bookmark_interval = interval;
+    auto server = EmbeddedApiServer::Start(o);
+    ASSERT_FALSE(server.has_value());
+    EXPECT_EQ(server.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(server.error().message(), HasSubstr("bookmark_interval must be positive"));
+  }
+}
+
 TEST_F(ApiServerWatchTest, NoBookmarksUnlessAllowed) {
   json a = MustCreate(ConfigMapJson("default", "a"));
   auto w = Watch(std::string(kConfigMaps) + "?watch=true&resourceVersion=" + Rv(a));

@@ -53,7 +53,10 @@ struct ApiServerOptions {
   std::chrono::milliseconds resource_version_wait = std::chrono::seconds(3);
   // Events one watcher may lag behind before its stream is closed (the client re-watches).
   size_t watch_queue_limit = 10000;
-  // BOOKMARK period for watches with `allowWatchBookmarks=true`.
+  // BOOKMARK period for watches with `allowWatchBookmarks=true`; each bookmark carries the
+  // server's current resourceVersion (every resource's writes), so an informer whose watch sees
+  // no change still learns, within one period, that it is up to date (read-your-writes waits on
+  // quiet informers rely on it). Must be positive (`Start` answers kInvalidArgument).
   std::chrono::milliseconds bookmark_interval = std::chrono::seconds(60);
   // A watch without `timeoutSeconds` ends after this long.
   std::chrono::seconds max_watch_timeout = std::chrono::seconds(1800);
