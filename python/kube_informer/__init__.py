@@ -196,6 +196,19 @@ class Informer:
     def last_sync_resource_version(self) -> str:
         return self._native.last_sync_resource_version
 
+    @property
+    def cache_resource_version(self) -> str:
+        """The resourceVersion the cache reflects (every change up to it is in the lister)."""
+        return self._native.cache_resource_version
+
+    def wait_for_resource_version(self, resource_version: str,
+                                  timeout: Optional[float] = None) -> bool:
+        """Read-your-writes: True once the cache (and so the lister) reflects resource_version,
+        the version one of your writes of this resource returned; False on timeout. Raises
+        InvalidArgumentError for a version that cannot be ordered (not a decimal number), and
+        KubeError (code "cancelled") once the informer stops. Ctrl-C interrupts."""
+        return self._native.wait_for_resource_version(resource_version, timeout)
+
     def stats(self) -> Dict[str, Any]:
         """Counters: objects_cached, adds, updates, deletes, resyncs, lists, relists,
         relists_after_gone, watches, watch_events, errors, ..., and per handler its queue_depth,

@@ -461,6 +461,23 @@ void RegisterInformers(py::module_& m) {
       .def_property_readonly(
           "last_sync_resource_version",
           [](const PyInformer& i) { return i.informer->LastSyncResourceVersion(); })
+      .def_property_readonly("cache_resource_version",
+                             [](const PyInformer& i) { return i.informer->CacheResourceVersion(); })
+      .def(
+          "wait_for_resource_version",
+          [](const PyInformer& i, const std::string& resource_version,
+             std::optional<double> timeout) {
+            // In slices, so Ctrl-C interrupts; only a slice's timeout means "wait on".
+            kube::Status last;
+            bool answered = WaitInterruptible(timeout, [&](std::chrono::milliseconds slice) {
+              last = i.informer->WaitForResourceVersion(resource_version, slice);
+              return last.code() != kube::StatusCode::kDeadlineExceeded;
+            });
+            if (!answered) return false;
+            Check(last);
+            return true;
+          },
+          py::arg("resource_version"), py::arg("timeout") = py::none())
       .def_property_readonly("is_stopped",
                              [](const PyInformer& i) { return i.informer->IsStopped(); })
       .def("stats", [](const PyInformer& i) {

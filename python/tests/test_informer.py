@@ -460,3 +460,24 @@ def test_asyncio_events_carry_updates_and_deletes(demo):
     assert [e.type for e in seen] == ["ADDED", "MODIFIED", "DELETED"]
     assert not seen[0].is_in_initial_list
     assert seen[1].old_object.get("data.v") == "1" and seen[1].object.get("data.v") == "2"
+
+
+def test_wait_for_resource_version_reads_your_writes(demo):
+    with ki.SharedInformerFactory(demo.config) as f:
+        informer = f.for_resource("configmaps")
+        f.start()
+        assert f.wait_for_cache_sync(timeout=30)
+        cms = f.resource("configmaps", namespace="default")
+        created = cms.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "ryw"}, "data": {"k": "v"}})
+        assert informer.wait_for_resource_version(created.resource_version, timeout=30)
+        assert informer.lister.get("default", "ryw") is not None
+        assert int(informer.cache_resource_version) >= int(created.resource_version)
+        # Nothing more is written: a version far ahead is not reached (bookmarks every 60 s).
+        far = str(int(created.resource_version) + 10**9)
+        assert not informer.wait_for_resource_version(far, timeout=0.2)
+        with pytest.raises(ki.InvalidArgumentError):
+            informer.wait_for_resource_version("not-a-number", timeout=1)
+    with pytest.raises(ki.KubeError) as e:
+        informer.wait_for_resource_version(far, timeout=5)
+    assert e.value.code == "cancelled"
