@@ -114,6 +114,7 @@ class _Informer:
     lister: Lister
     has_synced: bool
     last_sync_resource_version: str
+    cache_resource_version: str
     is_stopped: bool
     def _add_event_handler(self, on_add: Any, add_takes_flag: bool, on_update: Any,
                            on_delete: Any, on_resync: Any, resync_period: Optional[float],
@@ -122,6 +123,8 @@ class _Informer:
     def add_indexers(self, indexers: Dict[str, Any]) -> None: ...
     def wait_for_cache_sync(self, timeout: Optional[float] = None) -> bool: ...
     def wait_for_handlers_sync(self, timeout: Optional[float] = None) -> bool: ...
+    def wait_for_resource_version(self, resource_version: str,
+                                  timeout: Optional[float] = None) -> bool: ...
     def stats(self) -> Dict[str, Any]: ...
 
 class _Factory:
