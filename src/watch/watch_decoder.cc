@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -35,6 +36,37 @@ std::string DescribeByte(char c) {
   if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
   static constexpr char kHex[] = "0123456789abcdef";
   return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 15];
+}
+
+// The number of '{' and '[' bytes in `s`, eight bytes at a time: it bounds a frame's nesting on
+// the line fast path, which runs it over every frame, so a byte loop cost more than the parse.
+// A byte equal to the pattern is zero after the xor; `ZeroBytes` marks each zero byte with 0x80
+// exactly (no carry crosses a byte), and the marks are summed in byte lanes, flushed before any
+// lane can pass 255.
+uint64_t ZeroBytes(uint64_t x) {
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+
+size_t CountOpenBrackets(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kBraces = kOnes * '{', kBrackets = kOnes * '[';
+  constexpr uint64_t kEvenLanes = 0x00ff00ff00ff00ffULL;
+  size_t count = 0;
+  size_t i = 0;
+  while (s.size() - i >= 8) {
+    uint64_t lanes = 0;  // per byte lane: matches seen, at most 255 before the flush below
+    for (int k = 0; k < 255 && s.size() - i >= 8; ++k, i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      lanes += (ZeroBytes(w ^ kBraces) | ZeroBytes(w ^ kBrackets)) >> 7;
+    }
+    // Pairs of lanes into 16-bit lanes (each at most 510), then their sum in the top 16 bits.
+    const uint64_t pairs = (lanes & kEvenLanes) + ((lanes >> 8) & kEvenLanes);
+    count += static_cast<size_t>((pairs * 0x0001000100010001ULL) >> 48);
+  }
+  for (; i < s.size(); ++i) count += static_cast<size_t>(s[i] == '{' || s[i] == '[');
+  return count;
 }
 
 // Validates a JSON value we otherwise skip (members other than type and object; rare).
@@ -238,10 +270,8 @@ bool WatchDecoder::TryDecodeLine(std::string_view line, std::vector<WatchEvent>*
   if (object_begin >= line.size() - 1 || line[object_begin] != '{') return false;
   if (line.size() > options_.max_depth) {
     // The scanner refuses frames nested deeper than `max_depth`; so must this path. The count of
-    // bracket bytes bounds the depth (one vectorised pass, far cheaper than the scan).
-    size_t opens = 0;
-    for (char c : line) opens += static_cast<size_t>(c == '{') + static_cast<size_t>(c == '[');
-    if (opens > options_.max_depth) return false;
+    // bracket bytes bounds the depth (one pass, eight bytes at a time, far cheaper than the scan).
+    if (CountOpenBrackets(line) > options_.max_depth) return false;
   }
   // The object runs to the frame's last '}'. If another member followed it, or another frame
   // shares the line, this span is not one JSON value and the parse rejects it.
