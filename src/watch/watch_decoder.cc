@@ -38,32 +38,24 @@ std::string DescribeByte(char c) {
   return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 15];
 }
 
-// The number of '{' and '[' bytes in `s`, eight bytes at a time: it bounds a frame's nesting on
-// the line fast path, which runs it over every frame, so a byte loop cost more than the parse.
-// A byte equal to the pattern is zero after the xor; `ZeroBytes` marks each zero byte with 0x80
-// exactly (no carry crosses a byte), and the marks are summed in byte lanes, flushed before any
-// lane can pass 255.
-uint64_t ZeroBytes(uint64_t x) {
-  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
-  return ~(((x & kLow7) + kLow7) | x | kLow7);
-}
+// The number of '{' and '[' bytes in `s`. It bounds a frame's nesting on the line fast path,
+// which runs it over every frame, so it must cost far less than the parse: 16 bytes a step in
+// vector registers (GCC and Clang vector extensions; plain SSE2 on any x86-64), each byte lane
+// counting its matches (a comparison gives -1 per match), summed before any lane can pass 255.
+using ByteVector = unsigned char __attribute__((vector_size(16)));
 
 size_t CountOpenBrackets(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kBraces = kOnes * '{', kBrackets = kOnes * '[';
-  constexpr uint64_t kEvenLanes = 0x00ff00ff00ff00ffULL;
+  constexpr size_t kStep = sizeof(ByteVector);
   size_t count = 0;
   size_t i = 0;
-  while (s.size() - i >= 8) {
-    uint64_t lanes = 0;  // per byte lane: matches seen, at most 255 before the flush below
-    for (int k = 0; k < 255 && s.size() - i >= 8; ++k, i += 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      lanes += (ZeroBytes(w ^ kBraces) | ZeroBytes(w ^ kBrackets)) >> 7;
+  while (s.size() - i >= kStep) {
+    ByteVector lanes = {};  // matches per byte lane, at most 255 before the sum below
+    for (int k = 0; k < 255 && s.size() - i >= kStep; ++k, i += kStep) {
+      ByteVector v;
+      std::memcpy(&v, s.data() + i, kStep);
+      lanes -= reinterpret_cast<ByteVector>((v == '{') | (v == '['));
     }
-    // Pairs of lanes into 16-bit lanes (each at most 510), then their sum in the top 16 bits.
-    const uint64_t pairs = (lanes & kEvenLanes) + ((lanes >> 8) & kEvenLanes);
-    count += static_cast<size_t>((pairs * 0x0001000100010001ULL) >> 48);
+    for (size_t lane = 0; lane < kStep; ++lane) count += lanes[lane];
   }
   for (; i < s.size(); ++i) count += static_cast<size_t>(s[i] == '{' || s[i] == '[');
   return count;
@@ -270,7 +262,7 @@ bool WatchDecoder::TryDecodeLine(std::string_view line, std::vector<WatchEvent>*
   if (object_begin >= line.size() - 1 || line[object_begin] != '{') return false;
   if (line.size() > options_.max_depth) {
     // The scanner refuses frames nested deeper than `max_depth`; so must this path. The count of
-    // bracket bytes bounds the depth (one pass, eight bytes at a time, far cheaper than the scan).
+    // bracket bytes bounds the depth (one vectorised pass, far cheaper than the scan).
     if (CountOpenBrackets(line) > options_.max_depth) return false;
   }
   // The object runs to the frame's last '}'. If another member followed it, or another frame
