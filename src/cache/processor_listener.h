@@ -12,7 +12,6 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
