@@ -14,6 +14,7 @@
 //       One measurement in a fresh process, printed as one JSON object on stdout:
 //       `sync` (time to synced, RSS per object, peak RSS during the list and during a forced
 //       relist, Lister queries/s), `watch` (latency at a fixed rate, then throughput),
+//       `replay` (the throughput phase alone, against a burst written beforehand),
 //       built-in kinds read in protobuf (`--json`: in JSON),
 //       `factory` (threads and RSS of 50 informers with 2 handlers each).
 //
@@ -311,6 +312,9 @@ int Serve(const Flags& flags) {
   kube::ApiServerOptions options;
   options.threads = static_cast<int>(flags.Int("threads", 1));
   options.history_size = static_cast<size_t>(flags.Int("history", 1000000));
+  // The burst replay needs the whole burst in the history (200,000 watch Pod updates are about
+  // 800 MB of JSON): the server's default byte bound would compact it away.
+  options.history_bytes = static_cast<size_t>(flags.Int("history-bytes", int64_t{4} << 30));
   options.watch_queue_limit = static_cast<size_t>(flags.Int("watch-queue-limit", 1000000));
   options.default_namespaces = true;
   auto server = kube::EmbeddedApiServer::Start(options);
@@ -547,7 +551,11 @@ int ClientSync(const Flags& flags) {
   return 0;
 }
 
-// Latency at a fixed rate, then throughput with the server writing as fast as it can.
+void Replay(const std::shared_ptr<kube::HttpClient>& client, const std::string& rv0, uint64_t burst,
+            JsonOut& out);
+
+// Latency at a fixed rate (`--latency-only`: only that), then throughput with the server
+// writing as fast as it can.
 int ClientWatch(const Flags& flags) {
   std::shared_ptr<kube::HttpClient> client = MakeClient(flags);
   auto factory = kube::SharedInformerFactory::Create(client, {.ns = std::string(kWatchNamespace)});
@@ -574,6 +582,10 @@ int ClientWatch(const Flags& flags) {
   out.Num("latency_max_us", Percentile(lat, 1.0) / 1e3);
 
   factory->Shutdown();
+  if (flags.Has("latency-only")) {
+    out.Print();
+    return 0;
+  }
 
   // Throughput: the server writes the burst first, then a second informer lists the state as it
   // was before the burst (resourceVersionMatch=Exact) and watches from there, so the server
@@ -586,6 +598,16 @@ int ClientWatch(const Flags& flags) {
   if (size_t at = answer.find("rate="); at != std::string::npos) {
     server_rate = std::strtod(answer.c_str() + at + 5, nullptr);
   }
+  Replay(client, rv0, burst, out);
+  out.Num("server_write_rate", server_rate);
+  out.Print();
+  return 0;
+}
+
+// The throughput phase of `watch` alone, against a burst already written: lists the watch Pods
+// as they were at `rv0` and counts `burst` updates replayed from the server's history.
+void Replay(const std::shared_ptr<kube::HttpClient>& client, const std::string& rv0, uint64_t burst,
+            JsonOut& out) {
   auto replay = kube::SharedInformerFactory::Create(
       client,
       {.ns = std::string(kWatchNamespace), .tweak_list_options = [rv0](kube::ListOptions& o) {
@@ -606,9 +628,18 @@ int ClientWatch(const Flags& flags) {
   out.Num("throughput_events", static_cast<double>(counter->updates()));
   out.Num("throughput_seconds", seconds);
   out.Num("throughput_events_per_second", static_cast<double>(counter->updates()) / seconds);
-  out.Num("server_write_rate", server_rate);
-  out.Print();
   replay->Shutdown();
+}
+
+// `replay --from RV --burst-events N`: the throughput phase against a burst another process had
+// the server write (`write 0 N` on the control socket after reading `rv`), so old and new clients
+// can replay the same history one after the other.
+int ClientReplay(const Flags& flags) {
+  std::shared_ptr<kube::HttpClient> client = MakeClient(flags);
+  JsonOut out;
+  out.Str("figure", "replay");
+  Replay(client, flags.Get("from"), static_cast<uint64_t>(flags.Int("burst-events", 200000)), out);
+  out.Print();
   return 0;
 }
 
@@ -676,11 +707,13 @@ int ClientFactory(const Flags& flags) {
 }
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: informer_bench serve --pods N --control SOCK [--kubeconfig PATH] "
-               "[--crds K]\n"
-               "       informer_bench client sync|watch|factory --kubeconfig PATH --control "
-               "SOCK [--json-bytes B] [--drop-managed-fields] [--rate R] [--json]\n");
+  std::fprintf(
+      stderr,
+      "usage: informer_bench serve --pods N --control SOCK [--kubeconfig PATH] "
+      "[--crds K]\n"
+      "       informer_bench client sync|watch|factory --kubeconfig PATH --control "
+      "SOCK [--json-bytes B] [--drop-managed-fields] [--rate R] [--json]\n"
+      "       informer_bench client replay --from RV --burst-events N --kubeconfig PATH\n");
   return 2;
 }
 
@@ -695,6 +728,7 @@ int main(int argc, char** argv) {
     Flags flags = ParseFlags(argc, argv, 3);
     if (figure == "sync") return ClientSync(flags);
     if (figure == "watch") return ClientWatch(flags);
+    if (figure == "replay") return ClientReplay(flags);
     if (figure == "factory") return ClientFactory(flags);
   }
   return Usage();

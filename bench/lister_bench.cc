@@ -12,7 +12,7 @@
 //               label index), one thread
 //   index       `lister.Namespace(ns).List(app=checkout)`: the label index
 //   get         `lister.Namespace(ns).Get(name)` over every Pod in turn
-// `index` and `get` run with 1 and 2 reader threads, without and with a writer thread that
+// `index` and `get` run with 1, 2 and 4 reader threads, without and with a writer thread that
 // updates Pods (a re-decoded copy of each, so the store swaps objects) as fast as it can; the
 // figures are queries per second per reader thread and in total (wall clock), and queries per
 // CPU second of the reader threads (CLOCK_THREAD_CPUTIME_ID: what a query costs, whatever else
@@ -236,10 +236,12 @@ int main(int argc, char** argv) {
   };
   const Case cases[] = {
       {"scan", Op::kScan, 1, false},         {"index", Op::kIndex, 1, false},
-      {"index", Op::kIndex, 2, false},       {"index+writer", Op::kIndex, 1, true},
-      {"index+writer", Op::kIndex, 2, true}, {"get", Op::kGet, 1, false},
-      {"get", Op::kGet, 2, false},           {"get+writer", Op::kGet, 1, true},
-      {"get+writer", Op::kGet, 2, true},
+      {"index", Op::kIndex, 2, false},       {"index", Op::kIndex, 4, false},
+      {"index+writer", Op::kIndex, 1, true}, {"index+writer", Op::kIndex, 2, true},
+      {"index+writer", Op::kIndex, 4, true}, {"get", Op::kGet, 1, false},
+      {"get", Op::kGet, 2, false},           {"get", Op::kGet, 4, false},
+      {"get+writer", Op::kGet, 1, true},     {"get+writer", Op::kGet, 2, true},
+      {"get+writer", Op::kGet, 4, true},
   };
   std::string json = "{\"runs\":[";
   for (size_t n : sizes) {

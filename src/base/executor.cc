@@ -171,10 +171,17 @@ std::shared_ptr<Executor> Executor::Shared() {
 Executor::~Executor() { Shutdown(); }
 
 void Executor::Post(std::function<void()> task) {
-  MutexLock l(state_->mu);
-  if (state_->shutdown) return;
-  state_->tasks.push_back(std::move(task));
-  if (state_->idle > 0) state_->work_cv.notify_one();
+  bool wake;
+  {
+    MutexLock l(state_->mu);
+    if (state_->shutdown) return;
+    state_->tasks.push_back(std::move(task));
+    wake = state_->idle > 0;
+  }
+  // Notified after the unlock: a worker woken while the poster still held `mu` would block on it
+  // at once (two more futex calls and a context switch per post). No wake-up is lost: a waiting
+  // worker rechecks `tasks` under `mu` whichever way it wakes.
+  if (wake) state_->work_cv.notify_one();
 }
 
 void Executor::Shutdown() { state_->Stop(/*join=*/!InWorker()); }

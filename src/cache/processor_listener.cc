@@ -29,14 +29,14 @@ void ProcessorListener::Add(Notification n) {
   ScheduleDrain();
 }
 
-void ProcessorListener::AddBatch(std::span<const Notification> batch) {
+void ProcessorListener::AddBatch(std::vector<Notification> batch) {
   if (batch.empty()) return;
   {
     MutexLock l(mu_);
     if (removed_.load(std::memory_order_relaxed) || stopped_) return;
-    for (const Notification& n : batch) {
+    for (Notification& n : batch) {
       if (n.kind == Notification::Kind::kSyncedMarker) ++markers_buffered_;
-      buffer_.push_back(n);
+      buffer_.push_back(std::move(n));
     }
     if (scheduled_) return;
     scheduled_ = true;

@@ -12,8 +12,8 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <span>
 #include <string>
+#include <vector>
 
 #include "base/executor.h"
 #include "base/mutex.h"
@@ -42,8 +42,10 @@ class ProcessorListener final : public ResourceEventHandlerRegistration,
 
   // Queues a notification; schedules delivery if none is running. Never blocks.
   void Add(Notification n) KUBE_EXCLUDES(mu_);
-  // Queues copies of `batch` in order, under one lock and with at most one wake-up.
-  void AddBatch(std::span<const Notification> batch) KUBE_EXCLUDES(mu_);
+  // Queues `batch` in order, under one lock and with at most one wake-up. The notifications are
+  // moved in: a caller with several listeners copies the batch for all but the last, outside any
+  // listener's lock.
+  void AddBatch(std::vector<Notification> batch) KUBE_EXCLUDES(mu_);
   // Stops delivery: queued notifications are dropped. Idempotent.
   void Remove() KUBE_EXCLUDES(mu_);
   // Waits until no handler call is running (after `Remove`).

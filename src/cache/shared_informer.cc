@@ -633,8 +633,11 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     batch.reserve(run.size());
     auto flush = [&] {
       if (batch.empty()) return;
-      for (const auto& listener : listeners) listener->AddBatch(batch);
+      // Copies for all handlers but the last, which takes the batch itself.
+      for (size_t k = 0; k + 1 < listeners.size(); ++k) listeners[k]->AddBatch(batch);
+      if (!listeners.empty()) listeners.back()->AddBatch(std::move(batch));
       batch.clear();
+      batch.reserve(run.size());
     };
     size_t t = 0;
     for (Pending& p : run) {

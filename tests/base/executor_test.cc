@@ -100,6 +100,38 @@ TEST(ExecutorTest, DestroyedFromItsOwnWorkerDoesNotDeadlock) {
   EXPECT_TRUE(Eventually([&] { return done.load(); }));
 }
 
+// `Post` wakes an idle worker after releasing the executor's lock. Each producer waits for its
+// task before posting the next, so the workers are idle at almost every post; with idle workers
+// never timing out, a lost wake-up would leave a task unrun and the wait below would expire.
+TEST(ExecutorTest, EveryPostReachesAnIdleWorker) {
+  auto ex = Executor::Create({.threads = 2, .idle_retire = std::chrono::hours(1)});
+  constexpr int kProducers = 4, kRounds = 500;
+  std::atomic<int> lost{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&] {
+      std::mutex m;
+      std::condition_variable cv;
+      int ran = 0;
+      for (int i = 1; i <= kRounds; ++i) {
+        ex->Post([&] {
+          std::lock_guard<std::mutex> l(m);
+          ++ran;
+          cv.notify_one();
+        });
+        std::unique_lock<std::mutex> l(m);
+        if (!cv.wait_for(l, 30s, [&] { return ran == i; })) {
+          lost.fetch_add(1);
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(lost.load(), 0);
+  ex->Shutdown();
+}
+
 TEST(SerialQueueTest, RunsTasksOneAtATimeInOrder) {
   auto ex = Executor::Create({.threads = 4});
   auto q = SerialQueue::Create(ex);

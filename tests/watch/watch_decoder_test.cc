@@ -498,6 +498,31 @@ TEST(WatchDecoderTest, NewlineFastPathAndScannerAgree) {
   EXPECT_EQ(events[1].object->name(), "pod-5");
 }
 
+// The line fast path bounds nesting by counting bracket bytes eight at a time: at every
+// alignment of the brackets, and with brackets inside strings (which the count includes, so the
+// scanner judges those lines), its verdict is the scanner's, at the limit and one beyond it.
+TEST(WatchDecoderTest, FastPathDepthLimitAgreesWithScannerAtEveryAlignment) {
+  WatchDecoderOptions options;
+  options.max_depth = 64;
+  for (size_t pad = 0; pad < 20; ++pad) {
+    for (size_t nest : {size_t{61}, size_t{62}, size_t{63}}) {
+      for (const std::string& in_string : {std::string(), std::string(3, '['), std::string("{[")}) {
+        const std::string line = R"({"type":"ADDED","object":{"kind":"Pod","p":")" +
+                                 std::string(pad, 'x') + in_string + R"(","x":)" +
+                                 std::string(nest, '[') + std::string(nest, ']') + "}}";
+        SCOPED_TRACE(testing::Message()
+                     << "pad " << pad << " nest " << nest << " in string " << in_string);
+        const std::vector<std::string> fast = Describe(DecodeWhole(line + "\n", options));
+        const std::vector<std::string> scanned = Describe(DecodeWhole(line + " ", options));
+        EXPECT_EQ(fast, scanned);
+        ASSERT_THAT(fast, SizeIs(1));
+        // The frame and the object add two levels: 62 nested arrays reach the limit of 64.
+        EXPECT_EQ(fast[0].find("nested deeper") != std::string::npos, nest > 62) << fast[0];
+      }
+    }
+  }
+}
+
 // Frames split across chunks, each chunk ending mid-frame: the part before the cut is scanned,
 // the part after it is decoded by line, and a line that is not the frame's end falls back to
 // the scanner's saved state.
