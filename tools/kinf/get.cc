@@ -6,14 +6,14 @@
 //   kinf get cm -o json                 {"apiVersion":"v1","kind":"List","items":[...]}
 //
 // One list, as an informer's first one (`resourceVersion=0`: the server may answer from its
-// cache), following continue tokens when the server pages anyway. Items are taken from the body
-// while it arrives (`ResourceClient::List` with an item sink); `-o name` and the table keep only
-// the names and ages, `-o json` keeps the objects. `-o json` reads JSON (the objects are printed
-// as the server sent them, with `apiVersion` and `kind` filled in); the others read built-in
-// kinds in protobuf unless `--protobuf=false`. Rows are sorted by namespace and name. Output is
-// written in large blocks. An error listing (e.g. 403 Forbidden) ends the command at once, on
-// stderr with exit 1, as kubectl's does; no objects prints "No resources found" on stderr and
-// exits 0 (`-o json` prints the empty list).
+// cache), following continue tokens when the server pages anyway, read while it arrives.
+// `-o name` and the table read built-in kinds in protobuf (unless `--protobuf=false`) and take
+// only each item's namespace, name and creation time from the body (list_names.h); `-o json`
+// reads JSON and keeps the objects (`ResourceClient::List` with an item sink), printed as the
+// server sent them with `apiVersion` and `kind` filled in. Rows are sorted by namespace and name.
+// Output is written in large blocks. An error listing (e.g. 403 Forbidden) ends the command at
+// once, on stderr with exit 1, as kubectl's does; no objects prints "No resources found" on stderr
+// and exits 0 (`-o json` prints the empty list).
 //
 // Reads from: flags, the API server (client_flags.h). Feeds: stdout.
 #include <algorithm>
@@ -28,14 +28,15 @@
 #include "base/strings.h"
 #include "kinf/client_flags.h"
 #include "kinf/commands.h"
+#include "kinf/list_names.h"
 #include "kube/client/rest_client.h"
 
 namespace kinf {
 namespace {
 
 // kubectl's short ages: 45s, 12m, 5h, 3d.
-std::string Age(const kube::Object& obj, std::chrono::system_clock::time_point now) {
-  std::optional<std::chrono::system_clock::time_point> created = obj.creation_time();
+std::string Age(std::optional<std::chrono::system_clock::time_point> created,
+                std::chrono::system_clock::time_point now) {
   if (!created) return "<unknown>";
   auto s = std::chrono::duration_cast<std::chrono::seconds>(now - *created).count();
   if (s < 0) s = 0;
@@ -81,19 +82,20 @@ class Output {
 struct Row {
   std::string ns;
   std::string name;
-  std::string age;      // the table only
   kube::ObjectPtr obj;  // -o json only
 };
 
-bool RowLess(const Row& a, const Row& b) {
+template <typename R>
+bool RowLess(const R& a, const R& b) {
   if (int c = a.ns.compare(b.ns); c != 0) return c < 0;
   return a.name < b.name;
 }
 
-void PrintTable(const std::vector<Row>& rows, bool with_ns, Output& out) {
+void PrintTable(const std::vector<ListedName>& rows, bool with_ns, Output& out) {
+  const auto now = std::chrono::system_clock::now();
   size_t ns_width = 9;  // NAMESPACE
   size_t name_width = 4;
-  for (const Row& r : rows) {
+  for (const ListedName& r : rows) {
     ns_width = std::max(ns_width, r.ns.size());
     name_width = std::max(name_width, r.name.size());
   }
@@ -104,10 +106,10 @@ void PrintTable(const std::vector<Row>& rows, bool with_ns, Output& out) {
   if (with_ns) pad("NAMESPACE", ns_width);
   pad("NAME", name_width);
   out.Append("AGE\n");
-  for (const Row& r : rows) {
+  for (const ListedName& r : rows) {
     if (with_ns) pad(r.ns, ns_width);
     pad(r.name, name_width);
-    out.Append(r.age);
+    out.Append(Age(r.created, now));
     out.Append('\n');
   }
 }
@@ -134,38 +136,33 @@ int RunGet(const std::vector<std::string>& args) {
     return 1;
   }
 
-  const auto now = std::chrono::system_clock::now();
-  std::vector<Row> rows;
-  // Runs on the HTTP client's I/O thread, one batch at a time while the body arrives.
-  auto take = [&](std::vector<kube::ObjectPtr> batch) {
-    for (kube::ObjectPtr& obj : batch) {
-      Row row{std::string(obj->ns()), std::string(obj->name()), {}, nullptr};
-      if (output.empty()) row.age = Age(*obj, now);
-      if (output == "json") row.obj = std::move(obj);
-      rows.push_back(std::move(row));
-    }
-  };
   kube::ResourceClient client(target->client, target->gvr, target->ns);
   kube::ListOptions options;
   options.label_selector = flags.selector;
   options.resource_version = "0";
-  while (true) {
-    kube::Result<kube::ObjectList> page = client.List(options, take);
-    if (!page) {
-      PrintError("get", page.error().ToString());
-      return 1;
-    }
-    take(std::move(page->items));
-    if (page->continue_token.empty()) break;
-    options.continue_token = page->continue_token;
-    options.resource_version.clear();  // a continued list reads the token's snapshot
-  }
-  if (!std::is_sorted(rows.begin(), rows.end(), RowLess)) {
-    std::sort(rows.begin(), rows.end(), RowLess);
-  }
-
   Output out;
   if (output == "json") {
+    std::vector<Row> rows;
+    // Runs on the HTTP client's I/O thread, one batch at a time while the body arrives.
+    auto take = [&](std::vector<kube::ObjectPtr> batch) {
+      for (kube::ObjectPtr& obj : batch) {
+        rows.push_back({std::string(obj->ns()), std::string(obj->name()), std::move(obj)});
+      }
+    };
+    while (true) {
+      kube::Result<kube::ObjectList> page = client.List(options, take);
+      if (!page) {
+        PrintError("get", page.error().ToString());
+        return 1;
+      }
+      take(std::move(page->items));
+      if (page->continue_token.empty()) break;
+      options.continue_token = page->continue_token;
+      options.resource_version.clear();  // a continued list reads the token's snapshot
+    }
+    if (!std::is_sorted(rows.begin(), rows.end(), RowLess<Row>)) {
+      std::sort(rows.begin(), rows.end(), RowLess<Row>);
+    }
     out.Append(R"({"apiVersion":"v1","kind":"List","items":[)");
     for (size_t i = 0; i < rows.size(); ++i) {
       if (i > 0) out.Append(',');
@@ -173,6 +170,35 @@ int RunGet(const std::vector<std::string>& args) {
     }
     out.Append("]}\n");
     return 0;
+  }
+
+  std::vector<ListedName> rows;
+  bool unknown_kind = false;
+  kube::Status listed = ListNames(client, options, &rows, &unknown_kind);
+  if (unknown_kind) {
+    // A kind without a protobuf form: the client's own list falls back to JSON.
+    rows.clear();
+    listed = kube::Status();
+    while (true) {
+      kube::Result<kube::ObjectList> page = client.List(options);
+      if (!page) {
+        listed = page.error();
+        break;
+      }
+      for (const kube::ObjectPtr& obj : page->items) {
+        rows.push_back({std::string(obj->ns()), std::string(obj->name()), obj->creation_time()});
+      }
+      if (page->continue_token.empty()) break;
+      options.continue_token = page->continue_token;
+      options.resource_version.clear();
+    }
+  }
+  if (!listed.ok()) {
+    PrintError("get", listed.ToString());
+    return 1;
+  }
+  if (!std::is_sorted(rows.begin(), rows.end(), RowLess<ListedName>)) {
+    std::sort(rows.begin(), rows.end(), RowLess<ListedName>);
   }
   if (rows.empty()) {
     std::string where = target->ns.empty() ? "" : " in " + target->ns + " namespace";
@@ -184,7 +210,7 @@ int RunGet(const std::vector<std::string>& args) {
         kube::internal::AsciiLower(target->kind.empty() ? target->gvr.resource : target->kind);
     if (!target->gvr.group.empty()) prefix += "." + target->gvr.group;
     prefix += '/';
-    for (const Row& r : rows) {
+    for (const ListedName& r : rows) {
       out.Append(prefix);
       out.Append(r.name);
       out.Append('\n');
