@@ -214,7 +214,8 @@ def build_result(args, raw, total_pods, json_bytes, lister=None):
         "load_average_at_start": args.load_at_start,
         "load_average_at_end": os.getloadavg(),
         "watch": {"rate": args.rate, "latency_events": args.latency_events,
-                  "burst_events": args.burst_events, "peer_burst_events": args.peer_burst_events},
+                  "burst_events": args.burst_events, "peer_burst_events": args.peer_burst_events,
+                  "protobuf_burst_events": args.protobuf_burst_events or args.burst_events},
         "medians": medians,
         "raw": raw,
     }
@@ -266,6 +267,8 @@ def main():
     ap.add_argument("--latency-events", type=int, default=10000)
     ap.add_argument("--burst-events", type=int, default=50000)
     ap.add_argument("--peer-burst-events", type=int, default=20000)
+    ap.add_argument("--protobuf-burst-events", type=int, default=0,
+                    help="the burst our protobuf watch replays (0: --burst-events)")
     ap.add_argument("--kinf", default="", help="kinf binary: the command-line figure")
     ap.add_argument("--lister-bin", default="", help="lister_bench binary: the Lister figures")
     args = ap.parse_args()
@@ -318,10 +321,12 @@ def main():
                 if r is None:
                     sys.stderr.write(err[-2000:])
                 record(name, r)
-            for name, extra in (("ours_watch", []), ("ours_watch_json", ["--json"])):
+            for name, extra, burst in (
+                    ("ours_watch", [], args.protobuf_burst_events or args.burst_events),
+                    ("ours_watch_json", ["--json"], args.burst_events)):
                 out, err, wall, peak, rc = peak_rss_of(
                     ours + ["watch", "--rate", str(args.rate), "--latency-events",
-                            str(args.latency_events), "--burst-events", str(args.burst_events)]
+                            str(args.latency_events), "--burst-events", str(burst)]
                     + common + extra, 600)
                 r = last_json(out) if rc == 0 else None
                 if r is None:
