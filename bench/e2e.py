@@ -76,8 +76,14 @@ def peak_rss_of(cmd, timeout, **kw):
 
 def run_measured(cmd, timeout, **kw):
     """Runs cmd with stdout in a file: (stdout bytes, stderr text, wall s, CPU s (user + sys),
-    peak RSS bytes, returncode)."""
+    peak RSS bytes, returncode). The peak comes from /usr/bin/time when it is there: wait4's
+    ru_maxrss also counts the forked copy of this Python process before the exec (about 100 MB
+    once it holds a few outputs), which swamps a small command's own peak."""
     start = time.monotonic()
+    timing = tempfile.NamedTemporaryFile(prefix="kinf-e2e-time-", delete=False)
+    timing.close()
+    if os.path.exists("/usr/bin/time"):
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", timing.name] + cmd
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(cmd, stdout=out, stderr=err, **kw)
         deadline = start + timeout
@@ -91,9 +97,15 @@ def run_measured(cmd, timeout, **kw):
         wall = time.monotonic() - start
         out.seek(0)
         err.seek(0)
+        peak = usage.ru_maxrss * 1024
+        try:
+            with open(timing.name) as f:
+                peak = int(f.read().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        os.unlink(timing.name)
         return (out.read(), err.read().decode(errors="replace"), wall,
-                usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
-                os.waitstatus_to_exitcode(status))
+                usage.ru_utime + usage.ru_stime, peak, os.waitstatus_to_exitcode(status))
 
 
 def cli_figure(cmd, output, expected, timeout):
