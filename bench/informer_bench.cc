@@ -2,7 +2,7 @@
 //
 // One binary, two roles, always in separate processes:
 //
-//   informer_bench serve --pods N --control SOCK --kubeconfig PATH [--crds K] [--history-mib M]
+//   informer_bench serve --pods N --control SOCK --kubeconfig PATH [--crds K]
 //       The embedded API server seeded with N realistic Pods (bench/pod_generator.h), 100 small
 //       "watch" Pods in namespace `bench-watch`, and K CustomResourceDefinitions with a few
 //       objects each. Prints `ready url=... pods=... json_bytes=...` on stdout, then answers
@@ -311,10 +311,6 @@ int Serve(const Flags& flags) {
   kube::ApiServerOptions options;
   options.threads = static_cast<int>(flags.Int("threads", 1));
   options.history_size = static_cast<size_t>(flags.Int("history", 1000000));
-  // The watch figures replay a burst of --burst-events updates (50,000 of 4 KB Pods, each event
-  // counted with its previous object: about 400 MB) from the history: bound it by count only, or
-  // the burst's start is compacted and the replaying informer's Exact list gets 410 forever.
-  options.history_bytes = static_cast<size_t>(flags.Int("history-mib", 65536)) << 20;
   options.watch_queue_limit = static_cast<size_t>(flags.Int("watch-queue-limit", 1000000));
   options.default_namespaces = true;
   auto server = kube::EmbeddedApiServer::Start(options);
