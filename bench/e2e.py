@@ -2,12 +2,17 @@
 """End-to-end benchmark driver: our informer and the peers against one server.
 
 Starts `informer_bench serve` with N Pods, then, for each repetition, runs every measurement in
-a fresh process: our informer (`informer_bench client sync|watch|factory`, with and without the
-managedFields transform), the @kubernetes/client-node informer, `kubectl get pods -A -o json`,
-and the official Python client. Writes the medians (and every raw run) as JSON and prints a
-table with our ratio to each peer. bench/run.sh is the one command around it.
+a fresh process: our informer (`informer_bench client sync|watch|factory`; built-in kinds read in
+protobuf, the library's default, and again in JSON with `--json`, side by side; sync also with
+the managedFields transform), the @kubernetes/client-node informer, `kubectl get pods -A -o json`,
+and the official Python client. With `--kinf`, the command-line figure: `kinf get pods -A -o
+name|json` against `kubectl get pods -A -o name|json`, whole processes (wall and CPU time).
+With `--lister-bin`, `lister_bench` at the same N (an in-memory store: no server). Writes the
+medians (and every raw run) as JSON and prints a table with our ratio to each peer. bench/run.sh
+is the one command around it.
 
 Usage: e2e.py --bin PATH/informer_bench --pods N [--reps R] [--out FILE] [--peers node,kubectl,python]
+              [--kinf PATH/kinf] [--lister-bin PATH/lister_bench]
 """
 import argparse
 import datetime
@@ -67,6 +72,77 @@ def peak_rss_of(cmd, timeout, **kw):
         err.seek(0)
         return (out.read().decode(), err.read().decode(), wall, usage.ru_maxrss * 1024,
                 p.returncode)
+
+
+def run_measured(cmd, timeout, **kw):
+    """Runs cmd with stdout in a file: (stdout bytes, stderr text, wall s, CPU s (user + sys),
+    peak RSS bytes, returncode). The peak comes from /usr/bin/time when it is there: wait4's
+    ru_maxrss also counts the forked copy of this Python process before the exec (about 100 MB
+    once it holds a few outputs), which swamps a small command's own peak."""
+    start = time.monotonic()
+    timing = tempfile.NamedTemporaryFile(prefix="kinf-e2e-time-", delete=False)
+    timing.close()
+    if os.path.exists("/usr/bin/time"):
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", timing.name] + cmd
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, **kw)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+            time.sleep(0.002)
+        wall = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        peak = usage.ru_maxrss * 1024
+        try:
+            with open(timing.name) as f:
+                peak = int(f.read().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        os.unlink(timing.name)
+        return (out.read(), err.read().decode(errors="replace"), wall,
+                usage.ru_utime + usage.ru_stime, peak, os.waitstatus_to_exitcode(status))
+
+
+def cli_figure(cmd, output, expected, timeout):
+    """One `get pods -A -o OUTPUT` process (kinf or kubectl): its wall and CPU time and peak RSS,
+    checked to have printed `expected` Pods. None when it failed."""
+    out, err, wall, cpu, peak, rc = run_measured(cmd, timeout)
+    if rc != 0:
+        sys.stderr.write(f"{cmd} exited {rc}: {err[-2000:]}\n")
+        return None
+    if output == "name":
+        n = out.count(b"\npod/") + (1 if out.startswith(b"pod/") else 0)
+    else:  # kinf writes minified JSON, kubectl indented
+        n = out.count(b'"kind":"Pod"') + out.count(b'"kind": "Pod"')
+    if n != expected:
+        sys.stderr.write(f"{cmd} printed {n} Pods, want {expected}\n")
+        return None
+    return {"objects": n, "seconds": wall, "cpu_seconds": cpu, "peak_rss": peak,
+            "output_bytes": len(out), "objects_per_second": n / wall}
+
+
+def lister_figures(lister_bin, pods, reps):
+    """lister_bench at N = pods: its medians per case and reader count."""
+    out, err, wall, cpu, peak, rc = run_measured(
+        [lister_bin, "--pods", str(pods), "--reps", str(reps), "--seconds", "1"], 900)
+    text = out.decode()
+    data = last_json(text) if rc == 0 else None
+    if data is None:
+        sys.stderr.write(f"lister_bench failed: {err[-2000:]}\n")
+        return None
+    cases = {}
+    for run in data["runs"]:
+        cases.setdefault(f"{run['case']}_{run['readers']}", []).append(run)
+    result = {}
+    for name, runs in cases.items():
+        result[name] = {k: statistics.median(r[k] for r in runs)
+                        for k in ("per_thread_per_s", "per_cpu_s", "writes_per_s", "results")}
+    return {"cases": result, "text": text.strip().splitlines()[:-1]}
 
 
 def watch_peer(cmd, sock, rate, latency_events, burst_events, timeout=300):
@@ -134,7 +210,7 @@ def median_of(runs):
     return out
 
 
-def build_result(args, raw, total_pods, json_bytes):
+def build_result(args, raw, total_pods, json_bytes, lister=None):
     medians = {name: median_of(runs) for name, runs in raw.items()}
     result = {
         "suite": "kube-informer end-to-end (issue #6)",
@@ -147,12 +223,16 @@ def build_result(args, raw, total_pods, json_bytes):
         "json_bytes_per_pod": json_bytes / total_pods,
         "repetitions": args.reps,
         "slow_peer_repetitions": args.slow_peer_reps or args.reps,
+        "load_average_at_start": args.load_at_start,
         "load_average_at_end": os.getloadavg(),
         "watch": {"rate": args.rate, "latency_events": args.latency_events,
-                  "burst_events": args.burst_events, "peer_burst_events": args.peer_burst_events},
+                  "burst_events": args.burst_events, "peer_burst_events": args.peer_burst_events,
+                  "protobuf_burst_events": args.protobuf_burst_events or args.burst_events},
         "medians": medians,
         "raw": raw,
     }
+    if lister:
+        result["lister"] = lister
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f, indent=1)
@@ -199,10 +279,15 @@ def main():
     ap.add_argument("--latency-events", type=int, default=10000)
     ap.add_argument("--burst-events", type=int, default=50000)
     ap.add_argument("--peer-burst-events", type=int, default=20000)
+    ap.add_argument("--protobuf-burst-events", type=int, default=0,
+                    help="the burst our protobuf watch replays (0: --burst-events)")
+    ap.add_argument("--kinf", default="", help="kinf binary: the command-line figure")
+    ap.add_argument("--lister-bin", default="", help="lister_bench binary: the Lister figures")
     args = ap.parse_args()
     # Before the first partial result is written: the results file is tracked, and writing it
     # would otherwise mark the tree dirty.
     args.commit = commit()
+    args.load_at_start = os.getloadavg()
     peers = [p for p in args.peers.split(",") if p]
 
     tmp = tempfile.mkdtemp(prefix="kinf-e2e-")
@@ -221,6 +306,7 @@ def main():
           flush=True)
 
     raw = {}
+    lister_result = {}
 
     def record(name, result):
         raw.setdefault(name, []).append(result)
@@ -232,7 +318,8 @@ def main():
     try:
         for rep in range(args.reps):
             print(f"repetition {rep + 1}/{args.reps}", flush=True)
-            for name, extra in (("ours", []), ("ours_drop_managed_fields", ["--drop-managed-fields"])):
+            for name, extra in (("ours", []), ("ours_json", ["--json"]),
+                                ("ours_drop_managed_fields", ["--drop-managed-fields"])):
                 import threading
                 stop = threading.Event()
                 ticker = threading.Thread(target=tick_configmap, args=(info["url"], stop))
@@ -246,13 +333,17 @@ def main():
                 if r is None:
                     sys.stderr.write(err[-2000:])
                 record(name, r)
-            out, err, wall, peak, rc = peak_rss_of(
-                ours + ["watch", "--rate", str(args.rate), "--latency-events",
-                        str(args.latency_events), "--burst-events", str(args.burst_events)] + common, 600)
-            r = last_json(out) if rc == 0 else None
-            if r is None:
-                sys.stderr.write(err[-2000:])
-            record("ours_watch", r)
+            for name, extra, burst in (
+                    ("ours_watch", [], args.protobuf_burst_events or args.burst_events),
+                    ("ours_watch_json", ["--json"], args.burst_events)):
+                out, err, wall, peak, rc = peak_rss_of(
+                    ours + ["watch", "--rate", str(args.rate), "--latency-events",
+                            str(args.latency_events), "--burst-events", str(burst)]
+                    + common + extra, 600)
+                r = last_json(out) if rc == 0 else None
+                if r is None:
+                    sys.stderr.write(err[-2000:])
+                record(name, r)
             out, err, wall, peak, rc = peak_rss_of(ours + ["factory"] + common, 600)
             r = last_json(out) if rc == 0 else None
             if r is None:
@@ -275,18 +366,28 @@ def main():
                 record("node_watch", watch_peer(
                     ["node", os.path.join(node_dir, "peer.mjs"), kubeconfig],
                     sock, args.rate, args.latency_events, args.peer_burst_events))
+            if args.kinf:
+                for output in ("name", "json"):
+                    record(f"cli_kinf_{output}", cli_figure(
+                        [args.kinf, "get", "pods", "-A", "-o", output, "--kubeconfig", kubeconfig],
+                        output, total_pods, 900))
             slow_peers_now = args.slow_peer_reps <= 0 or rep < args.slow_peer_reps
             if "kubectl" in peers and slow_peers_now:
-                out, err, wall, peak, rc = peak_rss_of(
-                    ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "json"], 900)
+                # `kubectl get -o json` is both the kubectl sync figure and the CLI's json one.
+                c = cli_figure(["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o",
+                                "json"], "json", total_pods, 900)
                 r = None
-                if rc == 0:
-                    n = out.count('"kind": "Pod"')
-                    r = {"objects": n, "sync_seconds": wall, "objects_per_second": n / wall,
-                         "json_mb_per_second": json_bytes / 1e6 / wall, "peak_rss": peak}
-                else:
-                    sys.stderr.write(err[-2000:])
+                if c:
+                    r = {"objects": c["objects"], "sync_seconds": c["seconds"],
+                         "objects_per_second": c["objects_per_second"],
+                         "json_mb_per_second": json_bytes / 1e6 / c["seconds"],
+                         "peak_rss": c["peak_rss"]}
                 record("kubectl", r)
+                if args.kinf:
+                    record("cli_kubectl_json", c)
+                    record("cli_kubectl_name", cli_figure(
+                        ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "name"],
+                        "name", total_pods, 900))
             if "python" in peers and slow_peers_now:
                 out, err, wall, peak, rc = peak_rss_of(
                     [PYTHON, os.path.join(HERE, "peers", "python", "peer.py"), "sync", kubeconfig], 1800)
@@ -302,6 +403,13 @@ def main():
                     [PYTHON, os.path.join(HERE, "peers", "python", "peer.py"), kubeconfig],
                     sock, args.rate, args.latency_events, args.peer_burst_events))
             build_result(args, raw, total_pods, json_bytes)  # partial results survive a crash
+        if args.lister_bin:
+            print("lister_bench", flush=True)
+            lister = lister_figures(args.lister_bin, args.pods, args.reps)
+            if lister is None:
+                record("lister", None)
+            else:
+                lister_result["lister"] = lister
     finally:
         try:
             control(sock, "quit")
@@ -310,7 +418,7 @@ def main():
         server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    result = build_result(args, raw, total_pods, json_bytes)
+    result = build_result(args, raw, total_pods, json_bytes, lister_result.get("lister"))
     print_table(result)
     failed = [name for name, runs in raw.items() if any(r is None for r in runs)]
     if failed:
@@ -375,6 +483,17 @@ def print_table(result):
         ("factory: process threads", g("ours_factory", "threads"), 1),
         ("factory: RSS delta (MB)", g("ours_factory", "rss_delta"), 1e-6),
         ("server write rate in throughput run (/s)", g("ours_watch", "server_write_rate"), 1),
+        ("JSON (--json): time to synced (s)", g("ours_json", "sync_seconds"), 1),
+        ("JSON (--json): sync objects/s", g("ours_json", "objects_per_second"), 1),
+        ("JSON (--json): RSS per object (KB)", g("ours_json", "rss_per_object"), 1e-3),
+        ("JSON (--json): watch events/s", g("ours_watch_json", "throughput_events_per_second"), 1),
+        ("JSON (--json): watch p99 (us)", g("ours_watch_json", "latency_p99_us"), 1),
+        ("kinf get -A -o name (s)", g("cli_kinf_name", "seconds"), 1),
+        ("kinf get -A -o name, CPU (s)", g("cli_kinf_name", "cpu_seconds"), 1),
+        ("kubectl get -A -o name (s)", g("cli_kubectl_name", "seconds"), 1),
+        ("kinf get -A -o json (s)", g("cli_kinf_json", "seconds"), 1),
+        ("kinf get -A -o json, CPU (s)", g("cli_kinf_json", "cpu_seconds"), 1),
+        ("kubectl get -A -o json (s)", g("cli_kubectl_json", "seconds"), 1),
     ]
     for label, v, scale in extra:
         print(f"{label:44} {fmt(v * scale if v is not None else None):>12}")

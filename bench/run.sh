@@ -2,12 +2,14 @@
 # The end-to-end benchmark, in one command (docs/benchmarks.md):
 #
 #   bench/run.sh            N = 10,000 and 100,000, 3 repetitions, our informer and the peers
-#   bench/run.sh --quick    N = 2,000, 1 repetition (a smoke run of the harness, ~1 minute)
+#   bench/run.sh --quick    N = 2,000, 1 repetition (a smoke run of the harness, a few minutes)
 #   bench/run.sh --pods 5000 --reps 1 --peers node   (any e2e.py flags after the options)
 #
 # Installs what it needs (python3-kubernetes and gnuplot-nox from Debian when missing, the Node
-# peer from its lock file), builds informer_bench in Release in build-bench/ (override with
-# BUILD_DIR=...), runs bench/e2e.py for each N, writes bench/results/<date>-<N>.json, and draws
+# peer from its lock file), builds informer_bench, kinf and lister_bench in Release in
+# build-bench/ (override with BUILD_DIR=...), runs bench/e2e.py for each N (our informer with
+# protobuf and with JSON, the peers, `kinf get` against `kubectl get`, lister_bench), writes
+# bench/results/<date>-<N>.json, prints the Markdown tables (bench/table.py), and draws
 # docs/images/benchmarks.svg from the JSON (bench/plot.py).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +49,7 @@ if [[ ! -f "$build/CMakeCache.txt" ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
     -DKUBE_INFORMER_BUILD_TESTS=OFF -DKUBE_INFORMER_BUILD_EXAMPLES=OFF
 fi
-cmake --build "$build" -j"$(nproc)" --target informer_bench
+cmake --build "$build" -j"$(nproc)" --target informer_bench kinf lister_bench
 
 # --- run -------------------------------------------------------------------------------------
 mkdir -p "$here/results"
@@ -56,9 +58,11 @@ outputs=()
 for n in "${sizes[@]}"; do
   out="$here/results/$stamp-$n.json"
   /usr/bin/python3 "$here/e2e.py" --bin "$build/bench/informer_bench" --pods "$n" \
-    --reps "$reps" --out "$out" "${extra[@]}"
+    --reps "$reps" --out "$out" --kinf "$build/tools/kinf/kinf" \
+    --lister-bin "$build/bench/lister_bench" "${extra[@]}"
   outputs+=("$out")
 done
+/usr/bin/python3 "$here/table.py" "${outputs[@]}"
 if [[ -z "${no_plot:-}" ]]; then
   mkdir -p "$root/docs/images"
   /usr/bin/python3 "$here/plot.py" --out "$root/docs/images/benchmarks.svg" "${outputs[@]}"
