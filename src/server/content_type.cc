@@ -4,8 +4,12 @@
 #include "server/content_type.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -154,10 +158,16 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
 // list page and watch frame that carries it. Stored objects are immutable (a change makes a new
 // ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
 // checked against a weak pointer, so a reused address is a miss. When the cached bytes pass the
-// budget, entries of freed objects go; if that is not enough, everything goes.
+// budget, entries of freed objects go; if that is not enough, everything goes (the answers being
+// written keep their bytes: entries are shared).
 class EncodedObjectCache {
  public:
   static constexpr size_t kBudgetBytes = size_t{256} << 20;
+  // A list with at least this many objects to encode spreads them over several threads.
+  static constexpr size_t kParallelFrom = 256;
+  static constexpr unsigned kMaxThreads = 8;
+
+  using Bytes = std::shared_ptr<const std::string>;
 
   static EncodedObjectCache& Get() {
     static auto* cache = new EncodedObjectCache();  // never destroyed: used at exit by sessions
@@ -165,29 +175,98 @@ class EncodedObjectCache {
   }
 
   // The object's enveloped protobuf bytes; an error when its JSON has no protobuf form.
-  Result<std::shared_ptr<const std::string>> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
+  Result<Bytes> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
     {
       internal::MutexLock lock(mu_);
-      auto it = entries_.find(obj.get());
-      if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+      if (Bytes hit = FindLocked(obj)) return hit;
     }
     auto bytes = std::make_shared<std::string>();
     Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
     if (!st.ok()) return st;
     internal::MutexLock lock(mu_);
-    Entry& e = entries_[obj.get()];
-    if (e.bytes) bytes_ -= e.bytes->size();
-    e = Entry{obj, bytes};
-    bytes_ += bytes->size();
+    InsertLocked(obj, bytes);
     if (bytes_ > kBudgetBytes) SweepLocked();
-    return std::shared_ptr<const std::string>(std::move(bytes));
+    return Bytes(std::move(bytes));
+  }
+
+  // The encodings of `objects`, in their order: those cached under one lock, the others encoded
+  // (on up to `kMaxThreads` threads when there are many, the calling one included) and cached.
+  // The first error stops the work and is returned.
+  Result<std::vector<Bytes>> EncodedAll(const std::vector<ObjectPtr>& objects)
+      KUBE_EXCLUDES(mu_) {
+    std::vector<Bytes> out(objects.size());
+    std::vector<size_t> missing;
+    {
+      internal::MutexLock lock(mu_);
+      for (size_t i = 0; i < objects.size(); ++i) {
+        out[i] = FindLocked(objects[i]);
+        if (!out[i]) missing.push_back(i);
+      }
+    }
+    if (missing.empty()) return out;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    Status first_error;
+    std::mutex error_mu;
+    auto work = [&] {
+      constexpr size_t kBatch = 32;
+      while (!failed.load(std::memory_order_relaxed)) {
+        size_t begin = next.fetch_add(kBatch, std::memory_order_relaxed);
+        if (begin >= missing.size()) return;
+        size_t end = std::min(begin + kBatch, missing.size());
+        for (size_t k = begin; k < end; ++k) {
+          size_t i = missing[k];
+          auto bytes = std::make_shared<std::string>();
+          Status st = AppendJsonAsProtobuf(objects[i]->json(), bytes.get());
+          if (!st.ok()) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (!failed.exchange(true)) first_error = st;
+            return;
+          }
+          out[i] = std::move(bytes);
+        }
+      }
+    };
+    unsigned threads = 1;
+    if (missing.size() >= kParallelFrom) {
+      threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+      threads = std::min<size_t>(threads, missing.size() / (kParallelFrom / 2));
+    }
+    std::vector<std::thread> helpers;
+    for (unsigned t = 1; t < threads; ++t) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no thread to spare: fewer helpers
+      }
+    }
+    work();
+    for (std::thread& t : helpers) t.join();
+    if (failed) return first_error;
+    internal::MutexLock lock(mu_);
+    for (size_t i : missing) InsertLocked(objects[i], out[i]);
+    if (bytes_ > kBudgetBytes) SweepLocked();
+    return out;
   }
 
  private:
   struct Entry {
     std::weak_ptr<const Object> owner;
-    std::shared_ptr<const std::string> bytes;
+    Bytes bytes;
   };
+
+  Bytes FindLocked(const ObjectPtr& obj) const KUBE_REQUIRES(mu_) {
+    auto it = entries_.find(obj.get());
+    if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+    return nullptr;
+  }
+
+  void InsertLocked(const ObjectPtr& obj, Bytes bytes) KUBE_REQUIRES(mu_) {
+    Entry& e = entries_[obj.get()];
+    if (e.bytes) bytes_ -= e.bytes->size();
+    bytes_ += bytes->size();
+    e = Entry{obj, std::move(bytes)};
+  }
 
   void SweepLocked() KUBE_REQUIRES(mu_) {
     for (auto it = entries_.begin(); it != entries_.end();) {
@@ -204,47 +283,64 @@ class EncodedObjectCache {
     }
   }
 
-  internal::Mutex mu_;
+  mutable internal::Mutex mu_;
   std::unordered_map<const Object*, Entry> entries_ KUBE_GUARDED_BY(mu_);
   size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
 };
 
-// A list answer in protobuf: the list's envelope and ListMeta from its JSON opening, then each
-// stored item's message (items carry no envelope inside a list).
-Status EncodeList(const HttpResponse& r, std::string* out) {
+// A list answer in protobuf, written as the JSON one is, without copying its items: `body` is
+// the envelope (magic, TypeMeta, the key and length of `raw`) and the list's ListMeta (from the
+// JSON opening), `encoded_items` each stored item's message (items carry no envelope inside a
+// list, see `EncodedItem::Prefix`), `body_suffix` the envelope's empty contentEncoding and
+// contentType.
+Status EncodeList(HttpResponse* r) {
   std::string head;
-  Status st = AppendJsonAsProtobuf(r.body + r.body_suffix, &head);
+  Status st = AppendJsonAsProtobuf(r->body + r->body_suffix, &head);
   if (!st.ok()) return st;
   Result<ProtobufEnvelope> env = ParseProtobufEnvelope(head);
   if (!env) return env.error();
-  std::string raw(env->raw);
-  for (const ObjectPtr& o : r.items) {
-    Result<std::shared_ptr<const std::string>> item = EncodedObjectCache::Get().Encoded(o);
-    if (!item) return item.error();
-    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(**item);
+  Result<std::vector<EncodedObjectCache::Bytes>> encoded =
+      EncodedObjectCache::Get().EncodedAll(r->items);
+  if (!encoded) return encoded.error();
+  std::vector<EncodedItem> items;
+  items.reserve(encoded->size());
+  size_t raw_size = env->raw.size();
+  char prefix[EncodedItem::kMaxPrefix];
+  for (EncodedObjectCache::Bytes& bytes : *encoded) {
+    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(*bytes);
     if (!item_env) return item_env.error();
-    PutBytes(2, item_env->raw, &raw);
+    EncodedItem item{std::move(bytes), item_env->raw};
+    raw_size += item.Prefix(prefix) + item.message.size();
+    items.push_back(std::move(item));
   }
   std::string type_meta;
   PutBytes(1, env->api_version, &type_meta);
   PutBytes(2, env->kind, &type_meta);
-  out->reserve(raw.size() + type_meta.size() + 32);
-  out->append(kProtobufMagic);
-  PutBytes(1, type_meta, out);
-  PutBytes(2, raw, out);
-  out->append("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
+  std::string body;
+  body.reserve(kProtobufMagic.size() + type_meta.size() + env->raw.size() + 32);
+  body.append(kProtobufMagic);
+  PutBytes(1, type_meta, &body);
+  PutVarint((uint64_t{2} << 3) | 2, &body);
+  PutVarint(raw_size, &body);
+  body.append(env->raw);
+  r->body = std::move(body);
+  r->body_suffix.assign("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
+  r->items.clear();
+  r->encoded_items = std::move(items);
   return Status();
 }
 
 void EncodeResponse(HttpResponse* r) {
   bool aggregated = r->content_type == kAggregatedDiscoveryContentType;
   if (r->content_type != "application/json" && !aggregated) return;
-  std::string pb;
-  Status st = r->items.empty() ? AppendJsonAsProtobuf(r->body, &pb) : EncodeList(*r, &pb);
-  if (!st.ok()) return;  // no protobuf form (or not encodable): the JSON answer stands
-  r->body = std::move(pb);
-  r->items.clear();
-  r->body_suffix.clear();
+  if (!r->items.empty()) {
+    // No protobuf form (or not encodable): the JSON answer stands.
+    if (!EncodeList(r).ok()) return;
+  } else {
+    std::string pb;
+    if (!AppendJsonAsProtobuf(r->body, &pb).ok()) return;  // as above
+    r->body = std::move(pb);
+  }
   r->content_type = std::string(aggregated ? kAggregatedProtobufContentType : kProtobufContentType);
 }
 
