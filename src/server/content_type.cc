@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -154,6 +157,85 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
   out->append(bytes);
 }
 
+// Threads that help encode a large list: started on first use, as many as the machine has cores
+// besides the caller's (at most `kMaxHelpers`), and kept for the life of the process.
+class EncodePool {
+ public:
+  static constexpr unsigned kMaxHelpers = 7;
+
+  static EncodePool& Get() {
+    static auto* pool = new EncodePool();  // never destroyed: helpers may run at exit
+    return *pool;
+  }
+
+  // Runs `work` on the calling thread and on up to `helpers` pool threads at once, and returns
+  // once every run has returned. `work` shares its work out itself (e.g. an atomic cursor): a
+  // helper that starts late finds nothing left and returns.
+  void Run(unsigned helpers, const std::function<void()>& work) KUBE_EXCLUDES(mu_) {
+    auto job = std::make_shared<Job>();
+    job->work = &work;
+    {
+      internal::MutexLock lock(mu_);
+      StartLocked(helpers);
+      job->slots = std::min<unsigned>(helpers, static_cast<unsigned>(threads_.size()));
+      if (job->slots > 0) {
+        jobs_.push_back(job);
+        cv_.notify_all();
+      }
+    }
+    work();
+    std::unique_lock<std::mutex> lock(job->mu);
+    job->slots_closed = true;  // helpers that have not started this job never will
+    job->done.wait(lock, [&] { return job->running == 0; });
+  }
+
+ private:
+  struct Job {
+    const std::function<void()>* work = nullptr;
+    unsigned slots = 0;  // helpers that may still join (guarded by the pool's mu_)
+    std::mutex mu;
+    std::condition_variable done;
+    unsigned running = 0;       // guarded by mu
+    bool slots_closed = false;  // guarded by mu
+  };
+
+  void StartLocked(unsigned wanted) KUBE_REQUIRES(mu_) {
+    unsigned cap = std::min(kMaxHelpers, std::max(1u, std::thread::hardware_concurrency()) - 1);
+    while (threads_.size() < std::min(wanted, cap)) {
+      try {
+        threads_.emplace_back([this] { Loop(); });
+      } catch (const std::system_error&) {
+        return;  // no thread to spare: fewer helpers
+      }
+    }
+  }
+
+  void Loop() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        internal::MutexLock lock(mu_);
+        while (jobs_.empty()) lock.Wait(cv_);
+        job = jobs_.front();
+        if (--job->slots == 0) jobs_.pop_front();
+      }
+      {
+        std::lock_guard<std::mutex> lock(job->mu);
+        if (job->slots_closed) continue;
+        ++job->running;
+      }
+      (*job->work)();
+      std::lock_guard<std::mutex> lock(job->mu);
+      if (--job->running == 0) job->done.notify_all();
+    }
+  }
+
+  internal::Mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> jobs_ KUBE_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ KUBE_GUARDED_BY(mu_);
+};
+
 // The enveloped protobuf encoding of stored objects, made once per object and shared by every
 // list page and watch frame that carries it. Stored objects are immutable (a change makes a new
 // ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
@@ -163,9 +245,9 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
 class EncodedObjectCache {
  public:
   static constexpr size_t kBudgetBytes = size_t{256} << 20;
-  // A list with at least this many objects to encode spreads them over several threads.
+  // A list with at least this many objects to encode spreads them over several threads
+  // (`EncodePool`).
   static constexpr size_t kParallelFrom = 256;
-  static constexpr unsigned kMaxThreads = 8;
 
   using Bytes = std::shared_ptr<const std::string>;
 
@@ -190,10 +272,9 @@ class EncodedObjectCache {
   }
 
   // The encodings of `objects`, in their order: those cached under one lock, the others encoded
-  // (on up to `kMaxThreads` threads when there are many, the calling one included) and cached.
+  // (with `EncodePool`'s help when there are many) and cached.
   // The first error stops the work and is returned.
-  Result<std::vector<Bytes>> EncodedAll(const std::vector<ObjectPtr>& objects)
-      KUBE_EXCLUDES(mu_) {
+  Result<std::vector<Bytes>> EncodedAll(const std::vector<ObjectPtr>& objects) KUBE_EXCLUDES(mu_) {
     std::vector<Bytes> out(objects.size());
     std::vector<size_t> missing;
     {
@@ -227,21 +308,13 @@ class EncodedObjectCache {
         }
       }
     };
-    unsigned threads = 1;
     if (missing.size() >= kParallelFrom) {
-      threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
-      threads = std::min<size_t>(threads, missing.size() / (kParallelFrom / 2));
+      EncodePool::Get().Run(static_cast<unsigned>(std::min<size_t>(
+                                EncodePool::kMaxHelpers, missing.size() / (kParallelFrom / 2) - 1)),
+                            work);
+    } else {
+      work();
     }
-    std::vector<std::thread> helpers;
-    for (unsigned t = 1; t < threads; ++t) {
-      try {
-        helpers.emplace_back(work);
-      } catch (const std::system_error&) {
-        break;  // no thread to spare: fewer helpers
-      }
-    }
-    work();
-    for (std::thread& t : helpers) t.join();
     if (failed) return first_error;
     internal::MutexLock lock(mu_);
     for (size_t i : missing) InsertLocked(objects[i], out[i]);
@@ -288,11 +361,20 @@ class EncodedObjectCache {
   size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
 };
 
+// The bytes of `raw` as an entry of a list's field 2: its key (0x12: field 2, length-delimited)
+// and length, then the message.
+void AppendListEntry(std::string_view raw, std::string* out) {
+  out->push_back('\x12');
+  PutVarint(raw.size(), out);
+  out->append(raw);
+}
+
 // A list answer in protobuf, written as the JSON one is, without copying its items: `body` is
 // the envelope (magic, TypeMeta, the key and length of `raw`) and the list's ListMeta (from the
-// JSON opening), `encoded_items` each stored item's message (items carry no envelope inside a
-// list, see `EncodedItem::Prefix`), `body_suffix` the envelope's empty contentEncoding and
-// contentType.
+// JSON opening), `encoded_items` each stored item's entry in the list, `body_suffix` the
+// envelope's empty contentEncoding and contentType. An item's entry is a view into its cached
+// envelope: the envelope's `raw` (field 2, length-delimited) is preceded by the same key and
+// length as the list's `items` entry (field 2) is.
 Status EncodeList(HttpResponse* r) {
   std::string head;
   Status st = AppendJsonAsProtobuf(r->body + r->body_suffix, &head);
@@ -305,12 +387,25 @@ Status EncodeList(HttpResponse* r) {
   std::vector<EncodedItem> items;
   items.reserve(encoded->size());
   size_t raw_size = env->raw.size();
-  char prefix[EncodedItem::kMaxPrefix];
+  std::string key;
   for (EncodedObjectCache::Bytes& bytes : *encoded) {
     Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(*bytes);
     if (!item_env) return item_env.error();
-    EncodedItem item{std::move(bytes), item_env->raw};
-    raw_size += item.Prefix(prefix) + item.message.size();
+    std::string_view raw = item_env->raw;
+    key.assign(1, '\x12');
+    PutVarint(raw.size(), &key);
+    const size_t at = static_cast<size_t>(raw.data() - bytes->data());
+    EncodedItem item;
+    if (at >= key.size() && std::string_view(*bytes).substr(at - key.size(), key.size()) == key) {
+      item.field = std::string_view(raw.data() - key.size(), key.size() + raw.size());
+      item.bytes = std::move(bytes);
+    } else {  // another layout: the entry is made on its own
+      auto entry = std::make_shared<std::string>();
+      AppendListEntry(raw, entry.get());
+      item.field = *entry;
+      item.bytes = std::move(entry);
+    }
+    raw_size += item.field.size();
     items.push_back(std::move(item));
   }
   std::string type_meta;

@@ -474,8 +474,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     http::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWritten, Self()));
   }
 
-  // A list: the header, then the stored objects' bytes (JSON, or protobuf messages behind their
-  // keys and lengths) as a scatter list, never copied into one body: a 100,000-Pod list would
+  // A list: the header, then the stored objects' bytes (JSON, or protobuf list entries) as a
+  // scatter list, never copied into one body: a 100,000-Pod list would
   // otherwise be assembled in a fresh 400 MB string first. The body goes out in slices of at most
   // `kSliceBuffers` buffers or `kSliceBytes` bytes, each under its own write timeout, so a large
   // list to a slow but reading client is not cut at the write timeout, and a client that stops
@@ -487,7 +487,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     HttpResponse r;
     http::response<http::empty_body> res;
     std::optional<http::response_serializer<http::empty_body>> header;
-    std::string prefixes;  // the protobuf items' keys and lengths, back to back
     std::vector<net::const_buffer> buffers;
     size_t next = 0;                         // the first buffer not yet written
     std::vector<net::const_buffer> slice{};  // the buffers being written
@@ -512,17 +511,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       std::string_view json = items[i]->json();
       out->buffers.emplace_back(json.data(), json.size());
     }
-    if (!encoded.empty()) {
-      // Sized once, so the views below stay valid.
-      out->prefixes.resize(encoded.size() * EncodedItem::kMaxPrefix);
-      char* p = out->prefixes.data();
-      for (const EncodedItem& e : encoded) {
-        size_t n = e.Prefix(p);
-        out->buffers.emplace_back(p, n);
-        out->buffers.emplace_back(e.message.data(), e.message.size());
-        p += n;
-      }
-    }
+    for (const EncodedItem& e : encoded) out->buffers.emplace_back(e.field.data(), e.field.size());
     out->buffers.emplace_back(net::buffer(out->r.body_suffix));
     scattered_ = out;
     Lowest().expires_after(shared_->options.write_timeout);

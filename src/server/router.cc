@@ -163,23 +163,10 @@ std::string TableBody(const ResourceInfo& info, const std::vector<ObjectPtr>& it
 
 }  // namespace
 
-size_t EncodedItem::Prefix(char* out) const {
-  size_t n = 0;
-  out[n++] = '\x12';  // field 2, length-delimited
-  uint64_t v = message.size();
-  while (v >= 0x80) {
-    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out[n++] = static_cast<char>(v);
-  return n;
-}
-
 size_t HttpResponse::body_size() const {
   size_t n = body.size() + body_suffix.size();
   for (const ObjectPtr& o : items) n += o->json().size();
-  char prefix[EncodedItem::kMaxPrefix];
-  for (const EncodedItem& e : encoded_items) n += e.Prefix(prefix) + e.message.size();
+  for (const EncodedItem& e : encoded_items) n += e.field.size();
   return n + (items.empty() ? 0 : items.size() - 1);
 }
 
@@ -191,11 +178,7 @@ std::string HttpResponse::FlatBody() const {
     if (i > 0) out += ',';
     out += items[i]->json();
   }
-  char prefix[EncodedItem::kMaxPrefix];
-  for (const EncodedItem& e : encoded_items) {
-    out.append(prefix, e.Prefix(prefix));
-    out += e.message;
-  }
+  for (const EncodedItem& e : encoded_items) out += e.field;
   out += body_suffix;
   return out;
 }

@@ -49,16 +49,12 @@ struct HttpRequest {
   bool rv_wait_over = false;
 };
 
-// One item of a protobuf list answer: the item's message (no envelope: items inside a list carry
-// none), a view into encoded bytes that `bytes` keeps alive (shared with the encoding cache).
+// One item of a protobuf list answer as it appears in the list: the key of the list's field 2
+// (`items`), the item's length as a varint and its message (no envelope: items inside a list carry
+// none). `field` views bytes that `bytes` keeps alive (shared with the encoding cache).
 struct EncodedItem {
   std::shared_ptr<const std::string> bytes;
-  std::string_view message;
-
-  // What goes before `message` in the list: the key of the list's field 2 (`items`) and the
-  // message's length as a varint. Writes at most `kMaxPrefix` bytes to `out`; returns how many.
-  static constexpr size_t kMaxPrefix = 11;
-  size_t Prefix(char* out) const;
+  std::string_view field;
 };
 
 struct HttpResponse {
@@ -70,8 +66,8 @@ struct HttpResponse {
   // item's stored JSON, comma-separated, then `body_suffix`. Empty for every other answer.
   std::vector<ObjectPtr> items{};
   // A protobuf list goes out the same way: `body` (the envelope up to the list's first item),
-  // then each item's message behind its field key and length (`EncodedItem::Prefix`), then
-  // `body_suffix`. Empty for every other answer; never set together with `items`.
+  // then each item's `field`, then `body_suffix`. Empty for every other answer; never set
+  // together with `items`.
   std::vector<EncodedItem> encoded_items{};
   std::string body_suffix{};
 
