@@ -240,11 +240,11 @@ class EncodePool {
 // list page and watch frame that carries it. Stored objects are immutable (a change makes a new
 // ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
 // checked against a weak pointer, so a reused address is a miss. When the cached bytes pass the
-// budget, entries of freed objects go; if that is not enough, everything goes (the answers being
-// written keep their bytes: entries are shared).
+// budget, entries of freed objects go; if that is not enough, entries of live objects go down to
+// 3/4 of the budget (the answers being written keep their bytes: entries are shared).
 class EncodedObjectCache {
  public:
-  static constexpr size_t kBudgetBytes = size_t{256} << 20;
+  static constexpr size_t kDefaultBudgetBytes = size_t{256} << 20;
   // A list with at least this many objects to encode spreads them over several threads
   // (`EncodePool`).
   static constexpr size_t kParallelFrom = 256;
@@ -267,7 +267,7 @@ class EncodedObjectCache {
     if (!st.ok()) return st;
     internal::MutexLock lock(mu_);
     InsertLocked(obj, bytes);
-    if (bytes_ > kBudgetBytes) SweepLocked();
+    if (bytes_ > budget_) SweepLocked();
     return Bytes(std::move(bytes));
   }
 
@@ -318,8 +318,19 @@ class EncodedObjectCache {
     if (failed) return first_error;
     internal::MutexLock lock(mu_);
     for (size_t i : missing) InsertLocked(objects[i], out[i]);
-    if (bytes_ > kBudgetBytes) SweepLocked();
+    if (bytes_ > budget_) SweepLocked();
     return out;
+  }
+
+  void SetBudget(size_t bytes) KUBE_EXCLUDES(mu_) {
+    internal::MutexLock lock(mu_);
+    budget_ = bytes;
+    if (bytes_ > budget_) SweepLocked();
+  }
+
+  size_t bytes() const KUBE_EXCLUDES(mu_) {
+    internal::MutexLock lock(mu_);
+    return bytes_;
   }
 
  private:
@@ -350,15 +361,19 @@ class EncodedObjectCache {
         ++it;
       }
     }
-    if (bytes_ > kBudgetBytes / 2) {
-      entries_.clear();
-      bytes_ = 0;
+    // Still over: entries of live objects go too, as many as bring the cache to 3/4 of its
+    // budget (not all of them: a collection whose encodings pass the budget then re-encodes a
+    // part of itself per list, not the whole).
+    for (auto it = entries_.begin(); it != entries_.end() && bytes_ > budget_ / 4 * 3;) {
+      bytes_ -= it->second.bytes->size();
+      it = entries_.erase(it);
     }
   }
 
   mutable internal::Mutex mu_;
   std::unordered_map<const Object*, Entry> entries_ KUBE_GUARDED_BY(mu_);
   size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
+  size_t budget_ KUBE_GUARDED_BY(mu_) = kDefaultBudgetBytes;
 };
 
 // The bytes of `raw` as an entry of a list's field 2: its key (0x12: field 2, length-delimited)
@@ -579,6 +594,14 @@ HttpResponse ErrorAnswer(std::string_view accept, const ApiError& error) {
   }
   return r;
 }
+
+size_t SetProtobufCacheBudget(size_t bytes) {
+  size_t before = EncodedObjectCache::kDefaultBudgetBytes;
+  EncodedObjectCache::Get().SetBudget(bytes == 0 ? before : bytes);
+  return before;
+}
+
+size_t ProtobufCacheBytes() { return EncodedObjectCache::Get().bytes(); }
 
 std::string_view WatchContentType(const WatchPlan& plan) {
   return plan.protobuf ? kProtobufWatchContentType : std::string_view("application/json");

@@ -239,6 +239,28 @@ TEST_F(ApiServerProtobufTest, StreamedProtobufListEqualsTheTranscodedJsonList) {
   EXPECT_EQ(pages, 3);
 }
 
+// Encodings past the cache's budget go in part, not all at once: a collection whose encodings
+// pass the budget keeps most of them cached between lists, and its lists stay the same bytes.
+TEST_F(ApiServerProtobufTest, ProtobufCacheOverItsBudgetKeepsPartOfTheEncodings) {
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(
+        server()
+            .Create(ConfigMapJson("default", "cm" + std::to_string(i), {}, std::string(1000, 'v')))
+            .has_value());
+  }
+  constexpr size_t kBudget = 200 * 1024;  // about two thirds of the collection's encodings
+  server::SetProtobufCacheBudget(kBudget);
+  HttpResult first = Get("/api/v1/namespaces/default/configmaps", kProtobuf);
+  const size_t kept = server::ProtobufCacheBytes();
+  HttpResult second = Get("/api/v1/namespaces/default/configmaps", kProtobuf);
+  server::SetProtobufCacheBudget(0);
+  ASSERT_EQ(first.code, 200);
+  EXPECT_GT(first.body.size(), kBudget);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_GT(kept, kBudget / 2);
+  EXPECT_LE(kept, kBudget);
+}
+
 // The list assembly (stored items' messages appended to the list's ListMeta) gives the server's
 // exact bytes for recorded lists.
 TEST(ProtobufListEncodingTest, ListFromStoredItemsMatchesRecordedBytes) {
