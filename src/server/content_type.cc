@@ -157,6 +157,34 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
   out->append(bytes);
 }
 
+// The bytes of `raw` as an entry of a list's field 2: its key (0x12: field 2, length-delimited)
+// and length, then the message.
+void AppendListEntry(std::string_view raw, std::string* out) {
+  out->push_back('\x12');
+  PutVarint(raw.size(), out);
+  out->append(raw);
+}
+
+// The entry in a list of the object whose enveloped encoding is `envelope`: a view into it, as
+// the envelope's `raw` (field 2, length-delimited) is preceded by the same key and length as the
+// list's `items` entry (field 2) is; made on its own should the layout ever differ.
+Result<EncodedItem> ListEntry(std::shared_ptr<const std::string> envelope) {
+  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(*envelope);
+  if (!env) return env.error();
+  std::string_view raw = env->raw;
+  std::string key(1, '\x12');
+  PutVarint(raw.size(), &key);
+  const size_t at = static_cast<size_t>(raw.data() - envelope->data());
+  if (at >= key.size() && std::string_view(*envelope).substr(at - key.size(), key.size()) == key) {
+    std::string_view field(raw.data() - key.size(), key.size() + raw.size());
+    return EncodedItem{std::move(envelope), field};
+  }
+  auto entry = std::make_shared<std::string>();
+  AppendListEntry(raw, entry.get());
+  std::string_view field = *entry;
+  return EncodedItem{std::move(entry), field};
+}
+
 // Threads that help encode a large list: started on first use, as many as the machine has cores
 // besides the caller's (at most `kMaxHelpers`), and kept for the life of the process.
 class EncodePool {
@@ -260,31 +288,36 @@ class EncodedObjectCache {
   Result<Bytes> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
     {
       internal::MutexLock lock(mu_);
-      if (Bytes hit = FindLocked(obj)) return hit;
+      if (const Entry* hit = FindLocked(obj)) return hit->envelope;
     }
-    auto bytes = std::make_shared<std::string>();
-    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
-    if (!st.ok()) return st;
+    Result<Entry> made = Make(obj);
+    if (!made) return made.error();
+    Bytes envelope = made->envelope;
     internal::MutexLock lock(mu_);
-    InsertLocked(obj, bytes);
+    InsertLocked(std::move(*made));
     if (bytes_ > budget_) SweepLocked();
-    return Bytes(std::move(bytes));
+    return envelope;
   }
 
   // The encodings of `objects`, in their order: those cached under one lock, the others encoded
   // (with `EncodePool`'s help when there are many) and cached.
   // The first error stops the work and is returned.
-  Result<std::vector<Bytes>> EncodedAll(const std::vector<ObjectPtr>& objects) KUBE_EXCLUDES(mu_) {
-    std::vector<Bytes> out(objects.size());
+  Result<std::vector<EncodedItem>> ListEntries(const std::vector<ObjectPtr>& objects)
+      KUBE_EXCLUDES(mu_) {
+    std::vector<EncodedItem> out(objects.size());
     std::vector<size_t> missing;
     {
       internal::MutexLock lock(mu_);
       for (size_t i = 0; i < objects.size(); ++i) {
-        out[i] = FindLocked(objects[i]);
-        if (!out[i]) missing.push_back(i);
+        if (const Entry* hit = FindLocked(objects[i])) {
+          out[i] = hit->item;
+        } else {
+          missing.push_back(i);
+        }
       }
     }
     if (missing.empty()) return out;
+    std::vector<Entry> made(missing.size());
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
     Status first_error;
@@ -296,15 +329,14 @@ class EncodedObjectCache {
         if (begin >= missing.size()) return;
         size_t end = std::min(begin + kBatch, missing.size());
         for (size_t k = begin; k < end; ++k) {
-          size_t i = missing[k];
-          auto bytes = std::make_shared<std::string>();
-          Status st = AppendJsonAsProtobuf(objects[i]->json(), bytes.get());
-          if (!st.ok()) {
+          Result<Entry> entry = Make(objects[missing[k]]);
+          if (!entry) {
             std::lock_guard<std::mutex> lock(error_mu);
-            if (!failed.exchange(true)) first_error = st;
+            if (!failed.exchange(true)) first_error = entry.error();
             return;
           }
-          out[i] = std::move(bytes);
+          out[missing[k]] = entry->item;
+          made[k] = std::move(*entry);
         }
       }
     };
@@ -317,7 +349,7 @@ class EncodedObjectCache {
     }
     if (failed) return first_error;
     internal::MutexLock lock(mu_);
-    for (size_t i : missing) InsertLocked(objects[i], out[i]);
+    for (Entry& e : made) InsertLocked(std::move(e));
     if (bytes_ > budget_) SweepLocked();
     return out;
   }
@@ -334,28 +366,46 @@ class EncodedObjectCache {
   }
 
  private:
+  // One object's encoding: the enveloped bytes (single objects, watch frames) and the object's
+  // entry in a list (a view into them, see `ListEntry`).
   struct Entry {
+    const Object* key = nullptr;
     std::weak_ptr<const Object> owner;
-    Bytes bytes;
+    Bytes envelope;
+    EncodedItem item;
+
+    size_t size() const {
+      return envelope->size() + (item.bytes == envelope ? 0 : item.bytes->size());
+    }
   };
 
-  Bytes FindLocked(const ObjectPtr& obj) const KUBE_REQUIRES(mu_) {
+  static Result<Entry> Make(const ObjectPtr& obj) {
+    auto bytes = std::make_shared<std::string>();
+    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
+    if (!st.ok()) return st;
+    Bytes envelope = std::move(bytes);
+    Result<EncodedItem> item = ListEntry(envelope);
+    if (!item) return item.error();
+    return Entry{obj.get(), obj, std::move(envelope), std::move(*item)};
+  }
+
+  const Entry* FindLocked(const ObjectPtr& obj) const KUBE_REQUIRES(mu_) {
     auto it = entries_.find(obj.get());
-    if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+    if (it != entries_.end() && it->second.owner.lock() == obj) return &it->second;
     return nullptr;
   }
 
-  void InsertLocked(const ObjectPtr& obj, Bytes bytes) KUBE_REQUIRES(mu_) {
-    Entry& e = entries_[obj.get()];
-    if (e.bytes) bytes_ -= e.bytes->size();
-    bytes_ += bytes->size();
-    e = Entry{obj, std::move(bytes)};
+  void InsertLocked(Entry e) KUBE_REQUIRES(mu_) {
+    Entry& slot = entries_[e.key];
+    if (slot.envelope) bytes_ -= slot.size();
+    bytes_ += e.size();
+    slot = std::move(e);
   }
 
   void SweepLocked() KUBE_REQUIRES(mu_) {
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second.owner.expired()) {
-        bytes_ -= it->second.bytes->size();
+        bytes_ -= it->second.size();
         it = entries_.erase(it);
       } else {
         ++it;
@@ -365,7 +415,7 @@ class EncodedObjectCache {
     // budget (not all of them: a collection whose encodings pass the budget then re-encodes a
     // part of itself per list, not the whole).
     for (auto it = entries_.begin(); it != entries_.end() && bytes_ > budget_ / 4 * 3;) {
-      bytes_ -= it->second.bytes->size();
+      bytes_ -= it->second.size();
       it = entries_.erase(it);
     }
   }
@@ -375,14 +425,6 @@ class EncodedObjectCache {
   size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
   size_t budget_ KUBE_GUARDED_BY(mu_) = kDefaultBudgetBytes;
 };
-
-// The bytes of `raw` as an entry of a list's field 2: its key (0x12: field 2, length-delimited)
-// and length, then the message.
-void AppendListEntry(std::string_view raw, std::string* out) {
-  out->push_back('\x12');
-  PutVarint(raw.size(), out);
-  out->append(raw);
-}
 
 // A list answer in protobuf, written as the JSON one is, without copying its items: `body` is
 // the envelope (magic, TypeMeta, the key and length of `raw`) and the list's ListMeta (from the
@@ -396,33 +438,10 @@ Status EncodeList(HttpResponse* r) {
   if (!st.ok()) return st;
   Result<ProtobufEnvelope> env = ParseProtobufEnvelope(head);
   if (!env) return env.error();
-  Result<std::vector<EncodedObjectCache::Bytes>> encoded =
-      EncodedObjectCache::Get().EncodedAll(r->items);
-  if (!encoded) return encoded.error();
-  std::vector<EncodedItem> items;
-  items.reserve(encoded->size());
+  Result<std::vector<EncodedItem>> items = EncodedObjectCache::Get().ListEntries(r->items);
+  if (!items) return items.error();
   size_t raw_size = env->raw.size();
-  std::string key;
-  for (EncodedObjectCache::Bytes& bytes : *encoded) {
-    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(*bytes);
-    if (!item_env) return item_env.error();
-    std::string_view raw = item_env->raw;
-    key.assign(1, '\x12');
-    PutVarint(raw.size(), &key);
-    const size_t at = static_cast<size_t>(raw.data() - bytes->data());
-    EncodedItem item;
-    if (at >= key.size() && std::string_view(*bytes).substr(at - key.size(), key.size()) == key) {
-      item.field = std::string_view(raw.data() - key.size(), key.size() + raw.size());
-      item.bytes = std::move(bytes);
-    } else {  // another layout: the entry is made on its own
-      auto entry = std::make_shared<std::string>();
-      AppendListEntry(raw, entry.get());
-      item.field = *entry;
-      item.bytes = std::move(entry);
-    }
-    raw_size += item.field.size();
-    items.push_back(std::move(item));
-  }
+  for (const EncodedItem& item : *items) raw_size += item.field.size();
   std::string type_meta;
   PutBytes(1, env->api_version, &type_meta);
   PutBytes(2, env->kind, &type_meta);
@@ -436,7 +455,7 @@ Status EncodeList(HttpResponse* r) {
   r->body = std::move(body);
   r->body_suffix.assign("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
   r->items.clear();
-  r->encoded_items = std::move(items);
+  r->encoded_items = std::move(items).value();
   return Status();
 }
 
