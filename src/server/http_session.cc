@@ -475,11 +475,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   // A list: the header, then the stored objects' bytes (JSON, or protobuf list entries) as a
-  // scatter list, never copied into one body: a 100,000-Pod list would
-  // otherwise be assembled in a fresh 400 MB string first. The body goes out in slices of at most
-  // `kSliceBuffers` buffers or `kSliceBytes` bytes, each under its own write timeout, so a large
-  // list to a slow but reading client is not cut at the write timeout, and a client that stops
-  // reading is.
+  // scatter list, never copied into one body (a 100,000-Pod list would otherwise be assembled in
+  // a fresh 400 MB string first). The body goes out in slices of at most `kSliceBuffers` buffers
+  // or `kSliceBytes` bytes, each under its own write timeout, so a large list to a slow but
+  // reading client is not cut at the write timeout, and a client that stops reading is.
   static constexpr size_t kSliceBuffers = 1024;
   static constexpr size_t kSliceBytes = size_t{4} << 20;
 
