@@ -214,7 +214,7 @@ class EncodePool {
     work();
     std::unique_lock<std::mutex> lock(job->mu);
     job->slots_closed = true;  // helpers that have not started this job never will
-    job->done.wait(lock, [&] { return job->running == 0; });
+    while (job->running != 0) job->done.wait(lock);
   }
 
  private:
