@@ -9,6 +9,8 @@
 //                           kept their protobuf)
 //   ProtobufToJson/N        DecodeProtobufList alone: the transcoding, no Objects
 //   ProtobufJson/N          ProtobufListDecoder, then json() of every object (lazy transcoding)
+//   JsonToProtobuf/N        JsonToProtobuf of the whole JSON list: what the embedded server pays
+//                           to encode stored objects for a protobuf answer
 // N = 0 is list/pods.pb recorded from kube-apiserver v1.32 (tests/proto/testdata) and its JSON
 // twin; other N are N generated Pods (pod_generator.h), encoded with JsonToProtobuf.
 // Times are per list; items_per_second gives the per-object rate. Run with
@@ -162,6 +164,22 @@ void BM_ProtobufJson(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(items) * state.iterations());
 }
 
+void BM_JsonToProtobuf(benchmark::State& state) {
+  const Bodies b = Load(state.range(0));
+  kube::ProtobufListMeta meta;
+  size_t items = 0;
+  kube::Status st = kube::DecodeProtobufList(
+      b.pb, [&](std::string_view) { return ++items, kube::Status(); }, &meta);
+  if (!st.ok()) state.SkipWithError(st.message().c_str());
+  for (auto _ : state) {
+    auto pb = kube::JsonToProtobuf(b.json);
+    if (!pb) state.SkipWithError(pb.error().message().c_str());
+    benchmark::DoNotOptimize(pb);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(items) * state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(b.json.size()) * state.iterations());
+}
+
 // Arg 0 is the recorded list; others are generated Pods.
 BENCHMARK(BM_ProtobufListDecoder)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_JsonListDecoder)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
@@ -169,6 +187,7 @@ BENCHMARK(BM_JsonList)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProtobufList)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProtobufToJson)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProtobufJson)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JsonToProtobuf)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

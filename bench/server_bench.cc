@@ -3,6 +3,8 @@
 //
 //   server_bench [--pods N] [--reps N] [--watchers N] [--idle-watchers N] [--threads N]
 //                [--fanout-seconds S] [--only seed,list,watch] [--json FILE]
+//                [--server OTHER_SERVER_BENCH]   (serve with another build: old vs new)
+// `--only list,no-table` leaves out the (slow) Table lists.
 //
 // The server runs in a child process (this binary re-executed with `--serve-child`), so its
 // threads, resident memory and file descriptors are read from /proc without the client's, and
@@ -13,9 +15,12 @@
 // Measurements (each repeated `--reps` times; the table shows medians):
 //   seed     `Seed(FILE)` of a JSON `List` of N realistic Pods (bench/pod_generator.h), each on a
 //            fresh server; the server's RSS afterwards.
-//   list     GET /api/v1/pods (everything in one body), the same with limit=500 and continue
-//            tokens, and kubectl's Table request (Accept: as=Table) whole and paginated.
-//            MB/s and objects/s on the wall clock, and the server's CPU time per list.
+//   list     GET /api/v1/pods (everything in one body), at resourceVersion=0, with limit=500 and
+//            continue tokens, each in JSON and in protobuf (client-go's Accept; the first
+//            protobuf list, which encodes every object, on its own row), and kubectl's Table
+//            request (Accept: as=Table) whole and paginated. MB/s and objects/s on the wall
+//            clock, the server's CPU time per list (MB_per_server_cpu_s) and the time from the
+//            request to the first byte of the answer.
 //   fan-out  `--watchers` watches of one namespace's ConfigMaps; the server process updates one
 //            ConfigMap at a fixed rate, stamping each write with CLOCK_MONOTONIC (shared by both
 //            processes); each watcher reads the stamp from every event it receives. Events
@@ -194,9 +199,13 @@ int ServeChild(int threads) {
   return 0;
 }
 
+// The binary run as the server: this one, or another build of server_bench (`--server`), so
+// that two builds of the server are measured by the same client.
+const char* g_server_binary = "/proc/self/exe";
+
 class ServerProcess {
  public:
-  // Starts `self --serve-child THREADS` with pipes on its stdin/stdout.
+  // Starts `g_server_binary --serve-child THREADS` with pipes on its stdin/stdout.
   explicit ServerProcess(int threads) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) std::abort();
@@ -210,7 +219,7 @@ class ServerProcess {
       close(out[0]);
       close(out[1]);
       std::string t = std::to_string(threads);
-      execl("/proc/self/exe", "server_bench", "--serve-child", t.c_str(),
+      execl(g_server_binary, "server_bench", "--serve-child", t.c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -339,8 +348,9 @@ class HttpConnection {
 
   struct Response {
     int status = 0;
-    size_t bytes = 0;  // body bytes
-    std::string body;  // kept only when asked for
+    size_t bytes = 0;           // body bytes
+    std::string body;           // kept only when asked for
+    int64_t first_byte_ns = 0;  // from sending the request to the first byte of the answer
   };
 
   // GET with Content-Length framing (the server frames every non-watch answer that way).
@@ -351,12 +361,14 @@ class HttpConnection {
     if (fd_ < 0) fd_ = ConnectLoopback(port_);
     std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + accept +
                       "\r\nUser-Agent: server_bench\r\n\r\n";
+    const int64_t sent = MonoNs();
     if (fd_ < 0 || !SendAll(fd_, req)) return r;
     std::string head;
     size_t head_end = std::string::npos;
     while (head_end == std::string::npos) {
       ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
       if (n <= 0) return r;
+      if (head.empty()) r.first_byte_ns = MonoNs() - sent;
       head.append(buf_.data(), static_cast<size_t>(n));
       head_end = head.find("\r\n\r\n");
     }
@@ -402,6 +414,39 @@ std::string ContinueToken(std::string_view body) {
   if (p == std::string_view::npos) return "";
   size_t end = body.find('"', p + kKey.size());
   return std::string(body.substr(p + kKey.size(), end - p - kKey.size()));
+}
+
+// The continue token of a protobuf list (`k8s\0`, Unknown{typeMeta, raw: List{metadata: ListMeta
+// {selfLink, resourceVersion, continue}}}) from its first bytes, or "".
+std::string ProtobufContinueToken(std::string_view body) {
+  size_t p = 4;  // the magic
+  auto varint = [&]() -> uint64_t {
+    uint64_t v = 0;
+    for (int shift = 0; p < body.size() && shift < 64; shift += 7) {
+      uint8_t b = static_cast<uint8_t>(body[p++]);
+      v |= uint64_t{b & 0x7fu} << shift;
+      if (!(b & 0x80)) break;
+    }
+    return v;
+  };
+  // Walks the length-delimited fields of [p, end) for `number`; leaves `p` at its payload.
+  auto find = [&](size_t end, uint64_t number) -> std::optional<size_t> {
+    while (p < end) {
+      uint64_t key = varint();
+      if ((key & 7) != 2) return std::nullopt;
+      uint64_t len = varint();
+      if ((key >> 3) == number) return p + len;
+      p += len;
+    }
+    return std::nullopt;
+  };
+  auto raw_end = find(body.size(), 2);  // Unknown.raw
+  if (!raw_end) return "";
+  auto meta_end = find(*raw_end, 1);  // List.metadata
+  if (!meta_end) return "";
+  auto cont_end = find(*meta_end, 3);  // ListMeta.continue
+  if (!cont_end || *cont_end > body.size()) return "";
+  return std::string(body.substr(p, *cont_end - p));
 }
 
 size_t CountOccurrences(std::string_view text, std::string_view needle) {
@@ -677,6 +722,8 @@ struct Flags {
 };
 
 constexpr std::string_view kJsonAccept = "application/json";
+constexpr std::string_view kProtobufAccept =
+    "application/vnd.kubernetes.protobuf, application/json";
 constexpr std::string_view kTableAccept =
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta."
     "k8s.io,application/json";
@@ -704,9 +751,11 @@ struct ListRun {
   size_t pages = 0;
   std::string first_body;  // the whole body of a one-request list (for the item count)
   int status = 0;
+  double first_byte_s = 0;  // of the first request
 };
 
-ListRun RunList(ServerProcess& server, std::string_view accept, size_t limit, bool keep) {
+ListRun RunList(ServerProcess& server, std::string_view accept, size_t limit, bool keep,
+                std::string_view query = "") {
   ListRun run;
   HttpConnection conn(server.port());
   const double cpu0 = server.ReadStats().cpu_s;
@@ -716,6 +765,8 @@ ListRun RunList(ServerProcess& server, std::string_view accept, size_t limit, bo
     std::string target = "/api/v1/pods";
     if (limit > 0) target += "?limit=" + std::to_string(limit);
     if (!cont.empty()) target += "&continue=" + cont;
+    if (!query.empty())
+      target += (target.find('?') == std::string::npos ? "?" : "&") + std::string(query);
     HttpConnection::Response r =
         conn.Get(target, std::string(accept), keep && limit == 0, 64 << 10);
     run.status = r.status;
@@ -724,8 +775,11 @@ ListRun RunList(ServerProcess& server, std::string_view accept, size_t limit, bo
       break;
     }
     run.bytes += r.bytes;
+    if (run.pages == 0) run.first_byte_s = static_cast<double>(r.first_byte_ns) / 1e9;
     ++run.pages;
-    cont = limit > 0 ? ContinueToken(r.body) : "";
+    cont = limit == 0                  ? ""
+           : accept == kProtobufAccept ? ProtobufContinueToken(r.body)
+                                       : ContinueToken(r.body);
     if (limit == 0) run.first_body = std::move(r.body);
   } while (!cont.empty());
   run.seconds = static_cast<double>(MonoNs() - t0) / 1e9;
@@ -767,17 +821,26 @@ void BenchSeedAndList(const Flags& flags) {
     std::string name;
     std::string_view accept;
     size_t limit;
+    std::string_view query = "";
   };
+  // The first protobuf list encodes every object (then cached): its first repetition is
+  // reported on its own row.
   const Case cases[] = {
       {"list: JSON, one body", kJsonAccept, 0},
+      {"list: JSON, resourceVersion=0", kJsonAccept, 0, "resourceVersion=0"},
       {"list: JSON, limit=500", kJsonAccept, 500},
+      {"list: protobuf, one body", kProtobufAccept, 0},
+      {"list: protobuf, resourceVersion=0", kProtobufAccept, 0, "resourceVersion=0"},
+      {"list: protobuf, limit=500", kProtobufAccept, 500},
       {"list: Table, one body", kTableAccept, 0},
       {"list: Table, limit=500 (kubectl)", kTableAccept, 500},
   };
   for (const Case& c : cases) {
+    if (c.accept == kTableAccept && flags.only.find("no-table") != std::string::npos) continue;
     std::map<std::string, std::vector<double>> m;
-    for (int rep = 0; rep < flags.reps; ++rep) {
-      ListRun run = RunList(*server, c.accept, c.limit, rep == 0);
+    const bool first_protobuf = &c == &cases[3];
+    for (int rep = 0; rep < flags.reps + (first_protobuf ? 1 : 0); ++rep) {
+      ListRun run = RunList(*server, c.accept, c.limit, rep == 0, c.query);
       if (run.status != 200) break;
       if (rep == 0 && c.limit == 0 && c.accept == kJsonAccept) {
         // Each stored Pod carries its kind once; ownerReferences name a ReplicaSet.
@@ -794,6 +857,11 @@ void BenchSeedAndList(const Flags& flags) {
       m["MB_per_server_cpu_s"].push_back(static_cast<double>(run.bytes) / run.server_cpu / 1e6);
       m["body_MB"].push_back(static_cast<double>(run.bytes) / 1e6);
       m["requests"].push_back(static_cast<double>(run.pages));
+      m["first_byte_s"].push_back(run.first_byte_s);
+      if (first_protobuf && rep == 0) {
+        Report(c.name + ", first (encodes every object)", std::move(m));
+        m.clear();
+      }
     }
     Report(c.name, std::move(m));
   }
@@ -961,10 +1029,13 @@ int Main(int argc, char** argv) {
       flags.only = v;
     } else if (k == "--json") {
       flags.json_path = v;
+    } else if (k == "--server") {
+      g_server_binary = v;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--pods N] [--reps N] [--watchers N] [--idle-watchers N] "
-                   "[--threads N] [--fanout-seconds S] [--only seed,list,watch] [--json FILE]\n",
+                   "[--threads N] [--fanout-seconds S] [--only seed,list,watch] [--json FILE] "
+                   "[--server OTHER_SERVER_BENCH]\n",
                    argv[0]);
       return 2;
     }

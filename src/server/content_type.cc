@@ -4,8 +4,15 @@
 #include "server/content_type.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -150,14 +157,127 @@ void PutBytes(uint32_t number, std::string_view bytes, std::string* out) {
   out->append(bytes);
 }
 
+// The bytes of `raw` as an entry of a list's field 2: its key (0x12: field 2, length-delimited)
+// and length, then the message.
+void AppendListEntry(std::string_view raw, std::string* out) {
+  out->push_back('\x12');
+  PutVarint(raw.size(), out);
+  out->append(raw);
+}
+
+// The entry in a list of the object whose enveloped encoding is `envelope`: a view into it, as
+// the envelope's `raw` (field 2, length-delimited) is preceded by the same key and length as the
+// list's `items` entry (field 2) is; made on its own should the layout ever differ.
+Result<EncodedItem> ListEntry(std::shared_ptr<const std::string> envelope) {
+  Result<ProtobufEnvelope> env = ParseProtobufEnvelope(*envelope);
+  if (!env) return env.error();
+  std::string_view raw = env->raw;
+  std::string key(1, '\x12');
+  PutVarint(raw.size(), &key);
+  const size_t at = static_cast<size_t>(raw.data() - envelope->data());
+  if (at >= key.size() && std::string_view(*envelope).substr(at - key.size(), key.size()) == key) {
+    std::string_view field(raw.data() - key.size(), key.size() + raw.size());
+    return EncodedItem{std::move(envelope), field};
+  }
+  auto entry = std::make_shared<std::string>();
+  AppendListEntry(raw, entry.get());
+  std::string_view field = *entry;
+  return EncodedItem{std::move(entry), field};
+}
+
+// Threads that help encode a large list: started on first use, as many as the machine has cores
+// besides the caller's (at most `kMaxHelpers`), and kept for the life of the process.
+class EncodePool {
+ public:
+  static constexpr unsigned kMaxHelpers = 7;
+
+  static EncodePool& Get() {
+    static auto* pool = new EncodePool();  // never destroyed: helpers may run at exit
+    return *pool;
+  }
+
+  // Runs `work` on the calling thread and on up to `helpers` pool threads at once, and returns
+  // once every run has returned. `work` shares its work out itself (e.g. an atomic cursor): a
+  // helper that starts late finds nothing left and returns.
+  void Run(unsigned helpers, const std::function<void()>& work) KUBE_EXCLUDES(mu_) {
+    auto job = std::make_shared<Job>();
+    job->work = &work;
+    {
+      internal::MutexLock lock(mu_);
+      StartLocked(helpers);
+      job->slots = std::min<unsigned>(helpers, static_cast<unsigned>(threads_.size()));
+      if (job->slots > 0) {
+        jobs_.push_back(job);
+        cv_.notify_all();
+      }
+    }
+    work();
+    std::unique_lock<std::mutex> lock(job->mu);
+    job->slots_closed = true;  // helpers that have not started this job never will
+    while (job->running != 0) job->done.wait(lock);
+  }
+
+ private:
+  struct Job {
+    const std::function<void()>* work = nullptr;
+    unsigned slots = 0;  // helpers that may still join (guarded by the pool's mu_)
+    std::mutex mu;
+    std::condition_variable done;
+    unsigned running = 0;       // guarded by mu
+    bool slots_closed = false;  // guarded by mu
+  };
+
+  void StartLocked(unsigned wanted) KUBE_REQUIRES(mu_) {
+    unsigned cap = std::min(kMaxHelpers, std::max(1u, std::thread::hardware_concurrency()) - 1);
+    while (threads_.size() < std::min(wanted, cap)) {
+      try {
+        threads_.emplace_back([this] { Loop(); });
+      } catch (const std::system_error&) {
+        return;  // no thread to spare: fewer helpers
+      }
+    }
+  }
+
+  void Loop() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        internal::MutexLock lock(mu_);
+        while (jobs_.empty()) lock.Wait(cv_);
+        job = jobs_.front();
+        if (--job->slots == 0) jobs_.pop_front();
+      }
+      {
+        std::lock_guard<std::mutex> lock(job->mu);
+        if (job->slots_closed) continue;
+        ++job->running;
+      }
+      (*job->work)();
+      std::lock_guard<std::mutex> lock(job->mu);
+      if (--job->running == 0) job->done.notify_all();
+    }
+  }
+
+  internal::Mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> jobs_ KUBE_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ KUBE_GUARDED_BY(mu_);
+};
+
 // The enveloped protobuf encoding of stored objects, made once per object and shared by every
 // list page and watch frame that carries it. Stored objects are immutable (a change makes a new
 // ObjectPtr), so an entry is valid as long as its object lives; entries are keyed by address and
 // checked against a weak pointer, so a reused address is a miss. When the cached bytes pass the
-// budget, entries of freed objects go; if that is not enough, everything goes.
+// budget, entries of freed objects go; if that is not enough, entries of live objects go down to
+// 3/4 of the budget (the answers being written keep their bytes: entries are shared).
 class EncodedObjectCache {
  public:
-  static constexpr size_t kBudgetBytes = size_t{256} << 20;
+  static constexpr size_t kDefaultBudgetBytes = size_t{256} << 20;
+  // A list with at least this many objects to encode spreads them over several threads
+  // (`EncodePool`).
+  static constexpr size_t kParallelFrom = 256;
+
+  using Bytes = std::shared_ptr<const std::string>;
 
   static EncodedObjectCache& Get() {
     static auto* cache = new EncodedObjectCache();  // never destroyed: used at exit by sessions
@@ -165,86 +285,191 @@ class EncodedObjectCache {
   }
 
   // The object's enveloped protobuf bytes; an error when its JSON has no protobuf form.
-  Result<std::shared_ptr<const std::string>> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
+  Result<Bytes> Encoded(const ObjectPtr& obj) KUBE_EXCLUDES(mu_) {
     {
       internal::MutexLock lock(mu_);
-      auto it = entries_.find(obj.get());
-      if (it != entries_.end() && it->second.owner.lock() == obj) return it->second.bytes;
+      if (const Entry* hit = FindLocked(obj)) return hit->envelope;
     }
-    auto bytes = std::make_shared<std::string>();
-    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
-    if (!st.ok()) return st;
+    Result<Entry> made = Make(obj);
+    if (!made) return made.error();
+    Bytes envelope = made->envelope;
     internal::MutexLock lock(mu_);
-    Entry& e = entries_[obj.get()];
-    if (e.bytes) bytes_ -= e.bytes->size();
-    e = Entry{obj, bytes};
-    bytes_ += bytes->size();
-    if (bytes_ > kBudgetBytes) SweepLocked();
-    return std::shared_ptr<const std::string>(std::move(bytes));
+    InsertLocked(std::move(*made));
+    if (bytes_ > budget_) SweepLocked();
+    return envelope;
+  }
+
+  // The encodings of `objects`, in their order: those cached under one lock, the others encoded
+  // (with `EncodePool`'s help when there are many) and cached.
+  // The first error stops the work and is returned.
+  Result<std::vector<EncodedItem>> ListEntries(const std::vector<ObjectPtr>& objects)
+      KUBE_EXCLUDES(mu_) {
+    std::vector<EncodedItem> out(objects.size());
+    std::vector<size_t> missing;
+    {
+      internal::MutexLock lock(mu_);
+      for (size_t i = 0; i < objects.size(); ++i) {
+        if (const Entry* hit = FindLocked(objects[i])) {
+          out[i] = hit->item;
+        } else {
+          missing.push_back(i);
+        }
+      }
+    }
+    if (missing.empty()) return out;
+    std::vector<Entry> made(missing.size());
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    Status first_error;
+    std::mutex error_mu;
+    auto work = [&] {
+      constexpr size_t kBatch = 32;
+      while (!failed.load(std::memory_order_relaxed)) {
+        size_t begin = next.fetch_add(kBatch, std::memory_order_relaxed);
+        if (begin >= missing.size()) return;
+        size_t end = std::min(begin + kBatch, missing.size());
+        for (size_t k = begin; k < end; ++k) {
+          Result<Entry> entry = Make(objects[missing[k]]);
+          if (!entry) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (!failed.exchange(true)) first_error = entry.error();
+            return;
+          }
+          out[missing[k]] = entry->item;
+          made[k] = std::move(*entry);
+        }
+      }
+    };
+    if (missing.size() >= kParallelFrom) {
+      EncodePool::Get().Run(static_cast<unsigned>(std::min<size_t>(
+                                EncodePool::kMaxHelpers, missing.size() / (kParallelFrom / 2) - 1)),
+                            work);
+    } else {
+      work();
+    }
+    if (failed) return first_error;
+    internal::MutexLock lock(mu_);
+    for (Entry& e : made) InsertLocked(std::move(e));
+    if (bytes_ > budget_) SweepLocked();
+    return out;
+  }
+
+  void SetBudget(size_t bytes) KUBE_EXCLUDES(mu_) {
+    internal::MutexLock lock(mu_);
+    budget_ = bytes;
+    if (bytes_ > budget_) SweepLocked();
+  }
+
+  size_t bytes() const KUBE_EXCLUDES(mu_) {
+    internal::MutexLock lock(mu_);
+    return bytes_;
   }
 
  private:
+  // One object's encoding: the enveloped bytes (single objects, watch frames) and the object's
+  // entry in a list (a view into them, see `ListEntry`).
   struct Entry {
+    const Object* key = nullptr;
     std::weak_ptr<const Object> owner;
-    std::shared_ptr<const std::string> bytes;
+    Bytes envelope;
+    EncodedItem item;
+
+    size_t size() const {
+      return envelope->size() + (item.bytes == envelope ? 0 : item.bytes->size());
+    }
   };
+
+  static Result<Entry> Make(const ObjectPtr& obj) {
+    auto bytes = std::make_shared<std::string>();
+    Status st = AppendJsonAsProtobuf(obj->json(), bytes.get());
+    if (!st.ok()) return st;
+    Bytes envelope = std::move(bytes);
+    Result<EncodedItem> item = ListEntry(envelope);
+    if (!item) return item.error();
+    return Entry{obj.get(), obj, std::move(envelope), std::move(*item)};
+  }
+
+  const Entry* FindLocked(const ObjectPtr& obj) const KUBE_REQUIRES(mu_) {
+    auto it = entries_.find(obj.get());
+    if (it != entries_.end() && it->second.owner.lock() == obj) return &it->second;
+    return nullptr;
+  }
+
+  void InsertLocked(Entry e) KUBE_REQUIRES(mu_) {
+    Entry& slot = entries_[e.key];
+    if (slot.envelope) bytes_ -= slot.size();
+    bytes_ += e.size();
+    slot = std::move(e);
+  }
 
   void SweepLocked() KUBE_REQUIRES(mu_) {
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second.owner.expired()) {
-        bytes_ -= it->second.bytes->size();
+        bytes_ -= it->second.size();
         it = entries_.erase(it);
       } else {
         ++it;
       }
     }
-    if (bytes_ > kBudgetBytes / 2) {
-      entries_.clear();
-      bytes_ = 0;
+    // Still over: entries of live objects go too, as many as bring the cache to 3/4 of its
+    // budget (not all of them: a collection whose encodings pass the budget then re-encodes a
+    // part of itself per list, not the whole).
+    for (auto it = entries_.begin(); it != entries_.end() && bytes_ > budget_ / 4 * 3;) {
+      bytes_ -= it->second.size();
+      it = entries_.erase(it);
     }
   }
 
-  internal::Mutex mu_;
+  mutable internal::Mutex mu_;
   std::unordered_map<const Object*, Entry> entries_ KUBE_GUARDED_BY(mu_);
   size_t bytes_ KUBE_GUARDED_BY(mu_) = 0;
+  size_t budget_ KUBE_GUARDED_BY(mu_) = kDefaultBudgetBytes;
 };
 
-// A list answer in protobuf: the list's envelope and ListMeta from its JSON opening, then each
-// stored item's message (items carry no envelope inside a list).
-Status EncodeList(const HttpResponse& r, std::string* out) {
+// A list answer in protobuf, written as the JSON one is, without copying its items: `body` is
+// the envelope (magic, TypeMeta, the key and length of `raw`) and the list's ListMeta (from the
+// JSON opening), `encoded_items` each stored item's entry in the list, `body_suffix` the
+// envelope's empty contentEncoding and contentType. An item's entry is a view into its cached
+// envelope: the envelope's `raw` (field 2, length-delimited) is preceded by the same key and
+// length as the list's `items` entry (field 2) is.
+Status EncodeList(HttpResponse* r) {
   std::string head;
-  Status st = AppendJsonAsProtobuf(r.body + r.body_suffix, &head);
+  Status st = AppendJsonAsProtobuf(r->body + r->body_suffix, &head);
   if (!st.ok()) return st;
   Result<ProtobufEnvelope> env = ParseProtobufEnvelope(head);
   if (!env) return env.error();
-  std::string raw(env->raw);
-  for (const ObjectPtr& o : r.items) {
-    Result<std::shared_ptr<const std::string>> item = EncodedObjectCache::Get().Encoded(o);
-    if (!item) return item.error();
-    Result<ProtobufEnvelope> item_env = ParseProtobufEnvelope(**item);
-    if (!item_env) return item_env.error();
-    PutBytes(2, item_env->raw, &raw);
-  }
+  Result<std::vector<EncodedItem>> items = EncodedObjectCache::Get().ListEntries(r->items);
+  if (!items) return items.error();
+  size_t raw_size = env->raw.size();
+  for (const EncodedItem& item : *items) raw_size += item.field.size();
   std::string type_meta;
   PutBytes(1, env->api_version, &type_meta);
   PutBytes(2, env->kind, &type_meta);
-  out->reserve(raw.size() + type_meta.size() + 32);
-  out->append(kProtobufMagic);
-  PutBytes(1, type_meta, out);
-  PutBytes(2, raw, out);
-  out->append("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
+  std::string body;
+  body.reserve(kProtobufMagic.size() + type_meta.size() + env->raw.size() + 32);
+  body.append(kProtobufMagic);
+  PutBytes(1, type_meta, &body);
+  PutVarint((uint64_t{2} << 3) | 2, &body);
+  PutVarint(raw_size, &body);
+  body.append(env->raw);
+  r->body = std::move(body);
+  r->body_suffix.assign("\x1a\x00\x22\x00", 4);  // contentEncoding "", contentType ""
+  r->items.clear();
+  r->encoded_items = std::move(items).value();
   return Status();
 }
 
 void EncodeResponse(HttpResponse* r) {
   bool aggregated = r->content_type == kAggregatedDiscoveryContentType;
   if (r->content_type != "application/json" && !aggregated) return;
-  std::string pb;
-  Status st = r->items.empty() ? AppendJsonAsProtobuf(r->body, &pb) : EncodeList(*r, &pb);
-  if (!st.ok()) return;  // no protobuf form (or not encodable): the JSON answer stands
-  r->body = std::move(pb);
-  r->items.clear();
-  r->body_suffix.clear();
+  if (!r->items.empty()) {
+    // No protobuf form (or not encodable): the JSON answer stands.
+    if (!EncodeList(r).ok()) return;
+  } else {
+    std::string pb;
+    if (!AppendJsonAsProtobuf(r->body, &pb).ok()) return;  // as above
+    r->body = std::move(pb);
+  }
   r->content_type = std::string(aggregated ? kAggregatedProtobufContentType : kProtobufContentType);
 }
 
@@ -388,6 +613,14 @@ HttpResponse ErrorAnswer(std::string_view accept, const ApiError& error) {
   }
   return r;
 }
+
+size_t SetProtobufCacheBudget(size_t bytes) {
+  size_t before = EncodedObjectCache::kDefaultBudgetBytes;
+  EncodedObjectCache::Get().SetBudget(bytes == 0 ? before : bytes);
+  return before;
+}
+
+size_t ProtobufCacheBytes() { return EncodedObjectCache::Get().bytes(); }
 
 std::string_view WatchContentType(const WatchPlan& plan) {
   return plan.protobuf ? kProtobufWatchContentType : std::string_view("application/json");

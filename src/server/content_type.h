@@ -13,7 +13,9 @@
 // `EncodeAnswer` then turns the router's JSON answer into protobuf when that was chosen (lists
 // item by item, watch streams frame by frame, see `AppendWatchFrame`). A stored object's encoding
 // is cached while the object lives (at most 256 MiB of encodings), so a list or an event fanned
-// out to many watchers encodes each object once.
+// out to many watchers encodes each object once; a protobuf list is sent as views of these
+// encodings, never assembled (see `HttpResponse::encoded_items`), and a list with many objects
+// not encoded yet encodes them on several threads.
 //
 // Thread-safe: pure functions.
 //
@@ -64,6 +66,12 @@ void AppendWatchFrame(std::string_view type, const ObjectPtr& object, std::strin
 // An error answered outside the router (401 before routing): its Status in protobuf when the
 // Accept header prefers a plain protobuf type, JSON otherwise.
 HttpResponse ErrorAnswer(std::string_view accept, const ApiError& error);
+
+// The protobuf encodings of stored objects kept for lists and watch frames (bytes), and the
+// budget they are kept within (256 MiB; 0 restores it): beyond it, encodings of freed objects go
+// first, then others, down to 3/4 of it. For tests.
+size_t ProtobufCacheBytes();
+size_t SetProtobufCacheBudget(size_t bytes);
 
 // The Content-Type of a watch stream: `application/vnd.kubernetes.protobuf;stream=watch` for a
 // protobuf watch, `application/json` otherwise.

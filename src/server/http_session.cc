@@ -460,7 +460,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Respond(HttpResponse r) {
-    if (!r.items.empty()) return RespondScattered(std::move(r));
+    if (!r.items.empty() || !r.encoded_items.empty()) return RespondScattered(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_);
     res->set(http::field::content_type, r.content_type);
@@ -474,15 +474,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     http::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWritten, Self()));
   }
 
-  // A list: the header, then the stored objects' bytes as a scatter list (no body copy; a
-  // 100,000-Pod list would otherwise be assembled in a fresh 400 MB string first).
+  // A list: the header, then the stored objects' bytes (JSON, or protobuf list entries) as a
+  // scatter list, never copied into one body (a 100,000-Pod list would otherwise be assembled in
+  // a fresh 400 MB string first). The body goes out in slices of at most `kSliceBuffers` buffers
+  // or `kSliceBytes` bytes, each under its own write timeout, so a large list to a slow but
+  // reading client is not cut at the write timeout, and a client that stops reading is.
+  static constexpr size_t kSliceBuffers = 1024;
+  static constexpr size_t kSliceBytes = size_t{4} << 20;
+
+  struct Scattered {
+    HttpResponse r;
+    http::response<http::empty_body> res;
+    std::optional<http::response_serializer<http::empty_body>> header;
+    std::vector<net::const_buffer> buffers;
+    size_t next = 0;                         // the first buffer not yet written
+    std::vector<net::const_buffer> slice{};  // the buffers being written
+  };
+
   void RespondScattered(HttpResponse r) {
-    struct Scattered {
-      HttpResponse r;
-      http::response<http::empty_body> res;
-      std::optional<http::response_serializer<http::empty_body>> header;
-      std::vector<net::const_buffer> buffers;
-    };
     auto out = std::make_shared<Scattered>();
     out->r = std::move(r);
     out->res = http::response<http::empty_body>(static_cast<http::status>(out->r.status), version_);
@@ -493,23 +502,40 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     out->res.content_length(out->r.body_size());
     out->header.emplace(out->res);
     const std::vector<ObjectPtr>& items = out->r.items;
-    out->buffers.reserve(2 * items.size() + 1);
+    const std::vector<EncodedItem>& encoded = out->r.encoded_items;
+    out->buffers.reserve(2 * (items.size() + encoded.size()) + 2);
     out->buffers.emplace_back(net::buffer(out->r.body));
     for (size_t i = 0; i < items.size(); ++i) {
       if (i > 0) out->buffers.emplace_back(",", 1);
       std::string_view json = items[i]->json();
       out->buffers.emplace_back(json.data(), json.size());
     }
+    for (const EncodedItem& e : encoded) out->buffers.emplace_back(e.field.data(), e.field.size());
     out->buffers.emplace_back(net::buffer(out->r.body_suffix));
     scattered_ = out;
     Lowest().expires_after(shared_->options.write_timeout);
-    http::async_write_header(
-        stream_, *out->header, [self = Self(), out](beast::error_code ec, size_t) {
-          if (ec) return self->OnWritten(ec, 0);
-          self->Lowest().expires_after(self->shared_->options.write_timeout);
-          net::async_write(self->stream_, out->buffers,
-                           beast::bind_front_handler(&Session::OnWritten, self));
-        });
+    http::async_write_header(stream_, *out->header,
+                             [self = Self(), out](beast::error_code ec, size_t) {
+                               if (ec) return self->OnWritten(ec, 0);
+                               self->WriteSlice(out);
+                             });
+  }
+
+  // Writes the next slice of a scattered body; the last one ends the response.
+  void WriteSlice(const std::shared_ptr<Scattered>& out) {
+    if (out->next == out->buffers.size()) return OnWritten({}, 0);
+    out->slice.clear();
+    size_t bytes = 0;
+    while (out->next < out->buffers.size() && out->slice.size() < kSliceBuffers &&
+           (out->slice.empty() || bytes + out->buffers[out->next].size() <= kSliceBytes)) {
+      bytes += out->buffers[out->next].size();
+      out->slice.push_back(out->buffers[out->next++]);
+    }
+    Lowest().expires_after(shared_->options.write_timeout);
+    net::async_write(stream_, out->slice, [self = Self(), out](beast::error_code ec, size_t) {
+      if (ec) return self->OnWritten(ec, 0);
+      self->WriteSlice(out);
+    });
   }
 
   void OnWritten(beast::error_code ec, size_t) {

@@ -166,6 +166,7 @@ std::string TableBody(const ResourceInfo& info, const std::vector<ObjectPtr>& it
 size_t HttpResponse::body_size() const {
   size_t n = body.size() + body_suffix.size();
   for (const ObjectPtr& o : items) n += o->json().size();
+  for (const EncodedItem& e : encoded_items) n += e.field.size();
   return n + (items.empty() ? 0 : items.size() - 1);
 }
 
@@ -177,6 +178,7 @@ std::string HttpResponse::FlatBody() const {
     if (i > 0) out += ',';
     out += items[i]->json();
   }
+  for (const EncodedItem& e : encoded_items) out += e.field;
   out += body_suffix;
   return out;
 }

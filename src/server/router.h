@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -48,6 +49,14 @@ struct HttpRequest {
   bool rv_wait_over = false;
 };
 
+// One item of a protobuf list answer as it appears in the list: the key of the list's field 2
+// (`items`), the item's length as a varint and its message (no envelope: items inside a list carry
+// none). `field` views bytes that `bytes` keeps alive (shared with the encoding cache).
+struct EncodedItem {
+  std::shared_ptr<const std::string> bytes;
+  std::string_view field;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -56,6 +65,10 @@ struct HttpResponse {
   // A JSON list goes out without copying its objects: `body` (the list's opening), then each
   // item's stored JSON, comma-separated, then `body_suffix`. Empty for every other answer.
   std::vector<ObjectPtr> items{};
+  // A protobuf list goes out the same way: `body` (the envelope up to the list's first item),
+  // then each item's `field`, then `body_suffix`. Empty for every other answer; never set
+  // together with `items`.
+  std::vector<EncodedItem> encoded_items{};
   std::string body_suffix{};
 
   // The whole body's length in bytes.

@@ -227,6 +227,9 @@ ApiOr<Storage::ListPage> Storage::List(const GroupVersionResource& gvr, const Li
   };
 
   const ObjectMap::value_type* last = nullptr;
+  // At most the snapshot's size (a filter may take fewer): no regrowth of a large page.
+  size_t expected = static_cast<size_t>(std::max<int64_t>(total, 0));
+  page.items.reserve(q.limit > 0 ? std::min(q.limit, expected) : expected);
   while (const ObjectMap::value_type* e = next()) {
     if (q.limit > 0 && page.items.size() == q.limit) {
       page.more = true;

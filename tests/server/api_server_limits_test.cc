@@ -84,6 +84,24 @@ class RawConn {
     }
   }
 
+  // Reads until `received()` holds at least `n` bytes; false if the peer closes first or
+  // `timeout` passes.
+  bool ReadAtLeast(size_t n, milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[65536];
+    while (received_.size() < n) {
+      auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      ssize_t got = ::recv(fd_, buf, std::min(sizeof buf, n - received_.size()), 0);
+      if (got <= 0) return false;
+      received_.append(buf, static_cast<size_t>(got));
+    }
+    return true;
+  }
+
   const std::string& received() const { return received_; }
 
  private:
@@ -199,6 +217,37 @@ TEST_F(ApiServerConnectionLimitTest, ConnectionsBeyondTheLimitAreTooManyRequests
               ::testing::HasSubstr("too many open connections (the server's limit is 8)"));
   held.clear();  // the slots free up as the server sees the connections go
   EXPECT_TRUE(WaitFor([&] { return Get("/api").code == 200; }));
+}
+
+// Clients that hang up in the middle of a large list (JSON, and protobuf, whose items are
+// encoded for it) leave nothing behind: each connection's slot frees up, so more such clients
+// than the connection limit follow one another, and the server goes on answering.
+TEST_F(ApiServerConnectionLimitTest, ClientsThatHangUpMidListLeaveNoSessionBehind) {
+  // ~8 MB of ConfigMaps: far more than the socket buffers hold, so every list is cut mid-body.
+  for (int i = 0; i < 128; ++i) {
+    ASSERT_TRUE(server().Create(ConfigMapWithData("big-" + std::to_string(i), 64 * 1024)));
+  }
+  for (const char* accept : {"application/json", "application/vnd.kubernetes.protobuf"}) {
+    SCOPED_TRACE(accept);
+    for (int round = 0; round < 12; ++round) {  // the limit is 8 connections
+      std::unique_ptr<RawConn> c;
+      // A slot frees up once the server has seen the previous client go.
+      ASSERT_TRUE(WaitFor([&] {
+        c = std::make_unique<RawConn>(server().Port(), /*rcvbuf=*/4096);
+        return c->connected() &&
+               c->Send(std::string("GET ") + kConfigMaps +
+                       " HTTP/1.1\r\nHost: x\r\nAccept: " + accept + "\r\n\r\n") &&
+               c->ReadAtLeast(64 * 1024, milliseconds(5000)) &&
+               c->received().rfind("HTTP/1.1 200", 0) == 0;
+      })) << "round "
+          << round << ": " << (c ? c->received().substr(0, 200) : "");
+      c.reset();  // hangs up with most of the body unread
+    }
+  }
+  EXPECT_TRUE(WaitFor([&] { return Get("/api").code == 200; }));
+  HttpResult list = Get(kConfigMaps, "application/vnd.kubernetes.protobuf");
+  EXPECT_EQ(list.code, 200);
+  EXPECT_GT(list.body.size(), size_t{128} * 64 * 1024);
 }
 
 TEST_F(ApiServerLimitsTest, WatcherThatNeverReadsIsClosedWhileOthersKeepUp) {
