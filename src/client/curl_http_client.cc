@@ -573,6 +573,7 @@ class CurlHttpClient final : public HttpClient {
   }
 
   bool prefer_protobuf() const override { return options_.prefer_protobuf; }
+  bool parallel_list_decode() const override { return options_.parallel_list_decode; }
 
   Result<HttpResponse> Do(const HttpRequest& request) override {
     const int max_attempts = std::max(1, options_.max_attempts);
