@@ -229,7 +229,10 @@ class Loop {
 
   static std::shared_ptr<Loop> Start() {
     auto loop = std::make_shared<Loop>();
-    loop->thread_ = std::thread([loop] { loop->Run(); });
+    loop->thread_ = std::thread([loop] {
+      pthread_setname_np(pthread_self(), "kube-http");  // for profilers and /proc
+      loop->Run();
+    });
     return loop;
   }
 

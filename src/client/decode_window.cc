@@ -1,5 +1,7 @@
 #include "client/decode_window.h"
 
+#include <sched.h>
+
 #include <condition_variable>
 #include <thread>
 #include <utility>
@@ -8,11 +10,16 @@ namespace kube::internal {
 
 std::shared_ptr<Executor> SharedDecodePool() {
   static auto* pool = [] {
-    const size_t cores = std::thread::hardware_concurrency();
+    // The cores this process may run on (taskset, a container's cpuset), else all of them.
+    size_t cores = std::thread::hardware_concurrency();
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+      cores = static_cast<size_t>(CPU_COUNT(&set));
+    }
     if (cores <= 1) return new std::shared_ptr<Executor>();
     // Decoding never blocks, so the pool never needs more workers than cores.
     return new std::shared_ptr<Executor>(
-        Executor::Create({.threads = cores, .max_threads = cores}));
+        Executor::Create({.threads = cores, .max_threads = cores, .name = "kube-decode"}));
   }();
   return *pool;
 }

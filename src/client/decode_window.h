@@ -55,8 +55,8 @@ struct DecodeBatch {
   Status error;                 // why it failed (when the decode function says)
 };
 
-// The process-wide decode pool: one worker per core (hardware concurrency), never more. Null on a
-// single-core machine, where handing items to another thread could only add work.
+// The process-wide decode pool: one worker per core the process may run on (its CPU affinity),
+// never more. Null with one core, where handing items to another thread could only add work.
 std::shared_ptr<Executor> SharedDecodePool();
 
 // Thread-compatible: one framing thread at a time calls it (a later call may come from another
