@@ -284,8 +284,8 @@ void ListDecoder::KeepFromCursor() {
 
 void ListDecoder::NoteHeld() {
   const size_t in_flight = window_ != nullptr ? window_->held_bytes() : 0;
-  peak_held_ = std::max(peak_held_, head_.capacity() + buf_.capacity() + suffix_.capacity() +
-                                        in_flight + spare_.capacity());
+  peak_held_ =
+      std::max(peak_held_, head_.capacity() + buf_.capacity() + suffix_.capacity() + in_flight);
 }
 
 void ListDecoder::FlushFrames(size_t text_end) {
@@ -293,10 +293,8 @@ void ListDecoder::FlushFrames(size_t text_end) {
   batch->first_index = framed_ - frames_.size();
   batch->items = std::exchange(frames_, {});
   batch->text_end = text_end;
-  // The batch takes the buffer whole (no copy of its items); only what follows is copied back,
-  // into the buffer of a batch already delivered (fresh pages cost a fault each).
-  std::string rest = std::exchange(spare_, {});
-  rest.assign(buf_, text_end, std::string::npos);
+  // The batch takes the buffer whole (no copy of its items); only what follows is copied back.
+  std::string rest = buf_.substr(text_end);
   batch->text = std::move(buf_);
   buf_ = std::move(rest);
   cursor_ = 0;
@@ -317,8 +315,6 @@ void ListDecoder::Deliver(size_t limit) {
       }
     }
     if (b->failed_at != SIZE_MAX) return KeepFromFailed(*b);
-    // Its worker is done with it: the buffer serves the next batch.
-    if (b->text.capacity() > spare_.capacity()) spare_ = std::move(b->text);
   }
 }
 
@@ -332,7 +328,6 @@ void ListDecoder::KeepFromFailed(const DecodeBatch& batch) {
   }
   window_.reset();
   frames_.clear();
-  std::string().swap(spare_);
   kept += buf_;
   if (state_ == State::kSuffix) kept += suffix_;
   std::string().swap(suffix_);

@@ -139,7 +139,6 @@ class ListDecoder {
   size_t batch_items_ = DecodeWindow::kBatchItems;
   std::unique_ptr<DecodeWindow> window_;
   std::vector<DecodeBatch::Item> frames_;  // framed in `buf_`, not yet in a batch
-  std::string spare_;                      // a delivered batch's buffer, for the next one
   size_t framed_ = 0;                      // items framed so far
 };
 

@@ -83,7 +83,6 @@ void ProtobufListDecoder::FailNow(Status status) {
   if (phase_ == Phase::kFailed) return;
   window_.reset();
   pending_.reset();
-  std::string().swap(spare_);
   phase_ = Phase::kFailed;
   error_ = std::move(status);
   std::string().swap(head_);
@@ -117,7 +116,7 @@ std::string ProtobufListDecoder::Where() const {
 void ProtobufListDecoder::NoteHeld() {
   size_t held = head_.size() + header_.size() + collect_.size() + skeleton_.size() + item_.size() +
                 type_meta_.size() + (window_ != nullptr ? window_->held_bytes() : 0) +
-                (pending_ != nullptr ? pending_->text.size() : 0) + spare_.capacity();
+                (pending_ != nullptr ? pending_->text.size() : 0);
   peak_held_ = std::max(peak_held_, held);
 }
 
@@ -211,8 +210,6 @@ void ProtobufListDecoder::Deliver(size_t limit) {
       }
     }
     if (b->failed_at != SIZE_MAX) return FailNow(std::move(b->error));
-    // Its worker is done with it: the buffer serves the next batch (fresh pages cost a fault each).
-    if (b->text.capacity() > spare_.capacity()) spare_ = std::move(b->text);
   }
 }
 
@@ -374,11 +371,7 @@ size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
     item_offset_ = offset_;
     phase_ = Phase::kItem;
     if (window_ != nullptr) {
-      if (pending_ == nullptr) {
-        pending_ = std::make_shared<DecodeBatch>();
-        pending_->text = std::exchange(spare_, {});  // a delivered batch's buffer
-        pending_->text.clear();
-      }
+      if (pending_ == nullptr) pending_ = std::make_shared<DecodeBatch>();
       item_begin_ = pending_->text.size();
       if (left_ == 0) FrameDone();
       return used;

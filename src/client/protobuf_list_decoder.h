@@ -155,7 +155,6 @@ class ProtobufListDecoder {
   size_t batch_items_ = DecodeWindow::kBatchItems;
   std::unique_ptr<DecodeWindow> window_;
   std::shared_ptr<DecodeBatch> pending_;  // items gathered, not yet in flight
-  std::string spare_;                     // a delivered batch's buffer, for the next one
   size_t item_begin_ = 0;                 // where the item in progress starts in `pending_`
 };
 
