@@ -7,6 +7,7 @@
 //                                                     list N Pods through a factory informer
 //                                                     (P = 1000000: one page, as a watch cache)
 //   pipeline_profile decode N                         DecodeList vs simdjson DOM on one N-Pod body
+//   pipeline_profile decode-file BODY                 the same on a list body saved from a server
 //   pipeline_profile watch N RATE                     N updates at RATE/s (0 = as fast as possible)
 //   pipeline_profile threads INFORMERS                INFORMERS informers, 2 handlers each
 //
@@ -142,8 +143,7 @@ int Sync(size_t n, bool drop, int64_t page_size) {
   return 0;
 }
 
-int Decode(size_t n) {
-  std::string body = MakePodListJson(n);
+int Decode(size_t n, std::string body) {
   simdjson::padded_string padded(body);
   simdjson::dom::parser parser;
   std::vector<double> ours, dom;
@@ -270,7 +270,19 @@ int main(int argc, char** argv) {
     }
     return Sync(n, drop, page);
   }
-  if (mode == "decode") return Decode(n);
+  if (mode == "decode") return Decode(n, MakePodListJson(n));
+  if (mode == "decode-file" && argc > 2) {
+    // A list body saved from a server (`curl .../api/v1/pods > F`): the same comparison.
+    std::FILE* f = std::fopen(argv[2], "rb");
+    if (f == nullptr) Die(std::string("cannot open ") + argv[2]);
+    std::string body;
+    char buf[1 << 16];
+    for (size_t got; (got = std::fread(buf, 1, sizeof(buf), f)) > 0;) body.append(buf, got);
+    std::fclose(f);
+    auto list = kube::DecodeList(body);
+    if (!list) Die("not a list: " + list.error().message());
+    return Decode(list->items.size(), std::move(body));
+  }
   if (mode == "watch") return Watch(n, argc > 3 ? std::atof(argv[3]) : 0);
   if (mode == "threads") return ThreadsScenario(n);
   std::fprintf(stderr, "usage: pipeline_profile sync|decode|watch|threads N [...]\n");

@@ -1,5 +1,7 @@
 #include "base/executor.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -55,6 +57,7 @@ struct Executor::State : std::enable_shared_from_this<State> {
 
   void WorkerLoop(Worker* self) KUBE_EXCLUDES(mu) {
     current = this;
+    pthread_setname_np(pthread_self(), options.name);
     MutexLock l(mu);
     for (;;) {
       while (tasks.empty() && !shutdown) {

@@ -231,7 +231,10 @@ class Loop {
 
   static std::shared_ptr<Loop> Start() {
     auto loop = std::make_shared<Loop>();
-    loop->thread_ = std::thread([loop] { loop->Run(); });
+    loop->thread_ = std::thread([loop] {
+      pthread_setname_np(pthread_self(), "kube-http");  // for profilers and /proc
+      loop->Run();
+    });
     return loop;
   }
 
@@ -575,6 +578,7 @@ class CurlHttpClient final : public HttpClient {
   }
 
   bool prefer_protobuf() const override { return options_.prefer_protobuf; }
+  bool parallel_list_decode() const override { return options_.parallel_list_decode; }
 
   Result<HttpResponse> Do(const HttpRequest& request) override {
     const int max_attempts = std::max(1, options_.max_attempts);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -94,6 +95,7 @@ void ListDecoder::Feed(std::string_view piece) {
       (keep_all_ ? head_ : buf_).append(piece);
       break;
   }
+  if (window_ != nullptr) Deliver(DecodeWindow::kMaxInFlight);
   NoteHeld();
 }
 
@@ -141,6 +143,22 @@ void ListDecoder::ScanHeader() {
       head_.resize(value + 1);
       item_kind_ = ItemKind(kind_);
       state_ = State::kItems;
+      if (pool_ != nullptr) {
+        window_ = std::make_unique<DecodeWindow>(
+            pool_, [api_version = api_version_, kind = item_kind_](DecodeBatch& b) {
+              b.objects.reserve(b.items.size());
+              for (size_t k = 0; k < b.items.size(); ++k) {
+                const DecodeBatch::Item& it = b.items[k];
+                std::string_view item(b.text.data() + it.begin, it.end - it.begin);
+                Result<ObjectPtr> obj = Object::Parse(item, api_version, kind);
+                if (!obj || NestsAtLeast(item, kKeepDepth)) {
+                  b.failed_at = k;
+                  return;
+                }
+                b.objects.push_back(*std::move(obj));
+              }
+            });
+      }
       cursor_ = 0;
       next_try_ = 0;
       return ScanItems();
@@ -170,13 +188,13 @@ void ListDecoder::ScanHeader() {
 
 void ListDecoder::ScanItems() {
   namespace json = internal::json;
-  const std::string_view t = buf_;
-  const size_t n = t.size();
+  std::string_view t = buf_;
+  size_t n = t.size();
   while (true) {
     const size_t begin = json::SkipSpace(t, cursor_);
     if (begin >= n) break;
     if (item_end_ == 0) {
-      if (t[begin] == ']' && items_decoded() == 0) {
+      if (t[begin] == ']' && framed_ == 0) {
         // `[]`: with no item decoded, the cursor has not passed a ','.
         suffix_.assign(t.substr(begin));
         buf_.clear();
@@ -198,10 +216,34 @@ void ListDecoder::ScanItems() {
     const size_t sep = json::SkipSpace(t, item_end_);
     if (sep >= n) break;
     if (t[sep] != ',' && t[sep] != ']') return KeepFromCursor();
+    if (window_ != nullptr) {
+      // Framed here, decoded on a worker.
+      frames_.push_back({cursor_, begin, item_end_, 0});
+      ++framed_;
+      item_end_ = 0;
+      if (t[sep] == ']') {
+        suffix_.assign(t.substr(sep));
+        FlushFrames(sep);
+        buf_.clear();
+        state_ = State::kSuffix;
+        return Deliver(DecodeWindow::kMaxInFlight);
+      }
+      cursor_ = sep + 1;
+      if (frames_.size() >= batch_items_ ||
+          cursor_ - frames_.front().from >= DecodeWindow::kBatchBytes) {
+        FlushFrames(cursor_);
+        Deliver(DecodeWindow::kMaxInFlight);
+        if (state_ != State::kItems) return;  // a batch failed: kept from there
+        t = buf_;
+        n = t.size();
+      }
+      continue;
+    }
     const std::string_view item = t.substr(begin, item_end_ - begin);
     Result<ObjectPtr> obj = Object::Parse(item, api_version_, item_kind_);
     if (!obj || NestsAtLeast(item, kKeepDepth)) return KeepFromCursor();
     items_.push_back(*std::move(obj));
+    ++framed_;
     if (sink_ && items_.size() >= batch_) {
       handed_ += items_.size();
       sink_(std::exchange(items_, {}));
@@ -215,6 +257,8 @@ void ListDecoder::ScanItems() {
     }
     cursor_ = sep + 1;
   }
+  // With workers the framed items stay in `buf_` until their batch is flushed.
+  if (window_ != nullptr) return;
   // Drop what was decoded; keep the item in progress.
   buf_.erase(0, cursor_);
   if (item_end_ != 0) item_end_ -= cursor_;
@@ -223,6 +267,14 @@ void ListDecoder::ScanItems() {
 
 // From here on nothing is dropped; the items dropped so far become `{}` placeholders.
 void ListDecoder::KeepFromCursor() {
+  if (window_ != nullptr) {
+    // An item framed before the cursor may yet fail to decode: the first failure in list order
+    // decides where keeping starts, as it would have without workers.
+    if (!frames_.empty()) FlushFrames(cursor_);
+    Deliver(0);
+    if (state_ == State::kKeep) return;
+    window_.reset();
+  }
   buf_.erase(0, cursor_);
   cursor_ = 0;
   item_end_ = 0;
@@ -231,12 +283,69 @@ void ListDecoder::KeepFromCursor() {
 }
 
 void ListDecoder::NoteHeld() {
-  peak_held_ = std::max(peak_held_, head_.capacity() + buf_.capacity() + suffix_.capacity());
+  const size_t in_flight = window_ != nullptr ? window_->held_bytes() : 0;
+  peak_held_ =
+      std::max(peak_held_, head_.capacity() + buf_.capacity() + suffix_.capacity() + in_flight);
+}
+
+void ListDecoder::FlushFrames(size_t text_end) {
+  auto batch = std::make_shared<DecodeBatch>();
+  batch->first_index = framed_ - frames_.size();
+  batch->items = std::exchange(frames_, {});
+  batch->text_end = text_end;
+  // The batch takes the buffer whole (no copy of its items); only what follows is copied back.
+  std::string rest = buf_.substr(text_end);
+  batch->text = std::move(buf_);
+  buf_ = std::move(rest);
+  cursor_ = 0;
+  item_end_ = 0;
+  window_->Push(std::move(batch));
+  NoteHeld();
+}
+
+void ListDecoder::Deliver(size_t limit) {
+  while (window_ != nullptr) {
+    std::shared_ptr<DecodeBatch> b = window_->PopFront(/*wait=*/window_->in_flight() > limit);
+    if (b == nullptr) return;
+    for (ObjectPtr& obj : b->objects) {
+      items_.push_back(std::move(obj));
+      if (sink_ && items_.size() >= batch_) {
+        handed_ += items_.size();
+        sink_(std::exchange(items_, {}));
+      }
+    }
+    if (b->failed_at != SIZE_MAX) return KeepFromFailed(*b);
+  }
+}
+
+// As `KeepFromCursor` at the failed item: its text and everything after it (the batches still in
+// flight, what is not yet in a batch, the suffix) become the kept body.
+void ListDecoder::KeepFromFailed(const DecodeBatch& batch) {
+  const size_t from = batch.items[batch.failed_at].from;
+  std::string kept(batch.text, from, batch.text_end - from);
+  for (const std::shared_ptr<DecodeBatch>& later : window_->Abandon()) {
+    kept.append(later->text, 0, later->text_end);
+  }
+  window_.reset();
+  frames_.clear();
+  kept += buf_;
+  if (state_ == State::kSuffix) kept += suffix_;
+  std::string().swap(suffix_);
+  buf_ = std::move(kept);
+  cursor_ = 0;
+  item_end_ = 0;
+  placeholders_ = items_decoded();
+  state_ = State::kKeep;
+  NoteHeld();
 }
 
 Result<ObjectList> ListDecoder::Finish() {
   if (state_ == State::kHeader || keep_all_) return DecodeList(head_);
   if (state_ == State::kItems) KeepFromCursor();  // the body ended inside `items`
+  if (window_ != nullptr) {
+    Deliver(0);  // may turn to kKeep
+    window_.reset();
+  }
   std::string reduced = std::move(head_);
   if (state_ == State::kSuffix) {
     reduced += suffix_;  // `[` + `]...`: the list without its items
@@ -262,6 +371,11 @@ Result<ObjectList> ListDecoder::Finish() {
     list->items.erase(list->items.begin(), list->items.begin() + handed);
   }
   return list;
+}
+
+void ListDecoder::UseWorkers(std::shared_ptr<Executor> pool, size_t batch_items) {
+  pool_ = std::move(pool);
+  batch_items_ = std::clamp<size_t>(batch_items, 1, DecodeWindow::kBatchItems);
 }
 
 void ListDecoder::SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink, size_t batch) {

@@ -28,10 +28,13 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/executor.h"
+#include "client/decode_window.h"
 #include "kube/object.h"
 #include "kube/status.h"
 
@@ -51,6 +54,15 @@ class ListDecoder {
   // the caller must treat them like the pages of a paginated list that fails halfway. Set it
   // before the first `Feed`. The sink runs inside `Feed`.
   void SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink, size_t batch);
+
+  // Decodes the items on `pool`'s workers (decode_window.h): the feeding thread only finds where
+  // items end and hands them on in batches. Results, errors, the order of items and the sink's
+  // batches are exactly those without it; the sink still runs on the feeding thread (inside
+  // `Feed`), and `Finish` waits for the batches still in flight. The bytes and objects in flight
+  // are bounded by `DecodeWindow`'s limits. Set it before the first `Feed`; null decodes on the
+  // feeding thread. The pool must outlive the decoder's `Finish`.
+  // `batch_items` (tests) caps the items per batch below `DecodeWindow::kBatchItems`.
+  void UseWorkers(std::shared_ptr<Executor> pool, size_t batch_items = DecodeWindow::kBatchItems);
 
   // Takes the next piece of the body. Never fails; errors wait for `Finish`.
   void Feed(std::string_view piece);
@@ -79,6 +91,15 @@ class ListDecoder {
   void ScanItems();
   void KeepFromCursor();  // kItems -> kKeep
   void NoteHeld();
+
+  // With workers: `frames_` (items framed in `buf_` up to `text_end`) become a batch in flight,
+  // and `buf_` keeps only what follows `text_end`.
+  void FlushFrames(size_t text_end);
+  // Takes back decoded batches in order and hands their items on: waiting while more than
+  // `limit` are in flight, then those ready. Stops at a failed item, from which the body is kept
+  // (kKeep).
+  void Deliver(size_t limit);
+  void KeepFromFailed(const DecodeBatch& batch);
 
   State state_ = State::kHeader;
   bool keep_all_ = false;  // kKeep reached from kHeader: `head_` is the whole body
@@ -112,6 +133,13 @@ class ListDecoder {
   std::function<void(std::vector<ObjectPtr>)> sink_;
   size_t batch_ = 0;
   size_t handed_ = 0;  // items given to `sink_`
+
+  // UseWorkers.
+  std::shared_ptr<Executor> pool_;
+  size_t batch_items_ = DecodeWindow::kBatchItems;
+  std::unique_ptr<DecodeWindow> window_;
+  std::vector<DecodeBatch::Item> frames_;  // framed in `buf_`, not yet in a batch
+  size_t framed_ = 0;                      // items framed so far
 };
 
 }  // namespace kube::internal

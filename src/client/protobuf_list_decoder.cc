@@ -1,6 +1,7 @@
 #include "client/protobuf_list_decoder.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "base/strings.h"
@@ -51,8 +52,37 @@ void ProtobufListDecoder::SetItemSink(std::function<void(std::vector<ObjectPtr>)
   batch_ = std::max<size_t>(batch, 1);
 }
 
+namespace {
+
+// The error of items[index], at body bytes [offset, offset + size).
+Status ItemError(std::string_view kind, size_t index, uint64_t offset, size_t size,
+                 const Status& error) {
+  return Status(error.code(), "protobuf " + std::string(kind) + ": items[" + std::to_string(index) +
+                                  "] (body bytes " + std::to_string(offset) + "-" +
+                                  std::to_string(offset + size) + "): " + error.message());
+}
+
+}  // namespace
+
+void ProtobufListDecoder::UseWorkers(std::shared_ptr<Executor> pool, size_t batch_items) {
+  pool_ = std::move(pool);
+  batch_items_ = std::clamp<size_t>(batch_items, 1, DecodeWindow::kBatchItems);
+}
+
 void ProtobufListDecoder::Fail(Status status) {
   if (phase_ == Phase::kFailed) return;
+  if (window_ != nullptr) {
+    FlushFrames();
+    Deliver(0);
+    if (phase_ == Phase::kFailed) return;
+  }
+  FailNow(std::move(status));
+}
+
+void ProtobufListDecoder::FailNow(Status status) {
+  if (phase_ == Phase::kFailed) return;
+  window_.reset();
+  pending_.reset();
   phase_ = Phase::kFailed;
   error_ = std::move(status);
   std::string().swap(head_);
@@ -85,7 +115,8 @@ std::string ProtobufListDecoder::Where() const {
 
 void ProtobufListDecoder::NoteHeld() {
   size_t held = head_.size() + header_.size() + collect_.size() + skeleton_.size() + item_.size() +
-                type_meta_.size();
+                type_meta_.size() + (window_ != nullptr ? window_->held_bytes() : 0) +
+                (pending_ != nullptr ? pending_->text.size() : 0);
   peak_held_ = std::max(peak_held_, held);
 }
 
@@ -125,6 +156,61 @@ void ProtobufListDecoder::EnterRaw(uint64_t length) {
   raw_left_ = length;
   std::string().swap(head_);  // the envelope so far is in type_meta_
   phase_ = length == 0 ? Phase::kEnvHeader : Phase::kListHeader;
+  if (pool_ != nullptr) {
+    window_ = std::make_unique<DecodeWindow>(
+        pool_,
+        [options = options_, api_version = api_version_, kind = kind_, item_kind = shape_.item_kind,
+         type_meta = shape_.items_have_type_meta](DecodeBatch& b) {
+          ProtobufMessageDecoder decoder(options);
+          b.objects.reserve(b.items.size());
+          for (size_t i = 0; i < b.items.size(); ++i) {
+            const DecodeBatch::Item& it = b.items[i];
+            std::string_view item(b.text.data() + it.begin, it.end - it.begin);
+            Result<ObjectPtr> object =
+                decoder.DecodeObject(api_version, item_kind, item, type_meta);
+            if (!object) {
+              b.failed_at = i;
+              b.error = ItemError(kind, b.first_index + i, it.offset, item.size(), object.error());
+              return;
+            }
+            b.objects.push_back(*std::move(object));
+          }
+        });
+  }
+}
+
+void ProtobufListDecoder::FrameDone() {
+  const size_t end = pending_->text.size();
+  pending_->items.push_back({item_begin_, item_begin_, end, item_offset_});
+  ++item_index_;
+  phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
+  if (pending_->items.size() >= batch_items_ ||
+      pending_->text.size() >= DecodeWindow::kBatchBytes) {
+    FlushFrames();
+    Deliver(DecodeWindow::kMaxInFlight);
+  }
+}
+
+void ProtobufListDecoder::FlushFrames() {
+  if (pending_ == nullptr || pending_->items.empty()) return;
+  pending_->text_end = pending_->items.back().end;
+  pending_->first_index = item_index_ - pending_->items.size();
+  window_->Push(std::exchange(pending_, nullptr));
+}
+
+void ProtobufListDecoder::Deliver(size_t limit) {
+  while (window_ != nullptr) {
+    std::shared_ptr<DecodeBatch> b = window_->PopFront(/*wait=*/window_->in_flight() > limit);
+    if (b == nullptr) return;
+    for (ObjectPtr& obj : b->objects) {
+      items_.push_back(std::move(obj));
+      if (sink_ && items_.size() >= batch_) {
+        handed_ += items_.size();
+        sink_(std::exchange(items_, {}));
+      }
+    }
+    if (b->failed_at != SIZE_MAX) return FailNow(std::move(b->error));
+  }
 }
 
 void ProtobufListDecoder::FinishEnvelopeField() {
@@ -284,6 +370,12 @@ size_t ProtobufListDecoder::FeedListHeader(std::string_view piece) {
     header_.clear();
     item_offset_ = offset_;
     phase_ = Phase::kItem;
+    if (window_ != nullptr) {
+      if (pending_ == nullptr) pending_ = std::make_shared<DecodeBatch>();
+      item_begin_ = pending_->text.size();
+      if (left_ == 0) FrameDone();
+      return used;
+    }
     if (left_ == 0) FinishItem();
     return used;
   }
@@ -300,10 +392,7 @@ void ProtobufListDecoder::FinishItem(std::string_view item) {
   Result<ObjectPtr> object = message_decoder_.DecodeObject(api_version_, shape_.item_kind, item,
                                                            shape_.items_have_type_meta);
   if (!object) {
-    Fail(Status(object.error().code(),
-                "protobuf " + kind_ + ": items[" + std::to_string(item_index_) + "] (body bytes " +
-                    std::to_string(item_offset_) + "-" +
-                    std::to_string(item_offset_ + item.size()) + "): " + object.error().message()));
+    Fail(ItemError(kind_, item_index_, item_offset_, item.size(), object.error()));
     return;
   }
   items_.push_back(*std::move(object));
@@ -373,6 +462,16 @@ void ProtobufListDecoder::Feed(std::string_view piece) {
         break;
       case Phase::kItem:
       case Phase::kSkeletonCopy:
+        if (phase_ == Phase::kItem && window_ != nullptr) {
+          // Gathered into the batch; decoded on a worker.
+          used = static_cast<size_t>(std::min<uint64_t>(left_, piece.size()));
+          pending_->text.append(piece.substr(0, used));
+          left_ -= used;
+          raw_left_ -= used;
+          offset_ += used;
+          if (left_ == 0) FrameDone();
+          break;
+        }
         if (phase_ == Phase::kItem && item_.empty() && left_ <= piece.size()) {
           // The whole item is in this piece: decode it where it lies.
           used = static_cast<size_t>(left_);
@@ -400,9 +499,16 @@ void ProtobufListDecoder::Feed(std::string_view piece) {
     piece.remove_prefix(used);
     NoteHeld();
   }
+  if (window_ != nullptr) Deliver(DecodeWindow::kMaxInFlight);
 }
 
 Result<ObjectList> ProtobufListDecoder::Finish() {
+  if (window_ != nullptr) {
+    // Every item before the end decides first: an item error wins over a truncated body.
+    FlushFrames();
+    Deliver(0);
+    window_.reset();
+  }
   if (phase_ == Phase::kFailed) return error_;
   if (phase_ == Phase::kMagic) {
     return InvalidArgumentError("protobuf: the body (" + std::to_string(offset_) +

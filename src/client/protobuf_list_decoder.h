@@ -30,10 +30,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/executor.h"
+#include "client/decode_window.h"
 #include "kube/object.h"
 #include "kube/proto/protobuf.h"
 #include "kube/status.h"
@@ -49,6 +52,12 @@ class ProtobufListDecoder {
 
   // As `ListDecoder::SetItemSink`.
   void SetItemSink(std::function<void(std::vector<ObjectPtr>)> sink, size_t batch);
+
+  // As `ListDecoder::UseWorkers`: items are gathered into batches and decoded on `pool`'s
+  // workers; results, errors (the first in body order wins) and the order of items are those
+  // without it.
+  // `batch_items` (tests) caps the items per batch below `DecodeWindow::kBatchItems`.
+  void UseWorkers(std::shared_ptr<Executor> pool, size_t batch_items = DecodeWindow::kBatchItems);
 
   // Takes the next piece of the body. Never fails; errors wait for `Finish` (after the first
   // error the rest of the body is ignored).
@@ -92,8 +101,17 @@ class ProtobufListDecoder {
   void FinishEnvelopeField();
   void FinishItem();
   void FinishItem(std::string_view item);
+  // Fails with the first error in body order: with workers, an item before this point may still
+  // fail to decode, and its error wins.
   void Fail(Status status);
+  void FailNow(Status status);
   void NoteHeld();
+  // With workers: the item just gathered into `pending_` is complete.
+  void FrameDone();
+  // With workers: `pending_`'s complete items become a batch in flight.
+  void FlushFrames();
+  // As `ListDecoder::Deliver`; a failed batch fails the decoder with its item's error.
+  void Deliver(size_t limit);
   std::string Where() const;
 
   ProtobufOptions options_;
@@ -131,6 +149,13 @@ class ProtobufListDecoder {
   std::function<void(std::vector<ObjectPtr>)> sink_;
   size_t batch_ = 0;
   size_t handed_ = 0;
+
+  // UseWorkers.
+  std::shared_ptr<Executor> pool_;
+  size_t batch_items_ = DecodeWindow::kBatchItems;
+  std::unique_ptr<DecodeWindow> window_;
+  std::shared_ptr<DecodeBatch> pending_;  // items gathered, not yet in flight
+  size_t item_begin_ = 0;                 // where the item in progress starts in `pending_`
 };
 
 // Whether a Content-Type is Kubernetes' protobuf (with or without parameters such as

@@ -415,6 +415,12 @@ Result<ObjectList> ResourceClient::ListOnce(
     json_decoder.SetItemSink(on_items, batch);
     protobuf_decoder.SetItemSink(on_items, batch);
   }
+  if (http_->parallel_list_decode()) {
+    // The I/O thread only frames items; the process-wide decode workers decode them.
+    std::shared_ptr<internal::Executor> pool = internal::SharedDecodePool();
+    json_decoder.UseWorkers(pool);
+    protobuf_decoder.UseWorkers(pool);
+  }
   auto feed = [&](std::string_view piece) {
     if (piece.empty()) return;
     if (mode == Mode::kUnknown)

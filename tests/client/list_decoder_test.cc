@@ -6,11 +6,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/executor.h"
 #include "kube/object.h"
 #include "tests/testing/mutate_json.h"
 #include "tests/testing/objects.h"
@@ -55,8 +57,30 @@ Result<ObjectList> Stream(std::string_view body, size_t piece, ListDecoder* d) {
   return d->Finish();
 }
 
+// The decoder under test decodes on the feeding thread, or, inside a `WithWorkers` scope, on
+// a pool of workers with batches of `batch_items` items (small, so that a short list spans many
+// batches in flight).
+struct Workers {
+  std::shared_ptr<Executor> pool;
+  size_t batch_items = 0;
+};
+Workers g_workers;
+
+class WithWorkers {
+ public:
+  explicit WithWorkers(size_t batch_items) {
+    g_workers = {Executor::Create({.threads = 3, .max_threads = 3}), batch_items};
+  }
+  ~WithWorkers() { g_workers = {}; }
+};
+
+void Configure(ListDecoder* d) {
+  if (g_workers.pool != nullptr) d->UseWorkers(g_workers.pool, g_workers.batch_items);
+}
+
 Result<ObjectList> Stream(std::string_view body, size_t piece) {
   ListDecoder d;
+  Configure(&d);
   return Stream(body, piece, &d);
 }
 
@@ -90,7 +114,7 @@ void ExpectSameInAnyPieces(std::string_view body) {
   }
 }
 
-TEST(ListDecoderTest, MatchesDecodeListOnListsAndBadLists) {
+void CheckListsAndBadLists() {
   const std::string pod(kPrettyPod);
   const std::string_view cases[] = {
       // DecodeListTest's inputs.
@@ -166,7 +190,17 @@ TEST(ListDecoderTest, MatchesDecodeListOnListsAndBadLists) {
   ExpectSameInAnyPieces(pretty);
 }
 
-TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) {
+TEST(ListDecoderTest, MatchesDecodeListOnListsAndBadLists) { CheckListsAndBadLists(); }
+
+TEST(ListDecoderTest, WithWorkersMatchesDecodeListOnListsAndBadLists) {
+  for (size_t batch_items : {size_t{1}, size_t{2}, size_t{128}}) {
+    SCOPED_TRACE("batch_items " + std::to_string(batch_items));
+    WithWorkers workers(batch_items);
+    CheckListsAndBadLists();
+  }
+}
+
+void CheckMutatedPodLists() {
   // As ObjectTest.AcceptsExactlyWhatSimdjsonAccepts does for one object: random edits anywhere
   // in a list of realistic Pods, fed in random pieces. Most edits break the JSON; the rest change
   // values, keys or the header.
@@ -179,6 +213,7 @@ TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) {
   for (int round = 0; round < 3000; ++round) {
     const std::string doc = ::kube::testing::MutateJson(base, rng);
     ListDecoder d;
+    Configure(&d);
     for (size_t i = 0; i < doc.size();) {
       size_t piece = 1 + rng() % 300;
       d.Feed(std::string_view(doc).substr(i, piece));
@@ -188,12 +223,19 @@ TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) {
     accepted += got.has_value();
     SCOPED_TRACE(doc);
     ExpectSameAsDecodeList(doc, got);
-    if (HasFailure()) break;
+    if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(accepted, 100);  // enough edits leave a valid list to compare
 }
 
-TEST(ListDecoderTest, MatchesDecodeListOnEveryTruncation) {
+TEST(ListDecoderTest, MatchesDecodeListOnMutatedPodLists) { CheckMutatedPodLists(); }
+
+TEST(ListDecoderTest, WithWorkersMatchesDecodeListOnMutatedPodLists) {
+  WithWorkers workers(1);  // each Pod a batch of its own
+  CheckMutatedPodLists();
+}
+
+void CheckEveryTruncation() {
   const std::string body = PodListBody(3);
   ASSERT_TRUE(DecodeList(body).has_value());
   for (size_t len = 0; len <= body.size(); ++len) {
@@ -202,8 +244,15 @@ TEST(ListDecoderTest, MatchesDecodeListOnEveryTruncation) {
     Result<ObjectList> got = Stream(cut, 5);
     EXPECT_EQ(got.has_value(), len == body.size());
     ExpectSameAsDecodeList(cut, got);
-    if (HasFailure()) break;
+    if (::testing::Test::HasFailure()) break;
   }
+}
+
+TEST(ListDecoderTest, MatchesDecodeListOnEveryTruncation) { CheckEveryTruncation(); }
+
+TEST(ListDecoderTest, WithWorkersMatchesDecodeListOnEveryTruncation) {
+  WithWorkers workers(1);
+  CheckEveryTruncation();
 }
 
 TEST(ListDecoderTest, HeaderAfterItemsDecodesTheSame) {
@@ -283,7 +332,16 @@ TEST(ListDecoderTest, AHugeHeaderMemberInManySmallPiecesIsScannedLinearly) {
   }
 }
 
-TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) {
+void CheckDeepItems();
+
+TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) { CheckDeepItems(); }
+
+TEST(ListDecoderTest, WithWorkersDeepItemsGiveTheSameVerdict) {
+  WithWorkers workers(1);
+  CheckDeepItems();
+}
+
+void CheckDeepItems() {
   // An item 1,023 levels deep decodes alone, but not inside a list body under simdjson's DOM
   // (1,024 levels): whether a later fault reports "malformed JSON" for the depth or for the
   // fault must match DecodeList, so the decoder keeps such items instead of dropping them.
@@ -304,6 +362,7 @@ TEST(ListDecoderTest, DeepItemsGiveTheSameVerdict) {
 // DecodeList's, in order; a broken body gives DecodeList's error.
 void ExpectSameWithSink(std::string_view body, size_t piece, size_t batch) {
   ListDecoder d;
+  Configure(&d);
   std::vector<ObjectPtr> handed;
   size_t batches = 0;
   d.SetItemSink(
@@ -347,7 +406,7 @@ TEST(ListDecoderTest, SinkGetsBatchesWhileTheBodyArrives) {
   EXPECT_EQ(list->items.back()->name(), "pod-2099");
 }
 
-TEST(ListDecoderTest, SinkAndFinishTogetherMatchDecodeList) {
+void CheckSinkAndFinish() {
   for (size_t batch : {size_t{1}, size_t{2}, size_t{500}}) {
     for (size_t piece : {size_t{0}, size_t{1}, size_t{64}}) {
       SCOPED_TRACE("batch " + std::to_string(batch) + ", piece " + std::to_string(piece));
@@ -369,6 +428,68 @@ TEST(ListDecoderTest, SinkAndFinishTogetherMatchDecodeList) {
       ExpectSameWithSink(deep, piece, batch);
     }
   }
+}
+
+TEST(ListDecoderTest, SinkAndFinishTogetherMatchDecodeList) { CheckSinkAndFinish(); }
+
+TEST(ListDecoderTest, WithWorkersSinkAndFinishTogetherMatchDecodeList) {
+  for (size_t batch_items : {size_t{1}, size_t{3}}) {
+    SCOPED_TRACE("batch_items " + std::to_string(batch_items));
+    WithWorkers workers(batch_items);
+    CheckSinkAndFinish();
+  }
+}
+
+TEST(ListDecoderTest, WithWorkersItemsKeepListOrderAndSinkBatches) {
+  // Many small batches on three workers finish in any order; the list's order holds, the sink
+  // gets full batches, and what is in flight stays bounded.
+  const std::string body = PodListBody(10100);
+  for (size_t batch_items : {size_t{1}, size_t{7}, size_t{128}}) {
+    SCOPED_TRACE("batch_items " + std::to_string(batch_items));
+    WithWorkers workers(batch_items);
+    ListDecoder d;
+    Configure(&d);
+    std::vector<ObjectPtr> handed;
+    std::vector<size_t> sizes;
+    d.SetItemSink(
+        [&](std::vector<ObjectPtr> items) {
+          sizes.push_back(items.size());
+          for (ObjectPtr& o : items) handed.push_back(std::move(o));
+        },
+        500);
+    Result<ObjectList> list = Stream(body, 16 * 1024, &d);
+    ASSERT_TRUE(list) << list.error();
+    EXPECT_EQ(sizes, std::vector<size_t>(20, 500));
+    for (ObjectPtr& o : list->items) handed.push_back(std::move(o));
+    ASSERT_EQ(handed.size(), 10100u);
+    for (size_t i = 0; i < handed.size(); ++i) {
+      ASSERT_EQ(handed[i]->name(), "pod-" + std::to_string(i));
+      ASSERT_EQ(handed[i]->kind(), "Pod");
+    }
+    EXPECT_EQ(list->resource_version, "9");
+    // At most the window's batches, the piece and the item in progress: far below the body.
+    EXPECT_LT(d.peak_held_bytes(), body.size() / 4) << "body " << body.size();
+  }
+}
+
+TEST(ListDecoderTest, WithWorkersADecoderDroppedMidListLeavesNothingBehind) {
+  // A list abandoned while batches are in flight (the request was stopped): the decoder goes
+  // without waiting; queued batches are skipped, a running one finishes on its worker.
+  auto pool = Executor::Create({.threads = 2, .max_threads = 2});
+  const std::string body = PodListBody(500);
+  for (size_t cut : {body.size() / 3, body.size() / 2, body.size() - 10}) {
+    auto d = std::make_unique<ListDecoder>();
+    d->UseWorkers(pool, 1);
+    size_t handed = 0;
+    d->SetItemSink([&](std::vector<ObjectPtr> items) { handed += items.size(); }, 10);
+    for (size_t i = 0; i < cut; i += 4096) {
+      d->Feed(std::string_view(body).substr(i, std::min<size_t>(4096, cut - i)));
+    }
+    d.reset();
+  }
+  // Every task has run (skipped or finished) once the pool has drained: under ASan or TSan a
+  // batch freed too early, or raced on, fails here.
+  pool->Shutdown();
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ class RecordingHttpClient : public HttpClient {
   const std::string& server() const override { return inner_->server(); }
   size_t max_watch_frame_bytes() const override { return inner_->max_watch_frame_bytes(); }
   bool prefer_protobuf() const override { return inner_->prefer_protobuf(); }
+  bool parallel_list_decode() const override { return inner_->parallel_list_decode(); }
 
   std::set<std::string> content_types() const {
     std::lock_guard<std::mutex> l(mu_);

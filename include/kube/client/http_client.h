@@ -145,6 +145,12 @@ class HttpClient {
   // (`Accept: application/vnd.kubernetes.protobuf, application/json`) when they read built-in
   // kinds (client/rest_client.h). Custom resources are always read as JSON.
   virtual bool prefer_protobuf() const { return true; }
+
+  // Whether resource clients over this client decode list items on the process-wide decode
+  // workers (one per core; none on a single-core machine) while this client's I/O thread receives
+  // the body and only finds where items end. Lists decode the same either way, errors included;
+  // with it, the lists of several informers starting at once decode side by side.
+  virtual bool parallel_list_decode() const { return true; }
 };
 
 struct HttpClientOptions {
@@ -172,6 +178,10 @@ struct HttpClientOptions {
 
   // See `HttpClient::prefer_protobuf`. False: every request asks for JSON only.
   bool prefer_protobuf = true;
+
+  // See `HttpClient::parallel_list_decode`. False: list items are decoded on the I/O thread as
+  // they arrive.
+  bool parallel_list_decode = true;
 };
 
 // Builds the libcurl client for `config`. TLS verification is on unless
