@@ -474,6 +474,7 @@ class Handler {
       if (auto err = ParseInt64Param(l, &limit)) return ErrorResponse(BadRequest(*err));
       if (limit < 0) limit = 0;  // kube-apiserver lists without a limit then
     }
+    CountList(limit, cont);
     // kube-apiserver answers resourceVersion="0" from its watch cache, which ignores `limit`
     // (cacher.go `computeListLimit`, still so with pagination from cache snapshots): the whole
     // list comes in one page without `continue`. Continuations keep their limit.

@@ -12,7 +12,9 @@
 #ifndef KUBE_SERVER_ROUTER_H_
 #define KUBE_SERVER_ROUTER_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -117,7 +119,23 @@ class Router {
   // router is shared between threads.
   void SetAuthenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
 
+  // List requests answered so far (each page counts), and those of them that asked for one item
+  // without a continue token (a cheap read of the current resourceVersion).
+  struct ListCounts {
+    uint64_t all = 0;
+    uint64_t single_item = 0;
+  };
+  ListCounts ListRequestCounts() const {
+    return {lists_.load(std::memory_order_relaxed),
+            single_item_lists_.load(std::memory_order_relaxed)};
+  }
+
  private:
+  void CountList(int64_t limit, std::string_view cont) const {
+    lists_.fetch_add(1, std::memory_order_relaxed);
+    if (limit == 1 && cont.empty()) single_item_lists_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
   // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
   RouteResult RouteNegotiated(const HttpRequest& req, std::function<void()> watch_notify) const;
@@ -125,6 +143,8 @@ class Router {
   Registry& registry_;
   const RouterOptions options_;
   const Authenticator* authenticator_ = nullptr;
+  mutable std::atomic<uint64_t> lists_{0};
+  mutable std::atomic<uint64_t> single_item_lists_{0};
 };
 
 }  // namespace kube::server
