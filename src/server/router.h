@@ -126,15 +126,20 @@ class Router {
     uint64_t single_item = 0;
   };
   ListCounts ListRequestCounts() const {
-    return {lists_.load(std::memory_order_relaxed),
-            single_item_lists_.load(std::memory_order_relaxed)};
+    return {list_counter_.all.load(std::memory_order_relaxed),
+            list_counter_.single_item.load(std::memory_order_relaxed)};
   }
+  // What `ListRequestCounts` reads; the list handler counts each request it answers.
+  struct ListCounter {
+    std::atomic<uint64_t> all{0};
+    std::atomic<uint64_t> single_item{0};
+    void Count(int64_t limit, bool has_continue) {
+      all.fetch_add(1, std::memory_order_relaxed);
+      if (limit == 1 && !has_continue) single_item.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
 
  private:
-  void CountList(int64_t limit, std::string_view cont) const {
-    lists_.fetch_add(1, std::memory_order_relaxed);
-    if (limit == 1 && cont.empty()) single_item_lists_.fetch_add(1, std::memory_order_relaxed);
-  }
 
   // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
   // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
@@ -143,8 +148,7 @@ class Router {
   Registry& registry_;
   const RouterOptions options_;
   const Authenticator* authenticator_ = nullptr;
-  mutable std::atomic<uint64_t> lists_{0};
-  mutable std::atomic<uint64_t> single_item_lists_{0};
+  mutable ListCounter list_counter_;
 };
 
 }  // namespace kube::server
