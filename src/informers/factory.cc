@@ -129,6 +129,7 @@ std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
                                   (ns.empty() ? "" : "_" + ns)) +
                        ".snap";
     io.snapshot.interval = o.snapshot_interval;
+    io.snapshot.compress = o.snapshot_compress;
     io.snapshot.server_identity = o.snapshot_identity;
     io.snapshot.resource = what;
   }

@@ -106,8 +106,9 @@ class InformerSnapshotTest : public ::testing::Test {
     std::shared_ptr<SharedIndexInformer> informer;
     std::shared_ptr<OrderRecorder> recorder;
   };
-  Running Start(const EmbeddedApiServer& server) {
+  Running Start(const EmbeddedApiServer& server, const std::string& identity = "") {
     SharedInformerFactoryOptions fo;
+    fo.snapshot_identity = identity;
     fo.reflector.backoff_initial = 20ms;  // the behaviour, not the timing
     fo.reflector.backoff_cap = 200ms;
     fo.snapshot_dir = dir_;
@@ -263,6 +264,44 @@ TEST_F(InformerSnapshotTest, ServerRestartedWithFreshStorageIsRelisted) {
   std::set<std::string> names;
   for (const auto& [key, rv] : CacheState(*second.informer)) names.insert(key);
   EXPECT_EQ(names, (std::set<std::string>{"default/fresh", "default/old-0"}));
+  second.factory->Shutdown();
+}
+
+TEST_F(InformerSnapshotTest, ServerThatWentBackIsRelistedEvenUnderTheSameIdentity) {
+  // The identity is fixed by the user, so the snapshot is accepted: the current version, older
+  // than the snapshot's, shows the server went back, and the informer lists from "".
+  ApiServerOptions o;
+  auto started = EmbeddedApiServer::Start(o);
+  ASSERT_TRUE(started.has_value()) << started.error();
+  std::unique_ptr<EmbeddedApiServer> server = std::move(*started);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(server->Apply(ConfigMap("old-" + std::to_string(i % 5), std::to_string(i))));
+  }
+  Start(*server, "my-cluster").factory->Shutdown();
+  const uint16_t port = server->Port();
+  server->Stop();
+  server.reset();
+  o.port = port;
+  std::unique_ptr<EmbeddedApiServer> fresh;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = EmbeddedApiServer::Start(o);
+        if (s) fresh = std::move(*s);
+        return fresh != nullptr;
+      },
+      30s));
+  ASSERT_TRUE(fresh->Apply(ConfigMap("fresh", "new")));
+
+  Running second = Start(*fresh, "my-cluster");
+  ASSERT_TRUE(WaitFor([&] { return Converged(*second.informer, *fresh); }, 30s));
+  InformerStats stats = second.informer->Stats();
+  EXPECT_TRUE(stats.started_from_snapshot);
+  EXPECT_EQ(stats.relists_after_rv_regression, 1u);
+  EXPECT_EQ(stats.lists, 1u);
+  std::vector<std::string> events = second.recorder->events();
+  std::multiset<std::string> seen(events.begin(), events.end());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(seen.count("relist-delete old-" + std::to_string(i)), 1u);
+  EXPECT_EQ(seen.count("add fresh"), 1u);
   second.factory->Shutdown();
 }
 

@@ -261,5 +261,24 @@ TEST(SnapshotTest, FileIsWrittenAtomicallyWithMode0600) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SnapshotTest, ExistingWiderFileIsReplacedOwnerOnly) {
+  const std::string dir = ::testing::TempDir() + "/snapshot_wide_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/pods.snap";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("old", f);
+    std::fclose(f);
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_TRUE(WriteSnapshotFile(path, kHeader, {JsonPod("a", 1)}, true).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(ReadSnapshotFile(path, {}).has_value());
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kube::internal

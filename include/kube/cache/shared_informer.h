@@ -149,8 +149,10 @@ struct SnapshotOptions {
   // What the cache holds (resource, namespace, selectors); "" = the informer's `name`. A snapshot
   // of anything else is refused.
   std::string resource;
-  // Deflate the file (zlib, fastest level). See docs/benchmarks.md for what it saves and costs.
-  bool compress = true;
+  // Deflate the file (zlib, fastest level): about 6x smaller for Pods, for about 3x the CPU to
+  // write and 2x to load (docs/benchmarks.md, "Warm restarts"). Off by default: restart time and
+  // the informer's CPU come first.
+  bool compress = false;
 };
 
 struct SharedInformerOptions {

@@ -45,6 +45,7 @@ struct SharedInformerFactoryOptions {
   // and selectors; mode 0600). "" = none.
   std::string snapshot_dir;
   std::chrono::milliseconds snapshot_interval{std::chrono::seconds(60)};  // `SnapshotOptions`
+  bool snapshot_compress = false;                                         // `SnapshotOptions`
   // The server identity recorded in snapshots and checked on load. "" = by `Create`: the
   // client's server URL and the UID of the `kube-system` namespace (read once, when
   // `snapshot_dir` is set; the URL alone when it cannot be read); by `CreateWithListerWatchers`:
