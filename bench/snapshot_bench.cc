@@ -87,6 +87,8 @@ bool Compress() { return g_compress; }
 struct Run {
   double sync_seconds = 0;
   double loaded_seconds = 0;  // warm: the snapshot was in the cache
+  // CPU of the whole process (the informer and the in-process server) from Start to synced.
+  double cpu_seconds = 0;
   uint64_t full_lists = 0;
   uint64_t probes = 0;
   bool warm = false;
@@ -102,6 +104,7 @@ Run StartAndSync(kube::EmbeddedApiServer& server, std::shared_ptr<kube::HttpClie
   auto factory = kube::SharedInformerFactory::Create(client, fo);
   auto informer = factory->InformerFor(kPods, {.namespaced = true, .kind = "Pod"});
   const auto before = server.ListRequestCount();
+  const double cpu0 = ProcessCpuSeconds();
   const auto start = Clock::now();
   factory->Start();
   // When the snapshot's objects are in the cache (warm starts only).
@@ -114,6 +117,7 @@ Run StartAndSync(kube::EmbeddedApiServer& server, std::shared_ptr<kube::HttpClie
   }
   Run r;
   r.sync_seconds = duration<double>(Clock::now() - start).count();
+  r.cpu_seconds = ProcessCpuSeconds() - cpu0;
   r.loaded_seconds = loaded_s;
   const auto after = server.ListRequestCount();
   r.full_lists = (after.all - after.single_item) - (before.all - before.single_item);
@@ -141,11 +145,11 @@ int main(int argc, char** argv) {
   auto started = kube::EmbeddedApiServer::Start(so);
   if (!started) Die(started.error().ToString());
   kube::EmbeddedApiServer& server = **started;
-  for (const char* ns : {"prod", "staging", "team-a", "team-b", "platform", "observability",
-                         "data", "edge"}) {
-    auto created = server.Create(
-        std::string(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")") + ns +
-        R"("}})");
+  for (const char* ns :
+       {"prod", "staging", "team-a", "team-b", "platform", "observability", "data", "edge"}) {
+    auto created =
+        server.Create(std::string(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")") +
+                      ns + R"("}})");
     if (!created) Die(created.error().ToString());
   }
   for (long i = 0; i < pods; ++i) {
@@ -166,7 +170,7 @@ int main(int argc, char** argv) {
 
   // Cold and warm, alternately. Between a cold start and the warm one, 100 Pods change (within
   // the server's history window).
-  std::vector<double> cold, warm;
+  std::vector<double> cold, warm, cold_cpu, warm_cpu;
   uint64_t cold_lists = 0, warm_lists = 0, warm_probes = 0;
   for (long round = 0; round < rounds; ++round) {
     std::filesystem::remove_all(dir);
@@ -182,19 +186,25 @@ int main(int argc, char** argv) {
     }
     cold.push_back(c.sync_seconds);
     warm.push_back(w.sync_seconds);
+    cold_cpu.push_back(c.cpu_seconds);
+    warm_cpu.push_back(w.cpu_seconds);
     cold_lists += c.full_lists;
     warm_lists += w.full_lists;
     warm_probes += w.probes;
-    std::printf("round %ld cold_sync_s %.3f warm_sync_s %.3f (snapshot loaded at %.3f)\n", round,
-                c.sync_seconds, w.sync_seconds, w.loaded_seconds);
+    std::printf(
+        "round %ld cold_sync_s %.3f warm_sync_s %.3f (snapshot loaded at %.3f) "
+        "cold_cpu_s %.3f warm_cpu_s %.3f\n",
+        round, c.sync_seconds, w.sync_seconds, w.loaded_seconds, c.cpu_seconds, w.cpu_seconds);
   }
   std::printf("cold_sync_s_median %.3f\nwarm_sync_s_median %.3f\nspeedup %.1f\n", Median(cold),
               Median(warm), Median(cold) / std::max(1e-9, Median(warm)));
-  std::printf("full_list_requests_cold_total %llu\nfull_list_requests_warm_total %llu\n"
-              "version_probe_requests_warm_total %llu\n",
-              static_cast<unsigned long long>(cold_lists),
-              static_cast<unsigned long long>(warm_lists),
-              static_cast<unsigned long long>(warm_probes));
+  std::printf("cold_cpu_s_median %.3f\nwarm_cpu_s_median %.3f\ncpu_ratio %.1f\n", Median(cold_cpu),
+              Median(warm_cpu), Median(cold_cpu) / std::max(1e-9, Median(warm_cpu)));
+  std::printf(
+      "full_list_requests_cold_total %llu\nfull_list_requests_warm_total %llu\n"
+      "version_probe_requests_warm_total %llu\n",
+      static_cast<unsigned long long>(cold_lists), static_cast<unsigned long long>(warm_lists),
+      static_cast<unsigned long long>(warm_probes));
 
   // The format alone, on the cache the informer holds (protobuf Pods), compressed or not.
   {
@@ -210,7 +220,8 @@ int main(int argc, char** argv) {
       size_t bytes = 0;
       for (long round = 0; round < rounds; ++round) {
         double t0 = ThreadCpuSeconds();
-        std::string s = kube::internal::EncodeSnapshotToString({"id", "pods", "1"}, objects, compress);
+        std::string s =
+            kube::internal::EncodeSnapshotToString({"id", "pods", "1"}, objects, compress);
         double t1 = ThreadCpuSeconds();
         auto back = kube::internal::DecodeSnapshot(s, {});
         double t2 = ThreadCpuSeconds();
@@ -244,16 +255,15 @@ int main(int argc, char** argv) {
     while (Clock::now() - start < std::chrono::seconds(seconds)) {
       const auto due = start + std::chrono::microseconds(applied * 1000000 / eps);
       std::this_thread::sleep_until(due);
-      auto updated = server.Apply(ChangedPod(static_cast<size_t>(applied % pods),
-                                             1000 + static_cast<uint64_t>(applied)));
+      auto updated = server.Apply(
+          ChangedPod(static_cast<size_t>(applied % pods), 1000 + static_cast<uint64_t>(applied)));
       if (!updated) Die(updated.error().ToString());
       ++applied;
     }
     const double wall = duration<double>(Clock::now() - start).count();
     const double proc = ProcessCpuSeconds() - proc0;
     const auto stats = informer->Stats();
-    const double write_cpu =
-        duration<double>(stats.snapshot_write_cpu - cpu0).count();
+    const double write_cpu = duration<double>(stats.snapshot_write_cpu - cpu0).count();
     std::printf("churn_events %ld churn_seconds %.1f interval_s %ld snapshots_written %llu\n",
                 applied, wall, interval,
                 static_cast<unsigned long long>(stats.snapshots_written - writes0));

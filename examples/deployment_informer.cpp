@@ -86,8 +86,7 @@ bool ParseFlags(int argc, char** argv, std::string* kubeconfig, std::string* sna
       *snapshot = argv[++i];
     } else {
       std::fprintf(stderr, "%s: bad argument %s\nusage: %s [--kubeconfig PATH] [--snapshot DIR]\n",
-                   argv[0],
-                   arg.c_str(), argv[0]);
+                   argv[0], arg.c_str(), argv[0]);
       return false;
     }
   }
@@ -126,11 +125,9 @@ int main(int argc, char** argv) {
       *client, {.default_resync = std::chrono::seconds(30), .snapshot_dir = snapshot});
   kube::DeploymentInformer deployment_informer = factory->Apps().V1().Deployments();
   kube::DeploymentLister deploy_lister = deployment_informer.Lister();
-  kube::Result<kube::RegistrationPtr> registration = deployment_informer.AddEventHandler(
-      kube::TypedHandlerFuncs<kube::Deployment>{.add = OnAdd,
-                                                .update = OnUpdate,
-                                                .del = OnDelete,
-                                                .snapshot_add = OnSnapshotAdd});
+  kube::Result<kube::RegistrationPtr> registration =
+      deployment_informer.AddEventHandler(kube::TypedHandlerFuncs<kube::Deployment>{
+          .add = OnAdd, .update = OnUpdate, .del = OnDelete, .snapshot_add = OnSnapshotAdd});
   if (!registration) {
     std::fprintf(stderr, "%s\n", registration.error().ToString().c_str());
     return 1;

@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SnapshotRefusal why = SnapshotRefusal::kNone;
   kube::Result<Snapshot> snap = DecodeSnapshot(bytes, expect, &why);
   if (!snap) {
-    FUZZ_CHECK(why != SnapshotRefusal::kNone, "a refusal without a reason: " + snap.error().message());
+    FUZZ_CHECK(why != SnapshotRefusal::kNone,
+               "a refusal without a reason: " + snap.error().message());
     FUZZ_CHECK(snap.error().code() == kube::StatusCode::kDataLoss ||
                    snap.error().code() == kube::StatusCode::kInvalidArgument,
                "unexpected code: " + snap.error().ToString());

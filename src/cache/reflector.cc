@@ -365,8 +365,9 @@ void Reflector::CatchUpLocked(std::vector<Delta>* deltas) {
   std::optional<uint64_t> reached = NumericResourceVersion(last_sync_rv_);
   // Versions that are not integers cannot be ordered: the first bookmark (everything up to it
   // has been sent) or the very version stands for caught up.
-  const bool caught_up = (target && reached) ? *reached >= *target
-                                             : (catch_up_bookmark_ || last_sync_rv_ == catch_up_rv_);
+  const bool caught_up = (target && reached)
+                             ? *reached >= *target
+                             : (catch_up_bookmark_ || last_sync_rv_ == catch_up_rv_);
   if (!caught_up) return;
   catching_up_ = false;
   deltas->push_back(Delta{DeltaType::kReplaceEnd, nullptr, last_sync_rv_});

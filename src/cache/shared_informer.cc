@@ -430,8 +430,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     }
     if (!snap) {
       if (why == internal::SnapshotRefusal::kMissing) {
-        KUBE_LOG(kInfo, "informer") << options_.name << ": no cache snapshot at " << so.path
-                                    << "; listing";
+        KUBE_LOG(kInfo, "informer")
+            << options_.name << ": no cache snapshot at " << so.path << "; listing";
       } else {
         KUBE_LOG(kWarning, "informer")
             << options_.name << ": " << snap.error().message() << "; listing instead";
@@ -520,7 +520,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &begin);
     const SnapshotOptions& so = options_.snapshot;
     Status s = internal::WriteSnapshotFile(
-        so.path, {.identity = so.server_identity, .resource = SnapshotResource(), .resource_version = rv},
+        so.path,
+        {.identity = so.server_identity, .resource = SnapshotResource(), .resource_version = rv},
         objects, so.compress);
     objects.clear();
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);

@@ -118,8 +118,8 @@ class PayloadSink {
 
 Status Refuse(SnapshotRefusal why, SnapshotRefusal* out, const std::string& detail) {
   if (out != nullptr) *out = why;
-  std::string message = "cache snapshot refused (" + std::string(SnapshotRefusalName(why)) +
-                         "): " + detail;
+  std::string message =
+      "cache snapshot refused (" + std::string(SnapshotRefusalName(why)) + "): " + detail;
   switch (why) {
     case SnapshotRefusal::kMissing:
       return NotFoundError(std::move(message));
@@ -280,8 +280,7 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
   }
   const uint64_t size = GetLe(tail, 8);
   const uint32_t crc = static_cast<uint32_t>(GetLe(tail.substr(8), 4));
-  std::string_view stored =
-      bytes.substr(kHeaderBytes, bytes.size() - kHeaderBytes - kTrailerBytes);
+  std::string_view stored = bytes.substr(kHeaderBytes, bytes.size() - kHeaderBytes - kTrailerBytes);
   if (size > kMaxSnapshotPayloadBytes) {
     return Refuse(SnapshotRefusal::kOversized, refusal,
                   "payload of " + std::to_string(size) + " bytes is over the limit");
@@ -300,7 +299,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
     std::memset(&zs, 0, sizeof(zs));
     if (inflateInit(&zs) != Z_OK) return Refuse(SnapshotRefusal::kCorrupt, refusal, "inflateInit");
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stored.data()));
-    zs.avail_in = static_cast<uInt>(std::min<size_t>(stored.size(), std::numeric_limits<uInt>::max()));
+    zs.avail_in =
+        static_cast<uInt>(std::min<size_t>(stored.size(), std::numeric_limits<uInt>::max()));
     size_t in_left = stored.size() - zs.avail_in;
     size_t out_pos = 0;
     // One spare byte of output catches a stream longer than its declared size.
@@ -315,8 +315,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
       }
       if (out_pos < size) {
         zs.next_out = reinterpret_cast<Bytef*>(inflated.data() + out_pos);
-        zs.avail_out = static_cast<uInt>(
-            std::min<uint64_t>(size - out_pos, std::numeric_limits<uInt>::max()));
+        zs.avail_out =
+            static_cast<uInt>(std::min<uint64_t>(size - out_pos, std::numeric_limits<uInt>::max()));
       } else {
         zs.next_out = reinterpret_cast<Bytef*>(&spare);
         zs.avail_out = 1;
@@ -327,8 +327,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
       const size_t produced = out_before - zs.avail_out;
       if (out_pos >= size && produced > 0) {
         bad = SnapshotRefusal::kOversized;
-        detail = "the compressed payload is longer than its declared " + std::to_string(size) +
-                 " bytes";
+        detail =
+            "the compressed payload is longer than its declared " + std::to_string(size) + " bytes";
         break;
       }
       out_pos += produced;
@@ -351,8 +351,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
       if (produced == 0 && in_before == zs.avail_in) {
         // No progress: the input ran out before the stream's end.
         bad = SnapshotRefusal::kTruncated;
-        detail = "the compressed payload ends early, after " + std::to_string(out_pos) +
-                 " of " + std::to_string(size) + " bytes";
+        detail = "the compressed payload ends early, after " + std::to_string(out_pos) + " of " +
+                 std::to_string(size) + " bytes";
         break;
       }
     }
@@ -368,9 +368,8 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
     }
     payload = stored;
   }
-  const uint32_t actual = static_cast<uint32_t>(
-      crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(payload.data()),
-              payload.size()));
+  const uint32_t actual = static_cast<uint32_t>(crc32_z(
+      crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(payload.data()), payload.size()));
   if (actual != crc) {
     return Refuse(SnapshotRefusal::kChecksumMismatch, refusal,
                   "CRC-32 " + std::to_string(actual) + ", the trailer says " + std::to_string(crc));
@@ -408,16 +407,16 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotExpectatio
   // Every object takes at least 5 bytes (an encoding byte and a body length).
   if (count > r.left() / 5) {
     return Refuse(SnapshotRefusal::kOversized, refusal,
-                  std::to_string(count) + " objects cannot fit in the " +
-                      std::to_string(r.left()) + " bytes left");
+                  std::to_string(count) + " objects cannot fit in the " + std::to_string(r.left()) +
+                      " bytes left");
   }
   snap.objects.reserve(count);
   std::unique_ptr<ProtobufMessageDecoder> proto;
   for (uint64_t i = 0; i < count; ++i) {
     uint8_t enc = 0;
     if (!r.U8(&enc)) return Refuse(SnapshotRefusal::kTruncated, refusal, "object cut short");
-    const std::string where = "object " + std::to_string(i) + " at payload offset " +
-                              std::to_string(r.offset() - 1);
+    const std::string where =
+        "object " + std::to_string(i) + " at payload offset " + std::to_string(r.offset() - 1);
     std::string_view api_version, kind, body;
     if (enc > static_cast<uint8_t>(Encoding::kProtobufSpliced)) {
       return Refuse(SnapshotRefusal::kCorrupt, refusal,
@@ -532,7 +531,8 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotHeader& header,
   }
   // The rename is durable once the directory is.
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     (void)::fsync(dfd);

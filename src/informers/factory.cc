@@ -121,8 +121,8 @@ std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
     // What the cache holds: a snapshot taken with another namespace or selector is refused.
     ListOptions selectors;
     if (o.tweak_list_options) o.tweak_list_options(selectors);
-    const std::string what = gvr.ToString() + " ns=" + ns + " labels=" +
-                             selectors.label_selector + " fields=" + selectors.field_selector;
+    const std::string what = gvr.ToString() + " ns=" + ns + " labels=" + selectors.label_selector +
+                             " fields=" + selectors.field_selector;
     (void)::mkdir(o.snapshot_dir.c_str(), 0700);  // an error shows when the file is written
     io.snapshot.path = o.snapshot_dir + "/" +
                        FileNameOf(gvr.group + "_" + gvr.version + "_" + gvr.resource +

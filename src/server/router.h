@@ -140,7 +140,6 @@ class Router {
   };
 
  private:
-
   // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
   // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
   RouteResult RouteNegotiated(const HttpRequest& req, std::function<void()> watch_notify) const;

@@ -126,7 +126,8 @@ TEST(InformerSnapshotChaosTest, KilledAtRandomAndRestartedFromItsSnapshotEndsEqu
   std::unique_ptr<EmbeddedApiServer> server = std::move(*started);
   o.port = server->Port();
   const std::string url = server->Url();
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(server->Apply(ConfigMap("cm-" + std::to_string(i), "0")));
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(server->Apply(ConfigMap("cm-" + std::to_string(i), "0")));
 
   // Churn: updates, deletes and re-creations of 20 ConfigMaps, paused while the test checks.
   std::mutex mu;  // guards `server` against the restart
@@ -182,7 +183,8 @@ TEST(InformerSnapshotChaosTest, KilledAtRandomAndRestartedFromItsSnapshotEndsEqu
           },
           30s));
       server = std::move(fresh);
-      for (int i = 0; i < 5; ++i) ASSERT_TRUE(server->Apply(ConfigMap("cm-" + std::to_string(i), "fresh")));
+      for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(server->Apply(ConfigMap("cm-" + std::to_string(i), "fresh")));
     }
     // Restarted from whatever snapshot the killed one left, under churn.
     if (std::filesystem::exists(dir + "/_v1_configmaps_default.snap")) ++warm_restarts;

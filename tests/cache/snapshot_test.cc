@@ -53,8 +53,9 @@ ObjectPtr ProtobufListItem(const std::string& name, int rv) {
 const SnapshotHeader kHeader{"http://127.0.0.1:1 kube-system=abc", "v1/pods ns=", "42"};
 
 std::vector<ObjectPtr> MixedObjects() {
-  return {JsonPod("a", 10), ProtobufPod("b", 11), ProtobufListItem("c", 12),
-          *Object::Parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})")};
+  return {
+      JsonPod("a", 10), ProtobufPod("b", 11), ProtobufListItem("c", 12),
+      *Object::Parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})")};
 }
 
 void ExpectSameObjects(const std::vector<ObjectPtr>& want, const std::vector<ObjectPtr>& got) {
@@ -227,7 +228,8 @@ TEST(SnapshotTest, UndecodableObjectIsRefused) {
     }
     crc ^= 0xffffffffu;
   }
-  for (int i = 0; i < 4; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    bytes[bytes.size() - 8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
   SnapshotRefusal why{};
   Status s = Refused(bytes, &why);
   EXPECT_EQ(why, SnapshotRefusal::kBadObject) << s;
