@@ -2,7 +2,12 @@
 // Deployments through a shared informer, print every add, update and delete, then list the
 // `default` namespace from the informer's cache, and keep watching until SIGINT or SIGTERM.
 //
-//   deployment_informer [--kubeconfig PATH]
+//   deployment_informer [--kubeconfig PATH] [--snapshot DIR]
+//
+// With --snapshot, the informer keeps its cache in DIR (written every 60 s and at exit) and the
+// next run starts from it: the watch resumes where the last run stopped, without listing, and the
+// snapshot's Deployments print as `add a deployment (snapshot): NAME` (docs/informers.md, "Warm
+// restarts from a snapshot").
 //
 // Configuration as client-go's example finds it: the pod's service account when running in a
 // cluster, else the kubeconfig at --kubeconfig (default ~/.kube/config). Try it against the
@@ -52,28 +57,36 @@ void OnUpdate(const kube::Deployment& old_deploy, const kube::Deployment& new_de
             std::string(new_deploy.name()));
 }
 
+void OnSnapshotAdd(const kube::Deployment& deployment) {
+  PrintLine("add a deployment (snapshot): " + std::string(deployment.name()));
+}
+
 void OnDelete(const kube::TypedDeletedObject<kube::Deployment>& deleted) {
   PrintLine("delete a deployment: " + std::string(deleted.object().name()));
 }
 
-// Go's flag package: `-kubeconfig PATH`, `--kubeconfig PATH`, `--kubeconfig=PATH`.
-// Returns false (after printing why) on anything else.
-bool ParseFlags(int argc, char** argv, std::string* kubeconfig) {
+// Go's flag package: `-kubeconfig PATH`, `--kubeconfig PATH`, `--kubeconfig=PATH`; the same for
+// `--snapshot`. Returns false (after printing why) on anything else.
+bool ParseFlags(int argc, char** argv, std::string* kubeconfig, std::string* snapshot) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string name = arg.substr(
         arg.find_first_not_of('-') == std::string::npos ? arg.size() : arg.find_first_not_of('-'));
     if (name == "h" || name == "help") {
-      std::printf("usage: %s [--kubeconfig PATH]\n", argv[0]);
+      std::printf("usage: %s [--kubeconfig PATH] [--snapshot DIR]\n", argv[0]);
       std::exit(0);
     }
     if (name.rfind("kubeconfig=", 0) == 0) {
       *kubeconfig = name.substr(std::string_view("kubeconfig=").size());
     } else if (name == "kubeconfig" && i + 1 < argc) {
       *kubeconfig = argv[++i];
+    } else if (name.rfind("snapshot=", 0) == 0) {
+      *snapshot = name.substr(std::string_view("snapshot=").size());
+    } else if (name == "snapshot" && i + 1 < argc) {
+      *snapshot = argv[++i];
     } else {
-      std::fprintf(stderr, "%s: bad argument %s\nusage: %s [--kubeconfig PATH]\n", argv[0],
-                   arg.c_str(), argv[0]);
+      std::fprintf(stderr, "%s: bad argument %s\nusage: %s [--kubeconfig PATH] [--snapshot DIR]\n",
+                   argv[0], arg.c_str(), argv[0]);
       return false;
     }
   }
@@ -85,7 +98,8 @@ bool ParseFlags(int argc, char** argv, std::string* kubeconfig) {
 int main(int argc, char** argv) {
   const char* home = std::getenv("HOME");
   std::string kubeconfig = home != nullptr ? std::string(home) + "/.kube/config" : "";
-  if (!ParseFlags(argc, argv, &kubeconfig)) return 2;
+  std::string snapshot;
+  if (!ParseFlags(argc, argv, &kubeconfig, &snapshot)) return 2;
 
   // Block the stop signals before any thread starts, so that every library thread inherits the
   // mask and only `signal_thread` below receives them.
@@ -107,12 +121,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto factory =
-      kube::SharedInformerFactory::Create(*client, {.default_resync = std::chrono::seconds(30)});
+  auto factory = kube::SharedInformerFactory::Create(
+      *client, {.default_resync = std::chrono::seconds(30), .snapshot_dir = snapshot});
   kube::DeploymentInformer deployment_informer = factory->Apps().V1().Deployments();
   kube::DeploymentLister deploy_lister = deployment_informer.Lister();
-  kube::Result<kube::RegistrationPtr> registration = deployment_informer.AddEventHandler(
-      kube::TypedHandlerFuncs<kube::Deployment>{.add = OnAdd, .update = OnUpdate, .del = OnDelete});
+  kube::Result<kube::RegistrationPtr> registration =
+      deployment_informer.AddEventHandler(kube::TypedHandlerFuncs<kube::Deployment>{
+          .add = OnAdd, .update = OnUpdate, .del = OnDelete, .snapshot_add = OnSnapshotAdd});
   if (!registration) {
     std::fprintf(stderr, "%s\n", registration.error().ToString().c_str());
     return 1;

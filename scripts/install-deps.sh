@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config git
   libsimdjson-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
-  libboost-dev
+  libboost-dev zlib1g-dev  # zlib: the server's gzip and the cache snapshots' CRC and deflate
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14
   libclang-rt-14-dev  # libFuzzer and the clang sanitizer runtimes (scripts/fuzz.sh)

@@ -98,7 +98,11 @@ void ProcessorListener::Deliver(const Notification& n) {
   try {
     switch (n.kind) {
       case Notification::Kind::kAdd:
-        handler_->OnAdd(n.obj, n.is_in_initial_list);
+        if (n.from_snapshot) {
+          handler_->OnSnapshotAdd(n.obj);
+        } else {
+          handler_->OnAdd(n.obj, n.is_in_initial_list);
+        }
         break;
       case Notification::Kind::kUpdate:
         handler_->OnUpdate(n.old_obj, n.obj);

@@ -26,6 +26,7 @@ struct Notification {
   enum class Kind : uint8_t { kAdd, kUpdate, kResync, kDelete, kSyncedMarker };
   Kind kind = Kind::kAdd;
   bool is_in_initial_list = false;   // kAdd: `OnAdd`'s second argument
+  bool from_snapshot = false;        // kAdd: delivered as `OnSnapshotAdd`
   bool final_state_unknown = false;  // kDelete: `DeletedObject::final_state_unknown`
   ObjectPtr old_obj;                 // kUpdate
   ObjectPtr obj;

@@ -67,6 +67,12 @@ Reflector::Reflector(std::string name, std::shared_ptr<ListerWatcher> lw,
 
 Reflector::~Reflector() { Stop(); }
 
+void Reflector::ResumeFrom(std::string resource_version) {
+  MutexLock l(mu_);
+  last_sync_rv_ = std::move(resource_version);
+  resume_pending_ = !last_sync_rv_.empty();
+}
+
 void Reflector::SetErrorHandler(std::function<void(const Status&)> handler) {
   error_handler_ = std::move(handler);
 }
@@ -162,6 +168,7 @@ Reflector::Decision Reflector::DecideLocked(const Outcome& outcome) {
       IsTooManyRequests(s) || (s.code() == StatusCode::kUnavailable && s.http_code() == 0);
   switch (outcome.kind) {
     case Outcome::Kind::kRoundDue:
+      if (resume_pending_) return {Step::kResume};
       // B22/B57: a round is a watch-list while the server honours them, else a list+watch.
       return {options_.use_watch_list && watch_list_supported_ ? Step::kWatchList : Step::kList};
     case Outcome::Kind::kWatchDue:
@@ -243,10 +250,14 @@ void Reflector::Run(const Decision& decision) {
   switch (decision.step) {
     case Step::kNone:
       return;
+    case Step::kResume:
+      Resume();
+      return;
     case Step::kList: {
       {
         MutexLock l(mu_);
         if (!EnterLocked(Phase::kListing)) return;
+        catching_up_ = false;  // the list's end syncs
       }
       Status s = ListAll();
       Advance({Outcome::Kind::kListed, std::move(s)});
@@ -284,6 +295,70 @@ void Reflector::Run(const Decision& decision) {
   const Outcome::Kind due = decision.step == Step::kBackoffThenRound ? Outcome::Kind::kRoundDue
                                                                      : Outcome::Kind::kWatchDue;
   RunAfter(d, [this, due] { Advance({due, Status()}); });
+}
+
+void Reflector::Resume() {
+  {
+    MutexLock l(mu_);
+    if (!EnterLocked(Phase::kListing)) return;
+  }
+  // One cheap consistent read: the collection's resourceVersion, with at most one item.
+  ListOptions options;
+  options.resource_version = "";
+  options.limit = 1;
+  counters_.version_probes.fetch_add(1, std::memory_order_relaxed);
+  Result<ObjectList> probe = lw_->List(options, stop_.get_token());
+  if (!probe) {
+    // The resume is still pending: the round after the backoff probes again.
+    Advance({Outcome::Kind::kListed, probe.error()});
+    return;
+  }
+  Status went_back;
+  std::vector<Delta> synced_now;
+  {
+    MutexLock l(mu_);
+    resume_pending_ = false;
+    const std::string& current = probe->resource_version;
+    std::optional<uint64_t> now = NumericResourceVersion(current);
+    std::optional<uint64_t> saved = NumericResourceVersion(last_sync_rv_);
+    if (now && saved && *now < *saved) {
+      went_back = DataLossError("the server's current resourceVersion " + current +
+                                " is older than the snapshot's " + last_sync_rv_ +
+                                ": the server went back in time (restarted with fresh storage or "
+                                "restored?); listing from the latest");
+      last_rv_unavailable_ = true;
+      counters_.relists_after_rv_regression.fetch_add(1, std::memory_order_relaxed);
+    } else if (current.empty() || current == last_sync_rv_) {
+      // Nothing happened since the snapshot (or nothing to wait for): synced now.
+      synced_now.push_back(Delta{DeltaType::kReplaceEnd, nullptr, last_sync_rv_});
+    } else {
+      catching_up_ = true;
+      catch_up_rv_ = current;
+      catch_up_bookmark_ = false;
+    }
+  }
+  if (!went_back.ok()) {
+    KUBE_LOG(kWarning, "reflector") << name_ << ": " << went_back.message();
+    ReportError(went_back);
+    Run({Decision::Step::kList});
+    return;
+  }
+  if (!synced_now.empty() && !fifo_->Push(std::move(synced_now)).ok()) return;  // closed
+  StartWatch(/*watch_list=*/false);
+}
+
+void Reflector::CatchUpLocked(std::vector<Delta>* deltas) {
+  if (!catching_up_ || phase_ != Phase::kWatching) return;
+  std::optional<uint64_t> target = NumericResourceVersion(catch_up_rv_);
+  std::optional<uint64_t> reached = NumericResourceVersion(last_sync_rv_);
+  // Versions that are not integers cannot be ordered: the first bookmark (everything up to it
+  // has been sent) or the very version stands for caught up.
+  const bool caught_up = (target && reached)
+                             ? *reached >= *target
+                             : (catch_up_bookmark_ || last_sync_rv_ == catch_up_rv_);
+  if (!caught_up) return;
+  catching_up_ = false;
+  deltas->push_back(Delta{DeltaType::kReplaceEnd, nullptr, last_sync_rv_});
 }
 
 std::string Reflector::RelistResourceVersion() const {
@@ -495,6 +570,7 @@ void Reflector::OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& even
     std::vector<Delta> deltas;
     deltas.reserve(events.size());
     for (WatchEvent& ev : events) OnWatchEventLocked(generation, ev, &deltas);
+    if (generation == watch_generation_) CatchUpLocked(&deltas);
     // One push for the chunk: one lock and at most one wake-up of the informer. Under `mu_`, as
     // each single push was, so a superseded stream can never interleave with its successor.
     if (!deltas.empty()) (void)fifo_->Push(std::move(deltas));
@@ -576,6 +652,7 @@ void Reflector::OnWatchEventLocked(uint64_t generation, WatchEvent& ev,
         }
       } else {
         deltas->push_back(Delta{DeltaType::kBookmark, nullptr, rv});  // B14: the RV only
+        if (catching_up_) catch_up_bookmark_ = true;
       }
       last_sync_rv_ = rv;
       rv_frozen_until_non_add_ = false;

@@ -71,6 +71,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
     std::atomic<uint64_t> relists_after_rv_regression{0};
     std::atomic<uint64_t> progress_timeouts{0};
     std::atomic<uint64_t> errors{0};
+    // Requests that read only the current resourceVersion (a list limited to one item) before a
+    // watch resumed from a snapshot.
+    std::atomic<uint64_t> version_probes{0};
   };
 
   Reflector(std::string name, std::shared_ptr<ListerWatcher> lw, std::shared_ptr<DeltaFifo> fifo,
@@ -78,6 +81,13 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
             std::shared_ptr<Executor> executor);
   ~Reflector();
 
+  // Resumes from a cache snapshot consistent with `resource_version` instead of listing: the first
+  // round reads the current resourceVersion (a consistent list limited to one item), then watches
+  // from `resource_version`; the FIFO receives a `kReplaceEnd` without a `kReplaceBegin` (synced,
+  // nothing deleted) once the watch has delivered an event or bookmark at or past that current
+  // version. A server that answers an older current version than the snapshot's (it went back)
+  // is listed from "" at once; a 410 on the watch relists as usual. Before Start.
+  void ResumeFrom(std::string resource_version) KUBE_EXCLUDES(mu_);
   // Sets the handler that receives every round's error (B20). Before Start.
   void SetErrorHandler(std::function<void(const Status&)> handler);
   // The informer's transform, for the B60 consistency check (before Start).
@@ -124,6 +134,7 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
       kWatchList,         // a watch-list, at once
       kBackoffThenRound,  // report `error`, one backoff step, then a new round (B19)
       kBackoffThenWatch,  // report `error`, one backoff step, then a watch (B18)
+      kResume,            // read the current version, then watch from the snapshot's
     };
     Step step = Step::kNone;
     Status error;                // reported first when not OK
@@ -154,6 +165,11 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   // Opens a watch from the last synced version, or (`watch_list`) a watch-list (B22); a refusal
   // is an outcome for `Advance`.
   void StartWatch(bool watch_list);
+  // The resume round: reads the current version, then watches (or lists, when the server went
+  // back).
+  void Resume();
+  // While catching up, appends the end marker once the stream has reached `catch_up_rv_`.
+  void CatchUpLocked(std::vector<Delta>* deltas) KUBE_REQUIRES(mu_);
   // Events of one chunk of the stream, in order: their deltas go to the FIFO in one push.
   void OnWatchEvents(uint64_t generation, std::vector<WatchEvent>& events) KUBE_EXCLUDES(mu_);
   // Appends the deltas `ev` means to `*deltas` and moves the bookkeeping (RVs, watch-list phase).
@@ -193,6 +209,12 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   bool last_rv_unavailable_ KUBE_GUARDED_BY(mu_) = false;  // B11: next list uses ""
   bool paginated_result_ KUBE_GUARDED_BY(mu_) = false;     // B13: a "0" list came in pages
   bool watch_list_supported_ KUBE_GUARDED_BY(mu_) = true;  // B57: off once a server ignores it
+  // A snapshot resume: the first round probes the current version instead of listing.
+  bool resume_pending_ KUBE_GUARDED_BY(mu_) = false;
+  // While a resumed watch catches up: the server's current version when the watch started.
+  bool catching_up_ KUBE_GUARDED_BY(mu_) = false;
+  std::string catch_up_rv_ KUBE_GUARDED_BY(mu_);
+  bool catch_up_bookmark_ KUBE_GUARDED_BY(mu_) = false;  // a bookmark arrived while catching up
 
   // Backoff (B19).
   std::mt19937_64 rng_ KUBE_GUARDED_BY(mu_);

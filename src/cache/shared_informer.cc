@@ -2,10 +2,13 @@
 // Behaviour numbers (B28...) name the contracts of docs/behaviours.md, each with its tests.
 #include "kube/cache/shared_informer.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "cache/reflector_impl.h"
 #include "cache/resource_version.h"
 #include "cache/shared_informer_internal.h"
+#include "cache/snapshot.h"
 #include "kube/cache/thread_safe_store.h"
 
 namespace kube {
@@ -44,6 +48,13 @@ class FuncsHandler final : public ResourceEventHandler {
   void OnDelete(const DeletedObject& obj) override {
     if (f_.del) f_.del(obj);
   }
+  void OnSnapshotAdd(const ObjectPtr& obj) override {
+    if (f_.snapshot_add) {
+      f_.snapshot_add(obj);
+    } else if (f_.add) {
+      f_.add(obj, true);
+    }
+  }
   void OnResync(const ObjectPtr& obj) override {
     if (f_.resync) {
       f_.resync(obj);
@@ -62,6 +73,9 @@ class Filtering final : public ResourceEventHandler {
       : filter_(std::move(filter)), h_(std::move(h)) {}
   void OnAdd(const ObjectPtr& obj, bool initial) override {
     if (filter_(*obj)) h_->OnAdd(obj, initial);
+  }
+  void OnSnapshotAdd(const ObjectPtr& obj) override {
+    if (filter_(*obj)) h_->OnSnapshotAdd(obj);
   }
   // B62: an update is passed on as an update, an add, a delete, or not at all.
   void OnUpdate(const ObjectPtr& old_obj, const ObjectPtr& new_obj) override {
@@ -206,7 +220,18 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
                                                        options_.reflector, clock_, executor_);
     if (error_handler_) reflector_->SetErrorHandler(error_handler_);
     if (transform_) reflector_->SetTransform(transform_);  // B60 compares after the transform
-    reflector_->Start();
+    if (options_.snapshot.path.empty()) {
+      reflector_->Start();
+    } else {
+      // The snapshot is loaded on the delta queue (as a batch would be applied), then the
+      // reflector starts: resumed from its version, or listing when it was refused.
+      process_queue_->Post([weak] {
+        if (auto self = weak.lock()) self->StartFromSnapshot();
+      });
+      if (options_.snapshot.interval.count() > 0) {
+        snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
+      }
+    }
     if (check_period_.count() > 0) ArmResyncLocked();
   }
 
@@ -245,6 +270,15 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       });
       MutexLock l(m);
       while (!done) l.Wait(cv);
+    }
+    if (!options_.snapshot.path.empty()) {
+      {
+        MutexLock l(snapshot_mu_);
+        snapshot_stop_ = true;
+        snapshot_cv_.notify_all();
+      }
+      if (snapshot_thread_.joinable()) snapshot_thread_.join();
+      WriteSnapshotNow();  // the cache as the last applied delta left it
     }
     for (auto& listener : listeners) listener->NotifyStopped();
     for (auto& listener : listeners) listener->WaitIdle();
@@ -392,7 +426,14 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       s.progress_timeouts = c.progress_timeouts.load(std::memory_order_relaxed);
       s.errors = c.errors.load(std::memory_order_relaxed);
       s.last_sync_resource_version = reflector->LastSyncResourceVersion();
+      s.snapshot_version_probes = c.version_probes.load(std::memory_order_relaxed);
     }
+    s.started_from_snapshot = snapshot_loaded_.load(std::memory_order_relaxed);
+    s.snapshot_objects_loaded = snapshot_objects_loaded_.load(std::memory_order_relaxed);
+    s.snapshots_written = snapshots_written_.load(std::memory_order_relaxed);
+    s.snapshot_write_errors = snapshot_write_errors_.load(std::memory_order_relaxed);
+    s.snapshot_write_cpu =
+        std::chrono::nanoseconds(snapshot_write_cpu_ns_.load(std::memory_order_relaxed));
     return s;
   }
 
@@ -494,6 +535,138 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       }
     }
     return requested;
+  }
+
+  std::string SnapshotResource() const {
+    return options_.snapshot.resource.empty() ? options_.name : options_.snapshot.resource;
+  }
+
+  // Loads the snapshot into the cache and hands its objects to the handlers (`OnSnapshotAdd`),
+  // then starts the reflector: resumed from the snapshot's version, or listing when the snapshot
+  // is missing or refused (one warning).
+  void StartFromSnapshot() {
+    const SnapshotOptions& so = options_.snapshot;
+    internal::SnapshotRefusal why = internal::SnapshotRefusal::kNone;
+    Result<internal::Snapshot> snap = internal::ReadSnapshotFile(
+        so.path, {.identity = so.server_identity, .resource = SnapshotResource()}, &why);
+    if (snap && snap->header.resource_version.empty()) {
+      snap = DataLossError("cache snapshot refused: " + so.path + " records no resourceVersion");
+    }
+    std::shared_ptr<internal::Reflector> reflector;
+    {
+      MutexLock l(mu_);
+      if (stopped_) return;
+      reflector = reflector_;
+    }
+    if (!snap) {
+      if (why == internal::SnapshotRefusal::kMissing) {
+        KUBE_LOG(kInfo, "informer")
+            << options_.name << ": no cache snapshot at " << so.path << "; listing";
+      } else {
+        KUBE_LOG(kWarning, "informer")
+            << options_.name << ": " << snap.error().message() << "; listing instead";
+      }
+      reflector->Start();
+      return;
+    }
+    const size_t loaded = snap->objects.size();
+    {
+      MutexLock block(block_deltas_);
+      std::vector<std::shared_ptr<ProcessorListener>> listeners;
+      {
+        MutexLock l(mu_);
+        listeners = listeners_;
+      }
+      const Clock::TimePoint now = clock_->Now();
+      std::vector<ObjectPtr>& objects = snap->objects;
+      for (size_t begin = 0; begin < objects.size(); begin += kBatchSize) {
+        const size_t end = std::min(objects.size(), begin + kBatchSize);
+        std::vector<StoreTransaction> txns;
+        txns.reserve(end - begin);
+        for (size_t i = begin; i < end; ++i) {
+          txns.push_back({StoreTransaction::Type::kAdd, objects[i]});
+        }
+        std::vector<Status> results = indexer_->Transaction(std::move(txns));
+        std::vector<Notification> batch;
+        batch.reserve(end - begin);
+        for (size_t i = begin; i < end; ++i) {
+          if (!results[i - begin].ok()) {
+            KUBE_LOG(kError, "informer") << options_.name << ": " << results[i - begin].ToString();
+            continue;
+          }
+          Count(adds_, 1);
+          batch.push_back(Notification{.kind = Notification::Kind::kAdd,
+                                       .is_in_initial_list = true,
+                                       .from_snapshot = true,
+                                       .obj = std::move(objects[i]),
+                                       .queued_at = now});
+        }
+        for (const auto& listener : listeners) listener->AddBatch(batch);
+      }
+      indexer_->Bookmark(snap->header.resource_version);
+      AdvanceCacheResourceVersion(snap->header.resource_version);
+      consistent_rv_ = snap->header.resource_version;
+      last_written_rv_ = consistent_rv_;  // the file already says so
+      warm_ = true;
+      replace_seen_ = true;  // the snapshot stands for the first list: no sync before catch-up
+    }
+    snapshot_objects_loaded_.store(loaded, std::memory_order_relaxed);
+    snapshot_loaded_.store(true, std::memory_order_relaxed);
+    KUBE_LOG(kInfo, "informer") << options_.name << ": loaded " << loaded
+                                << " objects from the cache snapshot at resourceVersion "
+                                << snap->header.resource_version << "; resuming the watch";
+    reflector->ResumeFrom(snap->header.resource_version);
+    reflector->Start();
+  }
+
+  // The snapshot thread: writes the cache at most every `interval`, when it changed.
+  void SnapshotLoop() {
+    for (;;) {
+      {
+        MutexLock l(snapshot_mu_);
+        const auto deadline = std::chrono::steady_clock::now() + options_.snapshot.interval;
+        while (!snapshot_stop_ && std::chrono::steady_clock::now() < deadline) {
+          l.WaitUntil(snapshot_cv_, deadline);
+        }
+        if (snapshot_stop_) return;
+      }
+      WriteSnapshotNow();
+    }
+  }
+
+  // Copies the cache and its version (shared pointers, under `block_deltas_`, so between two
+  // batches: the copy is exactly the state after the last applied delta), then encodes and writes
+  // it on the calling thread. Nothing while a relist is in progress (the cache is then consistent
+  // with no version) or when nothing changed since the last write.
+  void WriteSnapshotNow() {
+    std::vector<ObjectPtr> objects;
+    std::string rv;
+    {
+      MutexLock block(block_deltas_);
+      if (relist_active_ || consistent_rv_.empty() || consistent_rv_ == last_written_rv_) return;
+      rv = consistent_rv_;
+      objects = indexer_->List();
+    }
+    timespec begin{}, end{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &begin);
+    const SnapshotOptions& so = options_.snapshot;
+    Status s = internal::WriteSnapshotFile(
+        so.path,
+        {.identity = so.server_identity, .resource = SnapshotResource(), .resource_version = rv},
+        objects, so.compress);
+    objects.clear();
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+    const int64_t ns = (end.tv_sec - begin.tv_sec) * 1000000000LL + (end.tv_nsec - begin.tv_nsec);
+    snapshot_write_cpu_ns_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, ns)),
+                                     std::memory_order_relaxed);
+    if (!s.ok()) {
+      snapshot_write_errors_.fetch_add(1, std::memory_order_relaxed);
+      KUBE_LOG(kWarning, "informer") << options_.name << ": " << s.message();
+      return;
+    }
+    snapshots_written_.fetch_add(1, std::memory_order_relaxed);
+    MutexLock block(block_deltas_);
+    last_written_rv_ = rv;
   }
 
   std::shared_ptr<ProcessorListener> FindListener(const RegistrationPtr& registration) const {
@@ -668,7 +841,8 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
           break;
         case Action::kAdd: {
           Count(adds_, 1);
-          bool initial = !synced_.load(std::memory_order_relaxed);  // B29: before sync
+          // B29: before sync; after a warm start, adds are changes the resumed watch catches up.
+          bool initial = !synced_.load(std::memory_order_relaxed) && !warm_;
           batch.push_back(Notification{.kind = Notification::Kind::kAdd,
                                        .is_in_initial_list = initial,
                                        .obj = d.object,
@@ -686,10 +860,13 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       }
     }
     flush();
-    // The run is in the cache: it reflects the last version the stream had reached in it.
+    // The run is in the cache: it reflects the last version the stream had reached in it. A
+    // relist's items, and the initial events of a watch from ""/"0", carry their objects' own
+    // older versions: the cache is consistent with none of them (for the snapshot either).
     for (auto p = run.rbegin(); p != run.rend(); ++p) {
       if (p->delta->at_stream_version) {
         AdvanceCacheResourceVersion(p->delta->object->resource_version());
+        consistent_rv_ = std::string(p->delta->object->resource_version());
         break;
       }
     }
@@ -743,6 +920,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
         indexer_->Bookmark(d.resource_version);
         // Before the sync is announced: whoever sees the cache synced sees its version.
         AdvanceCacheResourceVersion(d.resource_version);
+        consistent_rv_ = d.resource_version;
         MarkSynced(listeners);
         return;
       }
@@ -772,6 +950,7 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
       case DeltaType::kBookmark:
         indexer_->Bookmark(d.resource_version);  // B49: the store's RV only
         AdvanceCacheResourceVersion(d.resource_version);
+        consistent_rv_ = d.resource_version;
         return;
     }
   }
@@ -833,6 +1012,20 @@ class SharedIndexInformerImpl final : public SharedIndexInformer {
   bool relist_active_ = false;
   bool replace_seen_ = false;
   std::unordered_set<std::string> relist_seen_;
+  // Warm restarts, under block_deltas_: the version the cache is consistent with after the last
+  // applied delta ("" while none is known), the last one written, and whether the cache came
+  // from a snapshot.
+  std::string consistent_rv_;
+  std::string last_written_rv_;
+  bool warm_ = false;
+  // The snapshot thread (when `snapshot.interval` > 0).
+  std::thread snapshot_thread_;
+  Mutex snapshot_mu_;
+  std::condition_variable snapshot_cv_;
+  bool snapshot_stop_ KUBE_GUARDED_BY(snapshot_mu_) = false;
+  std::atomic<bool> snapshot_loaded_{false};
+  std::atomic<size_t> snapshot_objects_loaded_{0};
+  std::atomic<uint64_t> snapshots_written_{0}, snapshot_write_errors_{0}, snapshot_write_cpu_ns_{0};
 
   std::atomic<bool> synced_{false};
   std::atomic<bool> stopping_{false};

@@ -2,6 +2,9 @@
 // docs/behaviours.md, each with its tests.
 #include "kube/informers/factory.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <map>
 #include <utility>
 #include <vector>
@@ -12,6 +15,36 @@
 #include "kube/cache/store.h"
 
 namespace kube {
+namespace {
+
+// The server a snapshot's cache came from: the URL, and the cluster's identity where readable
+// (kube-apiserver has no identity of its own; the `kube-system` namespace's UID changes when the
+// cluster, or an embedded server's storage, is new).
+std::string ServerIdentity(HttpClient& client) {
+  std::string identity = client.server();
+  HttpRequest req;
+  req.path = "/api/v1/namespaces/kube-system";
+  Result<HttpResponse> resp = client.Do(req);
+  if (resp && resp->status == 200) {
+    if (Result<ObjectPtr> ns = Object::Parse(resp->body); ns && !(*ns)->uid().empty()) {
+      return identity + " kube-system=" + std::string((*ns)->uid());
+    }
+  }
+  return identity;
+}
+
+// A file name from `text`: letters, digits, '.', '-' and '_' kept, anything else '_'.
+std::string FileNameOf(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
+    out.push_back(keep ? c : '_');
+  }
+  return out;
+}
+
+}  // namespace
 
 using internal::Mutex;
 using internal::MutexLock;
@@ -48,6 +81,9 @@ std::unique_ptr<SharedInformerFactory> SharedInformerFactory::Create(
     return ListWatchFromClient(client, gvr, ns, tweak);
   };
   impl->options = std::move(options);
+  if (!impl->options.snapshot_dir.empty() && impl->options.snapshot_identity.empty() && client) {
+    impl->options.snapshot_identity = ServerIdentity(*client);
+  }
   return std::unique_ptr<SharedInformerFactory>(new SharedInformerFactory(std::move(impl)));
 }
 
@@ -81,6 +117,22 @@ std::shared_ptr<SharedIndexInformer> SharedInformerFactory::InformerFor(
     io.reflector.expected_gvk = GroupVersionKind{gvr.group, gvr.version, scope.kind};
   io.clock = o.clock;
   std::string ns = scope.namespaced ? o.ns : "";
+  if (!o.snapshot_dir.empty()) {
+    // What the cache holds: a snapshot taken with another namespace or selector is refused.
+    ListOptions selectors;
+    if (o.tweak_list_options) o.tweak_list_options(selectors);
+    const std::string what = gvr.ToString() + " ns=" + ns + " labels=" + selectors.label_selector +
+                             " fields=" + selectors.field_selector;
+    (void)::mkdir(o.snapshot_dir.c_str(), 0700);  // an error shows when the file is written
+    io.snapshot.path = o.snapshot_dir + "/" +
+                       FileNameOf(gvr.group + "_" + gvr.version + "_" + gvr.resource +
+                                  (ns.empty() ? "" : "_" + ns)) +
+                       ".snap";
+    io.snapshot.interval = o.snapshot_interval;
+    io.snapshot.compress = o.snapshot_compress;
+    io.snapshot.server_identity = o.snapshot_identity;
+    io.snapshot.resource = what;
+  }
   auto informer = internal::NewSharedIndexInformer(impl_->make_lw(gvr, ns, o.tweak_list_options),
                                                    std::move(io), impl_->executor);
   if (o.transform) (void)informer->SetTransform(o.transform);

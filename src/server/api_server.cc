@@ -252,6 +252,11 @@ uint64_t EmbeddedApiServer::ResourceVersion() const { return impl_->storage.Curr
 
 size_t EmbeddedApiServer::WatchCount() const { return impl_->storage.WatcherCount(); }
 
+EmbeddedApiServer::ListRequests EmbeddedApiServer::ListRequestCount() const {
+  server::Router::ListCounts c = impl_->router.ListRequestCounts();
+  return {c.all, c.single_item};
+}
+
 size_t EmbeddedApiServer::WaitingRequestCount() const { return impl_->storage.RvWaiterCount(); }
 
 Status EmbeddedApiServer::StartChurn(const ChurnOptions& options) {

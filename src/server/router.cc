@@ -334,12 +334,13 @@ struct ResourceRequest {
 class Handler {
  public:
   Handler(Registry& registry, const RouterOptions& options, const Authenticator* authenticator,
-          std::function<void()> notify)
+          std::function<void()> notify, Router::ListCounter* lists)
       : registry_(registry),
         storage_(registry.storage()),
         options_(options),
         authenticator_(authenticator),
-        notify_(std::move(notify)) {}
+        notify_(std::move(notify)),
+        lists_(lists) {}
 
   RouteResult Serve(const ResourceRequest& r) {
     const std::string& m = r.req.method;
@@ -476,6 +477,7 @@ class Handler {
       if (auto err = ParseInt64Param(l, &limit)) return ErrorResponse(BadRequest(*err));
       if (limit < 0) limit = 0;  // kube-apiserver lists without a limit then
     }
+    lists_->Count(limit, !cont.empty());
     // kube-apiserver answers resourceVersion="0" from its watch cache, which ignores `limit`
     // (cacher.go `computeListLimit`, still so with pagination from cache snapshots): the whole
     // list comes in one page without `continue`. Continuations keep their limit.
@@ -712,6 +714,7 @@ class Handler {
   const RouterOptions& options_;
   const Authenticator* authenticator_;
   std::function<void()> notify_;
+  Router::ListCounter* lists_;
 };
 
 }  // namespace
@@ -807,7 +810,7 @@ RouteResult Router::RouteNegotiated(const HttpRequest& req,
     watch = w.value_or(false);
   }
   ResourceRequest rr{req, info, ns, name, sub, watch};
-  Handler handler(registry_, options_, authenticator_, std::move(watch_notify));
+  Handler handler(registry_, options_, authenticator_, std::move(watch_notify), &list_counter_);
   return handler.Serve(rr);
 }
 

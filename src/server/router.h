@@ -12,7 +12,9 @@
 #ifndef KUBE_SERVER_ROUTER_H_
 #define KUBE_SERVER_ROUTER_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -130,6 +132,26 @@ class Router {
   // router is shared between threads.
   void SetAuthenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
 
+  // List requests answered so far (each page counts), and those of them that asked for one item
+  // without a continue token (a cheap read of the current resourceVersion).
+  struct ListCounts {
+    uint64_t all = 0;
+    uint64_t single_item = 0;
+  };
+  ListCounts ListRequestCounts() const {
+    return {list_counter_.all.load(std::memory_order_relaxed),
+            list_counter_.single_item.load(std::memory_order_relaxed)};
+  }
+  // What `ListRequestCounts` reads; the list handler counts each request it answers.
+  struct ListCounter {
+    std::atomic<uint64_t> all{0};
+    std::atomic<uint64_t> single_item{0};
+    void Count(int64_t limit, bool has_continue) {
+      all.fetch_add(1, std::memory_order_relaxed);
+      if (limit == 1 && !has_continue) single_item.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+
  private:
   // Routes `req`, whose body content negotiation has already turned into JSON, to its handler.
   // May throw (nlohmann type errors on odd bodies, bad_alloc): `Handle` turns that into a 500.
@@ -138,6 +160,7 @@ class Router {
   Registry& registry_;
   const RouterOptions options_;
   const Authenticator* authenticator_ = nullptr;
+  mutable ListCounter list_counter_;
 };
 
 }  // namespace kube::server

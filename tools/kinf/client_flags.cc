@@ -192,6 +192,11 @@ std::unique_ptr<kube::SharedInformerFactory> MakeFactory(const Target& target,
   kube::SharedInformerFactoryOptions options;
   options.ns = target.ns;
   options.name = "kinf";
+  if (!flags.snapshot_dir.empty()) {
+    options.snapshot_dir = flags.snapshot_dir;
+    options.snapshot_interval =
+        std::chrono::milliseconds(static_cast<int64_t>(flags.snapshot_interval_seconds * 1000));
+  }
   if (!flags.selector.empty()) {
     options.tweak_list_options = [selector = flags.selector](kube::ListOptions& o) {
       o.label_selector = selector;

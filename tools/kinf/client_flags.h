@@ -29,6 +29,10 @@ struct ClientFlags {
   std::string kubeconfig;       // --kubeconfig; "" = $KUBECONFIG or ~/.kube/config
   std::string server;           // --server: overrides the kubeconfig's server
   bool protobuf = true;         // --protobuf: read built-in kinds as protobuf (false: JSON only)
+  // --snapshot DIR: keep the informer's cache snapshot there (warm restarts); "" = none. Only the
+  // informer commands (get, watch, sync) register it.
+  std::string snapshot_dir;
+  double snapshot_interval_seconds = 60;  // --snapshot-interval
 };
 
 // Parses `kinf <command> RESOURCE [flags]`. RESOURCE may come anywhere; short flags (`-n NS`,

@@ -65,9 +65,21 @@ std::variant<InformerRun, int> PrepareInformerRun(
                    "stop after this many seconds (sync: from `synced`; default: at "
                    "SIGINT/SIGTERM)",
                    &for_seconds);
+        set.String("snapshot",
+                   "keep the cache in a snapshot in this directory and start from it next time "
+                   "(a warm restart: the watch resumes without a list)",
+                   &flags.snapshot_dir);
+        set.Double("snapshot-interval",
+                   "with --snapshot: write the snapshot at most this often, in seconds, while "
+                   "running (default 60; 0 = only at exit)",
+                   &flags.snapshot_interval_seconds);
       },
-      {{'\0', "for"}});
+      {{'\0', "for"}, {'\0', "snapshot"}, {'\0', "snapshot-interval"}});
   if (done) return *done;
+  if (flags.snapshot_interval_seconds < 0) {
+    PrintError(command, "--snapshot-interval must not be negative");
+    return 2;
+  }
   if (for_seconds < 0) {
     PrintError(command, "--for must not be negative");
     return 2;

@@ -40,6 +40,17 @@ struct SharedInformerFactoryOptions {
   // while handlers block (see docs/informers.md).
   size_t threads = 0;
   std::shared_ptr<Clock> clock;  // default: the real clock
+  // Warm restarts (docs/informers.md, "Warm restarts from a snapshot"): a directory, created if
+  // missing, in which each informer keeps its cache snapshot (one file per resource, namespace
+  // and selectors; mode 0600). "" = none.
+  std::string snapshot_dir;
+  std::chrono::milliseconds snapshot_interval{std::chrono::seconds(60)};  // `SnapshotOptions`
+  bool snapshot_compress = false;                                         // `SnapshotOptions`
+  // The server identity recorded in snapshots and checked on load. "" = by `Create`: the
+  // client's server URL and the UID of the `kube-system` namespace (read once, when
+  // `snapshot_dir` is set; the URL alone when it cannot be read); by `CreateWithListerWatchers`:
+  // not checked.
+  std::string snapshot_identity;
 };
 
 // The typed group accessors (informers/typed.h and the per-group headers).

@@ -148,6 +148,8 @@ struct TypedHandlerFuncs {
   std::function<void(const T& old_obj, const T& new_obj)> update;
   std::function<void(const TypedDeletedObject<T>& obj)> del;
   std::function<void(const T& obj)> resync;
+  // An object of the cache snapshot the informer started from; unset = `add(obj, true)`.
+  std::function<void(const T& obj)> snapshot_add;
 };
 
 // The untyped handler functions that wrap `funcs`' typed ones.
@@ -169,6 +171,9 @@ ResourceEventHandlerFuncs UntypedHandlerFuncs(TypedHandlerFuncs<T> funcs) {
   }
   if (funcs.resync) {
     out.resync = [f = std::move(funcs.resync)](const ObjectPtr& obj) { f(T(obj)); };
+  }
+  if (funcs.snapshot_add) {
+    out.snapshot_add = [f = std::move(funcs.snapshot_add)](const ObjectPtr& obj) { f(T(obj)); };
   }
   return out;
 }

@@ -171,6 +171,14 @@ class EmbeddedApiServer {
   uint64_t ResourceVersion() const;
   // Open watch streams (for tests that wait until a watch is established).
   size_t WatchCount() const;
+  // List requests answered since `Start` (each page counts), and how many of them asked for a
+  // single item without a continue token: the cheap read of the current resourceVersion an
+  // informer makes when it resumes from a cache snapshot. Full lists = `all - single_item`.
+  struct ListRequests {
+    uint64_t all = 0;
+    uint64_t single_item = 0;
+  };
+  ListRequests ListRequestCount() const;
   // Requests waiting for a resourceVersion the server has not reached (for tests that wait until
   // one is waiting; see `resource_version_wait`).
   size_t WaitingRequestCount() const;
