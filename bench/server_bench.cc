@@ -26,6 +26,7 @@
 //            annotation) of generated 4 KB Pods, pipelined on one keep-alive connection, and as
 //            many in-process `Apply`s of a 3.8 KB ConfigMap, each with one watcher that must
 //            receive every event; writes per second of wall time and of server CPU time.
+// SERVER_BENCH_WRITE_CASE=TEXT runs only the write cases whose name holds TEXT (for perf).
 // SERVER_BENCH_SERVER_EXE=PATH runs another build's server_bench as the server process, so two
 // builds compare side by side with the same client.
 // Any lost event, unexpected HTTP status or ended stream is reported as a FAILURE and the
@@ -1087,6 +1088,10 @@ void BenchWrites(const Flags& flags) {
       {"writes: in-process Apply of a ConfigMap", nullptr},
   };
   for (const Case& c : cases) {
+    if (const char* only = std::getenv("SERVER_BENCH_WRITE_CASE");
+        only != nullptr && std::string_view(c.name).find(only) == std::string_view::npos) {
+      continue;
+    }
     std::map<std::string, std::vector<double>> m;
     for (int rep = 0; rep < flags.reps; ++rep) {
       ServerProcess server(flags.threads);
