@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "server/decode_checks.h"
+
 namespace kube::server {
 namespace {
 
@@ -81,6 +83,15 @@ TEST(ObjectJsonTest, DumpReplacesInvalidUtf8LikeNlohmann) {
   EXPECT_EQ(Dump(j), NlohmannDump(j));
   json nested = {{"list", {1.5, -3, 7u, nullptr, true, "x\"y"}}, {"o", {{"k", json::object()}}}};
   EXPECT_EQ(Dump(nested), NlohmannDump(nested));
+}
+
+TEST(ObjectJsonTest, ScanSkipsStringsWithEscapedQuotesAndBackslashes) {
+  // Brackets and numbers inside strings count for nothing; after the string they count again.
+  EXPECT_EQ(ScanJsonText(R"({"s":"\"[[[[1e400","t":"\\"})", 2), std::nullopt);
+  EXPECT_EQ(ScanJsonText(R"({"s":"\\","n":1e400})"),
+            "json: cannot unmarshal number 1e400 into Go value of type float64");
+  EXPECT_EQ(ScanJsonText(R"({"s":"a\\\"b","a":{"b":{}}})", 2), "exceeded max depth");
+  EXPECT_EQ(ScanJsonText(R"({"s":"")", 1), std::nullopt);  // unterminated: the parser's to say
 }
 
 }  // namespace
