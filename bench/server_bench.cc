@@ -27,6 +27,11 @@
 //            delivered per second in total, p50/p99 from write to receipt.
 //   idle     threads, RSS and fds of the server with 0, `--watchers` and `--idle-watchers` open
 //            watches; then a few writes that every watcher must receive.
+//   writes   (`--only writes`) `--writes` HTTP creates, PUTs and merge PATCHes (a label and an
+//            annotation) of generated 4 KB Pods, pipelined on one keep-alive connection, and as
+//            many in-process `Apply`s of a 3.8 KB ConfigMap, each with one watcher that must
+//            receive every event; writes per second of wall time and of server CPU time.
+// SERVER_BENCH_WRITE_CASE=TEXT runs only the write cases whose name holds TEXT (for perf).
 // Any lost event, unexpected HTTP status or ended stream is reported as a FAILURE and the
 // program exits 1.
 #include <arpa/inet.h>
@@ -50,6 +55,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -717,6 +723,7 @@ struct Flags {
   size_t idle_watchers = 5000;
   int threads = 1;
   double fanout_seconds = 3;
+  int64_t writes = 3000;  // per write case and rep
   std::string only = "seed,list,watch";
   std::string json_path;
 };
@@ -1005,6 +1012,228 @@ void BenchWatch(const Flags& flags) {
   }
 }
 
+// --- Writes with one watcher ---------------------------------------------------------------------
+
+// A generated Pod (bench/pod_generator.h) in namespace `writes`, without a resourceVersion,
+// carrying `stamp` in the `kinf.io/bench-t` annotation.
+std::string BenchPod(size_t index, int64_t stamp) {
+  std::string pod = MakePodJson(index);
+  constexpr std::string_view kNs = R"("namespace":")";
+  size_t p = pod.find(kNs);
+  size_t end = pod.find('"', p + kNs.size());
+  pod.replace(p + kNs.size(), end - p - kNs.size(), "writes");
+  constexpr std::string_view kRv = R"(,"resourceVersion":")";
+  p = pod.find(kRv);
+  end = pod.find('"', p + kRv.size());
+  pod.erase(p, end + 1 - p);
+  constexpr std::string_view kAnn = R"("annotations":{)";
+  p = pod.find(kAnn) + kAnn.size();
+  pod.insert(p, R"("kinf.io/bench-t":")" + std::to_string(stamp) + R"(",)");
+  return pod;
+}
+
+std::string PodName(const std::string& pod) {
+  constexpr std::string_view kName = R"("name":")";
+  size_t p = pod.find(kName) + kName.size();
+  return pod.substr(p, pod.find('"', p) - p);
+}
+
+// Sends `requests` on one keep-alive connection from a sender thread (pipelined: the server
+// answers them in order) and reads the answers; counts those with a 2xx status.
+class PipelinedWriter {
+ public:
+  explicit PipelinedWriter(uint16_t port) : fd_(ConnectLoopback(port)) {}
+  ~PipelinedWriter() {
+    if (sender_.joinable()) sender_.join();
+    if (fd_ >= 0) close(fd_);
+  }
+  void Start(std::function<std::string(int64_t)> make, int64_t count) {
+    count_ = count;
+    sender_ = std::thread([this, make = std::move(make)] {
+      for (int64_t i = 0; i < count_; ++i) {
+        if (!SendAll(fd_, make(i))) return;
+      }
+    });
+  }
+  // Reads answers that arrive within a millisecond; returns true once all `count` have arrived
+  // (or the connection broke).
+  bool ReadSome() {
+    if (done()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 1) <= 0) return done();
+    char buf[1 << 16];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      broken_ = true;
+      return true;
+    }
+    in_.append(buf, static_cast<size_t>(n));
+    while (true) {
+      size_t head_end = in_.find("\r\n\r\n");
+      if (head_end == std::string::npos) break;
+      size_t length = 0;
+      size_t cl = in_.find("Content-Length: ");
+      if (cl == std::string::npos || cl > head_end) cl = in_.find("content-length: ");
+      if (cl != std::string::npos && cl < head_end) {
+        length = std::strtoull(in_.c_str() + cl + 16, nullptr, 10);
+      }
+      if (in_.size() < head_end + 4 + length) break;
+      int status = 0;
+      std::sscanf(in_.c_str(), "HTTP/1.1 %d", &status);
+      if (status >= 200 && status < 300) {
+        ++ok_;
+      } else if (first_error_.empty()) {
+        first_error_ = in_.substr(0, std::min<size_t>(head_end + 4 + length, 600));
+      }
+      ++answered_;
+      in_.erase(0, head_end + 4 + length);
+    }
+    return done();
+  }
+  bool done() const { return broken_ || answered_ >= count_; }
+  int64_t ok() const { return ok_; }
+  const std::string& first_error() const { return first_error_; }
+
+ private:
+  int fd_;
+  int64_t count_ = 0;
+  std::thread sender_;
+  std::string in_;
+  int64_t answered_ = 0;
+  int64_t ok_ = 0;
+  bool broken_ = false;
+  std::string first_error_;
+};
+
+std::string HttpRequestText(std::string_view method, const std::string& target,
+                            std::string_view content_type, const std::string& body) {
+  std::string r(method);
+  r += ' ';
+  r += target;
+  r += " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: server_bench/1\r\nAccept: application/json\r\n"
+       "Content-Type: ";
+  r += content_type;
+  r += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  r += body;
+  return r;
+}
+
+void BenchWrites(const Flags& flags) {
+  const int64_t n = flags.writes;
+  constexpr size_t kPods = 100;  // updates go round robin over these
+  struct Case {
+    const char* name;
+    // The request for write `i` (HTTP), or nullptr for in-process writes.
+    std::function<std::string(int64_t)> make;
+  };
+  const std::string base = "/api/v1/namespaces/writes/pods";
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kPods; ++i) names.push_back(PodName(BenchPod(i, 0)));
+  const Case cases[] = {
+      {"writes: create Pod (POST)",
+       [&](int64_t i) {
+         std::string pod = BenchPod(kPods + static_cast<size_t>(i), MonoNs());
+         return HttpRequestText("POST", base, "application/json", pod);
+       }},
+      {"writes: update Pod (PUT)",
+       [&](int64_t i) {
+         const size_t k = static_cast<size_t>(i) % kPods;
+         return HttpRequestText("PUT", base + "/" + names[k], "application/json",
+                                BenchPod(k, MonoNs()));
+       }},
+      {"writes: label patch of a Pod (merge PATCH)",
+       [&](int64_t i) {
+         const size_t k = static_cast<size_t>(i) % kPods;
+         std::string patch = R"({"metadata":{"labels":{"bench-seq":")" + std::to_string(i) +
+                             R"("},"annotations":{"kinf.io/bench-t":")" + std::to_string(MonoNs()) +
+                             R"("}}})";
+         return HttpRequestText("PATCH", base + "/" + names[k], "application/merge-patch+json",
+                                patch);
+       }},
+      {"writes: in-process Apply of a ConfigMap", nullptr},
+  };
+  for (const Case& c : cases) {
+    if (const char* only = std::getenv("SERVER_BENCH_WRITE_CASE");
+        only != nullptr && std::string_view(c.name).find(only) == std::string_view::npos) {
+      continue;
+    }
+    std::map<std::string, std::vector<double>> m;
+    for (int rep = 0; rep < flags.reps; ++rep) {
+      ServerProcess server(flags.threads);
+      WatchFleet fleet;
+      if (c.make) {
+        HttpConnection setup(server.port());
+        PipelinedWriter ns(server.port());
+        ns.Start(
+            [&](int64_t i) {
+              if (i == 0) {
+                return HttpRequestText("POST", "/api/v1/namespaces", "application/json",
+                                       R"({"apiVersion":"v1","kind":"Namespace",)"
+                                       R"("metadata":{"name":"writes"}})");
+              }
+              return HttpRequestText("POST", base, "application/json",
+                                     BenchPod(static_cast<size_t>(i - 1), 0));
+            },
+            kPods + 1);
+        while (!ns.ReadSome()) {
+        }
+        if (ns.ok() != kPods + 1) Fail(std::string(c.name) + ": setup: " + ns.first_error());
+        // Watch from now: no synthetic ADDED events (a list first gives the resourceVersion).
+        HttpConnection::Response list = setup.Get(base + "?limit=1", "application/json", true);
+        constexpr std::string_view kRv = R"("resourceVersion":")";
+        size_t p = list.body.find(kRv);
+        std::string rv =
+            p == std::string::npos
+                ? "0"
+                : list.body.substr(p + kRv.size(),
+                                   list.body.find('"', p + kRv.size()) - p - kRv.size());
+        if (!fleet.Open(server.port(), base + "?watch=true&resourceVersion=" + rv, 1) ||
+            !WaitForWatches(server, fleet, 1)) {
+          return;
+        }
+        fleet.ResetCounts();
+        const double cpu0 = server.ReadStats().cpu_s;
+        const int64_t t0 = MonoNs();
+        PipelinedWriter writer(server.port());
+        writer.Start(c.make, n);
+        bool all = false;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (!all && std::chrono::steady_clock::now() < deadline) {
+          bool answered = writer.ReadSome();
+          fleet.Poll(answered ? 10 : 0);
+          all = answered && fleet.total_events() >= n;
+        }
+        const double wall = static_cast<double>(MonoNs() - t0) / 1e9;
+        const double cpu = server.ReadStats().cpu_s - cpu0;
+        if (writer.ok() != n || fleet.total_events() != n) {
+          Fail(std::string(c.name) + ": " + std::to_string(writer.ok()) + " of " +
+               std::to_string(n) + " answered 2xx, " + std::to_string(fleet.total_events()) +
+               " events watched; first error: " + writer.first_error());
+        }
+        m["writes_per_s_wall"].push_back(static_cast<double>(n) / wall);
+        m["writes_per_server_cpu_s"].push_back(static_cast<double>(n) / cpu);
+        m["server_cpu_us_per_write"].push_back(cpu * 1e6 / static_cast<double>(n));
+      } else {
+        server.Call("write fanout 1 1000 3800");
+        if (!fleet.Open(server.port(), "/api/v1/namespaces/fanout/configmaps?watch=true", 1) ||
+            !WaitForWatches(server, fleet, 1)) {
+          return;
+        }
+        fleet.PollUntil([&] { return fleet.min_events() >= 1; }, std::chrono::seconds(30));
+        const double cpu0 = server.ReadStats().cpu_s;
+        FanoutRun run = RunWrites(server, fleet, n, 1e9, 3800);
+        const double cpu = server.ReadStats().cpu_s - cpu0;
+        m["writes_per_s_wall"].push_back(static_cast<double>(n) / run.deliver_seconds);
+        m["writes_per_server_cpu_s"].push_back(static_cast<double>(n) / cpu);
+        m["server_cpu_us_per_write"].push_back(cpu * 1e6 / static_cast<double>(n));
+        m["watch_p50_ms"].push_back(run.p50_ms);
+        m["watch_p99_ms"].push_back(run.p99_ms);
+      }
+    }
+    Report(c.name, std::move(m));
+  }
+}
+
 int Main(int argc, char** argv) {
   if (argc >= 3 && std::string_view(argv[1]) == "--serve-child") {
     return ServeChild(std::atoi(argv[2]));
@@ -1025,6 +1254,8 @@ int Main(int argc, char** argv) {
       flags.threads = std::atoi(v);
     } else if (k == "--fanout-seconds") {
       flags.fanout_seconds = std::atof(v);
+    } else if (k == "--writes") {
+      flags.writes = std::strtoll(v, nullptr, 10);
     } else if (k == "--only") {
       flags.only = v;
     } else if (k == "--json") {
@@ -1032,11 +1263,12 @@ int Main(int argc, char** argv) {
     } else if (k == "--server") {
       g_server_binary = v;
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--pods N] [--reps N] [--watchers N] [--idle-watchers N] "
-                   "[--threads N] [--fanout-seconds S] [--only seed,list,watch] [--json FILE] "
-                   "[--server OTHER_SERVER_BENCH]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--pods N] [--reps N] [--watchers N] [--idle-watchers N] "
+          "[--threads N] [--fanout-seconds S] [--writes N] [--only seed,list,watch,writes] "
+          "[--json FILE] [--server OTHER_SERVER_BENCH]\n",
+          argv[0]);
       return 2;
     }
   }
@@ -1051,6 +1283,7 @@ int Main(int argc, char** argv) {
   if (flags.only.find("seed") != std::string::npos || flags.only.find("list") != std::string::npos)
     BenchSeedAndList(flags);
   if (flags.only.find("watch") != std::string::npos) BenchWatch(flags);
+  if (flags.only.find("writes") != std::string::npos) BenchWrites(flags);
   const std::string json = Json();
   if (!flags.json_path.empty()) {
     std::ofstream(flags.json_path) << json;

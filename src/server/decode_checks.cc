@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -184,12 +185,23 @@ std::optional<std::string> ScanJsonText(std::string_view text, size_t max_depth)
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     switch (c) {
-      case '"':
-        // Skip the string; an unterminated one is the parser's to report.
-        for (++i; i < text.size() && text[i] != '"'; ++i) {
-          if (text[i] == '\\') ++i;
+      case '"': {
+        // Skip the string (memchr to each quote; one preceded by an odd run of backslashes is
+        // escaped); an unterminated one is the parser's to report.
+        const size_t open = i;
+        for (;;) {
+          const void* q = std::memchr(text.data() + i + 1, '"', text.size() - i - 1);
+          if (q == nullptr) {
+            i = text.size();
+            break;
+          }
+          i = static_cast<size_t>(static_cast<const char*>(q) - text.data());
+          size_t backslashes = 0;
+          while (i - backslashes - 1 > open && text[i - backslashes - 1] == '\\') ++backslashes;
+          if (backslashes % 2 == 0) break;
         }
         break;
+      }
       case '{':
       case '[':
         if (++depth > max_depth) return std::string(kExceededMaxDepth);
