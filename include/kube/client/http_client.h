@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -105,6 +106,16 @@ class HttpStream {
   virtual void Resume() noexcept = 0;
 };
 
+// A client's connection counters (`HttpClient::Stats`), for metrics and tests.
+struct HttpClientStats {
+  // TCP connections opened so far (to the server, or to the proxy), including attempts that failed
+  // and connections since closed. Over TLS each is one handshake.
+  uint64_t connections_opened = 0;
+  // Whether the server's last answer that told came over HTTP/2, so that requests and watches share
+  // connections, up to the server's stream limit on each.
+  bool http2 = false;
+};
+
 // Thread-safe: any number of threads may issue requests at once.
 class HttpClient {
  public:
@@ -145,6 +156,9 @@ class HttpClient {
   // (`Accept: application/vnd.kubernetes.protobuf, application/json`) when they read built-in
   // kinds (client/rest_client.h). Custom resources are always read as JSON.
   virtual bool prefer_protobuf() const { return true; }
+
+  // Connection counters; cheap (no lock). An `HttpClient` without them returns zeros.
+  virtual HttpClientStats Stats() const { return {}; }
 };
 
 struct HttpClientOptions {
