@@ -8,8 +8,11 @@
 //
 // `MakeCurlHttpClient` builds the implementation on libcurl: one I/O thread per client drives
 // every request and stream through a curl multi handle, so threads do not grow with the number of
-// watches; connections are reused, and HTTP/2 is used (and multiplexed) where a TLS server offers
-// it. Credentials never appear in a Status message or a log line.
+// watches; connections are reused, and HTTP/2 is used where a TLS server offers it. Over HTTP/2
+// requests and watches share connections as client-go's do: as many streams on one connection as
+// the server allows (SETTINGS_MAX_CONCURRENT_STREAMS), a new connection, one at a time, only when
+// all are taken; over HTTP/1.1 each concurrent transfer has a connection of its own, so that none
+// waits for another to end. Credentials never appear in a Status message or a log line.
 #ifndef KUBE_CLIENT_HTTP_CLIENT_H_
 #define KUBE_CLIENT_HTTP_CLIENT_H_
 

@@ -5,8 +5,9 @@
 //
 // Prints its port on the first line of stdout and exits when stdin closes, so that it never
 // outlives the process that started it.
-//   /stats                 {"connections": TLS handshakes so far, "streams": requests so far,
-//                           "open": requests in progress}
+//   /stats                 {"tcp": TCP connections accepted so far, "connections": TLS
+//                           handshakes completed so far, "streams": requests so far, "open":
+//                           requests in progress}
 //   ...?watch=1...         a watch: one ADDED event for a Pod named after the request, then held
 //                          open until the client leaves
 //   anything else          200 {"kind":"Status","status":"Success"}
@@ -15,6 +16,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 
 const [cert, key, maxStreams, protocol = 'h2'] = process.argv.slice(2);
+let tcp = 0;
 let connections = 0;
 let streams = 0;
 let open = 0;
@@ -26,7 +28,7 @@ function handle(req, res) {
   res.on('close', () => --open);
   if (req.url === '/stats') {
     res.writeHead(200, {'content-type': 'application/json'});
-    res.end(JSON.stringify({connections, streams, open}));
+    res.end(JSON.stringify({tcp, connections, streams, open}));
     return;
   }
   if (req.url.includes('watch=1') || req.url.includes('watch=true')) {
@@ -51,6 +53,7 @@ const server = protocol === 'h1'
     ? https.createServer(tls, handle)
     : http2.createSecureServer(
           {...tls, settings: {maxConcurrentStreams: Number(maxStreams)}}, handle);
+server.on('connection', () => ++tcp);
 server.on('secureConnection', () => ++connections);
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
 process.stdin.on('end', () => process.exit(0));
