@@ -38,7 +38,8 @@ for ((rep = 1; rep <= reps; ++rep)); do
     coproc server { exec node "$here/../tests/client/testdata/h2_server.mjs" "$tmp/cert.pem" \
       "$tmp/key.pem" "$max_streams" h2; }
     read -r port <&"${server[0]}"
-    line=$("$bin" "https://127.0.0.1:$port" "$tmp/cert.pem" "$watches" "${extra[@]}")
+    line=$("$bin" "https://127.0.0.1:$port" "$tmp/cert.pem" "$watches" "${extra[@]}" 2>"$tmp/err") ||
+      line="{\"failed\":\"$(tr -d '"\n' <"$tmp/err")\"}"
     exec {server[1]}>&-  # the server exits when its stdin closes
     wait "$server_PID" 2>/dev/null || true
     echo "$label $line" | tee -a "$results"
@@ -53,7 +54,13 @@ for line in open(sys.argv[1]):
     runs.setdefault(label, []).append(json.loads(js))
 print(f"{'label':<8} {'runs':>4} {'TCP conns':>9} {'TLS handshakes':>14} {'RSS MiB':>8} "
       f"{'RSS growth MiB':>14} {'s to all events':>15}")
-for label, rs in runs.items():
+for label, all_runs in runs.items():
+    for r in all_runs:
+        if 'failed' in r:
+            print(f"{label}: a run failed: {r['failed']}")
+    rs = [r for r in all_runs if 'failed' not in r]
+    if not rs:
+        continue
     med = lambda f: statistics.median(f(r) for r in rs)
     print(f"{label:<8} {len(rs):>4} {med(lambda r: r['server']['tcp']):>9} "
           f"{med(lambda r: r['server']['connections']):>14} {med(lambda r: r['rss_kib']) / 1024:>8.1f} "

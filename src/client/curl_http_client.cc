@@ -151,30 +151,35 @@ struct Auth {
 // connection with a free stream: each watch started while the first TLS handshake is under way
 // gets a connection of its own, and so does each one after the first connection's streams (the
 // server's SETTINGS_MAX_CONCURRENT_STREAMS) are taken. `CURLOPT_PIPEWAIT` ("wait for a connection
-// that may multiplex") covers the first case only, and against an HTTP/1.1 server it parks a
+// that may multiplex") covers the first case only; it lets libcurl put transfers on a new
+// connection before the server's SETTINGS have said how many streams it takes (the excess then
+// waits inside nghttp2 for other streams to end); and against an HTTP/1.1 server it parks a
 // transfer until another transfer ends, which for a watch may be never. So for a TLS server (the
 // only kind HTTP/2 is negotiated with, by ALPN) the loop steers:
-// - until a first response tells the protocol, transfers wait (PIPEWAIT) for the first connection
-//   (`CURLMOPT_MAX_HOST_CONNECTIONS` 1);
-// - HTTP/1.1: the limit is lifted and waiting transfers restart without PIPEWAIT, each on a
+// - while a connection is being opened (from its socket to its first response), every other
+//   transfer that needs one is held out of curl, and handed back when the connection has
+//   answered: by then the server's SETTINGS have arrived and its protocol is known;
+// - HTTP/1.1: the connection limit is lifted and transfers go without PIPEWAIT, each on a
 //   connection of its own, so that none waits for another to end;
-// - HTTP/2: transfers wait for a free stream. When no stream is free and no connection is being
-//   opened, the limit rises by one: one new connection at a time, whose first response lets the
-//   waiting transfers move onto it. The limit never falls, so after connections close it may allow
-//   up to as many as were once needed at the same time.
-// Transfers waiting for a connection share its fate: when opening it fails (refused, unreachable,
+// - HTTP/2: transfers go with PIPEWAIT and take free streams. Those left without one, when no
+//   connection is being opened, raise the limit (`CURLMOPT_MAX_HOST_CONNECTIONS`, 1 at first) by
+//   one, and one of them opens the new connection while the others are held: one new connection
+//   at a time. The limit never falls, so after connections close it may allow up to as many as
+//   were once needed at the same time.
+// Transfers held for a connection share its fate: when opening it fails (refused, unreachable,
 // TLS), they fail with the same error, as requests waiting for one dial do in Go's HTTP/2
-// transport, rather than each trying again in turn.
+// transport, rather than each trying again in turn. Time held does not count towards a request's
+// timeout; it is bounded by the opening connection's `connect_timeout`.
 struct ConnectionPool {
   enum class Protocol { kUnknown, kHttp1, kHttp2 };
   bool tls = false;  // HTTP/2 possible; otherwise nothing here applies
   Protocol protocol = Protocol::kUnknown;
   long host_limit = 1;           // NOLINT(runtime/int): CURLMOPT_MAX_HOST_CONNECTIONS
-  int waiting = 0;               // added to curl, no connection yet
+  int waiting = 0;               // in curl with PIPEWAIT, no connection yet
   int connecting = 0;            // opened a connection that has not answered yet
+  int held = 0;                  // held out of curl until a connection answers
   bool growing = false;          // host_limit raised; the new connection is not open yet
-  bool kicked = false;           // waiting transfers restarted since the last answer
-  bool switch_to_http1 = false;  // learned HTTP/1.1 while transfers wait
+  bool switch_to_http1 = false;  // learned HTTP/1.1: lift the limit, release without PIPEWAIT
   std::atomic<uint64_t> connections_opened{0};
   std::atomic<bool> http2{false};
 };
@@ -231,6 +236,7 @@ struct Transfer {
   ConnectionPool* pool = nullptr;  // set while in the loop's multi handle
   bool pool_waiting = false;       // counted in `pool->waiting`
   bool pool_connecting = false;    // counted in `pool->connecting`
+  bool pool_held = false;          // counted in `pool->held`; not in the multi handle
   bool answered = false;           // a status line arrived
 };
 
@@ -442,10 +448,15 @@ class Loop {
     }
   }
 
-  // Hands `t` to curl, telling it whether to wait for a connection that may multiplex.
-  CURLMcode Admit(Transfer& t) {
+  // Hands `t` to curl, telling it whether to wait for a connection that may multiplex; or, while a
+  // connection is being opened and unless `opens` (it is to open the next one), holds it.
+  CURLMcode Admit(Transfer& t, bool opens = false) {
     t.pool = &pool_;
     bool steer = pool_.tls && pool_.protocol != ConnectionPool::Protocol::kHttp1;
+    if (steer && !opens && (pool_.connecting > 0 || pool_.growing)) {
+      Hold(t);  // until the connection being opened answers
+      return CURLM_OK;
+    }
     curl_easy_setopt(t.easy, CURLOPT_PIPEWAIT, steer ? 1L : 0L);
     if (steer) {
       t.pool_waiting = true;
@@ -460,8 +471,10 @@ class Loop {
   void Forget(Transfer& t) {
     if (t.pool_waiting) --pool_.waiting;
     if (t.pool_connecting) --pool_.connecting;
+    if (t.pool_held) --pool_.held;
     t.pool_waiting = false;
     t.pool_connecting = false;
+    t.pool_held = false;
     t.pool = nullptr;
   }
 
@@ -479,18 +492,18 @@ class Loop {
     }
   }
 
-  // The connection `opener` was opening failed with `rc`: every transfer waiting for a connection
-  // fails with the same error instead of trying again one after another.
+  // The connection `opener` was opening failed with `rc`: every transfer held or waiting for a
+  // connection fails with the same error instead of trying again one after another.
   void FailWaiting(CURLcode rc, const Transfer& opener) {
     if (pool_.protocol == ConnectionPool::Protocol::kHttp1) return;
     std::vector<std::shared_ptr<Transfer>> failed;
     for (auto it = transfers_.begin(); it != transfers_.end();) {
       Transfer& w = *it->second;
-      if (!w.pool_waiting || w.pool_connecting) {
+      if (!w.pool_held && !(w.pool_waiting && !w.pool_connecting)) {
         ++it;
         continue;
       }
-      curl_multi_remove_handle(multi_, w.easy);
+      if (!w.pool_held) curl_multi_remove_handle(multi_, w.easy);
       Forget(w);
       failed.push_back(std::move(it->second));
       it = transfers_.erase(it);
@@ -501,37 +514,51 @@ class Loop {
     }
   }
 
-  // Restarts the transfers that wait for a connection (none of them is opening one), so that curl
-  // places each again: on a connection with a free stream, else waiting (`pipewait`) or, without
-  // it, on a new connection.
-  void RestartWaiting(bool pipewait) {
+  // Takes the transfers waiting in curl for a connection (other than those opening one) out of
+  // the multi handle, to be released once a connection answers. `keep_one`: leave the first in
+  // curl, to open the connection.
+  void HoldWaiting(bool keep_one) {
+    for (auto& [easy, t] : transfers_) {
+      if (!t->pool_waiting || t->pool_connecting) continue;
+      if (keep_one) {
+        // Restarted, so that curl sees the raised limit (a transfer parked by the limit is
+        // otherwise looked at again only when another transfer ends).
+        keep_one = false;
+        curl_multi_remove_handle(multi_, easy);
+        Forget(*t);
+        if (Admit(*t, /*opens=*/true) != CURLM_OK) Hold(*t);
+        continue;
+      }
+      curl_multi_remove_handle(multi_, easy);
+      Forget(*t);
+      Hold(*t);
+    }
+  }
+
+  void Hold(Transfer& t) {
+    t.pool = &pool_;
+    t.pool_held = true;
+    ++pool_.held;
+  }
+
+  // Hands every held transfer back to curl (see Admit).
+  void ReleaseHeld() {
     std::vector<std::shared_ptr<Transfer>> failed;
     for (auto it = transfers_.begin(); it != transfers_.end();) {
-      Transfer& w = *it->second;
-      if (!w.pool_waiting || w.pool_connecting) {
+      Transfer& t = *it->second;
+      if (!t.pool_held) {
         ++it;
         continue;
       }
-      curl_multi_remove_handle(multi_, w.easy);
-      Forget(w);
-      CURLMcode mc;
-      if (pipewait) {
-        mc = Admit(w);
-      } else {
-        w.pool = &pool_;
-        curl_easy_setopt(w.easy, CURLOPT_PIPEWAIT, 0L);
-        mc = curl_multi_add_handle(multi_, w.easy);
-        if (mc != CURLM_OK) Forget(w);
-      }
-      if (mc != CURLM_OK) {
+      Forget(t);
+      if (CURLMcode mc = Admit(t); mc != CURLM_OK) {
+        std::string message = t.display + ": " + curl_multi_strerror(mc);
         failed.push_back(std::move(it->second));
         it = transfers_.erase(it);
+        Complete(*failed.back(), InternalError(std::move(message)));
         continue;
       }
       ++it;
-    }
-    for (const std::shared_ptr<Transfer>& w : failed) {
-      Complete(*w, InternalError(w->display + ": could not restart the transfer"));
     }
   }
 
@@ -540,32 +567,39 @@ class Loop {
     ConnectionPool& p = pool_;
     if (!p.tls) return;
     if (p.switch_to_http1) {
+      // Waiting transfers restart without PIPEWAIT, each opening its own connection.
       p.switch_to_http1 = false;
       curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-      RestartWaiting(/*pipewait=*/false);
+      HoldWaiting(/*keep_one=*/false);
+      ReleaseHeld();
+      return;
+    }
+    if (p.protocol == ConnectionPool::Protocol::kHttp1) return;
+    if (p.connecting > 0) {
+      // Nothing else goes onto a connection before the one being opened has answered.
+      if (p.waiting > 0) HoldWaiting(/*keep_one=*/false);
+      return;
+    }
+    if (p.held > 0) {
+      if (p.growing && p.waiting > 0) return;  // the new connection is still being set up
+      p.growing = false;
+      ReleaseHeld();
       return;
     }
     if (p.waiting == 0) {
       p.growing = false;
-      p.kicked = false;
       return;
     }
-    if (p.protocol != ConnectionPool::Protocol::kHttp2 || p.connecting > 0 || p.growing) return;
-    // Transfers wait, and no connection is being opened. First let curl place them again (a
-    // connection that has just answered may have room); if they still wait, every stream is
-    // taken: allow one more connection.
-    if (p.kicked) {
-      ++p.host_limit;
-      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, p.host_limit);
-      p.growing = true;
-      p.kicked = false;
-      KUBE_LOG(kDebug, kComponent)
-          << "HTTP/2: " << p.waiting << " transfers wait for a stream; allowing connection "
-          << p.host_limit;
-    } else {
-      p.kicked = true;
-    }
-    RestartWaiting(/*pipewait=*/true);
+    if (p.protocol != ConnectionPool::Protocol::kHttp2 || p.growing) return;
+    // Transfers wait in curl after every connection has answered: all streams are taken. Allow
+    // one more connection; one transfer opens it, the others are held until it answers.
+    ++p.host_limit;
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, p.host_limit);
+    p.growing = true;
+    KUBE_LOG(kDebug, kComponent) << "HTTP/2: " << p.waiting
+                                 << " transfers wait for a stream; opening connection "
+                                 << p.host_limit;
+    HoldWaiting(/*keep_one=*/true);
   }
 
   static void Complete(Transfer& t, Status s) {
@@ -628,7 +662,6 @@ void NoteAnswer(Transfer& t, std::string_view status_line) {
   if (t.pool_connecting) {
     t.pool_connecting = false;
     --p->connecting;
-    p->kicked = false;
   }
 }
 

@@ -226,6 +226,27 @@ TEST_F(Http2Test, WatchesAndRequestsUseOneConnectionPerStreamLimit) {
   EXPECT_EQ(http->Stats().connections_opened, 4u);
 }
 
+TEST_F(Http2Test, StreamLimitBelowLibcurlsDefaultHoldsFromTheFirstConnection) {
+  // libcurl assumes 100 streams until the server's SETTINGS arrive; transfers placed on a new
+  // connection before then would wait inside nghttp2 for other streams to end. 25 watches, 10
+  // streams per connection: 3 connections, and every watch is served at once.
+  NodeH2Server server(node_, pki_, 10);
+  ASSERT_TRUE(server.ok());
+  auto http = ClientFor(server.url());
+  ResourceClient pods(http, {"", "v1", "pods"}, "default");
+  constexpr int kWatches = 25;
+  EventCounter events;
+  std::vector<WatchHandle> watches;
+  for (int i = 0; i < kWatches; ++i) {
+    watches.push_back(pods.WatchAsync({}, [&](WatchEvent e) {
+      if (e.type == WatchEventType::kAdded) events.Add();
+    }));
+  }
+  ASSERT_TRUE(events.WaitFor(kWatches)) << events.count();
+  EXPECT_EQ(http->Stats().connections_opened, 3u);
+  EXPECT_EQ(StatOf(*http, "connections"), 3);  // this request takes the 26th stream
+}
+
 TEST_F(Http2Test, TransfersWaitingForAFailedConnectionFailWithItsError) {
   // Nothing listens: the first connection is refused, and the watches waiting for it end with the
   // same error at once instead of each trying in turn.
