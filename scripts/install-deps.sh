@@ -12,6 +12,9 @@ packages=(
   libclang-rt-14-dev  # libFuzzer and the clang sanitizer runtimes (scripts/fuzz.sh)
   # The Python module (python/, KUBE_INFORMER_BUILD_PYTHON) and its tests, for /usr/bin/python3.
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
+  # node's built-in http2 module is the loopback HTTP/2 server of tests/client/http2_test.cc
+  # (skipped without it) and bench/h2_watches.sh.
+  nodejs
 )
 
 missing=()

@@ -147,6 +147,45 @@ struct Auth {
   std::optional<ExecCredential> exec;  // the credential used, for InvalidateIfCurrent
 };
 
+// --- Connection sharing -----------------------------------------------------------------------
+//
+// Left alone, libcurl 7.88 opens a connection for every transfer that finds no established HTTP/2
+// connection with a free stream: each watch started while the first TLS handshake is under way
+// gets a connection of its own, and so does each one after the first connection's streams (the
+// server's SETTINGS_MAX_CONCURRENT_STREAMS) are taken. `CURLOPT_PIPEWAIT` ("wait for a connection
+// that may multiplex") covers the first case only; it lets libcurl put transfers on a new
+// connection before the server's SETTINGS have said how many streams it takes (the excess then
+// waits inside nghttp2 for other streams to end); and against an HTTP/1.1 server it parks a
+// transfer until another transfer ends, which for a watch may be never. So for a TLS server (the
+// only kind HTTP/2 is negotiated with, by ALPN) the loop steers:
+// - while a connection is being opened (from its socket to its first response), every other
+//   transfer that needs one is held out of curl, and handed back when the connection has
+//   answered: by then the server's SETTINGS have arrived and its protocol is known;
+// - HTTP/1.1: the connection limit is lifted and transfers go without PIPEWAIT, each on a
+//   connection of its own, so that none waits for another to end;
+// - HTTP/2: transfers go with PIPEWAIT and take free streams. Those left without one, when no
+//   connection is being opened, raise the limit (`CURLMOPT_MAX_HOST_CONNECTIONS`, 1 at first) by
+//   one, and one of them opens the new connection while the others are held: one new connection
+//   at a time. The limit never falls, so after connections close it may allow up to as many as
+//   were once needed at the same time.
+// Transfers held for a connection share its fate: when opening it fails (refused, unreachable,
+// TLS), they fail with the same error, as requests waiting for one dial do in Go's HTTP/2
+// transport, rather than each trying again in turn. Time held does not count towards a request's
+// timeout; it is bounded by the opening connection's `connect_timeout`.
+struct ConnectionPool {
+  enum class Protocol { kUnknown, kHttp1, kHttp2 };
+  bool tls = false;  // HTTP/2 possible; otherwise nothing here applies
+  Protocol protocol = Protocol::kUnknown;
+  long host_limit = 1;           // NOLINT(runtime/int): CURLMOPT_MAX_HOST_CONNECTIONS
+  int waiting = 0;               // in curl with PIPEWAIT, no connection yet
+  int connecting = 0;            // opened a connection that has not answered yet
+  int held = 0;                  // held out of curl until a connection answers
+  bool growing = false;          // host_limit raised; the new connection is not open yet
+  bool switch_to_http1 = false;  // learned HTTP/1.1: lift the limit, release without PIPEWAIT
+  std::atomic<uint64_t> connections_opened{0};
+  std::atomic<bool> http2{false};
+};
+
 // --- Transfers ------------------------------------------------------------------------------
 
 struct Transfer {
@@ -194,6 +233,13 @@ struct Transfer {
   std::atomic<bool> want_pause{false};
   bool paused_in_curl = false;  // loop thread only
   bool callback_threw = false;  // loop thread only
+
+  // Connection sharing (loop thread only; ConnectionPool).
+  ConnectionPool* pool = nullptr;  // set while in the loop's multi handle
+  bool pool_waiting = false;       // counted in `pool->waiting`
+  bool pool_connecting = false;    // counted in `pool->connecting`
+  bool pool_held = false;          // counted in `pool->held`; not in the multi handle
+  bool answered = false;           // a status line arrived
 };
 
 Status StatusForCurl(CURLcode rc, const Transfer& t) {
@@ -229,8 +275,9 @@ class Loop {
     Status status;  // kFail, kCancel
   };
 
-  static std::shared_ptr<Loop> Start() {
-    auto loop = std::make_shared<Loop>();
+  // `tls`: the server is reached over TLS, so HTTP/2 may be negotiated (ConnectionPool).
+  static std::shared_ptr<Loop> Start(bool tls) {
+    auto loop = std::make_shared<Loop>(tls);
     loop->thread_ = std::thread([loop] {
       pthread_setname_np(pthread_self(), "kube-http");  // for profilers and /proc
       loop->Run();
@@ -238,8 +285,21 @@ class Loop {
     return loop;
   }
 
-  Loop() : multi_(curl_multi_init()) {
+  explicit Loop(bool tls) : multi_(curl_multi_init()) {
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, long{CURLPIPE_MULTIPLEX});
+    // libcurl's default caps streams per connection at 100; let the server's
+    // SETTINGS_MAX_CONCURRENT_STREAMS decide (kube-apiserver: 250), as Go's transport does up to
+    // 1,000.
+    curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+    pool_.tls = tls;
+    if (tls) curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, pool_.host_limit);
+  }
+
+  HttpClientStats Stats() const {
+    HttpClientStats s;
+    s.connections_opened = pool_.connections_opened.load(std::memory_order_relaxed);
+    s.http2 = pool_.http2.load(std::memory_order_relaxed);
+    return s;
   }
 
   // Queues a command for the loop; false once shutting down.
@@ -313,6 +373,7 @@ class Loop {
       int running = 0;
       curl_multi_perform(multi_, &running);
       ReapFinished();
+      Balance();
       // Waits for socket activity, curl's own timers or a wake-up; the 1 s cap only bounds how
       // long a lost wake-up could go unnoticed.
       curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
@@ -320,6 +381,7 @@ class Loop {
     // Shutdown: every transfer still in flight ends with kCancelled.
     for (auto& [easy, t] : transfers_) {
       curl_multi_remove_handle(multi_, easy);
+      Forget(*t);
       Complete(*t, CancelledError(t->display + ": the HTTP client was shut down"));
     }
     transfers_.clear();
@@ -335,7 +397,7 @@ class Loop {
           Complete(t, CancelledError(t.display + ": the HTTP client was shut down"));
         } else if (t.cancelled.load()) {
           // Cancelled before it started: nothing to report.
-        } else if (CURLMcode mc = curl_multi_add_handle(multi_, t.easy); mc != CURLM_OK) {
+        } else if (CURLMcode mc = Admit(t); mc != CURLM_OK) {
           Complete(t, InternalError(t.display + ": " + curl_multi_strerror(mc)));
         } else {
           transfers_.emplace(t.easy, c.transfer);
@@ -344,6 +406,7 @@ class Loop {
       case Op::kRemove:
         if (auto it = transfers_.find(t.easy); it != transfers_.end()) {
           curl_multi_remove_handle(multi_, t.easy);
+          Forget(t);
           transfers_.erase(it);
         }
         break;
@@ -360,6 +423,7 @@ class Loop {
         // Only a transfer still in flight: one that has completed has reported already.
         if (auto it = transfers_.find(t.easy); it != transfers_.end()) {
           curl_multi_remove_handle(multi_, t.easy);
+          Forget(t);
           transfers_.erase(it);
           Complete(t, std::move(c.status));
         }
@@ -378,12 +442,169 @@ class Loop {
       std::shared_ptr<Transfer> t = std::move(it->second);
       transfers_.erase(it);
       curl_multi_remove_handle(multi_, easy);
+      bool opened_failed_connection = t->pool_connecting && IsConnectionFailure(rc);
+      Forget(*t);
+      if (opened_failed_connection) FailWaiting(rc, *t);
       Status s = StatusForCurl(rc, *t);
       if (!t->limit_error.empty()) s = DataLossError(t->display + ": " + t->limit_error);
       if (t->callback_threw) s = InternalError(t->display + ": a stream callback threw");
       if (t->sink_threw) s = InternalError(t->display + ": the response body sink threw");
       Complete(*t, std::move(s));
     }
+  }
+
+  // Hands `t` to curl, telling it whether to wait for a connection that may multiplex; or, while a
+  // connection is being opened and unless `opens` (it is to open the next one), holds it.
+  CURLMcode Admit(Transfer& t, bool opens = false) {
+    t.pool = &pool_;
+    bool steer = pool_.tls && pool_.protocol != ConnectionPool::Protocol::kHttp1;
+    if (steer && !opens && (pool_.connecting > 0 || pool_.growing)) {
+      Hold(t);  // until the connection being opened answers
+      return CURLM_OK;
+    }
+    curl_easy_setopt(t.easy, CURLOPT_PIPEWAIT, steer ? 1L : 0L);
+    if (steer) {
+      t.pool_waiting = true;
+      ++pool_.waiting;
+    }
+    CURLMcode mc = curl_multi_add_handle(multi_, t.easy);
+    if (mc != CURLM_OK) Forget(t);
+    return mc;
+  }
+
+  // `t` has left the multi handle.
+  void Forget(Transfer& t) {
+    if (t.pool_waiting) --pool_.waiting;
+    if (t.pool_connecting) --pool_.connecting;
+    if (t.pool_held) --pool_.held;
+    t.pool_waiting = false;
+    t.pool_connecting = false;
+    t.pool_held = false;
+    t.pool = nullptr;
+  }
+
+  // Errors that mean a connection could not be opened, which transfers waiting for it share.
+  static bool IsConnectionFailure(CURLcode rc) {
+    switch (rc) {
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The connection `opener` was opening failed with `rc`: every transfer held or waiting for a
+  // connection fails with the same error instead of trying again one after another.
+  void FailWaiting(CURLcode rc, const Transfer& opener) {
+    if (pool_.protocol == ConnectionPool::Protocol::kHttp1) return;
+    std::vector<std::shared_ptr<Transfer>> failed;
+    for (auto it = transfers_.begin(); it != transfers_.end();) {
+      Transfer& w = *it->second;
+      if (!w.pool_held && !(w.pool_waiting && !w.pool_connecting)) {
+        ++it;
+        continue;
+      }
+      if (!w.pool_held) curl_multi_remove_handle(multi_, w.easy);
+      Forget(w);
+      failed.push_back(std::move(it->second));
+      it = transfers_.erase(it);
+    }
+    for (const std::shared_ptr<Transfer>& w : failed) {
+      std::memcpy(w->errbuf, opener.errbuf, sizeof(w->errbuf));
+      Complete(*w, StatusForCurl(rc, *w));
+    }
+  }
+
+  // Takes the transfers waiting in curl for a connection (other than those opening one) out of
+  // the multi handle, to be released once a connection answers. `keep_one`: leave the first in
+  // curl, to open the connection.
+  void HoldWaiting(bool keep_one) {
+    for (auto& [easy, t] : transfers_) {
+      if (!t->pool_waiting || t->pool_connecting) continue;
+      if (keep_one) {
+        // Restarted, so that curl sees the raised limit (a transfer parked by the limit is
+        // otherwise looked at again only when another transfer ends).
+        keep_one = false;
+        curl_multi_remove_handle(multi_, easy);
+        Forget(*t);
+        if (Admit(*t, /*opens=*/true) != CURLM_OK) Hold(*t);
+        continue;
+      }
+      curl_multi_remove_handle(multi_, easy);
+      Forget(*t);
+      Hold(*t);
+    }
+  }
+
+  void Hold(Transfer& t) {
+    t.pool = &pool_;
+    t.pool_held = true;
+    ++pool_.held;
+  }
+
+  // Hands every held transfer back to curl (see Admit).
+  void ReleaseHeld() {
+    std::vector<std::shared_ptr<Transfer>> failed;
+    for (auto it = transfers_.begin(); it != transfers_.end();) {
+      Transfer& t = *it->second;
+      if (!t.pool_held) {
+        ++it;
+        continue;
+      }
+      Forget(t);
+      if (CURLMcode mc = Admit(t); mc != CURLM_OK) {
+        std::string message = t.display + ": " + curl_multi_strerror(mc);
+        failed.push_back(std::move(it->second));
+        it = transfers_.erase(it);
+        Complete(*failed.back(), InternalError(std::move(message)));
+        continue;
+      }
+      ++it;
+    }
+  }
+
+  // After each round of I/O: see ConnectionPool.
+  void Balance() {
+    ConnectionPool& p = pool_;
+    if (!p.tls) return;
+    if (p.switch_to_http1) {
+      // Waiting transfers restart without PIPEWAIT, each opening its own connection.
+      p.switch_to_http1 = false;
+      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+      HoldWaiting(/*keep_one=*/false);
+      ReleaseHeld();
+      return;
+    }
+    if (p.protocol == ConnectionPool::Protocol::kHttp1) return;
+    if (p.connecting > 0) {
+      // Nothing else goes onto a connection before the one being opened has answered.
+      if (p.waiting > 0) HoldWaiting(/*keep_one=*/false);
+      return;
+    }
+    if (p.held > 0) {
+      if (p.growing && p.waiting > 0) return;  // the new connection is still being set up
+      p.growing = false;
+      ReleaseHeld();
+      return;
+    }
+    if (p.waiting == 0) {
+      p.growing = false;
+      return;
+    }
+    if (p.protocol != ConnectionPool::Protocol::kHttp2 || p.growing) return;
+    // Transfers wait in curl after every connection has answered: all streams are taken. Allow
+    // one more connection; one transfer opens it, the others are held until it answers.
+    ++p.host_limit;
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, p.host_limit);
+    p.growing = true;
+    KUBE_LOG(kDebug, kComponent) << "HTTP/2: " << p.waiting
+                                 << " transfers wait for a stream; opening connection "
+                                 << p.host_limit;
+    HoldWaiting(/*keep_one=*/true);
   }
 
   static void Complete(Transfer& t, Status s) {
@@ -415,6 +636,7 @@ class Loop {
   std::vector<Command> commands_ KUBE_GUARDED_BY(mu_);
   bool stopping_ KUBE_GUARDED_BY(mu_) = false;
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> transfers_;  // loop thread only
+  ConnectionPool pool_;  // loop thread only, except its atomic counters
 };
 
 thread_local const Loop* Loop::current_loop = nullptr;
@@ -424,6 +646,55 @@ thread_local const Loop* Loop::current_loop = nullptr;
 // Whether the body of `t`'s response goes to `body_sink` rather than into `response_body`: only a
 // 2xx answer's, so that error bodies stay whole for the caller to decode.
 bool SinksBody(const Transfer& t) { return t.body_sink && t.status >= 200 && t.status < 300; }
+
+// The first status line of a transfer: the connection it went out on has answered, and says which
+// protocol the server speaks (ConnectionPool).
+void NoteAnswer(Transfer& t, std::string_view status_line) {
+  t.answered = true;
+  ConnectionPool* p = t.pool;
+  if (p == nullptr || !p->tls) return;
+  if (status_line.substr(0, 7) == "HTTP/1.") {
+    if (p->protocol != ConnectionPool::Protocol::kHttp1) {
+      p->protocol = ConnectionPool::Protocol::kHttp1;
+      p->http2.store(false, std::memory_order_relaxed);
+      p->switch_to_http1 = true;
+    }
+  } else if (status_line.substr(0, 6) == "HTTP/2" &&
+             p->protocol == ConnectionPool::Protocol::kUnknown) {
+    p->protocol = ConnectionPool::Protocol::kHttp2;
+    p->http2.store(true, std::memory_order_relaxed);
+  }
+  if (t.pool_connecting) {
+    t.pool_connecting = false;
+    --p->connecting;
+  }
+}
+
+// Called just before `t`'s request is sent: it has a connection.
+int OnPrereq(void* user, char* /*primary_ip*/, char* /*local_ip*/, int /*primary_port*/,
+             int /*local_port*/) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->pool_waiting) {
+    t->pool_waiting = false;
+    --t->pool->waiting;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+
+// Called for each socket curl opens for `t`: a new connection.
+int OnSocketOpened(void* user, curl_socket_t /*fd*/, curlsocktype purpose) {
+  auto* t = static_cast<Transfer*>(user);
+  ConnectionPool* p = t->pool;
+  if (purpose != CURLSOCKTYPE_IPCXN || p == nullptr) return CURL_SOCKOPT_OK;
+  p->connections_opened.fetch_add(1, std::memory_order_relaxed);
+  if (p->tls && p->protocol != ConnectionPool::Protocol::kHttp1 && !t->pool_connecting &&
+      !t->answered) {
+    t->pool_connecting = true;
+    ++p->connecting;
+    p->growing = false;
+  }
+  return CURL_SOCKOPT_OK;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -436,6 +707,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   std::string_view line(data, len);
   if (line.substr(0, 5) == "HTTP/") {  // a new response (after 100 Continue, say)
+    if (!t->answered) NoteAnswer(*t, line);
     t->content_type.clear();
     t->retry_after.reset();
     t->content_length.reset();
@@ -562,7 +834,7 @@ class CurlHttpClient final : public HttpClient {
     GlobalInitOnce();
     auto client = std::shared_ptr<CurlHttpClient>(new CurlHttpClient(config, std::move(options)));
     if (Status s = client->Init(); !s.ok()) return s;
-    client->loop_ = Loop::Start();
+    client->loop_ = Loop::Start(client->tls_);
     return std::shared_ptr<HttpClient>(std::move(client));
   }
 
@@ -579,6 +851,8 @@ class CurlHttpClient final : public HttpClient {
 
   bool prefer_protobuf() const override { return options_.prefer_protobuf; }
   bool parallel_list_decode() const override { return options_.parallel_list_decode; }
+
+  HttpClientStats Stats() const override { return loop_->Stats(); }
 
   Result<HttpResponse> Do(const HttpRequest& request) override {
     const int max_attempts = std::max(1, options_.max_attempts);
@@ -687,6 +961,7 @@ class CurlHttpClient final : public HttpClient {
     std::string port = get(CURLUPART_PORT, CURLU_DEFAULT_PORT);
     std::string path = get(CURLUPART_PATH);
     while (!path.empty() && path.back() == '/') path.pop_back();
+    tls_ = scheme == "https";
     display_base_ = scheme + "://" + host + (get(CURLUPART_PORT).empty() ? "" : ":" + port) + path;
     base_url_ = display_base_;
     if (!config_.tls_server_name.empty() && scheme == "https") {
@@ -763,10 +1038,13 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_2TLS});
-    // No CURLOPT_PIPEWAIT: with it, libcurl 7.88 may queue a new transfer behind a busy HTTP/1.1
-    // connection to the same host instead of opening another, so a watch waited for a different
-    // watch to end (seen in ClientStressTest.ManyStreamsOneThread). HTTP/2 transfers still share
-    // an established connection; only a burst at start may open a few extra.
+    // CURLOPT_PIPEWAIT is set by the loop, per transfer, from what it knows of the server's
+    // protocol (ConnectionPool): never against an HTTP/1.1 server, where libcurl 7.88 would park a
+    // new transfer behind a busy connection until another transfer (a watch) ends.
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &OnSocketOpened);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, t.get());
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 30L);
@@ -861,6 +1139,7 @@ class CurlHttpClient final : public HttpClient {
 
   const RestConfig config_;
   const HttpClientOptions options_;
+  bool tls_ = false;          // https
   std::string base_url_;      // where requests go (may name tls_server_name)
   std::string display_base_;  // the server as configured, for messages
   std::string connect_to_;

@@ -8,13 +8,17 @@
 //
 // `MakeCurlHttpClient` builds the implementation on libcurl: one I/O thread per client drives
 // every request and stream through a curl multi handle, so threads do not grow with the number of
-// watches; connections are reused, and HTTP/2 is used (and multiplexed) where a TLS server offers
-// it. Credentials never appear in a Status message or a log line.
+// watches; connections are reused, and HTTP/2 is used where a TLS server offers it. Over HTTP/2
+// requests and watches share connections as client-go's do: as many streams on one connection as
+// the server allows (SETTINGS_MAX_CONCURRENT_STREAMS), a new connection, one at a time, only when
+// all are taken; over HTTP/1.1 each concurrent transfer has a connection of its own, so that none
+// waits for another to end. Credentials never appear in a Status message or a log line.
 #ifndef KUBE_CLIENT_HTTP_CLIENT_H_
 #define KUBE_CLIENT_HTTP_CLIENT_H_
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -105,6 +109,16 @@ class HttpStream {
   virtual void Resume() noexcept = 0;
 };
 
+// A client's connection counters (`HttpClient::Stats`), for metrics and tests.
+struct HttpClientStats {
+  // TCP connections opened so far (to the server, or to the proxy), including attempts that failed
+  // and connections since closed. Over TLS each is one handshake.
+  uint64_t connections_opened = 0;
+  // Whether the server's last answer that told came over HTTP/2, so that requests and watches share
+  // connections, up to the server's stream limit on each.
+  bool http2 = false;
+};
+
 // Thread-safe: any number of threads may issue requests at once.
 class HttpClient {
  public:
@@ -151,6 +165,9 @@ class HttpClient {
   // the body and only finds where items end. Lists decode the same either way, errors included;
   // with it, the lists of several informers starting at once decode side by side.
   virtual bool parallel_list_decode() const { return true; }
+
+  // Connection counters; cheap (no lock). An `HttpClient` without them returns zeros.
+  virtual HttpClientStats Stats() const { return {}; }
 };
 
 struct HttpClientOptions {
