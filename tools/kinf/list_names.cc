@@ -16,6 +16,11 @@ namespace wire = kube::internal::proto;
 constexpr std::string_view kMagic("k8s\0", 4);
 // Larger items or envelope fields are refused rather than buffered (a Pod is a few KB).
 constexpr uint64_t kMaxField = uint64_t{64} << 20;
+// Unix seconds of Go's zero time (0001-01-01T00:00:00Z), and of 0000-01-01T00:00:00Z and
+// 9999-12-31T23:59:59Z: the range of times an object may hold.
+constexpr int64_t kGoZeroUnix = -62135596800;
+constexpr int64_t kYear0 = -62167219200;
+constexpr int64_t kYear9999End = 253402300799;
 
 enum class HeaderRead { kDone, kMore, kBad };
 
@@ -255,9 +260,14 @@ bool ListNameScanner::ParseItem(std::string_view item) {
                       }) &&
          ok;
     if (seconds == 0 && nanos == 0) return;  // the zero time: JSON's `null`, no time
-    row.created = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));
+    if (seconds == kGoZeroUnix) return;      // Go's zero time, also written as `null`
+    // A metav1.Time is whole seconds (its JSON drops the nanos), within the years the object
+    // decoder accepts: anything else is a malformed item, as it is for the object decoder.
+    if (seconds < kYear0 || seconds > kYear9999End) {
+      ok = false;
+      return;
+    }
+    row.created = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
   };
   auto read_meta = [&](std::string_view meta) {
     ok = ForEachField(meta,

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,6 +157,44 @@ TEST(ListNameScannerTest, MalformedBodiesAreErrorsNotCrashes) {
   EXPECT_THAT(bad_magic.error().message(), HasSubstr("magic"));
   EXPECT_FALSE(Scan("", 1, &rows).has_value());
   EXPECT_FALSE(Scan("{\"items\":", 1, &rows).has_value());
+}
+
+// Varint bytes of `v` (protobuf's encoding of an unsigned integer).
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+
+TEST(ListNameScannerTest, CreationTimeBeyondTheYear9999IsAnErrorNotAnOverflow) {
+  const std::string json = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)" +
+                           PodJson("ns", "last", "9999-12-31T23:59:59Z") + "]}";
+  kube::Result<std::string> body = kube::JsonToProtobuf(json);
+  ASSERT_TRUE(body.has_value()) << body.error().ToString();
+  std::vector<ListedName> rows;
+  ASSERT_TRUE(Scan(*body, 64, &rows).has_value());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].created,
+            std::chrono::system_clock::time_point(std::chrono::seconds(int64_t{253402300799})));
+
+  // One second later (the same varint length), and far beyond: the object decoder refuses such
+  // an item, and so does the scanner, instead of overflowing the clock's nanoseconds.
+  for (uint64_t secs : {uint64_t{253402300800}, uint64_t{582335609334}}) {
+    SCOPED_TRACE(secs);
+    const std::string from = Varint(253402300799);
+    const std::string to = Varint(secs);
+    ASSERT_EQ(from.size(), to.size());
+    std::string changed = *body;
+    size_t at = changed.find(from);
+    ASSERT_NE(at, std::string::npos);
+    changed.replace(at, from.size(), to);
+    rows.clear();
+    EXPECT_FALSE(Scan(changed, 64, &rows).has_value());
+  }
 }
 
 TEST(ListNameScannerTest, ContentEncodingIsRefused) {
