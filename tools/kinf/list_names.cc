@@ -21,6 +21,10 @@ constexpr uint64_t kMaxField = uint64_t{64} << 20;
 constexpr int64_t kGoZeroUnix = -62135596800;
 constexpr int64_t kYear0 = -62167219200;
 constexpr int64_t kYear9999End = 253402300799;
+// 1678-01-01T00:00:00Z and 2261-12-31T23:59:59Z: the years a system_clock time point holds, and
+// the years `Object::creation_time` answers (outside them: no time).
+constexpr int64_t kYear1678 = -9214560000;
+constexpr int64_t kYear2261End = 9214646399;
 
 enum class HeaderRead { kDone, kMore, kBad };
 
@@ -267,6 +271,7 @@ bool ListNameScanner::ParseItem(std::string_view item) {
       ok = false;
       return;
     }
+    if (seconds < kYear1678 || seconds > kYear2261End) return;
     row.created = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
   };
   auto read_meta = [&](std::string_view meta) {
