@@ -174,17 +174,20 @@ std::shared_ptr<Executor> Executor::Shared() {
 Executor::~Executor() { Shutdown(); }
 
 void Executor::Post(std::function<void()> task) {
+  // Once the task is queued, a worker may run it and it may destroy this executor, whose workers
+  // then end and free the state: the poster holds the state itself until it has notified.
+  const std::shared_ptr<State> state = state_;
   bool wake;
   {
-    MutexLock l(state_->mu);
-    if (state_->shutdown) return;
-    state_->tasks.push_back(std::move(task));
-    wake = state_->idle > 0;
+    MutexLock l(state->mu);
+    if (state->shutdown) return;
+    state->tasks.push_back(std::move(task));
+    wake = state->idle > 0;
   }
   // Notified after the unlock: a worker woken while the poster still held `mu` would block on it
   // at once (two more futex calls and a context switch per post). No wake-up is lost: a waiting
   // worker rechecks `tasks` under `mu` whichever way it wakes.
-  if (wake) state_->work_cv.notify_one();
+  if (wake) state->work_cv.notify_one();
 }
 
 void Executor::Shutdown() { state_->Stop(/*join=*/!InWorker()); }
