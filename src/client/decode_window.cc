@@ -95,4 +95,14 @@ std::shared_ptr<DecodeBatch> DecodeWindow::PopFront(bool wait) {
   return batch;
 }
 
+std::shared_ptr<DecodeBatch> DecodeWindow::DeliverInOrder(
+    size_t limit, const std::function<void(ObjectPtr)>& take) {
+  while (true) {
+    std::shared_ptr<DecodeBatch> b = PopFront(/*wait=*/in_flight() > limit);
+    if (b == nullptr) return nullptr;
+    for (ObjectPtr& obj : b->objects) take(std::move(obj));
+    if (b->failed_at != SIZE_MAX) return b;
+  }
+}
+
 }  // namespace kube::internal

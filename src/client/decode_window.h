@@ -84,6 +84,11 @@ class DecodeWindow {
   // The oldest batch once decoded; null if none is in flight, or if `wait` is false and the
   // oldest is not decoded yet.
   std::shared_ptr<DecodeBatch> PopFront(bool wait);
+  // Takes decoded batches back, oldest first, waiting for the oldest while more than `limit` are
+  // in flight, and passes their objects to `take` in list order. Returns the first batch holding
+  // a failed item (after the objects before it), or null once no decoded batch is ready.
+  std::shared_ptr<DecodeBatch> DeliverInOrder(size_t limit,
+                                              const std::function<void(ObjectPtr)>& take);
 
   // Gives up the batches in flight, oldest first, without waiting: workers that have not
   // started them skip them, a running one finishes. Only their framing part (`text`, `items`,

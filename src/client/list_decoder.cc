@@ -242,12 +242,8 @@ void ListDecoder::ScanItems() {
     const std::string_view item = t.substr(begin, item_end_ - begin);
     Result<ObjectPtr> obj = Object::Parse(item, api_version_, item_kind_);
     if (!obj || NestsAtLeast(item, kKeepDepth)) return KeepFromCursor();
-    items_.push_back(*std::move(obj));
+    Take(*std::move(obj));
     ++framed_;
-    if (sink_ && items_.size() >= batch_) {
-      handed_ += items_.size();
-      sink_(std::exchange(items_, {}));
-    }
     item_end_ = 0;
     if (t[sep] == ']') {
       suffix_.assign(t.substr(sep));
@@ -303,19 +299,19 @@ void ListDecoder::FlushFrames(size_t text_end) {
   NoteHeld();
 }
 
-void ListDecoder::Deliver(size_t limit) {
-  while (window_ != nullptr) {
-    std::shared_ptr<DecodeBatch> b = window_->PopFront(/*wait=*/window_->in_flight() > limit);
-    if (b == nullptr) return;
-    for (ObjectPtr& obj : b->objects) {
-      items_.push_back(std::move(obj));
-      if (sink_ && items_.size() >= batch_) {
-        handed_ += items_.size();
-        sink_(std::exchange(items_, {}));
-      }
-    }
-    if (b->failed_at != SIZE_MAX) return KeepFromFailed(*b);
+void ListDecoder::Take(ObjectPtr obj) {
+  items_.push_back(std::move(obj));
+  if (sink_ && items_.size() >= batch_) {
+    handed_ += items_.size();
+    sink_(std::exchange(items_, {}));
   }
+}
+
+void ListDecoder::Deliver(size_t limit) {
+  if (window_ == nullptr) return;
+  std::shared_ptr<DecodeBatch> failed =
+      window_->DeliverInOrder(limit, [this](ObjectPtr obj) { Take(std::move(obj)); });
+  if (failed != nullptr) KeepFromFailed(*failed);
 }
 
 // As `KeepFromCursor` at the failed item: its text and everything after it (the batches still in

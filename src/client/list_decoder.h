@@ -100,6 +100,8 @@ class ListDecoder {
   // (kKeep).
   void Deliver(size_t limit);
   void KeepFromFailed(const DecodeBatch& batch);
+  // Appends a decoded item, handing `items_` to the sink once it holds a batch.
+  void Take(ObjectPtr obj);
 
   State state_ = State::kHeader;
   bool keep_all_ = false;  // kKeep reached from kHeader: `head_` is the whole body

@@ -198,19 +198,19 @@ void ProtobufListDecoder::FlushFrames() {
   window_->Push(std::exchange(pending_, nullptr));
 }
 
-void ProtobufListDecoder::Deliver(size_t limit) {
-  while (window_ != nullptr) {
-    std::shared_ptr<DecodeBatch> b = window_->PopFront(/*wait=*/window_->in_flight() > limit);
-    if (b == nullptr) return;
-    for (ObjectPtr& obj : b->objects) {
-      items_.push_back(std::move(obj));
-      if (sink_ && items_.size() >= batch_) {
-        handed_ += items_.size();
-        sink_(std::exchange(items_, {}));
-      }
-    }
-    if (b->failed_at != SIZE_MAX) return FailNow(std::move(b->error));
+void ProtobufListDecoder::Take(ObjectPtr obj) {
+  items_.push_back(std::move(obj));
+  if (sink_ && items_.size() >= batch_) {
+    handed_ += items_.size();
+    sink_(std::exchange(items_, {}));
   }
+}
+
+void ProtobufListDecoder::Deliver(size_t limit) {
+  if (window_ == nullptr) return;
+  std::shared_ptr<DecodeBatch> failed =
+      window_->DeliverInOrder(limit, [this](ObjectPtr obj) { Take(std::move(obj)); });
+  if (failed != nullptr) FailNow(std::move(failed->error));
 }
 
 void ProtobufListDecoder::FinishEnvelopeField() {
@@ -395,7 +395,6 @@ void ProtobufListDecoder::FinishItem(std::string_view item) {
     Fail(ItemError(kind_, item_index_, item_offset_, item.size(), object.error()));
     return;
   }
-  items_.push_back(*std::move(object));
   ++item_index_;
   if (item_.capacity() > kKeepItemCapacity) {
     std::string().swap(item_);
@@ -403,10 +402,7 @@ void ProtobufListDecoder::FinishItem(std::string_view item) {
     item_.clear();
   }
   phase_ = raw_left_ == 0 ? Phase::kEnvHeader : Phase::kListHeader;
-  if (sink_ && items_.size() >= batch_) {
-    handed_ += items_.size();
-    sink_(std::exchange(items_, {}));
-  }
+  Take(*std::move(object));
 }
 
 void ProtobufListDecoder::Feed(std::string_view piece) {

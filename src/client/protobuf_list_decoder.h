@@ -112,6 +112,8 @@ class ProtobufListDecoder {
   void FlushFrames();
   // As `ListDecoder::Deliver`; a failed batch fails the decoder with its item's error.
   void Deliver(size_t limit);
+  // As `ListDecoder::Take`.
+  void Take(ObjectPtr obj);
   std::string Where() const;
 
   ProtobufOptions options_;

@@ -864,20 +864,12 @@ Status ProtoToJson::Special(const TypeDef& t, const uint8_t* p, size_t n) {
         out_->append("null");
         return Status();
       }
-      int64_t secs = static_cast<int64_t>(v1);
-      int64_t nanos =
-          t.special == Special::kTime ? 0 : static_cast<int32_t>(static_cast<uint32_t>(v2));
-      // time.Unix normalises nanoseconds outside [0, 1e9).
-      secs += nanos / 1000000000;
-      nanos %= 1000000000;
-      if (nanos < 0) {
-        nanos += 1000000000;
-        --secs;
-      }
-      constexpr int64_t kGoZeroUnix = -62135596800;
-      // A MicroTime below one microsecond past the zero time is taken as zero: JSON cannot carry
-      // the difference, so the value round-trips.
-      if (secs == kGoZeroUnix && nanos / 1000 == 0) {
+      const UnixTime ut = ReadUnixTime(t.special, v1, v2);
+      const int64_t secs = ut.secs;
+      const int64_t nanos = ut.nanos;
+      // A MicroTime below one microsecond past the zero time is taken as zero, so the value
+      // round-trips.
+      if (IsZeroUnixTime(ut)) {
         out_->append("null");
         return Status();
       }

@@ -17,6 +17,7 @@
 #include "proto/decoder.h"
 #include "proto/go_json.h"
 #include "proto/schema.h"
+#include "proto/special_wire.h"
 #include "proto/wire.h"
 
 namespace kube {
@@ -30,7 +31,6 @@ namespace {
   } while (0)
 
 constexpr uint32_t kAbsent = 0xFFFFFFFF;
-constexpr int64_t kGoZeroUnix = -62135596800;
 
 // A JSON value in the minified text: [begin, end), or absent.
 struct Span {

@@ -401,19 +401,7 @@ class Check {
     switch (t.special) {
       case Special::kTime:
       case Special::kMicroTime: {
-        if (n == 0) return true;
-        int64_t secs = static_cast<int64_t>(v1);
-        int64_t nanos =
-            t.special == Special::kTime ? 0 : static_cast<int32_t>(static_cast<uint32_t>(v2));
-        secs += nanos / 1000000000;
-        nanos %= 1000000000;
-        if (nanos < 0) {
-          nanos += 1000000000;
-          --secs;
-        }
-        // AppendRfc3339's range: years 0 to 9999.
-        return (secs >= kYear0 && secs <= kYear9999End) ||
-               (secs == -62135596800 && nanos / 1000 == 0);
+        return n == 0 || JsonCarriesUnixTime(ReadUnixTime(t.special, v1, v2));
       }
       case Special::kIntOrString:
         return v1 <= 1;
@@ -432,10 +420,6 @@ class Check {
         return true;
     }
   }
-
-  // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds.
-  static constexpr int64_t kYear0 = -62167219200;
-  static constexpr int64_t kYear9999End = 253402300799;
 
   int max_depth_;
 };
@@ -520,7 +504,7 @@ class MetaReader {
       if (wf.number == 1 && wf.wire == kVarint) secs = wf.value;
     }
     const auto s = static_cast<int64_t>(secs);
-    if (s == -62135596800) return true;
+    if (s == kGoZeroUnix) return true;
     size_t off = md_->arena.size();
     md_->arena.push_back('"');
     if (!AppendRfc3339(s, -1, &md_->arena)) {

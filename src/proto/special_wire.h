@@ -44,6 +44,39 @@ constexpr uint8_t SpecialWireType(Special s, uint32_t number) {
   }
 }
 
+// Unix seconds of Go's zero time (0001-01-01T00:00:00Z, written in JSON as `null`), and of
+// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range of times RFC 3339 text carries.
+inline constexpr int64_t kGoZeroUnix = -62135596800;
+inline constexpr int64_t kYear0Unix = -62167219200;
+inline constexpr int64_t kYear9999EndUnix = 253402300799;
+
+// A Time's or MicroTime's message fields ({1: seconds, 2: nanos}) as Go's time.Unix reads them:
+// nanos normalised into [0, 1e9); a Time keeps whole seconds (its nanos are dropped).
+struct UnixTime {
+  int64_t secs = 0;
+  int64_t nanos = 0;
+};
+constexpr UnixTime ReadUnixTime(Special s, uint64_t seconds, uint64_t nanos) {
+  UnixTime t{static_cast<int64_t>(seconds),
+             s == Special::kTime ? 0 : static_cast<int32_t>(static_cast<uint32_t>(nanos))};
+  t.secs += t.nanos / 1000000000;
+  t.nanos %= 1000000000;
+  if (t.nanos < 0) {
+    t.nanos += 1000000000;
+    --t.secs;
+  }
+  return t;
+}
+
+// Whether JSON carries `t`: years 0 to 9999 (AppendRfc3339's range), or the zero time, taken as
+// `null` below one microsecond past it (JSON cannot carry the difference).
+constexpr bool IsZeroUnixTime(const UnixTime& t) {
+  return t.secs == kGoZeroUnix && t.nanos / 1000 == 0;
+}
+constexpr bool JsonCarriesUnixTime(const UnixTime& t) {
+  return (t.secs >= kYear0Unix && t.secs <= kYear9999EndUnix) || IsZeroUnixTime(t);
+}
+
 }  // namespace kube::internal::proto
 
 #endif  // KUBE_PROTO_SPECIAL_WIRE_H_

@@ -6,6 +6,7 @@
 
 #include "client/list_decoder.h"
 #include "kube/proto/protobuf.h"
+#include "proto/special_wire.h"
 #include "proto/wire.h"
 
 namespace kinf {
@@ -16,11 +17,6 @@ namespace wire = kube::internal::proto;
 constexpr std::string_view kMagic("k8s\0", 4);
 // Larger items or envelope fields are refused rather than buffered (a Pod is a few KB).
 constexpr uint64_t kMaxField = uint64_t{64} << 20;
-// Unix seconds of Go's zero time (0001-01-01T00:00:00Z), and of 0000-01-01T00:00:00Z and
-// 9999-12-31T23:59:59Z: the range of times an object may hold.
-constexpr int64_t kGoZeroUnix = -62135596800;
-constexpr int64_t kYear0 = -62167219200;
-constexpr int64_t kYear9999End = 253402300799;
 // 1678-01-01T00:00:00Z and 2261-12-31T23:59:59Z: the years a system_clock time point holds, and
 // the years `Object::creation_time` answers (outside them: no time).
 constexpr int64_t kYear1678 = -9214560000;
@@ -254,25 +250,24 @@ bool ListNameScanner::ParseItem(std::string_view item) {
   ListedName row;
   bool ok = true;
   auto read_time = [&](std::string_view time) {  // {1: seconds, 2: nanos}
-    int64_t seconds = 0;
-    int64_t nanos = 0;
+    uint64_t seconds = 0;
+    uint64_t nanos = 0;
     ok = ForEachField(time,
                       [&](const wire::WireField& t) {
                         if (t.wire != wire::kVarint) return;
-                        if (t.number == 1) seconds = static_cast<int64_t>(t.value);
-                        if (t.number == 2) nanos = static_cast<int32_t>(t.value);
+                        if (t.number == 1) seconds = t.value;
+                        if (t.number == 2) nanos = t.value;
                       }) &&
          ok;
-    if (seconds == 0 && nanos == 0) return;  // the zero time: JSON's `null`, no time
-    if (seconds == kGoZeroUnix) return;      // Go's zero time, also written as `null`
-    // A metav1.Time is whole seconds (its JSON drops the nanos), within the years the object
-    // decoder accepts: anything else is a malformed item, as it is for the object decoder.
-    if (seconds < kYear0 || seconds > kYear9999End) {
+    if (seconds == 0 && nanos == 0) return;  // an empty message: JSON's `null`, no time
+    // A time JSON cannot carry is a malformed item, as it is for the object decoder.
+    const wire::UnixTime t = wire::ReadUnixTime(wire::Special::kTime, seconds, nanos);
+    if (!wire::JsonCarriesUnixTime(t)) {
       ok = false;
       return;
     }
-    if (seconds < kYear1678 || seconds > kYear2261End) return;
-    row.created = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+    if (wire::IsZeroUnixTime(t) || t.secs < kYear1678 || t.secs > kYear2261End) return;
+    row.created = std::chrono::system_clock::time_point(std::chrono::seconds(t.secs));
   };
   auto read_meta = [&](std::string_view meta) {
     ok = ForEachField(meta,
